@@ -1,0 +1,3 @@
+from expcheck.cli import main
+
+raise SystemExit(main())

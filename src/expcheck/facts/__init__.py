@@ -1,0 +1,89 @@
+"""Everything derived once from a submission, shared by all rules.
+
+Each fact is computed on first use and cached, so a rule set that never looks at YAML never pays
+for parsing it. Facts describe; they never judge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import yaml
+
+from expcheck.facts.pyproject import PyprojectFacts
+from expcheck.facts.python import PyModule
+from expcheck.profiles.schema import Profile
+from expcheck.submission import SourceFile, Submission
+
+__all__ = ["Facts", "PyModule", "PyprojectFacts", "YamlDoc"]
+
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class YamlProblem:
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    file: SourceFile
+    data: Any
+    problem: YamlProblem | None
+
+
+def _parse_yaml(file: SourceFile) -> YamlDoc:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return YamlDoc(file=file, data=yaml.load(file.text, Loader=loader), problem=None)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1) if mark else 1
+        column = (mark.column + 1) if mark else 1
+        line = min(max(line, 1), max(len(file.lines), 1))
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        return YamlDoc(file=file, data=None, problem=YamlProblem(line=line, column=column, message=message))
+    except yaml.YAMLError as exc:
+        return YamlDoc(file=file, data=None, problem=YamlProblem(line=1, column=1, message=str(exc).splitlines()[0]))
+
+
+class Facts:
+    def __init__(self, submission: Submission, profile: Profile) -> None:
+        self.submission = submission
+        self.profile = profile
+
+    @property
+    def files(self) -> dict[str, SourceFile]:
+        return self.submission.files
+
+    @cached_property
+    def code_files(self) -> dict[str, SourceFile]:
+        """Files of the generated code (run configs supplied by the context excluded)."""
+        return {p: f for p, f in self.files.items() if f.origin == "code"}
+
+    @cached_property
+    def python(self) -> dict[str, PyModule]:
+        return {
+            path: PyModule(file)
+            for path, file in sorted(self.files.items())
+            if path.endswith(".py") and file.unreadable is None
+        }
+
+    @cached_property
+    def yaml(self) -> dict[str, YamlDoc]:
+        return {
+            path: _parse_yaml(file)
+            for path, file in sorted(self.files.items())
+            if path.endswith(_YAML_SUFFIXES) and file.unreadable is None and not file.is_blank
+        }
+
+    @cached_property
+    def pyproject(self) -> PyprojectFacts | None:
+        file = self.files.get("pyproject.toml")
+        if file is None or file.unreadable is not None or file.is_blank:
+            return None
+        return PyprojectFacts(file)

@@ -1,0 +1,53 @@
+"""Findings: what a rule reports, with the evidence that backs it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from expcheck.criteria import CRITERIA
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # blocks readiness
+    WARNING = "warning"  # reported, does not block
+
+
+class Finding(BaseModel):
+    """One defect at one place. ``line``/``column`` are 1-based; ``line`` is null only for a missing file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    criterion: str
+    severity: Severity
+    path: str
+    line: int | None = Field(default=None, ge=1)
+    column: int | None = Field(default=None, ge=1)
+    message: str
+    evidence: str = ""
+    fix: str = ""
+
+    def location(self) -> str:
+        if self.line is None:
+            return self.path
+        return f"{self.path}:{self.line}"
+
+    def sort_key(self) -> tuple[int, int, str, int, int, str]:
+        """Deterministic order: errors first, then criterion, path, line, column, rule."""
+        return (
+            0 if self.severity is Severity.ERROR else 1,
+            criterion_order(self.criterion),
+            self.path,
+            self.line or 0,
+            self.column or 0,
+            self.rule,
+        )
+
+
+_CRITERION_RANK = {name: rank for rank, name in enumerate(CRITERIA)}
+
+
+def criterion_order(criterion: str) -> int:
+    return _CRITERION_RANK.get(criterion, len(_CRITERION_RANK))

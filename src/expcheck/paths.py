@@ -1,0 +1,62 @@
+"""Repository-relative paths: safety checks and glob matching (``**`` spans folders)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_reason(name: str) -> str | None:
+    """Why ``name`` cannot be a file inside a repository, or None when it can."""
+    if not name or not name.strip():
+        return "empty file name"
+    if "\x00" in name:
+        return "file name contains a NUL byte"
+    if name.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(name):
+        return "absolute path"
+    parts = re.split(r"[\\/]", name)
+    if ".." in parts:
+        return "path climbs out of the repository with '..'"
+    if any(part == "" for part in parts[:-1]) or parts[-1] == "":
+        return "path has an empty folder or file name"
+    return None
+
+
+def normalise(name: str) -> str:
+    """A safe name in POSIX form without ``./`` segments (call only after ``unsafe_reason`` is None)."""
+    return str(PurePosixPath(*[p for p in re.split(r"[\\/]", name) if p not in ("", ".")]))
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """True when ``path`` matches ``pattern``; a pattern ending in ``/**`` also matches the folder itself."""
+    return bool(_glob_regex(pattern).match(path))
+
+
+def matches_any(path: str, patterns: list[str] | tuple[str, ...]) -> bool:
+    return any(glob_match(path, p) for p in patterns)

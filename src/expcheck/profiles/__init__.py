@@ -1,0 +1,68 @@
+"""Contract profiles: the built-in ones, user profile files, and auto-detection."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from expcheck.errors import InputError
+from expcheck.profiles.schema import Profile
+
+__all__ = ["Profile", "builtin_profile_names", "builtin_profiles", "load_profile"]
+
+
+def builtin_profile_names() -> list[str]:
+    names = [
+        entry.name.removesuffix(".yaml")
+        for entry in resources.files(__package__).iterdir()
+        if entry.name.endswith(".yaml")
+    ]
+    return sorted(names)
+
+
+def _parse(text: str, origin: str) -> Profile:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"profile {origin} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"profile {origin} must be a YAML mapping")
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        missing = [".".join(str(p) for p in e["loc"]) for e in errors if e["type"] == "missing"]
+        if missing:
+            raise InputError(f"profile {origin}: missing field(s): {', '.join(missing)}") from None
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InputError(f"profile {origin}: {where}: {first['msg']}") from None
+
+
+@cache
+def _builtin(name: str) -> Profile:
+    text = resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    return _parse(text, name)
+
+
+def builtin_profiles() -> list[Profile]:
+    return [_builtin(name) for name in builtin_profile_names()]
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A built-in profile by name, or a user profile from a YAML file."""
+    if name_or_path in builtin_profile_names():
+        return _builtin(name_or_path)
+    path = Path(name_or_path)
+    if not path.is_file():
+        known = ", ".join(builtin_profile_names())
+        raise InputError(f"unknown profile {name_or_path!r}: not a built-in ({known}) nor a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read profile {name_or_path}: {exc}") from None
+    return _parse(text, name_or_path)

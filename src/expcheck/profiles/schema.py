@@ -1,0 +1,91 @@
+"""The profile schema: a review contract written as data.
+
+A profile says which files a repository must hold, where run configs live, which commands the
+pipeline will run, how trial and full mode are switched, and how to recognise the contract. The
+built-in profiles are YAML files beside this module; users pass their own with ``--profile FILE``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextMarkers(_Strict):
+    """Phrases looked up in a trace's contract text (case-sensitive substrings)."""
+
+    all_of: list[str] = Field(default_factory=list, description="every phrase must appear")
+    none_of: list[str] = Field(default_factory=list, description="no phrase may appear")
+
+
+class Detection(_Strict):
+    """How to recognise that an input was written against this contract."""
+
+    priority: int = Field(0, description="higher wins when several profiles match")
+    contract_text: TextMarkers | None = Field(None, description="markers in a trace's instructions")
+    bundle_keys_any: list[str] = Field(default_factory=list, description="a bundle holding any of these keys")
+    repo_paths_any: list[str] = Field(
+        default_factory=list, description="a repository holding any of these paths (a trailing / means folder)"
+    )
+    repo_text_any: list[str] = Field(
+        default_factory=list, description="phrases in the repository's Python or YAML files"
+    )
+
+
+class Modes(_Strict):
+    """How the documented command switches between a quick trial run and the full run."""
+
+    key: str = Field(description="the config key the switch sets, e.g. mode or trial_mode")
+    trial_override: str = Field(description="the override that selects trial mode, e.g. mode=trial")
+    full_override: str | None = Field(None, description="the override that selects full mode, if any")
+
+
+class Commands(_Strict):
+    """The commands the pipeline runs; {run_id}, {results_dir} and {run_ids_json} are filled in."""
+
+    train: str
+    evaluate: str | None = None
+
+
+class VerdictKeys(_Strict):
+    """The key names of the verdict object this contract's pipeline parses."""
+
+    ready: str = "is_code_ready"
+    issue: str = "code_issue"
+
+
+class Profile(_Strict):
+    name: str
+    title: str
+    description: str = ""
+    required_files: list[str]
+    extra_files: Literal["forbidden", "allowed"] = Field(
+        "forbidden", description="whether files beyond the required ones are a defect"
+    )
+    allowed_extra: list[str] = Field(
+        default_factory=list, description="glob patterns of files that may exist beside the required ones"
+    )
+    incidental: list[str] = Field(
+        default_factory=list,
+        description="glob patterns of repository files that are not part of the code (docs, data, caches)",
+    )
+    run_config_dir: str | None = Field(None, description="folder holding one <run_id>.yaml per experiment run")
+    run_config_sections: list[str] = Field(default_factory=list)
+    commands: Commands
+    modes: Modes | None = None
+    verdict_keys: VerdictKeys = Field(default_factory=VerdictKeys)
+    rules_off: list[str] = Field(default_factory=list, description="rule ids or prefixes this contract does not use")
+    severity: dict[str, Literal["error", "warning"]] = Field(
+        default_factory=dict, description="rule id or prefix -> severity this contract gives it"
+    )
+    detect: Detection = Field(default_factory=Detection)
+
+    def run_config_path(self, run_id: str) -> str | None:
+        if self.run_config_dir is None:
+            return None
+        return f"{self.run_config_dir.rstrip('/')}/{run_id}.yaml"

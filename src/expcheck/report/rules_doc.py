@@ -1,0 +1,73 @@
+"""Documentation of the rules, generated from the rules themselves (``expcheck rules`` / ``explain``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from expcheck.criteria import criterion_title
+from expcheck.rules.base import Example, Rule
+
+
+def rules_table(rules: Sequence[Rule]) -> str:
+    width = max((len(r.name) for r in rules), default=4)
+    lines = [f"{'id':<5} {'name':<{width}} {'crit':<4} {'severity':<8} title"]
+    lines += [f"{r.id:<5} {r.name:<{width}} {r.criterion:<4} {r.severity.value:<8} {r.title}" for r in rules]
+    return "\n".join(lines) + "\n"
+
+
+def rules_markdown(rules: Sequence[Rule]) -> str:
+    lines = ["| id | name | criterion | severity | what it finds |", "|---|---|---|---|---|"]
+    for r in rules:
+        title = r.title.replace("|", "\\|")
+        lines.append(
+            f"| `{r.id}` | {r.name} | {r.criterion} {criterion_title(r.criterion)} | {r.severity.value} | {title} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def rules_json(rules: Sequence[Rule]) -> str:
+    data = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "criterion": r.criterion,
+            "severity": r.severity.value,
+            "title": r.title,
+            "why": r.why,
+            "fix": r.fix,
+        }
+        for r in rules
+    ]
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _example(example: Example) -> list[str]:
+    out = []
+    if example.profile != "airas-v2":
+        out.append(f"  (profile {example.profile})")
+    if example.note:
+        out.append(f"  ({example.note})")
+    for path, text in example.files.items():
+        out.append(f"  --- {path}")
+        shown = text.splitlines() or ["(empty file)"]
+        out.extend(f"  {line}" for line in shown[:14])
+        if len(shown) > 14:
+            out.append("  ...")
+    return out
+
+
+def explain(rule: Rule) -> str:
+    lines = [
+        f"{rule.id} {rule.name} ({rule.severity.value}, criterion {rule.criterion}: {criterion_title(rule.criterion)})",
+        "",
+        rule.title,
+        "",
+        f"Why: {rule.why}",
+        "",
+        f"Fix: {rule.fix}",
+    ]
+    for label, examples in (("Fires on", rule.bad), ("Stays silent on", rule.good)):
+        for i, example in enumerate(examples, start=1):
+            lines += ["", f"{label} (example {i}):", *_example(example)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,49 @@
+"""The report schema: one Report per input. This is the contract of --format json/jsonl and the Python API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from expcheck.findings import Finding, Severity
+from expcheck.verdict import Verdict
+
+SCHEMA_VERSION = 1
+
+
+class Recorded(BaseModel):
+    """The verdict a saved trace recorded (its reviewer's answer), kept for comparison and audit."""
+
+    reviewer: str | None
+    is_code_ready: bool | None
+    code_issue: str
+
+
+class Summary(BaseModel):
+    errors: int = 0
+    warnings: int = 0
+    files: int = 0
+
+
+class Report(BaseModel):
+    input: str = Field(description="the input path as given")
+    kind: str | None = Field(None, description="directory, bundle or trace")
+    profile: str | None = Field(None, description="the contract profile the input was judged by")
+    verdict: Verdict | None = Field(None, description="null when the input could not be read")
+    findings: list[Finding] = Field(default_factory=list)
+    error: str | None = Field(None, description="one line when the input could not be read")
+    summary: Summary = Field(default_factory=Summary)
+    recorded: Recorded | None = None
+    internal_errors: list[str] = Field(default_factory=list, description="rules that failed: bugs of expcheck")
+
+    @classmethod
+    def failed(cls, source: str, message: str) -> Report:
+        return cls(input=source, error=message)
+
+    @property
+    def ready(self) -> bool:
+        return self.verdict is not None and self.verdict.is_code_ready
+
+
+def summarise(findings: list[Finding], files: int) -> Summary:
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    return Summary(errors=errors, warnings=len(findings) - errors, files=files)

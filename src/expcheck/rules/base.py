@@ -1,0 +1,104 @@
+"""The rule model: a pure function of facts, with its documentation and examples attached.
+
+Every rule carries a stable id, the criterion it serves, a severity, a title, why it matters, how to
+fix it, and bad/good examples. One generic test runs every example: a rule is not done until its
+bad examples make it fire and its good examples keep it silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from expcheck.facts import Facts
+from expcheck.findings import Severity
+
+
+@dataclass(frozen=True)
+class Example:
+    """A tiny submission: files by repository path, the contract it is judged by, optional runs."""
+
+    files: Mapping[str, str]
+    profile: str = "airas-v2"
+    # Experiment runs of the research context: (run_id, run-config YAML) pairs.
+    runs: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule reports; the engine adds rule, criterion, severity and evidence."""
+
+    path: str
+    line: int | None
+    message: str
+    column: int | None = None
+    evidence: str | None = None
+    fix: str | None = None
+
+
+Check = Callable[[Facts], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    criterion: str
+    severity: Severity
+    title: str
+    why: str
+    fix: str
+    check: Check
+    bad: tuple[Example, ...] = field(default_factory=tuple)
+    good: tuple[Example, ...] = field(default_factory=tuple)
+
+    def matches(self, selector: str) -> bool:
+        """A selector is a rule id prefix (``C1``, ``R20``, ``R201``) or the rule's name."""
+        return self.id.startswith(selector.upper()) or selector.lower() == self.name
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    *,
+    id: str,
+    name: str,
+    criterion: str,
+    severity: Severity | str,
+    title: str,
+    why: str,
+    fix: str,
+    bad: Iterable[Example],
+    good: Iterable[Example],
+) -> Callable[[Check], Check]:
+    """Register ``check`` as a rule; refuses a rule without a bad and a good example."""
+
+    def register(check: Check) -> Check:
+        bad_t, good_t = tuple(bad), tuple(good)
+        if not bad_t or not good_t:
+            raise ValueError(f"rule {id} needs at least one bad and one good example")
+        if id in REGISTRY:
+            raise ValueError(f"rule id {id} registered twice")
+        REGISTRY[id] = Rule(
+            id=id,
+            name=name,
+            criterion=criterion,
+            severity=Severity(severity),
+            title=title,
+            why=" ".join(why.split()),
+            fix=" ".join(fix.split()),
+            check=check,
+            bad=bad_t,
+            good=good_t,
+        )
+        return check
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    import expcheck.rules  # noqa: F401 - registers the rule modules
+
+    return sorted(REGISTRY.values(), key=lambda r: r.id)

@@ -1,0 +1,396 @@
+"""R2xx — a pyproject.toml that ``uv run`` cannot install from.
+
+Each rule mirrors what uv 0.13 does with the defect (checked against real uv, see
+tests/test_uv_agreement.py): it refuses the file (exit 2), fails building the project (exit 1), or
+silently installs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from expcheck.facts import Facts
+from expcheck.facts.pyproject import PyprojectFacts
+from expcheck.rules.base import Example, Hit, rule
+
+PATH = "pyproject.toml"
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.I)
+
+
+def _project(facts: Facts) -> tuple[PyprojectFacts, dict[str, Any]] | None:
+    """The parsed file and its [project] table, when both exist and the table is a table."""
+    py = facts.pyproject
+    if py is None or py.doc is None:
+        return None
+    project = py.doc.get("project")
+    if not isinstance(project, dict):
+        return None
+    return py, project
+
+
+def _project_line(py: PyprojectFacts, key: str | None = None) -> int:
+    if key is not None:
+        line = py.key_line("project", key) or py.table_line(f"project.{key}")
+        if line:
+            return line
+    return py.table_line("project") or py.key_line("", "project") or 1
+
+
+def _pyproject(body: str) -> dict[str, str]:
+    return {PATH: body}
+
+
+_GOOD = _pyproject(
+    '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+    'dependencies = [\n    "torch>=2.0",\n    "hydra-core>=1.3",\n]\n'
+)
+
+
+@rule(
+    id="R201",
+    name="pyproject-invalid-toml",
+    criterion="R",
+    severity="error",
+    title="pyproject.toml is not valid TOML",
+    why="uv refuses to parse the file (exit 2) and nothing is installed or run.",
+    fix="Correct the TOML at the reported line and column.",
+    bad=[Example(files=_pyproject('[project]\nname = "exp"\ndependencies = ["torch"\n'))],
+    good=[Example(files=_GOOD)],
+)
+def invalid_toml(facts: Facts) -> Iterator[Hit]:
+    py = facts.pyproject
+    if py is not None and py.problem is not None:
+        yield Hit(
+            path=PATH, line=py.problem.line, column=py.problem.column, message=f"invalid TOML: {py.problem.message}"
+        )
+
+
+@rule(
+    id="R202",
+    name="pyproject-no-project-table",
+    criterion="R",
+    severity="error",
+    title="pyproject.toml has no [project] table",
+    why="""uv reads dependencies only from the standard [project] table. With dependencies declared
+        under [tool.poetry] alone, `uv run` succeeds in creating an empty environment and the first
+        `import torch` fails.""",
+    fix="Declare the project under [project] with name, version, requires-python and a dependencies list.",
+    bad=[
+        Example(
+            files=_pyproject(
+                '[tool.poetry]\nname = "exp"\nversion = "0.1.0"\n\n'
+                '[tool.poetry.dependencies]\npython = "^3.11"\ntorch = "^2.0"\n'
+            )
+        )
+    ],
+    good=[Example(files=_GOOD)],
+)
+def no_project_table(facts: Facts) -> Iterator[Hit]:
+    py = facts.pyproject
+    if py is None or py.doc is None:
+        return
+    project = py.doc.get("project")
+    if isinstance(project, dict):
+        return
+    poetry = py.doc.get("tool", {}).get("poetry") if isinstance(py.doc.get("tool"), dict) else None
+    if isinstance(poetry, dict):
+        line = py.table_line("tool.poetry.dependencies") or py.table_line("tool.poetry") or 1
+        message = "no [project] table: uv ignores [tool.poetry] dependencies, so `uv run` installs nothing"
+    elif project is not None:
+        line = py.key_line("", "project") or 1
+        message = "`project` is not a table, so uv cannot read the project"
+    else:
+        line = 1
+        message = "no [project] table: `uv run` installs no dependencies"
+    yield Hit(path=PATH, line=line, message=message)
+
+
+@rule(
+    id="R203",
+    name="dependencies-not-a-list",
+    criterion="R",
+    severity="error",
+    title="[project] dependencies is not a list of strings",
+    why="""PEP 621 defines `dependencies` as an array of requirement strings. uv rejects a
+        [project.dependencies] table or a single string ("invalid type: map, expected a sequence",
+        exit 2) and installs nothing.""",
+    fix='Write `dependencies = ["torch>=2.0", "hydra-core>=1.3"]` inside [project].',
+    bad=[
+        Example(
+            files=_pyproject(
+                '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n\n'
+                '[project.dependencies]\ntorch = ">=2.0"\n'
+            )
+        ),
+        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = "torch"\n')),
+    ],
+    good=[Example(files=_GOOD)],
+)
+def dependencies_not_a_list(facts: Facts) -> Iterator[Hit]:
+    found = _project(facts)
+    if found is None:
+        return
+    py, project = found
+    deps = project.get("dependencies")
+    if deps is None:
+        return
+    line = _project_line(py, "dependencies")
+    if isinstance(deps, dict):
+        yield Hit(
+            path=PATH, line=line, message="dependencies is a TOML table; uv requires a list of requirement strings"
+        )
+    elif not isinstance(deps, list):
+        yield Hit(
+            path=PATH, line=line, message=f"dependencies is a {type(deps).__name__}; uv requires a list of strings"
+        )
+    else:
+        for item in deps:
+            if not isinstance(item, str):
+                yield Hit(path=PATH, line=line, message=f"dependency {item!r} is not a requirement string")
+
+
+def _requirement_strings(project: dict[str, Any]) -> Iterator[str]:
+    deps = project.get("dependencies")
+    if isinstance(deps, list):
+        yield from (d for d in deps if isinstance(d, str))
+    optional = project.get("optional-dependencies")
+    if isinstance(optional, dict):
+        for group in optional.values():
+            if isinstance(group, list):
+                yield from (d for d in group if isinstance(d, str))
+
+
+@rule(
+    id="R204",
+    name="invalid-requirement",
+    criterion="R",
+    severity="error",
+    title="Dependency is not a valid PEP 508 requirement",
+    why="""uv cannot read the static metadata, falls back to building the project, and the build
+        backend rejects the string ("must be pep508"): exit 1, nothing installed.""",
+    fix='Write each dependency as `name[extras] <op> version`, e.g. "torch>=2.0" or "scikit-learn==1.5.0".',
+    bad=[
+        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["torch = 2.0"]\n')),
+        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["numpy=="]\n')),
+    ],
+    good=[Example(files=_GOOD)],
+)
+def invalid_requirement(facts: Facts) -> Iterator[Hit]:
+    found = _project(facts)
+    if found is None:
+        return
+    py, project = found
+    after = (py.table_line("project") or 1) - 1
+    for text in _requirement_strings(project):
+        try:
+            Requirement(text)
+        except InvalidRequirement as exc:
+            reason = str(exc).splitlines()[0]
+            line = py.string_line(text, after) or _project_line(py, "dependencies")
+            yield Hit(path=PATH, line=line, message=f"invalid requirement {text!r}: {reason}")
+
+
+@rule(
+    id="R205",
+    name="missing-name-or-version",
+    criterion="R",
+    severity="error",
+    title="[project] lacks name or version",
+    why="""uv refuses a [project] table without `name`, or without `version` unless it is listed in
+        `dynamic` (exit 2).""",
+    fix='Add `name = "experiment"` and `version = "0.1.0"` to [project].',
+    bad=[Example(files=_pyproject('[project]\nname = "exp"\ndependencies = []\n'))],
+    good=[
+        Example(files=_GOOD),
+        Example(files=_pyproject('[project]\nname = "exp"\ndynamic = ["version"]\ndependencies = []\n')),
+    ],
+)
+def missing_name_or_version(facts: Facts) -> Iterator[Hit]:
+    found = _project(facts)
+    if found is None:
+        return
+    py, project = found
+    line = _project_line(py)
+    if "name" not in project:
+        yield Hit(path=PATH, line=line, message="[project] has no `name`; uv refuses the file")
+    dynamic = project.get("dynamic")
+    if "version" not in project and not (isinstance(dynamic, list) and "version" in dynamic):
+        yield Hit(
+            path=PATH,
+            line=line,
+            message='[project] has no `version` (nor `dynamic = ["version"]`); uv refuses the file',
+        )
+
+
+@rule(
+    id="R206",
+    name="requires-python-missing",
+    criterion="R",
+    severity="warning",
+    title="[project] has no requires-python",
+    why="""uv then takes whatever interpreter comes first on PATH and warns; the run may get a Python
+        the code was not written for.""",
+    fix='Add `requires-python = ">=3.10"` (or the version the code needs) to [project].',
+    bad=[Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = []\n'))],
+    good=[Example(files=_GOOD)],
+)
+def requires_python_missing(facts: Facts) -> Iterator[Hit]:
+    found = _project(facts)
+    if found is None:
+        return
+    py, project = found
+    if "requires-python" not in project:
+        yield Hit(path=PATH, line=_project_line(py), message="[project] does not say which Python it needs")
+
+
+@rule(
+    id="R207",
+    name="invalid-project-metadata",
+    criterion="R",
+    severity="error",
+    title="[project] name, version, requires-python or optional-dependencies is malformed",
+    why="""uv validates these fields and refuses the whole file when one is malformed (exit 2): a name
+        with spaces, a version that is not PEP 440, requires-python like "3.11" or "^3.11", or
+        optional-dependencies written as a list.""",
+    fix='Use a PEP 508 name ("my-exp"), a PEP 440 version ("0.1.0"), a specifier (">=3.11") and a table of lists.',
+    bad=[
+        Example(files=_pyproject('[project]\nname = "my project"\nversion = "0.1.0"\ndependencies = []\n')),
+        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1-beta-x"\ndependencies = []\n')),
+        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = "^3.11"\n')),
+    ],
+    good=[Example(files=_GOOD)],
+)
+def invalid_project_metadata(facts: Facts) -> Iterator[Hit]:
+    found = _project(facts)
+    if found is None:
+        return
+    py, project = found
+    name = project.get("name")
+    if name is not None and (not isinstance(name, str) or not _NAME.match(name)):
+        yield Hit(path=PATH, line=_project_line(py, "name"), message=f"name {name!r} is not a valid package name")
+    version = project.get("version")
+    if version is not None:
+        try:
+            Version(str(version)) if isinstance(version, str) else Version("!")
+        except InvalidVersion:
+            yield Hit(
+                path=PATH, line=_project_line(py, "version"), message=f"version {version!r} is not a PEP 440 version"
+            )
+    spec = project.get("requires-python")
+    if spec is not None:
+        try:
+            SpecifierSet(spec) if isinstance(spec, str) else SpecifierSet("!")
+        except InvalidSpecifier:
+            yield Hit(
+                path=PATH,
+                line=_project_line(py, "requires-python"),
+                message=f'requires-python {spec!r} is not a version specifier (write e.g. ">=3.11")',
+            )
+    optional = project.get("optional-dependencies")
+    if optional is not None and not isinstance(optional, dict):
+        yield Hit(
+            path=PATH,
+            line=_project_line(py, "optional-dependencies"),
+            message="optional-dependencies must be a table of lists, not a " + type(optional).__name__,
+        )
+
+
+def _hatch_finds_package(facts: Facts, doc: dict[str, Any], name: str) -> bool:
+    wheel = doc.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
+    if isinstance(wheel, dict) and any(k in wheel for k in ("packages", "only-include", "include", "sources")):
+        return True  # explicit file selection: trust it
+    module = re.sub(r"[-_.]+", "_", name).lower()
+    candidates = (f"src/{module}/__init__.py", f"{module}/__init__.py", f"{module}.py", f"src/{module}.py")
+    return any(c in facts.files for c in candidates)
+
+
+@rule(
+    id="R208",
+    name="project-not-buildable",
+    criterion="R",
+    severity="error",
+    title="uv must build the project, and the build backend cannot find its package",
+    why="""With a [build-system] table uv builds and installs the project itself before running. Hatchling
+        looks for a package named after the project (src/<name>/__init__.py, <name>/__init__.py);
+        an experiment repo with only src/main.py has none, so `uv run` fails with "Unable to determine
+        which files to ship inside the wheel" (exit 1). The same happens when setuptools is told to
+        ship packages that do not exist.""",
+    fix="Add `[tool.uv]\\npackage = false` (the experiment is run as modules, not installed), or drop [build-system].",
+    bad=[
+        Example(
+            files={
+                **_pyproject(
+                    '[project]\nname = "ml-experiment"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+                    'dependencies = []\n\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+                ),
+                "src/main.py": "print('run')\n",
+            }
+        ),
+        Example(
+            files={
+                **_pyproject(
+                    '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = []\n\n'
+                    '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+                    '[tool.setuptools]\npackages = ["exp"]\n'
+                ),
+                "src/main.py": "print('run')\n",
+            }
+        ),
+    ],
+    good=[
+        Example(
+            files={
+                **_pyproject(
+                    '[project]\nname = "ml-experiment"\nversion = "0.1.0"\ndependencies = []\n\n'
+                    '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+                    "[tool.uv]\npackage = false\n"
+                ),
+                "src/main.py": "print('run')\n",
+            }
+        ),
+        Example(files={**_GOOD, "src/main.py": "print('run')\n"}),
+    ],
+)
+def project_not_buildable(facts: Facts) -> Iterator[Hit]:
+    found = _project(facts)
+    if found is None:
+        return
+    py, project = found
+    doc = py.doc or {}
+    build = doc.get("build-system")
+    tool = doc.get("tool") if isinstance(doc.get("tool"), dict) else {}
+    uv_tool = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
+    if not isinstance(build, dict) or uv_tool.get("package") is False:
+        return
+    backend = str(build.get("build-backend", ""))
+    name = project.get("name")
+    line = py.key_line("build-system", "build-backend") or py.table_line("build-system") or 1
+    if backend.startswith("hatchling") and isinstance(name, str) and not _hatch_finds_package(facts, doc, name):
+        yield Hit(
+            path=PATH,
+            line=line,
+            message=f"hatchling will look for a package named after {name!r} and find none, so `uv run` fails to build the project",
+        )
+    setuptools = tool.get("setuptools") if isinstance(tool.get("setuptools"), dict) else {}
+    packages = setuptools.get("packages")
+    if backend.startswith("setuptools") and isinstance(packages, list):
+        where = ""
+        find = setuptools.get("package-dir")
+        if isinstance(find, dict) and isinstance(find.get(""), str):
+            where = find[""].rstrip("/") + "/"
+        for package in packages:
+            if not isinstance(package, str):
+                continue
+            folder = where + package.replace(".", "/") + "/"
+            if not any(path.startswith(folder) for path in facts.files):
+                yield Hit(
+                    path=PATH,
+                    line=py.string_line(package, (py.table_line("tool.setuptools") or 1) - 1) or line,
+                    message=f"setuptools is told to ship package {package!r}, but there is no {folder} folder",
+                )

@@ -1,0 +1,103 @@
+"""What is reviewed: files, research context, and (for traces) the verdict recorded at the time.
+
+Readers in ``expcheck.inputs`` build these objects; nothing here judges anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+InputKind = Literal["directory", "bundle", "trace"]
+FileOrigin = Literal["code", "context"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of the submission, by its repository-relative POSIX path."""
+
+    path: str
+    text: str
+    # "code": part of the generated code; "context": a run config supplied by the research context.
+    origin: FileOrigin = "code"
+    # Why the text could not be read (binary, too large, not UTF-8); the text is then "".
+    unreadable: str | None = None
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The file's lines without line endings; an empty file has no lines."""
+        return self.text.splitlines()
+
+    def line(self, number: int) -> str:
+        """Line ``number`` (1-based), or "" when out of range."""
+        if 1 <= number <= len(self.lines):
+            return self.lines[number - 1]
+        return ""
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.text.strip()
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One experiment run as the research context lists it."""
+
+    run_id: str
+    method: str | None = None
+    model: str | None = None
+    dataset: str | None = None
+    # The run config YAML as supplied by the context (None when the context gives none).
+    config_text: str | None = None
+
+
+@dataclass(frozen=True)
+class ResearchContext:
+    hypothesis: str | None = None
+    method: str | None = None
+    experimental_design: str | None = None
+    primary_metric: str | None = None
+    runs: tuple[RunSpec, ...] = ()
+    # Older (v0) contracts name run variations instead of runs with configs.
+    run_variations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordedVerdict:
+    """The verdict a reviewer recorded in a saved trace."""
+
+    is_code_ready: bool | None
+    code_issue: str
+    reviewer: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectedEntry:
+    """A bundle entry that cannot be a file of the repository (absolute path, ``..``, bad name)."""
+
+    name: str
+    reason: str
+    text: str
+
+
+@dataclass
+class Submission:
+    source: str
+    kind: InputKind
+    files: dict[str, SourceFile]
+    context: ResearchContext = field(default_factory=ResearchContext)
+    # The contract text a trace states (its instructions); used to detect the profile.
+    contract_text: str | None = None
+    # Bundle keys present in the input (bundles and traces), used to detect the profile.
+    bundle_keys: tuple[str, ...] = ()
+    recorded: RecordedVerdict | None = None
+    rejected: list[RejectedEntry] = field(default_factory=list)
+    # The reference code a derived bundle was made from (v0 contracts), when a trace carries it.
+    base_files: dict[str, SourceFile] | None = None
+
+    def file(self, path: str) -> SourceFile | None:
+        return self.files.get(path)
+
+    def add_file(self, file: SourceFile) -> None:
+        self.files[file.path] = file

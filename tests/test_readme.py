@@ -1,0 +1,36 @@
+"""README stays the front door: its rule table is the rules', and its two commands are the real ones."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _update_readme_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("update_readme", ROOT / "scripts" / "update_readme.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rule_table_is_current() -> None:
+    module = _update_readme_module()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert module.rendered(text) == text, "README rule table is stale: run `uv run python scripts/update_readme.py`"
+
+
+def test_readme_commands_exist_and_ci_runs_the_test_command() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## The two commands.*?```sh\n(?P<cmds>.*?)```", text, re.S)
+    assert block is not None
+    commands = [line for line in block.group("cmds").splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert commands[1] == "uv run pytest"
+    for token in commands[0].split():
+        if token.startswith("examples/"):
+            assert (ROOT / token).is_file(), token
+    assert "uv run pytest" in (ROOT / ".ci" / "run").read_text()

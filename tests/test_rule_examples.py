@@ -1,0 +1,69 @@
+"""The generic rule test (Fixit pattern): every rule's bad examples fire it, its good examples do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from expcheck.engine import run_rules
+from expcheck.facts import Facts
+from expcheck.inputs import load_files
+from expcheck.rules import Example, Rule, all_rules
+from expcheck.submission import RunSpec
+
+RULES = all_rules()
+
+
+def _run(rule: Rule, example: Example):
+    runs = [RunSpec(run_id=rid, config_text=text) for rid, text in example.runs]
+    loaded = load_files(example.files, example.profile, runs)
+    if any(rule.matches(off) for off in loaded.profile.rules_off):
+        return [], []
+    outcome = run_rules(Facts(loaded.submission, loaded.profile), [rule])
+    return outcome.findings, outcome.rule_errors
+
+
+def _cases(kind: str) -> list[tuple[Rule, int, Example]]:
+    return [(r, i, ex) for r in RULES for i, ex in enumerate(getattr(r, kind), start=1)]
+
+
+def _case_id(case: tuple[Rule, int, Example]) -> str:
+    return f"{case[0].id}-{case[1]}"
+
+
+@pytest.mark.parametrize("case", _cases("bad"), ids=_case_id)
+def test_bad_example_fires(case: tuple[Rule, int, Example]) -> None:
+    rule, _, example = case
+    findings, errors = _run(rule, example)
+    assert not errors, errors
+    assert findings, f"{rule.id} did not fire on its bad example"
+    for finding in findings:
+        assert finding.rule == rule.id
+        assert finding.message and finding.fix
+        if finding.line is None:
+            assert finding.path in example.files or finding.path not in example.files
+        else:
+            # The engine has already validated path and line against the submission.
+            assert finding.line >= 1
+
+
+@pytest.mark.parametrize("case", _cases("good"), ids=_case_id)
+def test_good_example_silent(case: tuple[Rule, int, Example]) -> None:
+    rule, _, example = case
+    loaded = load_files(example.files, example.profile)
+    disabled = any(rule.matches(off) for off in loaded.profile.rules_off)
+    findings, errors = _run(rule, example)
+    assert not errors, errors
+    assert not findings, f"{rule.id} fired on its good example: {[f.message for f in findings]}"
+    if disabled:
+        assert example.note, "a good example that relies on the profile turning the rule off must say so"
+
+
+def test_every_rule_is_documented() -> None:
+    ids = [r.id for r in RULES]
+    assert len(ids) == len(set(ids))
+    names = [r.name for r in RULES]
+    assert len(names) == len(set(names))
+    for r in RULES:
+        assert r.bad and r.good, r.id
+        assert r.title and r.why and r.fix, r.id
+        assert r.criterion in {"R", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"}, r.id
