@@ -11,10 +11,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from expcheck.facts import Facts
 from expcheck.facts.pyproject import PyprojectFacts
 from expcheck.rules.base import Example, Hit, rule
@@ -185,6 +181,8 @@ def invalid_requirement(facts: Facts) -> Iterator[Hit]:
     found = _project(facts)
     if found is None:
         return
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: ~50 ms to import
+
     py, project = found
     after = (py.table_line("project") or 1) - 1
     for text in _requirement_strings(project):
@@ -270,6 +268,9 @@ def invalid_project_metadata(facts: Facts) -> Iterator[Hit]:
     found = _project(facts)
     if found is None:
         return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # lazy: ~50 ms to import
+    from packaging.version import InvalidVersion, Version
+
     py, project = found
     name = project.get("name")
     if name is not None and (not isinstance(name, str) or not _NAME.match(name)):
