@@ -6,9 +6,10 @@ for parsing it. Facts describe; they never judge.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -20,6 +21,7 @@ from expcheck.submission import SourceFile, Submission
 __all__ = ["Facts", "PyModule", "PyprojectFacts", "YamlDoc"]
 
 _YAML_SUFFIXES = (".yaml", ".yml")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,17 @@ class Facts:
     def __init__(self, submission: Submission, profile: Profile) -> None:
         self.submission = submission
         self.profile = profile
+        self._derived: dict[Callable[[Facts], Any], Any] = {}
+
+    def derived(self, compute: Callable[[Facts], T]) -> T:
+        """``compute(self)``, computed once per submission and shared by every rule that asks.
+
+        Fact modules (facts/config.py, facts/imports.py, ...) expose plain functions of Facts and
+        call them through here, so adding a fact never touches this class.
+        """
+        if compute not in self._derived:
+            self._derived[compute] = compute(self)
+        return self._derived[compute]
 
     @property
     def files(self) -> dict[str, SourceFile]:
