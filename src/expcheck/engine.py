@@ -61,8 +61,8 @@ def _to_finding(facts: Facts, rule: Rule, hit: Hit) -> Finding | str:
     file = sub.files.get(hit.path)
     rejected = any(entry.name == hit.path for entry in sub.rejected)
     if hit.line is None:
-        if file is not None or hit.path not in facts.profile.required_files:
-            return f"{rule.id}: finding on {hit.path} has no line, but only a missing required file may"
+        if file is not None:
+            return f"{rule.id}: finding on {hit.path} has no line, but only a missing file may"
         evidence = hit.evidence or "(file missing)"
     elif file is not None:
         last = max(len(file.lines), 1)

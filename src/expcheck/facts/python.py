@@ -201,6 +201,11 @@ class PyModule:
             return _StatementIndex(functions=[], classes=[], elided=[])
         return _index_statements(self.tree)
 
+    @cached_property
+    def statements(self) -> list[ast.stmt]:
+        """All statements of the module, nested ones included, in source order (no expressions)."""
+        return iter_statements(self.tree.body) if self.tree is not None else []
+
     @property
     def elided_statements(self) -> list[tuple[int, int]]:
         """(line, column) of each bare ``...`` statement that stands among other statements of a block."""
@@ -213,6 +218,26 @@ class PyModule:
     @property
     def functions(self) -> list[FunctionFact]:
         return self._index.functions
+
+
+def iter_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Every statement in ``body`` and in the bodies nested in it (functions and classes included), in order."""
+    out: list[ast.stmt] = []
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        nested: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                nested.extend(s for s in block if isinstance(s, ast.stmt))
+        for handler in getattr(node, "handlers", ()):
+            nested.extend(handler.body)
+        for case in getattr(node, "cases", ()):
+            nested.extend(case.body)
+        stack.extend(reversed(nested))
+    return out
 
 
 def literal_spans(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]] | None:

@@ -1,0 +1,845 @@
+"""Where the code reads and writes the Hydra config, followed from each ``@hydra.main`` function.
+
+The composed config enters through the decorated function's first parameter. From there this
+module follows it through aliases (``tr = cfg.training``), attributes of ``self``, and calls into
+the project's own functions and classes (a parameter that receives ``cfg`` or a sub-node is bound to
+that node), and records every access as a key path from the config root:
+
+- ``read``: the run fails if the key is absent (attribute or constant-subscript access);
+- ``optional``: ``.get(k, default)``, ``getattr(x, k, d)``, ``OmegaConf.select``, or a read guarded
+  by ``"k" in node`` / ``hasattr`` / a broad ``except``;
+- ``write``: an assignment, with whether struct mode is lifted there (``open_dict``, ``read_write``,
+  ``OmegaConf.set_struct(x, False)``).
+
+Each access carries the branch conditions it sits under. Conditions that compare a config value
+with constants (``cfg.method == "proposed"``, ``cfg.mode in ("trial",)``) are kept so a rule can
+decide them per run; any other condition marks the access as uncertain.
+
+A run config the code loads itself (``OmegaConf.load(".../runs/{run}.yaml")``) is a second root,
+``runfile``, whose keys are checked against each run's own config file.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from expcheck.facts import Facts
+from expcheck.facts.hydra_app import hydra_apps
+from expcheck.facts.python import iter_statements
+
+RootKind = Literal["cfg", "runfile", "reshaped"]  # reshaped: rebound to a config of unknown shape
+AccessKind = Literal["read", "optional", "write"]
+
+# Methods of DictConfig/ListConfig and of plain values: a chain ending in a call drops the method.
+_GET_METHODS = frozenset({"get", "setdefault", "pop"})
+_BROAD_EXCEPTIONS = frozenset(
+    {
+        "Exception",
+        "BaseException",
+        "AttributeError",
+        "KeyError",
+        "LookupError",
+        "ConfigAttributeError",
+        "ConfigKeyError",
+        "MissingMandatoryValue",
+        "OmegaConfBaseException",
+        "InterpolationResolutionError",
+    }
+)
+_STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Binding:
+    root: RootKind
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A branch condition on one config value: ``value <op> constants`` must hold for the branch to run."""
+
+    binding: Binding
+    op: Literal["in", "not in", "truthy", "falsy"]
+    constants: tuple[object, ...] = ()
+
+
+@dataclass(frozen=True)
+class Access:
+    path: str
+    line: int
+    column: int
+    binding: Binding  # the full key path read or written
+    kind: AccessKind
+    conditions: tuple[Condition, ...] = ()
+    uncertain: bool = False  # under a branch whose condition cannot be decided from the config
+    struct_open: bool = False  # writes: struct mode lifted here
+    value: Literal["runfile", "runfile-merge", "other"] = "other"  # writes: what is assigned
+    text: str = ""  # the access as written
+    value_text: str = ""  # writes: the assigned expression as written
+    app: str = ""  # the @hydra.main function (path:name) whose config this is: each app is its own process
+
+
+@dataclass
+class CfgFlow:
+    accesses: list[Access] = field(default_factory=list)
+    # Function keys analysed: which project functions the config reaches.
+    reached: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    conditions: tuple[Condition, ...] = ()
+    uncertain: bool = False
+    optional_keys: frozenset[tuple[str, tuple[str, ...]]] = frozenset()  # guarded (root, keys)
+    broad_try: bool = False
+    struct_open: frozenset[Binding] = frozenset()
+
+
+def _segments(node: ast.expr) -> tuple[list[str], list[ast.expr]] | None:
+    """``a.b["c"].d`` -> (["a","b","c","d"], nodes); None unless the chain starts at a Name."""
+    segs: list[str] = []
+    nodes: list[ast.expr] = []
+    cur: ast.expr = node
+    while True:
+        if isinstance(cur, ast.Attribute):
+            segs.append(cur.attr)
+            nodes.append(cur)
+            cur = cur.value
+        elif (
+            isinstance(cur, ast.Subscript) and isinstance(cur.slice, ast.Constant) and isinstance(cur.slice.value, str)
+        ):
+            segs.append(cur.slice.value)
+            nodes.append(cur)
+            cur = cur.value
+        elif isinstance(cur, ast.Name):
+            segs.append(cur.id)
+            nodes.append(cur)
+            segs.reverse()
+            nodes.reverse()
+            return segs, nodes
+        else:
+            return None
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _call_name(node: ast.Call) -> str:
+    return _dotted(node.func).rsplit(".", 1)[-1]
+
+
+def _const_str(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+@dataclass
+class _Module:
+    path: str
+    tree: ast.Module
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
+    classes: dict[str, ast.ClassDef]
+    imports: dict[str, tuple[str, str | None]]  # local name -> (module path, symbol or None for a module)
+    assigned_text: dict[str, str]  # module-level name -> source of its value
+
+
+def _module_path(name: str, here: str, level: int, files: set[str]) -> str | None:
+    """The repository path of module ``name`` imported from ``here`` (``level`` dots for relative)."""
+    if level:
+        base = here.rsplit("/", 1)[0] if "/" in here else ""
+        for _ in range(level - 1):
+            base = base.rsplit("/", 1)[0] if "/" in base else ""
+        parts = [p for p in (base, name.replace(".", "/") if name else "") if p]
+        stem = "/".join(parts)
+    else:
+        stem = name.replace(".", "/")
+    for candidate in (f"{stem}.py", f"{stem}/__init__.py", f"src/{stem}.py"):
+        if candidate in files:
+            return candidate
+    return None
+
+
+def _index_module(path: str, tree: ast.Module, statements: list[ast.stmt], files: set[str]) -> _Module:
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    classes: dict[str, ast.ClassDef] = {}
+    imports: dict[str, tuple[str, str | None]] = {}
+    assigned: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            functions[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            classes[node.name] = node
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            assigned[node.targets[0].id] = ast.unparse(node.value)
+    for node in statements:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                local = alias.asname or alias.name
+                module = _module_path(node.module or "", path, node.level, files)
+                submodule = _module_path(
+                    f"{node.module}.{alias.name}" if node.module else alias.name, path, node.level, files
+                )
+                if submodule is not None:
+                    imports[local] = (submodule, None)
+                elif module is not None:
+                    imports[local] = (module, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                target = _module_path(alias.name, path, 0, files)
+                if target is not None and alias.asname:
+                    imports[alias.asname] = (target, None)
+    return _Module(path, tree, functions, classes, imports, assigned)
+
+
+class _Analyzer:
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        files = set(facts.python)
+        self.modules = {
+            path: _index_module(path, module.tree, module.statements, files)
+            for path, module in facts.python.items()
+            if module.tree is not None
+        }
+        run_dir = facts.profile.run_config_dir or ""
+        segment = run_dir.rstrip("/").rsplit("/", 1)[-1]
+        self._runfile_pattern = re.compile(rf"""(['"/]){re.escape(segment)}(['"/])""") if segment else None
+        self.flow = CfgFlow()
+        self.current_app = ""
+        self._done: set[tuple[object, ...]] = set()
+        self._statements: dict[int, list[ast.stmt]] = {}
+
+    def statements_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+        found = self._statements.get(id(func))
+        if found is None:
+            found = self._statements[id(func)] = iter_statements(func.body)
+        return found
+
+    # ---- resolution ----------------------------------------------------------------------
+
+    def _resolve_callable(
+        self, module: _Module, func: ast.expr, cls: ast.ClassDef | None
+    ) -> tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] | None:
+        if isinstance(func, ast.Name):
+            if func.id in module.functions:
+                return module, module.functions[func.id]
+            if func.id in module.classes:
+                return module, module.classes[func.id]
+            imported = module.imports.get(func.id)
+            if imported and imported[1] is not None and imported[0] in self.modules:
+                target = self.modules[imported[0]]
+                found = target.functions.get(imported[1]) or target.classes.get(imported[1])
+                if found is not None:
+                    return target, found
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if func.value.id == "self" and cls is not None:
+                for item in cls.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == func.attr:
+                        return module, item
+            imported = module.imports.get(func.value.id)
+            if imported and imported[1] is None and imported[0] in self.modules:
+                target = self.modules[imported[0]]
+                found = target.functions.get(func.attr) or target.classes.get(func.attr)
+                if found is not None:
+                    return target, found
+        return None
+
+    def _is_runfile_load(self, node: ast.expr, module: _Module, local_text: dict[str, str]) -> bool:
+        if self._runfile_pattern is None or not isinstance(node, ast.Call):
+            return False
+        if _dotted(node.func) not in ("OmegaConf.load", "omegaconf.OmegaConf.load") or not node.args:
+            return False
+        arg = node.args[0]
+        text = ast.unparse(arg)
+        names = [n.id for n in ast.walk(arg) if isinstance(n, ast.Name)]
+        texts = [text, *(local_text.get(n, "") for n in names), *(module.assigned_text.get(n, "") for n in names)]
+        return any(self._runfile_pattern.search(t) for t in texts)
+
+    # ---- binding of expressions ------------------------------------------------------------
+
+    @staticmethod
+    def _bind(bindings: dict[tuple[str, ...], Binding], segs: list[str]) -> tuple[Binding, int] | None:
+        """The binding of the longest bound prefix of ``segs`` and that prefix's length."""
+        for cut in range(len(segs), 0, -1):
+            found = bindings.get(tuple(segs[:cut]))
+            if found is not None:
+                return found, cut
+        return None
+
+    def _expr_binding(self, bindings: dict[tuple[str, ...], Binding], node: ast.expr) -> Binding | None:
+        found = self._expr_access(bindings, node)
+        return found[0] if found is not None else None
+
+    def _expr_access(self, bindings: dict[tuple[str, ...], Binding], node: ast.expr) -> tuple[Binding, bool] | None:
+        """The binding ``node`` evaluates to, and whether evaluating it reads the config (goes past an alias)."""
+        found = _segments(node)
+        if found is None:
+            return None
+        segs, _ = found
+        bound = self._bind(bindings, segs)
+        if bound is None:
+            return None
+        binding, cut = bound
+        return Binding(binding.root, binding.keys + tuple(segs[cut:])), cut < len(segs)
+
+    # ---- analysis -------------------------------------------------------------------------
+
+    def analyse_function(
+        self,
+        module: _Module,
+        func: ast.FunctionDef | ast.AsyncFunctionDef,
+        bindings: dict[tuple[str, ...], Binding],
+        cls: ast.ClassDef | None = None,
+        depth: int = 0,
+        base: _Ctx | None = None,
+    ) -> dict[tuple[str, ...], Binding]:
+        """Record the accesses of ``func``; returns the ``self.*`` bindings it creates (for classes).
+
+        ``base`` carries the call site's branch conditions into the callee: a function called only
+        when ``cfg.dataset.name == "cifar10"`` reads its keys only for such runs.
+        """
+        base = base or _Ctx()
+        key = (
+            module.path,
+            f"{cls.name + '.' if cls else ''}{func.name}",
+            frozenset(bindings.items()),
+            base.conditions,
+            base.uncertain,
+        )
+        if key in self._done or depth > _MAX_DEPTH:
+            return {}
+        self._done.add(key)
+        self.flow.reached.add(f"{module.path}:{key[1]}")
+        bindings = dict(bindings)
+        local_text: dict[str, str] = {}
+        # Aliases, to a fixpoint: x = cfg.a ; y = x.b ; self.cfg = cfg ; rc = OmegaConf.load(runs file)
+        for _ in range(4):
+            changed = False
+            for node in self.statements_of(func):
+                if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+                    continue
+                target = _segments(node.targets[0])
+                if target is None:
+                    continue
+                tsegs = tuple(target[0])
+                if isinstance(node.targets[0], ast.Name):
+                    local_text[tsegs[0]] = ast.unparse(node.value)
+                value: Binding | None
+                if self._is_runfile_load(node.value, module, local_text):
+                    value = Binding("runfile", ())
+                else:
+                    value = self._expr_binding(bindings, node.value)
+                    if value is None and isinstance(node.value, ast.Call) and _call_name(node.value) == "merge":
+                        for arg in node.value.args:
+                            value = self._expr_binding(bindings, arg)
+                            if value is not None:
+                                break
+                if value is None:
+                    continue
+                # An assignment into a bound node is a write, not an alias (cfg.run = loaded file).
+                if self._bind(bindings, list(tsegs)) is not None and len(tsegs) > 1 and tsegs[0] != "self":
+                    continue
+                if bindings.get(tsegs) != value and tsegs not in bindings:
+                    bindings[tsegs] = value
+                    changed = True
+            if not changed:
+                break
+        calls = [n.value for n in self.statements_of(func) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+        struct_open_fn = frozenset(
+            b
+            for node in calls
+            if isinstance(node, ast.Call)
+            and _call_name(node) == "set_struct"
+            and len(node.args) == 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value is False
+            and (b := self._expr_binding(bindings, node.args[0])) is not None
+        )
+        rebound = {
+            node.targets[0].id
+            for node in self.statements_of(func)
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and (node.targets[0].id,) in bindings
+            and self._expr_binding(bindings, node.value) != bindings[(node.targets[0].id,)]
+            and not _merges_runfile(node.value, self, bindings, module, local_text)
+            and not self._is_runfile_load(node.value, module, local_text)
+        }
+        for name in rebound:  # its shape after the rebinding is unknown: stop checking keys through it
+            bindings[(name,)] = Binding("reshaped", ())
+        walker = _Walker(self, module, bindings, cls, depth, local_text)
+        walker.rebound_plain = {
+            node.targets[0].id
+            for node in self.statements_of(func)
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and (node.targets[0].id,) in bindings
+            and self._expr_binding(bindings, node.value) is None
+            and not _merges_runfile(node.value, self, bindings, module, local_text)
+        }
+        walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=struct_open_fn))
+        return {k: v for k, v in bindings.items() if k and k[0] == "self" and len(k) == 2}
+
+    def analyse_call_target(
+        self,
+        module: _Module,
+        target: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+        call: ast.Call,
+        caller_bindings: dict[tuple[str, ...], Binding],
+        cls: ast.ClassDef | None,
+        depth: int,
+        ctx: _Ctx | None = None,
+    ) -> None:
+        base = _Ctx(conditions=ctx.conditions, uncertain=ctx.uncertain) if ctx is not None else None
+        if isinstance(target, ast.ClassDef):
+            init = next((n for n in target.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+            if init is None:
+                return
+            params = self._param_bindings(init, call, caller_bindings, skip_self=True)
+            if not params:
+                return
+            self_bindings = self.analyse_function(module, init, params, target, depth + 1, base)
+            if self_bindings:
+                for item in target.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name != "__init__":
+                        self.analyse_function(module, item, dict(self_bindings), target, depth + 1, base)
+            return
+        is_method = cls is not None and isinstance(call.func, ast.Attribute) and _dotted(call.func.value) == "self"
+        params = self._param_bindings(target, call, caller_bindings, skip_self=is_method)
+        if is_method:
+            params.update({k: v for k, v in caller_bindings.items() if k and k[0] == "self"})
+        if params:
+            self.analyse_function(module, target, params, cls if is_method else None, depth + 1, base)
+
+    def _param_bindings(
+        self,
+        func: ast.FunctionDef | ast.AsyncFunctionDef,
+        call: ast.Call,
+        caller: dict[tuple[str, ...], Binding],
+        skip_self: bool,
+    ) -> dict[tuple[str, ...], Binding]:
+        names = [a.arg for a in func.args.posonlyargs + func.args.args]
+        if skip_self and names:
+            names = names[1:]
+        out: dict[tuple[str, ...], Binding] = {}
+        for name, arg in zip(names, call.args, strict=False):
+            if isinstance(arg, ast.Starred):
+                break
+            binding = self._expr_binding(caller, arg)
+            if binding is not None:
+                out[(name,)] = binding
+        allowed = set(names) | {a.arg for a in func.args.kwonlyargs}
+        for kw in call.keywords:
+            if kw.arg in allowed:
+                binding = self._expr_binding(caller, kw.value)
+                if binding is not None:
+                    out[(kw.arg,)] = binding
+        return out
+
+
+class _Walker:
+    """Walks one function body in order, keeping branch conditions and guards."""
+
+    def __init__(
+        self,
+        analyzer: _Analyzer,
+        module: _Module,
+        bindings: dict[tuple[str, ...], Binding],
+        cls: ast.ClassDef | None,
+        depth: int,
+        local_text: dict[str, str],
+    ) -> None:
+        self.a = analyzer
+        self.module = module
+        self.bindings = bindings
+        self.cls = cls
+        self.depth = depth
+        self.local_text = local_text
+        self.rebound_plain: set[str] = set()
+
+    # -- statements --
+    def block(self, stmts: list[ast.stmt], ctx: _Ctx) -> None:
+        for stmt in stmts:
+            self.stmt(stmt, ctx)
+
+    def stmt(self, node: ast.stmt, ctx: _Ctx) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            return  # nested definitions run only when called; calls are followed where they happen
+        if isinstance(node, ast.If):
+            self.expr(node.test, ctx)
+            yes, no = self.branch(node.test, ctx)
+            self.block(node.body, yes)
+            self.block(node.orelse, no)
+            return
+        if isinstance(node, ast.While):
+            self.expr(node.test, ctx)
+            self.block(node.body, ctx)
+            self.block(node.orelse, ctx)
+            return
+        if isinstance(node, ast.Try | ast.TryStar):
+            broad = any(self._is_broad(h) for h in node.handlers)
+            self.block(node.body, _replace(ctx, broad_try=ctx.broad_try or broad))
+            for handler in node.handlers:
+                self.block(handler.body, _replace(ctx, uncertain=True))
+            self.block(node.orelse, ctx)
+            self.block(node.finalbody, ctx)
+            return
+        if isinstance(node, ast.With | ast.AsyncWith):
+            opened = set(ctx.struct_open)
+            for item in node.items:
+                self.expr(item.context_expr, ctx)
+                call = item.context_expr
+                if isinstance(call, ast.Call) and call.args:
+                    name = _call_name(call)
+                    is_flag = name == "flag_override" and len(call.args) >= 3
+                    if name in _STRUCT_OPENERS or (
+                        is_flag and _const_str(call.args[1]) == "struct" and getattr(call.args[2], "value", 1) is False
+                    ):
+                        binding = self.a._expr_binding(self.bindings, call.args[0])
+                        if binding is not None:
+                            opened.add(binding)
+            self.block(node.body, _replace(ctx, struct_open=frozenset(opened)))
+            return
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            value = node.value
+            if value is not None:
+                self.expr(value, ctx)
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                self.target(target, value, ctx, augmented=isinstance(node, ast.AugAssign))
+            return
+        if isinstance(node, ast.For | ast.AsyncFor):
+            self.expr(node.iter, ctx)
+            self.block(node.body, ctx)
+            self.block(node.orelse, ctx)
+            return
+        if isinstance(node, ast.Match):
+            self.expr(node.subject, ctx)
+            for case in node.cases:
+                self.block(case.body, _replace(ctx, uncertain=True))
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child, ctx)
+            elif isinstance(child, ast.stmt):
+                self.stmt(child, ctx)
+
+    @staticmethod
+    def _is_broad(handler: ast.ExceptHandler) -> bool:
+        if handler.type is None:
+            return True
+        names = [handler.type] if not isinstance(handler.type, ast.Tuple) else list(handler.type.elts)
+        return any(_dotted(n).rsplit(".", 1)[-1] in _BROAD_EXCEPTIONS for n in names)
+
+    # -- branch conditions --
+    def branch(self, test: ast.expr, ctx: _Ctx) -> tuple[_Ctx, _Ctx]:
+        cond = self.condition(test)
+        guards = self.guards(test)
+        yes = _replace(ctx, optional_keys=ctx.optional_keys | guards)
+        if cond is None:
+            return _replace(yes, uncertain=True), _replace(ctx, uncertain=True)
+        if cond is True:  # a guard-only test (hasattr, "k" in x): not a config condition
+            return _replace(yes, uncertain=True), _replace(ctx, uncertain=True)
+        positive, negative = cond
+        return (
+            _replace(yes, conditions=ctx.conditions + positive),
+            _replace(ctx, conditions=ctx.conditions + negative)
+            if negative is not None
+            else _replace(ctx, uncertain=True),
+        )
+
+    def condition(self, test: ast.expr) -> tuple[tuple[Condition, ...], tuple[Condition, ...] | None] | bool | None:
+        """(conditions when true, conditions when false or None) for a decidable test; True for a guard."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self.condition(test.operand)
+            if isinstance(inner, tuple) and inner[1] is not None:
+                return inner[1], inner[0]
+            return None
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            parts = [self.condition(v) for v in test.values]
+            if all(isinstance(p, tuple) for p in parts):
+                return tuple(c for p in parts for c in p[0]), None  # type: ignore[index]
+            return None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            left, right, op = test.left, test.comparators[0], test.ops[0]
+            binding = self.a._expr_binding(self.bindings, left)
+            if binding is None:
+                return True if self.guards(test) else None
+            consts = _constants(right)
+            if consts is None:
+                return None
+            if isinstance(op, ast.Eq | ast.Is) or (
+                isinstance(op, ast.In) and isinstance(right, ast.Tuple | ast.List | ast.Set)
+            ):
+                return (Condition(binding, "in", consts),), (Condition(binding, "not in", consts),)
+            if isinstance(op, ast.NotEq | ast.IsNot) or (
+                isinstance(op, ast.NotIn) and isinstance(right, ast.Tuple | ast.List | ast.Set)
+            ):
+                return (Condition(binding, "not in", consts),), (Condition(binding, "in", consts),)
+            return None
+        binding = self.a._expr_binding(self.bindings, test)
+        if binding is not None:
+            return (Condition(binding, "truthy"),), (Condition(binding, "falsy"),)
+        if self.guards(test):
+            return True
+        return None
+
+    def guards(self, test: ast.expr) -> frozenset[tuple[str, tuple[str, ...]]]:
+        """Keys a test proves present: ``"k" in node``, ``hasattr(node, "k")``, ``node.get("k")``."""
+        found: set[tuple[str, tuple[str, ...]]] = set()
+        for node in ast.walk(test):
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In):
+                key = _const_str(node.left)
+                binding = self.a._expr_binding(self.bindings, node.comparators[0])
+                if key is not None and binding is not None:
+                    found.add((binding.root, (*binding.keys, key)))
+            elif isinstance(node, ast.Call) and node.args:
+                name = _call_name(node)
+                if name == "hasattr" and len(node.args) == 2:
+                    key = _const_str(node.args[1])
+                    binding = self.a._expr_binding(self.bindings, node.args[0])
+                    if key is not None and binding is not None:
+                        found.add((binding.root, (*binding.keys, key)))
+                elif name == "get" and isinstance(node.func, ast.Attribute):
+                    key = _const_str(node.args[0])
+                    binding = self.a._expr_binding(self.bindings, node.func.value)
+                    if key is not None and binding is not None:
+                        found.add((binding.root, (*binding.keys, key)))
+        return frozenset(found)
+
+    # -- expressions --
+    def record(self, node: ast.expr, binding: Binding, kind: AccessKind, ctx: _Ctx, **extra: object) -> None:
+        if kind == "read" and (ctx.broad_try or (binding.root, binding.keys) in ctx.optional_keys):
+            kind = "optional"
+        self.a.flow.accesses.append(
+            Access(
+                path=self.module.path,
+                line=node.lineno,
+                column=node.col_offset + 1,
+                binding=binding,
+                kind=kind,
+                conditions=ctx.conditions,
+                uncertain=ctx.uncertain,
+                text=_display(node),
+                app=self.a.current_app,
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+
+    def expr(self, node: ast.expr, ctx: _Ctx) -> None:
+        if isinstance(node, ast.Call):
+            self.call(node, ctx)
+            return
+        if isinstance(node, ast.IfExp):
+            self.expr(node.test, ctx)
+            yes, no = self.branch(node.test, ctx)
+            self.expr(node.body, yes)
+            self.expr(node.orelse, no)
+            return
+        if isinstance(node, ast.BoolOp):
+            guards: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
+            for i, value in enumerate(node.values):
+                inner = _replace(ctx, optional_keys=ctx.optional_keys | guards, uncertain=ctx.uncertain or i > 0)
+                self.expr(value, inner)
+                guards = guards | self.guards(value)
+            return
+        if isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+            ctx = _replace(ctx, uncertain=True)
+        if isinstance(node, ast.Attribute | ast.Subscript):
+            found = _segments(node)
+            if found is not None:
+                access = self.a._expr_access(self.bindings, node)
+                if access is not None and access[0].keys and access[1]:
+                    self.record(node, access[0], "read", ctx)
+                if isinstance(node, ast.Subscript):
+                    self.expr(node.slice, ctx)
+                return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child, ctx)
+            elif isinstance(child, ast.comprehension):
+                self.expr(child.iter, ctx)
+                for cond in child.ifs:
+                    self.expr(cond, ctx)
+
+    def call(self, node: ast.Call, ctx: _Ctx) -> None:
+        func = node.func
+        name = _call_name(node)
+        # A method called on a config node: the node itself is read; .get(k, d) reads k optionally.
+        if isinstance(func, ast.Attribute):
+            owner_access = self.a._expr_access(self.bindings, func.value)
+            owner = owner_access[0] if owner_access is not None else None
+            if owner is not None:
+                if owner.keys and owner_access is not None and owner_access[1]:
+                    self.record(func.value, owner, "read", ctx)
+                key = _const_str(node.args[0]) if node.args else None
+                if func.attr in _GET_METHODS and key is not None:
+                    self.record(node, Binding(owner.root, (*owner.keys, key)), "optional", ctx)
+                for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+                    self.expr(arg, ctx)
+                return
+            if not (isinstance(func.value, ast.Name) and func.value.id == "self"):
+                self.expr(func.value, ctx)
+        if name == "getattr" and len(node.args) >= 2:
+            owner_access = self.a._expr_access(self.bindings, node.args[0])
+            key = _const_str(node.args[1])
+            if owner_access is not None and key is not None:
+                owner = owner_access[0]
+                if owner.keys and owner_access[1]:
+                    self.record(node.args[0], owner, "read", ctx)
+                kind: AccessKind = "optional" if len(node.args) >= 3 else "read"
+                self.record(node, Binding(owner.root, (*owner.keys, key)), kind, ctx)
+                return
+        if (
+            name in ("update", "setattr")
+            and len(node.args) >= 2
+            and (_dotted(func).endswith("OmegaConf.update") or name == "setattr")
+        ):
+            owner = self.a._expr_binding(self.bindings, node.args[0])
+            if owner is not None:
+                prefix = _static_prefix(node.args[1], self.local_text)
+                self.record(node, Binding(owner.root, (*owner.keys, *prefix, "*")), "write", ctx, struct_open=True)
+        if name in ("update", "merge_with") and isinstance(func, ast.Attribute):
+            owner = self.a._expr_binding(self.bindings, func.value)
+            if owner is not None:
+                self.record(node, Binding(owner.root, (*owner.keys, "*")), "write", ctx, struct_open=True)
+        if name == "select" and len(node.args) >= 2 and _dotted(func).endswith("OmegaConf.select"):
+            owner = self.a._expr_binding(self.bindings, node.args[0])
+            key = _const_str(node.args[1])
+            if owner is not None and key is not None:
+                self.record(node, Binding(owner.root, (*owner.keys, *key.split("."))), "optional", ctx)
+                return
+        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+            self.expr(arg, ctx)
+        target = self.a._resolve_callable(self.module, func, self.cls)
+        if target is not None:
+            module, definition = target
+            self.a.analyse_call_target(module, definition, node, self.bindings, self.cls, self.depth, ctx)
+
+    def target(self, target: ast.expr, value: ast.expr | None, ctx: _Ctx, augmented: bool) -> None:
+        if isinstance(target, ast.Tuple | ast.List):
+            for elt in target.elts:
+                self.target(elt, None, ctx, augmented)
+            return
+        found = _segments(target)
+        if found is None:
+            if isinstance(target, ast.Subscript):
+                owner = self.a._expr_binding(self.bindings, target.value)
+                if owner is not None:  # cfg.training[k] = v: some key under training
+                    self.record(target, Binding(owner.root, (*owner.keys, "*")), "write", ctx, struct_open=True)
+                self.expr(target.value, ctx)
+                self.expr(target.slice, ctx)
+            return
+        segs, _ = found
+        bound = self.a._bind(self.bindings, segs)
+        if bound is None:
+            return
+        binding, cut = bound
+        keys = binding.keys + tuple(segs[cut:])
+        full = Binding(binding.root, keys)
+        if cut == len(segs):
+            # Rebinding the name itself: cfg = OmegaConf.merge(cfg, run_cfg) merges a run file at this node.
+            if value is not None and _merges_runfile(value, self.a, self.bindings, self.module, self.local_text):
+                self.record(target, full, "write", ctx, value="runfile-merge", struct_open=True)
+            return
+        if augmented:
+            self.record(target, full, "read", ctx)
+        opened = any(full.root == o.root and full.keys[: len(o.keys)] == o.keys for o in ctx.struct_open)
+        kind_value: Literal["runfile", "runfile-merge", "other"] = "other"
+        if value is not None:
+            if self.a._is_runfile_load(value, self.module, self.local_text) or self.a._expr_binding(
+                self.bindings, value
+            ) == Binding("runfile", ()):
+                kind_value = "runfile"
+            elif _merges_runfile(value, self.a, self.bindings, self.module, self.local_text):
+                kind_value = "runfile-merge"
+        plain = segs[0] in self.rebound_plain  # the name was turned into a plain container somewhere
+        self.record(
+            target,
+            full,
+            "write",
+            ctx,
+            struct_open=opened or plain,
+            value=kind_value,
+            value_text=ast.unparse(value)[:80] if value is not None else "",
+        )
+
+
+def _merges_runfile(
+    value: ast.expr,
+    analyzer: _Analyzer,
+    bindings: dict[tuple[str, ...], Binding],
+    module: _Module,
+    local: dict[str, str],
+) -> bool:
+    if not (isinstance(value, ast.Call) and _call_name(value) == "merge"):
+        return False
+    return any(
+        analyzer._is_runfile_load(arg, module, local) or analyzer._expr_binding(bindings, arg) == Binding("runfile", ())
+        for arg in value.args
+    )
+
+
+def _display(node: ast.expr) -> str:
+    """How an access reads in messages: the attribute chain, cheaply (ast.unparse only as a fallback)."""
+    found = _segments(node)
+    if found is not None:
+        return ".".join(found[0])[:120]
+    if isinstance(node, ast.Call):
+        func = _segments(node.func)
+        if func is not None:
+            return (".".join(func[0]) + "(...)")[:120]
+    return ast.unparse(node)[:120]
+
+
+def _static_prefix(node: ast.expr, local_text: dict[str, str]) -> tuple[str, ...]:
+    """The dotted keys a key expression surely starts with: "training.{k}" -> ("training",)."""
+    text: str | None = None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return tuple(node.value.split("."))[:-1]
+    if isinstance(node, ast.JoinedStr):
+        text = "".join(v.value if isinstance(v, ast.Constant) else "{" for v in node.values)
+    elif isinstance(node, ast.Name):
+        source = local_text.get(node.id, "")
+        text = source[2:-1] if source.startswith(("f'", 'f"')) else None
+    if not text:
+        return ()
+    head = text.split("{", 1)[0]
+    return tuple(part for part in head.split(".")[:-1] if part)
+
+
+def _constants(node: ast.expr) -> tuple[object, ...] | None:
+    if isinstance(node, ast.Constant):
+        return (node.value,)
+    if isinstance(node, ast.Tuple | ast.List | ast.Set) and all(isinstance(e, ast.Constant) for e in node.elts):
+        return tuple(e.value for e in node.elts)  # type: ignore[attr-defined]
+    return None
+
+
+def _replace(ctx: _Ctx, **changes: object) -> _Ctx:
+    from dataclasses import replace
+
+    return replace(ctx, **changes)  # type: ignore[arg-type]
+
+
+def cfg_flow(facts: Facts) -> CfgFlow:
+    """Every config access reachable from the submission's ``@hydra.main`` functions."""
+    analyzer = _Analyzer(facts)
+    for app in facts.derived(hydra_apps):
+        module = analyzer.modules.get(app.path)
+        if module is None or app.cfg_param is None:
+            continue
+        analyzer.current_app = f"{app.path}:{app.function}"
+        analyzer._done.clear()
+        analyzer.analyse_function(module, app.node, {(app.cfg_param,): Binding("cfg", ())})
+    return analyzer.flow

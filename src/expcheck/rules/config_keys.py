@@ -1,0 +1,230 @@
+"""C7 — every config key the code reads exists in every run's composed config; no new keys into a struct."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from expcheck.facts import Facts
+from expcheck.facts.cfgflow import Access, cfg_flow
+from expcheck.facts.effective import (
+    MISSING,
+    Effective,
+    conditions_hold,
+    effective_configs,
+    is_absent,
+    lookup,
+    written_by_code,
+)
+from expcheck.rules.base import Hit, rule
+from expcheck.rules.examples_repo import MAIN_V1, MAIN_V2, RUN_V2, v1, v2
+
+
+@dataclass(frozen=True)
+class _Miss:
+    eff: Effective
+    certain: bool  # every condition on the way was decided, and holds
+    mandatory: bool  # the key exists with the value ??? (never given)
+
+
+def _closest(data: object, keys: tuple[str, ...]) -> str:
+    """A hint naming the nearest existing keys at the level where the path breaks."""
+    parent: object = data
+    for i, key in enumerate(keys):
+        if isinstance(parent, dict) and key in parent:
+            parent = parent[key]
+            continue
+        if isinstance(parent, dict) and parent:
+            near = difflib.get_close_matches(key, [str(k) for k in parent], n=2, cutoff=0.6)
+            where = ".".join(keys[:i]) or "the root"
+            if near:
+                return f"; under {where} there is {', '.join(repr('.'.join((*keys[:i], n))) for n in near)}"
+            return f"; {where} has {', '.join(sorted(map(str, parent))[:6])}"
+        if i and isinstance(parent, dict):
+            return f"; {'.'.join(keys[:i])} is empty"
+        if i:
+            return f"; {'.'.join(keys[:i])} is {type(parent).__name__}, not a mapping"
+        return ""
+    return ""
+
+
+def _misses(facts: Facts, access: Access, effs: list[Effective]) -> list[_Miss]:
+    out = []
+    for eff in effs:
+        holds = conditions_hold(access, eff)
+        if holds is False:
+            continue
+        source = eff.config if access.binding.root == "cfg" else eff.runfile
+        if source is None:
+            continue
+        value = lookup(source, access.binding.keys)
+        mandatory = value == MISSING
+        if not is_absent(value) and not mandatory:
+            continue
+        if written_by_code(facts, access, eff):
+            continue
+        out.append(_Miss(eff, certain=holds is True and not access.uncertain, mandatory=mandatory))
+    return out
+
+
+def _runs_text(misses: list[_Miss], total_runs: int, modes: set[str]) -> str:
+    runs = sorted({m.eff.run_id for m in misses})
+    miss_modes = sorted({m.eff.mode for m in misses})
+    who = (
+        "every run"
+        if len(runs) == total_runs and total_runs > 1
+        else f"run {', '.join(runs[:3])}" + (" ..." if len(runs) > 3 else "")
+    )
+    if modes != {"default"} and set(miss_modes) != modes:
+        who += f" in {'/'.join(miss_modes)} mode"
+    return who
+
+
+@rule(
+    id="C701",
+    name="config-key-missing",
+    criterion="C7",
+    severity="error",
+    title="The code reads a config key that a run's composed config does not have",
+    why="""OmegaConf raises ConfigAttributeError (Missing key ...) when code reads a key the config lacks, and
+        a key left at ??? raises MissingMandatoryValue. expcheck composes every run's config with Hydra,
+        applies the run file the code loads itself, follows the config through aliases and calls, and
+        checks every read; reads behind .get(), `in`/hasattr guards or a broad except are optional, and
+        a branch that a run's config rules out (cfg.method == "proposed") is not held against that run.""",
+    fix="Read the key the configs actually define, add it to config.yaml or every run config, or use .get(key, default).",
+    bad=[
+        v2(
+            main=MAIN_V2.replace("cfg.run.training.lr", "cfg.run.training.learning_rate"),
+            note="the runs define training.lr",
+        ),
+        v1(main=MAIN_V1.replace("cfg.run.training.lr", "cfg.training.lr"), note="the run config sits under cfg.run"),
+        v2(
+            runs=(
+                ("proposed-mlp", RUN_V2.format(run_id="proposed-mlp", method="proposed")),
+                (
+                    "comparative-1-mlp",
+                    RUN_V2.format(run_id="comparative-1-mlp", method="comparative-1").replace("  lr: 0.01\n", ""),
+                ),
+            ),
+            note="one run lacks the key",
+        ),
+    ],
+    good=[
+        v2(),
+        v1(),
+        v2(
+            main=MAIN_V2.replace(
+                "    print(cfg.run.training.lr, cfg.results_dir)\n",
+                '    if cfg.run.method == "proposed":\n        print(cfg.run.training.alpha)\n'
+                '    print(cfg.run.training.get("beta", 0.5))\n',
+            ),
+            runs=(
+                (
+                    "proposed-mlp",
+                    RUN_V2.format(run_id="proposed-mlp", method="proposed").replace(
+                        "  lr: 0.01\n", "  lr: 0.01\n  alpha: 0.3\n"
+                    ),
+                ),
+                ("comparative-1-mlp", RUN_V2.format(run_id="comparative-1-mlp", method="comparative-1")),
+            ),
+            note="a key only the proposed run has, read only when the method is proposed",
+        ),
+    ],
+)
+def config_key_missing(facts: Facts) -> Iterator[Hit]:
+    effs = facts.derived(effective_configs)
+    if not effs:
+        return
+    total_runs = len({e.run_id for e in effs})
+    modes = {e.mode for e in effs}
+    seen: set[tuple[str, int, tuple[str, ...]]] = set()
+    for access in facts.derived(cfg_flow).accesses:
+        if access.kind != "read" or access.binding.root == "reshaped" or access.binding.keys[:1] == ("hydra",):
+            continue
+        key = (access.path, access.line, access.binding.keys)
+        if key in seen:
+            continue
+        misses = [m for m in _misses(facts, access, effs) if m.certain]
+        if not misses:
+            continue
+        seen.add(key)
+        dotted = ".".join(access.binding.keys)
+        where = "run config" if access.binding.root == "runfile" else "composed config"
+        first = misses[0]
+        if all(m.mandatory for m in misses):
+            problem = (
+                f"is ??? (mandatory) in the {where} of {_runs_text(misses, total_runs, modes)} and nothing sets it"
+            )
+        else:
+            source = first.eff.config if access.binding.root == "cfg" else first.eff.runfile
+            problem = f"is missing from the {where} of {_runs_text(misses, total_runs, modes)}{_closest(source, access.binding.keys)}"
+        yield Hit(
+            path=access.path,
+            line=access.line,
+            column=access.column,
+            message=f"`{access.text}` reads '{dotted}', which {problem}",
+        )
+
+
+@rule(
+    id="C702",
+    name="struct-key-assignment",
+    criterion="C7",
+    severity="error",
+    title="New key assigned into Hydra's struct config",
+    why="""Hydra hands the task a config in struct mode: assigning a key it does not already have raises
+        ConfigAttributeError (Key '...' is not in struct) unless the assignment sits inside
+        `with open_dict(cfg):`, after OmegaConf.set_struct(cfg, False), or in read_write.""",
+    fix="Wrap the assignment in `with open_dict(cfg):` (from omegaconf import open_dict), or declare the key in config.yaml.",
+    bad=[
+        v2(
+            main=MAIN_V2.replace(
+                "    print(cfg.run.training.lr, cfg.results_dir)\n",
+                '    cfg.device = "cuda"\n    print(cfg.run.training.lr, cfg.device)\n',
+            )
+        )
+    ],
+    good=[
+        v2(),
+        v2(
+            main=MAIN_V2.replace(
+                "    print(cfg.run.training.lr, cfg.results_dir)\n",
+                '    cfg.results_dir = "out"\n    print(cfg.results_dir)\n',
+            ),
+            note="assigning a key that exists is allowed",
+        ),
+    ],
+)
+def struct_key_assignment(facts: Facts) -> Iterator[Hit]:
+    effs = facts.derived(effective_configs)
+    if not effs:
+        return
+    for access in facts.derived(cfg_flow).accesses:
+        if access.kind != "write" or access.struct_open or access.binding.root != "cfg" or not access.binding.keys:
+            continue
+        if "*" in access.binding.keys:
+            continue
+        missing = []
+        for eff in effs:
+            if conditions_hold(access, eff) is not True or access.uncertain:
+                continue
+            if is_absent(lookup(eff.config, access.binding.keys)):
+                missing.append(eff)
+        if missing:
+            keys = access.binding.keys
+            parent_missing = next(
+                (keys[:i] for i in range(1, len(keys)) if is_absent(lookup(missing[0].config, keys[:i]))), None
+            )
+            if parent_missing is not None:
+                where = ".".join(parent_missing)
+                message = (
+                    f"`{access.text} = ...` assigns under '{where}', which the config does not have: "
+                    f"ConfigAttributeError: Key '{parent_missing[-1]}' is not in struct"
+                )
+            else:
+                message = (
+                    f"`{access.text} = ...` adds key '{keys[-1]}' to a struct config outside open_dict: "
+                    f"ConfigAttributeError: Key '{keys[-1]}' is not in struct"
+                )
+            yield Hit(path=access.path, line=access.line, column=access.column, message=message)

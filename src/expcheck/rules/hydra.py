@@ -1,0 +1,311 @@
+"""C2 — Hydra integration: an entry point Hydra can start, and configs the documented command composes."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+
+from expcheck.facts import Facts
+from expcheck.facts.cfgflow import cfg_flow
+from expcheck.facts.compose import Composition, compose_setup
+from expcheck.facts.hydra_app import hydra_apps
+from expcheck.rules.base import Hit, rule
+from expcheck.rules.examples_repo import CONFIG_V1, MAIN_V2, v1, v2
+
+
+def _uses_hydra_runs(facts: Facts) -> bool:
+    return facts.profile.run_config_dir is not None
+
+
+@rule(
+    id="C201",
+    name="no-hydra-entry-point",
+    criterion="C2",
+    severity="error",
+    title="main.py has no @hydra.main entry point",
+    why="""The pipeline starts `python -m src.main run=<id> results_dir=<dir> ...`: key=value overrides
+        that only Hydra parses. Without @hydra.main, argparse rejects them or they are ignored.""",
+    fix='Decorate the entry function with @hydra.main(config_path="../config", config_name="config", version_base="1.3").',
+    bad=[
+        v2(
+            main="import argparse\n\ndef main():\n    p = argparse.ArgumentParser()\n    p.add_argument('--run')\n    p.parse_args()\n\nmain()\n"
+        )
+    ],
+    good=[v2()],
+)
+def no_hydra_entry_point(facts: Facts) -> Iterator[Hit]:
+    if not _uses_hydra_runs(facts):
+        return
+    module = facts.python.get("src/main.py")
+    if module is None or module.tree is None or module.file.is_blank:
+        return
+    if not any(app.path == "src/main.py" for app in facts.derived(hydra_apps)):
+        yield Hit(
+            path="src/main.py",
+            line=1,
+            column=1,
+            message="src/main.py defines no @hydra.main function",
+            evidence=module.file.line(1).strip() or "(first line)",
+        )
+
+
+@rule(
+    id="C202",
+    name="hydra-config-not-found",
+    criterion="C2",
+    severity="error",
+    title="@hydra.main config_path/config_name do not reach the primary config",
+    why="""Hydra resolves config_path relative to the decorated file's folder (src/), so the repository's
+        config/ folder is "../config". A path or name that misses it stops the run with
+        MissingConfigException before any code runs.""",
+    fix='Use config_path="../config" and config_name="config" for config/config.yaml read from src/main.py.',
+    bad=[v2(main=MAIN_V2.replace('config_path="../config"', 'config_path="config"'))],
+    good=[v2()],
+)
+def hydra_config_not_found(facts: Facts) -> Iterator[Hit]:
+    if not _uses_hydra_runs(facts):
+        return
+    for app in facts.derived(hydra_apps):
+        if app.config_path is None:
+            problem = "config_path is not given, so Hydra searches no config folder"
+        elif app.config_name is None:
+            problem = "config_name is not given"
+        else:
+            folder = app.config_dir or ""
+            target = f"{folder}/{app.config_name}.yaml" if folder else f"{app.config_name}.yaml"
+            if target in facts.files:
+                continue
+            problem = f"it resolves to {target}, which does not exist"
+        yield Hit(path=app.path, line=app.line, column=app.column, message=f"@hydra.main in {app.path}: {problem}")
+
+
+@rule(
+    id="C203",
+    name="hydra-version-base-missing",
+    criterion="C2",
+    severity="warning",
+    title="@hydra.main without version_base",
+    why="""Without version_base Hydra warns and falls back to 1.1 behaviour, which changes the working
+        directory into outputs/<date>/<time>: relative paths (data, .cache/, config/runs/) then point
+        elsewhere.""",
+    fix='Pass version_base="1.3" to @hydra.main.',
+    bad=[v2(main=MAIN_V2.replace(', version_base="1.3"', ""))],
+    good=[v2()],
+)
+def hydra_version_base_missing(facts: Facts) -> Iterator[Hit]:
+    for app in facts.derived(hydra_apps):
+        if not app.version_base_given:
+            yield Hit(
+                path=app.path, line=app.line, column=app.column, message="@hydra.main is called without version_base"
+            )
+
+
+_SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_KEY_IN_MESSAGE = re.compile(r"(?:override|Key) '([^']+)'")
+_GROUP_IN_MESSAGE = re.compile(r"Could not (?:find|load) '([^'/]+)/")
+
+
+def _locate(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
+    """The config file and line a composition failure is about."""
+    file = facts.files[primary]
+    message = comp.error or ""
+    if comp.error_type == "OverrideParseException":
+        path = facts.profile.run_config_path(comp.run_id)
+        if path in facts.files:
+            return path, 1
+    for pattern in (_KEY_IN_MESSAGE, _GROUP_IN_MESSAGE):
+        match = pattern.search(message)
+        if match:
+            key = match.group(1).split(".")[0].split("@")[0]
+            for number, line in enumerate(file.lines, start=1):
+                if re.match(rf"\s*-?\s*(?:\w+@)?{re.escape(key)}\s*:", line) or re.match(
+                    rf"\s*-\s*\w*@{re.escape(key)}\s*:", line
+                ):
+                    return primary, number
+    if "runs@run" in message or "You must specify" in message:
+        for number, line in enumerate(file.lines, start=1):
+            if "@" in line and line.strip().startswith("-"):
+                return primary, number
+    return primary, 1
+
+
+@rule(
+    id="C204",
+    name="hydra-compose-fails",
+    criterion="C2",
+    severity="error",
+    title="The documented command's overrides do not compose",
+    why="""expcheck composes the configs with Hydra itself, exactly as `run=<id> results_dir=<dir>` plus the
+        mode switch would. When Hydra rejects the overrides (a key missing from config.yaml, a run
+        group that cannot be selected, a run id Hydra cannot parse), the run stops before main()
+        starts.""",
+    fix="Make config.yaml declare every key the command overrides (mode, results_dir, run) and the run group reachable.",
+    bad=[
+        v2(
+            config="run: ???\nresults_dir: results\nwandb:\n  mode: online\n",
+            note="mode=trial targets a key config.yaml lacks",
+        ),
+        v1(config=CONFIG_V1.replace("  - run: ???\n", ""), note="run=<id> selects a group the defaults list lacks"),
+    ],
+    good=[v2(), v1()],
+)
+def hydra_compose_fails(facts: Facts) -> Iterator[Hit]:
+    setup = facts.derived(compose_setup)
+    if not setup.compositions or setup.config_name is None:
+        return
+    primary = f"{setup.config_dir}/{setup.config_name}.yaml" if setup.config_dir else f"{setup.config_name}.yaml"
+    grouped: dict[tuple[str, int, str], list[Composition]] = defaultdict(list)
+    for comp in setup.compositions:
+        if comp.error is None:
+            continue
+        if comp.error_type == "OverrideParseException" and not _SAFE_RUN_ID.match(comp.run_id):
+            continue  # C704 names the unusable run id
+        where = _locate(facts, primary, comp)
+        grouped[(*where, comp.error.replace(comp.run_id, "<run_id>"))].append(comp)
+    for (path, line, message), comps in sorted(grouped.items()):
+        runs = sorted({c.run_id for c in comps})
+        modes = sorted({c.mode for c in comps})
+        example = " ".join(comps[0].overrides)
+        scope = f"{len(runs)} run(s) ({', '.join(runs[:3])}{', ...' if len(runs) > 3 else ''})"
+        mode_text = f", mode {'/'.join(modes)}" if modes != ["default"] else ""
+        yield Hit(
+            path=path,
+            line=line,
+            message=f"Hydra refuses `{example}` for {scope}{mode_text}: {message}",
+        )
+
+
+@rule(
+    id="C205",
+    name="run-group-replaced-by-string",
+    criterion="C2",
+    severity="error",
+    title="`run=<id>` replaces the run config by a string",
+    why="""With run configs in config/runs/ and a defaults entry `runs@run: <default>`, the override
+        run=<id> does not select config/runs/<id>.yaml: it replaces the whole `run` node by the
+        string '<id>'. Hydra accepts the command and every later cfg.run.<key> read fails.""",
+    fix="Keep `run` a plain key (`run: ???`) and load config/runs/{cfg.run}.yaml in code (OmegaConf.load, under open_dict).",
+    bad=[
+        v2(
+            main=MAIN_V2.replace('        cfg.run = OmegaConf.load(f"config/runs/{cfg.run}.yaml")\n', ""),
+            config="defaults:\n  - runs@run: proposed-mlp\n  - _self_\nresults_dir: results\nmode: full\nwandb:\n  mode: online\n",
+        )
+    ],
+    good=[v2()],
+)
+def run_group_replaced(facts: Facts) -> Iterator[Hit]:
+    setup = facts.derived(compose_setup)
+    if not setup.compositions or setup.config_name is None:
+        return
+    loads_itself = any(a.value in ("runfile", "runfile-merge") for a in facts.derived(cfg_flow).accesses)
+    if loads_itself:
+        return
+    replaced = [c for c in setup.compositions if c.config is not None and c.config.get("run") == c.run_id]
+    if not replaced:
+        return
+    primary = f"{setup.config_dir}/{setup.config_name}.yaml" if setup.config_dir else f"{setup.config_name}.yaml"
+    file = facts.files[primary]
+    line = next((n for n, text in enumerate(file.lines, start=1) if "@run" in text), None)
+    if line is None:
+        return  # `run` is a plain key but nothing loads the run file: key checks report the reads
+    yield Hit(
+        path=primary,
+        line=line,
+        message=f"with this defaults entry, run={replaced[0].run_id} makes cfg.run the string {replaced[0].run_id!r}; "
+        "no run config is loaded",
+    )
+
+
+@rule(
+    id="C206",
+    name="hydra-node-read",
+    criterion="C2",
+    severity="error",
+    title="cfg.hydra read inside the Hydra app",
+    why="""Hydra removes the `hydra` node from the config it passes to the task function, so cfg.hydra...
+        raises ConfigAttributeError: Key 'hydra' is not in struct.""",
+    fix="Use `from hydra.core.hydra_config import HydraConfig; HydraConfig.get().runtime.choices` instead.",
+    bad=[
+        v2(
+            main=MAIN_V2.replace(
+                "    print(cfg.run.training.lr, cfg.results_dir)\n", "    print(cfg.hydra.runtime.choices)\n"
+            )
+        )
+    ],
+    good=[v2()],
+)
+def hydra_node_read(facts: Facts) -> Iterator[Hit]:
+    for access in facts.derived(cfg_flow).accesses:
+        keys = access.binding.keys
+        if access.binding.root == "cfg" and keys and keys[0] == "hydra" and access.kind != "write":
+            yield Hit(
+                path=access.path,
+                line=access.line,
+                column=access.column,
+                message=f"`{access.text}` reads the hydra node, which the task function's config does not have",
+            )
+
+
+def _launches_train_with_overrides(facts: Facts) -> int | None:
+    """The line where main.py launches src.train with key=value overrides, if it does."""
+    module = facts.python.get("src/main.py")
+    if module is None or module.tree is None:
+        return None
+    for node in ast.walk(module.tree):
+        if not isinstance(node, ast.List):
+            continue
+        texts = [ast.unparse(e) for e in node.elts]
+        if not any("src.train" in t for t in texts):
+            continue
+        for elt in node.elts:
+            if isinstance(elt, ast.Constant | ast.JoinedStr):
+                text = ast.unparse(elt).strip("'\"f")
+                if re.match(r"^\+?[A-Za-z_][\w.]*=", text):
+                    return node.lineno
+    return None
+
+
+@rule(
+    id="C207",
+    name="train-not-a-hydra-app",
+    criterion="C2",
+    severity="error",
+    title="main.py launches src.train with Hydra overrides, but train.py is not a Hydra app",
+    why="""key=value arguments passed to a process are only understood by @hydra.main; a train.py that
+        uses argparse or reads sys.argv otherwise rejects or ignores them.""",
+    fix="Decorate train.py's entry function with @hydra.main too, or pass the resolved config another way.",
+    bad=[
+        v2(
+            main=MAIN_V2.replace(
+                "    print(cfg.run.training.lr, cfg.results_dir)\n",
+                '    import subprocess, sys\n    subprocess.run([sys.executable, "-m", "src.train", f"run={cfg.run.run_id}"], check=True)\n',
+            ),
+            extra={"src/train.py": "import sys\n\nprint(sys.argv)\n"},
+        )
+    ],
+    good=[
+        v2(
+            main=MAIN_V2.replace(
+                "    print(cfg.run.training.lr, cfg.results_dir)\n",
+                '    import subprocess, sys\n    subprocess.run([sys.executable, "-m", "src.train", f"run={cfg.run.run_id}"], check=True)\n',
+            ),
+            extra={
+                "src/train.py": "import hydra\n\n@hydra.main(config_path='../config', config_name='config', version_base='1.3')\n"
+                "def main(cfg):\n    print(cfg.results_dir)\n"
+            },
+        )
+    ],
+)
+def train_not_a_hydra_app(facts: Facts) -> Iterator[Hit]:
+    if not _uses_hydra_runs(facts) or "src/train.py" not in facts.python:
+        return
+    line = _launches_train_with_overrides(facts)
+    if line is None:
+        return
+    if any(app.path == "src/train.py" for app in facts.derived(hydra_apps)):
+        return
+    yield Hit(
+        path="src/main.py", line=line, message="src.train is launched with key=value overrides but has no @hydra.main"
+    )
