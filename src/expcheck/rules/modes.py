@@ -52,6 +52,7 @@ def _branches(facts: Facts) -> _Branches:
     trial_parts: list[str] = []
     full_parts: list[str] = []
     switch: tuple[str, int] | None = None
+    first_is_trial = False
     for path, module in sorted(facts.python.items()):
         if module.tree is None or key not in module.file.text:
             continue
@@ -69,26 +70,40 @@ def _branches(facts: Facts) -> _Branches:
             for n in module.statements
             if isinstance(n, ast.If) and any(w in module.file.line(n.test.lineno) for w in words)
         ]
-        tests += [
-            n
-            for stmt in module.statements
-            if isinstance(stmt, ast.Assign | ast.Return)
-            and stmt.value is not None
-            and any(w in module.file.line(stmt.lineno) for w in words)
-            for n in ast.walk(stmt.value)
-            if isinstance(n, ast.IfExp)
-        ]
+        # A conditional expression's meaning lives in what it is assigned to: `max_batches = 2 if trial else None`.
+        owner: dict[int, str] = {}
+        for stmt in module.statements:
+            if not isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Return) or stmt.value is None:
+                continue
+            if not any(w in module.file.line(stmt.lineno) for w in words):
+                continue
+            targets = (
+                stmt.targets
+                if isinstance(stmt, ast.Assign)
+                else [stmt.target]
+                if isinstance(stmt, ast.AnnAssign)
+                else []
+            )
+            prefix = " = ".join(ast.unparse(t) for t in targets)
+            for n in ast.walk(stmt.value):
+                if isinstance(n, ast.IfExp):
+                    tests.append(n)
+                    owner[id(n)] = f"{prefix} = " if prefix else ""
         for node in tests:
             if isinstance(node, ast.If | ast.IfExp):
                 trial = _is_trial_test(node.test, key, flags)
                 if trial is None:
                     continue
-                if switch is None:
-                    switch = (path, node.lineno)
+                if switch is None or (trial and not first_is_trial):
+                    # Point at the first trial branch, else at the first mode test at all.
+                    first_is_trial = first_is_trial or trial
+                    switch = (path, node.lineno) if switch is None or trial else switch
                 body = node.body if isinstance(node.body, list) else [node.body]
                 orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
-                yes = "\n".join(ast.unparse(s) for s in body)
-                no = "\n".join(ast.unparse(s) for s in orelse)
+                # The test belongs to the branch too: `if cfg.mode == "trial" and step >= 2: break`.
+                lead = owner.get(id(node), "")
+                yes = "\n".join([ast.unparse(node.test), *(lead + ast.unparse(s) for s in body)])
+                no = "\n".join(lead + ast.unparse(s) for s in orelse)
                 (trial_parts if trial else full_parts).append(yes)
                 (full_parts if trial else trial_parts).append(no)
     return _Branches(switch, "\n".join(trial_parts), "\n".join(full_parts))
@@ -208,6 +223,8 @@ def _effect_rule(effect: _Effect) -> None:
     def check(facts: Facts) -> Iterator[Hit]:
         if not _applies(facts):
             return
+        if effect.branch == "full" and facts.profile.modes.full_override is None:  # type: ignore[union-attr]
+            return  # this contract has no full-mode switch to check
         branches = facts.derived(_branches)
         if branches.switch is None:
             return  # C901 reports the missing switch
