@@ -52,6 +52,48 @@ class Commands(_Strict):
     evaluate: str | None = None
 
 
+class Outputs(_Strict):
+    """What train and evaluate must log and write under this contract (W&B, evaluation outputs, figures).
+
+    Rules of criteria C3, C6 and C8 read it; a profile without it (older contracts) is not judged on
+    these points.
+    """
+
+    wandb: Literal["required", "optional"] = Field(
+        "optional", description="required: train must call wandb.init and log metrics with wandb.log"
+    )
+    wandb_summary: bool = Field(False, description="final/best metrics must be written to wandb.summary")
+    optuna_trials_unlogged: bool = Field(
+        False, description="Optuna trials must not be logged to W&B (no init or log inside the objective)"
+    )
+    train_stdout_json: Literal["forbidden", "allowed"] = Field(
+        "allowed", description="forbidden: train.py writes no results.json and prints no JSON to stdout"
+    )
+    config_wandb_keys: list[str] = Field(
+        default_factory=list, description="keys config/config.yaml must hold under wandb: (entity, project)"
+    )
+    evaluate_standalone: bool = Field(False, description="evaluate runs on its own; main never imports or launches it")
+    evaluate_reads_wandb: bool = Field(False, description="evaluate takes run data from the W&B API (wandb.Api)")
+    per_run_metrics: str | None = Field(None, description="file name evaluate writes per run, e.g. metrics.json")
+    aggregated_metrics: str | None = Field(
+        None, description="file name of the cross-run summary evaluate writes, e.g. aggregated_metrics.json"
+    )
+    aggregated_keys: list[str] = Field(default_factory=list, description="top-level keys the cross-run summary holds")
+    gap_key: str | None = Field(
+        None, description="key of the relative gap whose sign must follow the primary metric's direction"
+    )
+    figure_names: list[str] = Field(
+        default_factory=list,
+        description="regular expressions one of which every figure file name must fully match; "
+        "each {expression} of an f-string name is written {}",
+    )
+    no_figures_in: list[str] = Field(default_factory=list, description="files that must not save figures")
+    significance_test: bool = Field(False, description="evaluate must run a statistical significance test")
+    cache_dir: str | None = Field(
+        None, description="folder every dataset and pretrained-model download must use as cache, e.g. .cache"
+    )
+
+
 class VerdictKeys(_Strict):
     """The key names of the verdict object this contract's pipeline parses."""
 
@@ -79,6 +121,7 @@ class Profile(_Strict):
     commands: Commands
     modes: Modes | None = None
     verdict_keys: VerdictKeys = Field(default_factory=VerdictKeys)
+    outputs: Outputs | None = Field(None, description="logging and output contract of train and evaluate")
     rules_off: list[str] = Field(default_factory=list, description="rule ids or prefixes this contract does not use")
     severity: dict[str, Literal["error", "warning"]] = Field(
         default_factory=dict, description="rule id or prefix -> severity this contract gives it"

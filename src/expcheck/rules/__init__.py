@@ -3,12 +3,16 @@
 from expcheck.rules import (  # noqa: F401 - importing a rule module registers its rules
     completeness,
     config_keys,
+    data,
+    evaluation,
     hydra,
     layout,
+    model,
     modes,
     pyproject,
     run_configs,
     syntax,
+    wandb,
 )
 from expcheck.rules.base import REGISTRY, Example, Hit, Rule, all_rules, rule
 

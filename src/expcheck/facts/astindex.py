@@ -1,0 +1,652 @@
+"""An index of each Python module from one walk of its tree: calls, import aliases, scopes, local data flow.
+
+Generic helpers for fact modules that need to know *what is called where*: the dotted name of a call
+with import aliases resolved (``import wandb as wb`` makes ``wb.log`` read ``wandb.log``), the
+function that encloses it, whether it sits inside a loop, and per function the assignments, item
+stores and ``.update`` calls that let a fact follow a local variable back to the values it holds.
+Nothing is imported or executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from expcheck.facts import Facts
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """One call expression."""
+
+    node: ast.Call
+    # Dotted callee with import aliases resolved ("wandb.init", "matplotlib.pyplot.savefig",
+    # "run.log"); a call in the chain is written "()" ("wandb.Api().run"); "" when not nameable.
+    name: str
+    # The last component of the callee ("init", "savefig", "log").
+    attr: str
+    # Qualified name of the enclosing function ("" at module level).
+    function: str
+    # Inside a for/while loop of the enclosing function.
+    in_loop: bool
+
+    @property
+    def line(self) -> int:
+        return self.node.lineno
+
+    @property
+    def column(self) -> int:
+        return self.node.col_offset + 1
+
+    def arg(self, position: int, keyword: str | None = None) -> ast.expr | None:
+        """The argument at ``position`` or passed as ``keyword``; None when absent."""
+        if keyword is not None:
+            for kw in self.node.keywords:
+                if kw.arg == keyword:
+                    return kw.value
+        args = self.node.args
+        if 0 <= position < len(args) and not isinstance(args[position], ast.Starred):
+            return args[position]
+        return None
+
+    def keyword(self, name: str) -> ast.expr | None:
+        for kw in self.node.keywords:
+            if kw.arg == name:
+                return kw.value
+        return None
+
+    @property
+    def has_kwargs_splat(self) -> bool:
+        return any(kw.arg is None for kw in self.node.keywords)
+
+
+@dataclass
+class Scope:
+    """One function (or the module body, qualname ""): its local assignments, item stores and returns."""
+
+    qualname: str
+    node: ast.AST
+    params: tuple[str, ...] = ()
+    # name -> values assigned to it (``x = v``, ``x: T = v``, ``for x in v`` gives the iterable).
+    assigns: dict[str, list[ast.expr]] = field(default_factory=dict)
+    # name -> subscript targets stored into it (``x["k"] = v``).
+    item_stores: dict[str, list[ast.Subscript]] = field(default_factory=dict)
+    # name -> ``x.update(...)`` calls.
+    updates: dict[str, list[ast.Call]] = field(default_factory=dict)
+    returns: list[ast.expr] = field(default_factory=list)
+    # Names bound by a for loop (their "assigns" entry holds the iterable).
+    loop_targets: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ModuleIndex:
+    """Everything one walk of a module's tree collects."""
+
+    path: str
+    tree: ast.Module
+    # local name -> what it stands for ("wb" -> "wandb", "plt" -> "matplotlib.pyplot",
+    # "load_dataset" -> "datasets.load_dataset", "build" -> "src.model.build").
+    aliases: dict[str, str]
+    calls: list[CallSite]
+    scopes: dict[str, Scope]
+    # simple function name -> qualnames defined with that name.
+    by_name: dict[str, list[str]]
+    # (target, enclosing function) of every subscript assignment ``a[...] = v`` / ``a[...] += v``.
+    item_stores: list[tuple[ast.Subscript, ast.expr, str]]
+    # String literals and f-strings outside docstrings, with their enclosing function.
+    strings: list[tuple[ast.expr, str]]
+    # Keys the code reads by name: attribute names, constant subscripts, ``.get("k")``,
+    # ``getattr(x, "k")``/``hasattr`` names and keyword names of calls.
+    names_read: frozenset[str]
+    # Compare nodes with their enclosing function.
+    compares: list[tuple[ast.Compare, str]]
+    # Subscript loads indexed by a literal, list, name, attribute or call (``x["k"]``, ``x[["a"]]``, ``x[cfg.k]``).
+    subscripts: list[tuple[ast.Subscript, str]]
+    # Try statements with their enclosing function.
+    tries: list[tuple[ast.Try, str]]
+    # Module-level ``NAME = "text"`` constants.
+    constants: dict[str, str]
+
+    def calls_to(self, *names: str) -> Iterator[CallSite]:
+        wanted = set(names)
+        return (c for c in self.calls if c.name in wanted)
+
+    def scope(self, qualname: str) -> Scope:
+        return self.scopes.get(qualname) or self.scopes[""]
+
+    def function_named(self, name: str) -> Scope | None:
+        """The module's function ``name`` when exactly one is defined (methods by their simple name too)."""
+        found = self.by_name.get(name, [])
+        return self.scopes[found[0]] if len(found) == 1 else None
+
+
+def dotted(node: ast.AST, aliases: dict[str, str]) -> str:
+    """``a.b.c`` of a Name/Attribute/Call chain with the root alias resolved; "" when not nameable."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            parts.append("()")
+            node = node.func
+        elif isinstance(node, ast.Name):
+            parts.append(aliases.get(node.id, node.id))
+            break
+        else:
+            return ""
+    out = parts[-1]
+    for part in reversed(parts[:-1]):
+        out = out + part if part == "()" else f"{out}.{part}"
+    return out
+
+
+def root_name(node: ast.AST) -> str | None:
+    """The Name at the root of an Attribute/Subscript/Call chain (``x`` in ``x.a[0].b()``)."""
+    while True:
+        if isinstance(node, ast.Attribute | ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Name):
+            return node.id
+        else:
+            return None
+
+
+def const_str(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def template(node: ast.AST | None) -> str | None:
+    """The text of a string literal, or of an f-string / ``"a" + x`` with each expression as ``{}``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        out = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                out.append(part.value)
+            else:
+                out.append("{}")
+        return "".join(out)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = template(node.left), template(node.right)
+        if left is None and right is None:
+            return None
+        return (left if left is not None else "{}") + (right if right is not None else "{}")
+    return None
+
+
+def _import_aliases(node: ast.Import | ast.ImportFrom, package: str, aliases: dict[str, str]) -> None:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                aliases[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".", 1)[0]
+                aliases.setdefault(top, top)
+        return
+    module = node.module or ""
+    if node.level:
+        module = ".".join(p for p in (package, module) if p)
+    for alias in node.names:
+        if alias.name != "*":
+            aliases[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Fields that never hold a node worth visiting: expression contexts and operators.
+_SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_ignores", "names"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SKIP_FIELDS)  # type: ignore[attr-defined]
+    return fields
+
+
+def _target_names(target: ast.expr) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for elt in target.elts:
+            yield from _target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+def _params(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> tuple[str, ...]:
+    a = node.args
+    names = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+    if a.vararg:
+        names.append(a.vararg.arg)
+    if a.kwarg:
+        names.append(a.kwarg.arg)
+    return tuple(names)
+
+
+def _docstring(node: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int | None:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return id(body[0].value)
+    return None
+
+
+@dataclass(frozen=True)
+class _State:
+    scope: Scope
+    in_loop: bool
+    prefix: str  # "Class." inside a class body
+
+
+class _Collector:
+    """One iterative walk over a module, filling a ModuleIndex's raw material."""
+
+    def __init__(self, path: str) -> None:
+        self.package = "src" if path.startswith("src/") else ""
+        self.aliases: dict[str, str] = {}
+        self.docstrings: set[int] = set()
+        self.module_scope = Scope(qualname="", node=ast.Module(body=[], type_ignores=[]))
+        self.scopes: dict[str, Scope] = {"": self.module_scope}
+        self.by_name: dict[str, list[str]] = {}
+        self.raw_calls: list[tuple[ast.Call, str, bool]] = []
+        self.item_stores: list[tuple[ast.Subscript, ast.expr, str]] = []
+        self.strings: list[tuple[ast.expr, str]] = []
+        self.names_read: set[str] = set()
+        self.compares: list[tuple[ast.Compare, str]] = []
+        self.subscripts: list[tuple[ast.Subscript, str]] = []
+        self.tries: list[tuple[ast.Try, str]] = []
+
+    def run(self, tree: ast.Module) -> None:
+        self.module_scope.node = tree
+        doc = _docstring(tree)
+        if doc is not None:
+            self.docstrings.add(doc)
+        top = _State(self.module_scope, False, "")
+        stack: list[tuple[ast.AST, _State]] = [(child, top) for child in reversed(tree.body)]
+        pop, push = stack.pop, stack.append
+        names_read = self.names_read
+        while stack:
+            node, state = pop()
+            cls = type(node)
+            if cls is ast.Name or cls is ast.Load or cls is ast.Store:
+                continue
+            scope = state.scope
+            if cls is ast.Attribute:
+                names_read.add(node.attr)  # type: ignore[attr-defined]
+            elif cls is ast.Call:
+                self._call(node, state)  # type: ignore[arg-type]
+            elif cls is ast.Constant:
+                if isinstance(node.value, str) and id(node) not in self.docstrings:  # type: ignore[attr-defined]
+                    self.strings.append((node, scope.qualname))  # type: ignore[arg-type]
+                continue
+            elif cls is ast.Subscript:
+                index = node.slice  # type: ignore[attr-defined]
+                kind = type(index)
+                if (
+                    kind is ast.Constant
+                    or kind is ast.List
+                    or kind is ast.Name
+                    or kind is ast.Attribute
+                    or kind is ast.Call
+                ):
+                    if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                        self.subscripts.append((node, scope.qualname))  # type: ignore[arg-type]
+                    if kind is ast.Constant and isinstance(index.value, str):
+                        names_read.add(index.value)
+            elif cls is ast.JoinedStr:
+                self.strings.append((node, scope.qualname))  # type: ignore[arg-type]
+                for part in node.values:  # type: ignore[attr-defined]
+                    if type(part) is ast.FormattedValue:
+                        push((part.value, state))
+                continue
+            elif cls is ast.Compare:
+                self.compares.append((node, scope.qualname))  # type: ignore[arg-type]
+            elif cls is ast.Assign or cls is ast.AnnAssign or cls is ast.AugAssign:
+                self._assign(node, scope)  # type: ignore[arg-type]
+            elif cls is ast.Return:
+                if node.value is not None:  # type: ignore[attr-defined]
+                    scope.returns.append(node.value)  # type: ignore[attr-defined]
+            elif cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
+                self._function(node, state, stack)  # type: ignore[arg-type]
+                continue
+            elif cls is ast.ClassDef:
+                self._class(node, state, stack)  # type: ignore[arg-type]
+                continue
+            elif cls is ast.For or cls is ast.AsyncFor or cls is ast.While:
+                self._loop(node, state, stack)  # type: ignore[arg-type]
+                continue
+            elif cls is ast.Import or cls is ast.ImportFrom:
+                _import_aliases(node, self.package, self.aliases)  # type: ignore[arg-type]
+                continue
+            elif cls is ast.Try or cls is ast.TryStar:
+                self.tries.append((node, scope.qualname))  # type: ignore[arg-type]
+            elif cls is ast.With or cls is ast.AsyncWith:
+                for item in node.items:  # type: ignore[attr-defined]
+                    if item.optional_vars is not None:
+                        for name in _target_names(item.optional_vars):
+                            scope.assigns.setdefault(name, []).append(item.context_expr)
+            fields = _CHILD_FIELDS.get(cls) or _child_fields(cls)
+            for field_name in fields:
+                value = getattr(node, field_name, None)
+                if value is None:
+                    continue
+                if type(value) is list:
+                    for item in value:
+                        kind = type(item)
+                        if kind is ast.Name or (kind is ast.Constant and type(item.value) is not str):
+                            continue  # leaves with nothing to record
+                        if isinstance(item, ast.AST):
+                            push((item, state))
+                else:
+                    kind = type(value)
+                    if kind is ast.Name or (kind is ast.Constant and type(value.value) is not str):
+                        continue
+                    if isinstance(value, ast.AST):
+                        push((value, state))
+
+    def _call(self, node: ast.Call, state: _State) -> None:
+        scope = state.scope
+        self.raw_calls.append((node, scope.qualname, state.in_loop))
+        func = node.func
+        attr = func.attr if isinstance(func, ast.Attribute) else ""
+        if attr == "get" and node.args:
+            key = const_str(node.args[0])
+            if key is not None:
+                self.names_read.add(key)
+        elif attr == "update" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            scope.updates.setdefault(func.value.id, []).append(node)
+        elif isinstance(func, ast.Name) and func.id in ("getattr", "hasattr") and len(node.args) >= 2:
+            key = const_str(node.args[1])
+            if key is not None:
+                self.names_read.add(key)
+        for kw in node.keywords:
+            if kw.arg:
+                self.names_read.add(kw.arg)
+
+    def _assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: Scope) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value = node.value
+        if value is None:
+            return
+        for target in targets:
+            if isinstance(target, ast.Subscript):
+                self.item_stores.append((target, value, scope.qualname))
+                if isinstance(target.value, ast.Name):
+                    scope.item_stores.setdefault(target.value.id, []).append(target)
+            elif isinstance(node, ast.AugAssign):
+                continue
+            elif isinstance(target, ast.Name):
+                scope.assigns.setdefault(target.id, []).append(value)
+            elif isinstance(target, ast.Tuple | ast.List) and isinstance(value, ast.Tuple | ast.List):
+                for t_elt, v_elt in zip(target.elts, value.elts, strict=False):
+                    if isinstance(t_elt, ast.Name):
+                        scope.assigns.setdefault(t_elt.id, []).append(v_elt)
+            else:
+                for name in _target_names(target):
+                    scope.assigns.setdefault(name, []).append(value)
+
+    def _function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, state: _State, stack: list[tuple[ast.AST, _State]]
+    ) -> None:
+        fn = state.scope.qualname
+        qual = f"{state.prefix}{node.name}" if state.prefix else f"{fn}.{node.name}" if fn else node.name
+        inner = Scope(qualname=qual, node=node, params=_params(node))
+        self.scopes[qual] = inner
+        self.by_name.setdefault(node.name, []).append(qual)
+        doc = _docstring(node)
+        if doc is not None:
+            self.docstrings.add(doc)
+        body_state = _State(inner, False, "")
+        stack.extend((child, body_state) for child in reversed(node.body))
+        outer = _State(state.scope, state.in_loop, "")
+        stack.extend((deco, outer) for deco in node.decorator_list)
+        stack.extend((d, outer) for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None)
+
+    def _class(self, node: ast.ClassDef, state: _State, stack: list[tuple[ast.AST, _State]]) -> None:
+        fn = state.scope.qualname
+        prefix = f"{state.prefix}{node.name}." if state.prefix or not fn else f"{fn}.{node.name}."
+        doc = _docstring(node)
+        if doc is not None:
+            self.docstrings.add(doc)
+        body_state = _State(state.scope, state.in_loop, prefix)
+        stack.extend((child, body_state) for child in reversed(node.body))
+        outer = _State(state.scope, state.in_loop, state.prefix)
+        stack.extend((child, outer) for child in (*node.bases, *node.keywords, *node.decorator_list))
+
+    def _loop(
+        self, node: ast.For | ast.AsyncFor | ast.While, state: _State, stack: list[tuple[ast.AST, _State]]
+    ) -> None:
+        scope = state.scope
+        inside = _State(scope, True, state.prefix)
+        stack.extend((child, inside) for child in reversed((*node.body, *node.orelse)))
+        if isinstance(node, ast.While):
+            stack.append((node.test, inside))
+            return
+        for name in _target_names(node.target):
+            scope.assigns.setdefault(name, []).append(node.iter)
+            scope.loop_targets.add(name)
+        stack.append((node.iter, state))
+
+
+def index_module(path: str, tree: ast.Module) -> ModuleIndex:
+    """Index ``tree`` (the module at ``path``) in one walk."""
+    col = _Collector(path)
+    col.run(tree)
+    aliases = col.aliases
+    calls = []
+    for node, fn, in_loop in col.raw_calls:
+        func = node.func
+        attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        calls.append(CallSite(node=node, name=dotted(func, aliases), attr=attr, function=fn, in_loop=in_loop))
+    calls.sort(key=lambda c: (c.node.lineno, c.node.col_offset))
+    constants: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            text = const_str(stmt.value)
+            if text is not None:
+                constants[stmt.targets[0].id] = text
+    return ModuleIndex(
+        path=path,
+        tree=tree,
+        aliases=aliases,
+        calls=calls,
+        scopes=col.scopes,
+        by_name=col.by_name,
+        item_stores=col.item_stores,
+        strings=col.strings,
+        names_read=frozenset(col.names_read),
+        compares=col.compares,
+        subscripts=col.subscripts,
+        tries=col.tries,
+        constants=constants,
+    )
+
+
+def _cache(facts: Facts) -> dict[str, ModuleIndex | None]:
+    return {}
+
+
+def index_of(facts: Facts, path: str) -> ModuleIndex | None:
+    """The index of the code module at ``path``, built on first use; None if it is not parsed code."""
+    cache = facts.derived(_cache)
+    if path not in cache:
+        module = facts.python.get(path)
+        ok = module is not None and module.tree is not None and facts.files[path].origin == "code"
+        cache[path] = index_module(path, module.tree) if ok else None  # type: ignore[union-attr,arg-type]
+    return cache[path]
+
+
+def code_modules(facts: Facts) -> list[str]:
+    """Paths of the parsed Python modules of the generated code, sorted."""
+    return [p for p, m in facts.python.items() if m.tree is not None and facts.files[p].origin == "code"]
+
+
+def indexes(facts: Facts) -> dict[str, ModuleIndex]:
+    """The index of every parsed code module, by path."""
+    out = {}
+    for path in code_modules(facts):
+        found = index_of(facts, path)
+        if found is not None:
+            out[path] = found
+    return out
+
+
+def enclosing_loops(tree: ast.AST) -> dict[int, list[ast.stmt]]:
+    """Map from node id to the for/while statements that enclose it within its function."""
+    result: dict[int, list[ast.stmt]] = {}
+    stack: list[tuple[ast.AST, tuple[ast.stmt, ...]]] = [(tree, ())]
+    while stack:
+        node, loops = stack.pop()
+        result[id(node)] = list(loops)
+        if isinstance(node, _FUNCS):
+            loops = ()
+        inner = (*loops, node) if isinstance(node, _LOOPS) else loops
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, inner))
+    return result
+
+
+# --------------------------------------------------------------------------- outlines: statements only
+
+
+@dataclass
+class Outline:
+    """A cheap view of a module from its statements only: imports, constants, functions, try blocks."""
+
+    path: str
+    tree: ast.Module
+    aliases: dict[str, str]
+    constants: dict[str, str]
+    # (qualname, node) of every function, methods as Class.method, nested as outer.inner.
+    functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]
+    # (try statement, enclosing function qualname).
+    tries: list[tuple[ast.Try, str]]
+
+
+def outline_module(path: str, tree: ast.Module) -> Outline:
+    package = "src" if path.startswith("src/") else ""
+    aliases: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    tries: list[tuple[ast.Try, str]] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            text = const_str(stmt.value)
+            if text is not None:
+                constants[stmt.targets[0].id] = text
+    stack: list[tuple[ast.stmt, str, str]] = [(s, "", "") for s in tree.body]
+    while stack:
+        stmt, fn, prefix = stack.pop()
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            _import_aliases(stmt, package, aliases)
+            continue
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            qual = f"{prefix}{stmt.name}" if prefix else f"{fn}.{stmt.name}" if fn else stmt.name
+            functions.append((qual, stmt))
+            stack.extend((s, qual, "") for s in stmt.body)
+            continue
+        if isinstance(stmt, ast.ClassDef):
+            inner = f"{prefix}{stmt.name}." if prefix or not fn else f"{fn}.{stmt.name}."
+            stack.extend((s, fn, inner) for s in stmt.body)
+            continue
+        if isinstance(stmt, ast.Try | ast.TryStar):
+            tries.append((stmt, fn))  # type: ignore[arg-type]
+        for field_name in ("body", "orelse", "finalbody"):
+            stack.extend((s, fn, prefix) for s in getattr(stmt, field_name, None) or [])
+        for handler in getattr(stmt, "handlers", None) or []:
+            stack.extend((s, fn, prefix) for s in handler.body)
+        for case in getattr(stmt, "cases", None) or []:
+            stack.extend((s, fn, prefix) for s in case.body)
+    functions.sort(key=lambda f: f[1].lineno)
+    return Outline(path, tree, aliases, constants, functions, tries)
+
+
+def _outline_cache(facts: Facts) -> dict[str, Outline | None]:
+    return {}
+
+
+def outline_of(facts: Facts, path: str) -> Outline | None:
+    """The outline of the code module at ``path`` (from the full index when one was built already)."""
+    cache = facts.derived(_outline_cache)
+    if path not in cache:
+        module = facts.python.get(path)
+        ok = module is not None and module.tree is not None and facts.files[path].origin == "code"
+        cache[path] = outline_module(path, module.tree) if ok else None  # type: ignore[union-attr,arg-type]
+    return cache[path]
+
+
+def calls_on_lines(outline: Outline, lines: set[int]) -> list[CallSite]:
+    """Calls starting on one of ``lines``, found by walking only the statements that span them."""
+    if not lines:
+        return []
+    ordered = sorted(lines)
+
+    def spans(node: ast.AST) -> bool:
+        start = getattr(node, "lineno", 0)
+        end = getattr(node, "end_lineno", None) or start
+        pos = bisect.bisect_left(ordered, start)
+        return pos < len(ordered) and ordered[pos] <= end
+
+    found: list[CallSite] = []
+    stack: list[tuple[ast.stmt, str]] = [(s, "") for s in outline.tree.body]
+    qual_of = {id(node): qual for qual, node in outline.functions}
+    while stack:
+        stmt, fn = stack.pop()
+        if not spans(stmt):
+            continue
+        blocks = [getattr(stmt, f, None) or [] for f in ("body", "orelse", "finalbody")]
+        blocks += [h.body for h in getattr(stmt, "handlers", None) or []]
+        blocks += [c.body for c in getattr(stmt, "cases", None) or []]
+        inner_fn = qual_of.get(id(stmt), fn)
+        if any(blocks) and not isinstance(stmt, ast.Expr | ast.Assign):
+            for block in blocks:
+                stack.extend((s, inner_fn) for s in block)
+            own: list[ast.AST] = []
+            for name in ("test", "iter", "items", "decorator_list", "subject"):
+                value = getattr(stmt, name, None)
+                if isinstance(value, list):
+                    own.extend(getattr(v, "context_expr", v) for v in value)
+                elif value is not None:
+                    own.append(value)
+        else:
+            own = [stmt]
+        for part in own:
+            for node in ast.walk(part):
+                if isinstance(node, ast.Call) and node.lineno in lines:
+                    func = node.func
+                    attr = (
+                        func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                    )
+                    found.append(CallSite(node, dotted(func, outline.aliases), attr, fn, False))
+    found.sort(key=lambda c: (c.node.lineno, c.node.col_offset))
+    return found
+
+
+def statements_on_lines(outline: Outline, lines: set[int]) -> list[ast.stmt]:
+    """Simple statements (not blocks) that start on one of ``lines``."""
+    found: list[ast.stmt] = []
+    stack: list[ast.stmt] = list(outline.tree.body)
+    while stack:
+        stmt = stack.pop()
+        start, end = stmt.lineno, stmt.end_lineno or stmt.lineno
+        if not any(start <= line <= end for line in lines):
+            continue
+        blocks = [getattr(stmt, f, None) or [] for f in ("body", "orelse", "finalbody")]
+        blocks += [h.body for h in getattr(stmt, "handlers", None) or []]
+        blocks += [c.body for c in getattr(stmt, "cases", None) or []]
+        if any(blocks):
+            for block in blocks:
+                stack.extend(block)
+        elif start in lines:
+            found.append(stmt)
+    found.sort(key=lambda s: s.lineno)
+    return found

@@ -1,0 +1,376 @@
+"""How evaluate.py takes its command line, and what files and figures the code writes — from syntax trees.
+
+The command-line fact replays what would happen to the profile's documented evaluate command
+(``results_dir=<p> run_ids='["a","b"]'``) in the parser the code sets up: argparse's own rules
+(positionals consume tokens in order, missing required arguments and leftover tokens are errors),
+Hydra's override rules (a key absent from the config is refused; a ``[...]`` value becomes a list),
+and what ``json.loads`` then receives. Nothing is imported or executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from expcheck.facts import Facts
+from expcheck.facts.astindex import CallSite, ModuleIndex, code_modules, const_str, dotted, index_of, template
+
+EVALUATE = "src/evaluate.py"
+_FIGURE_EXT = re.compile(r"\.(?:pdf|png|jpe?g|svg|eps)$", re.I)
+
+
+@dataclass(frozen=True)
+class CliFailure:
+    """What running the documented evaluate command would do, where the code decides it."""
+
+    path: str
+    line: int
+    message: str
+
+
+# --------------------------------------------------------------------------- the documented command
+
+
+def command_tokens(facts: Facts) -> list[str] | None:
+    """The arguments the profile's evaluate command passes to the module, with sample values filled in."""
+    command = facts.profile.commands.evaluate
+    if not command:
+        return None
+    run_ids = ["run-1", "run-2"]  # the values do not change how the tokens are parsed
+    filled = (
+        command.replace("{results_dir}", "results")
+        .replace("{run_ids_json}", json.dumps(run_ids, separators=(",", ":")))
+        .replace("{run_id}", run_ids[0])
+    )
+    try:
+        tokens = shlex.split(filled)
+    except ValueError:
+        return None
+    for marker in ("src.evaluate", "src/evaluate.py"):
+        if marker in tokens:
+            return tokens[tokens.index(marker) + 1 :]
+    return None
+
+
+# --------------------------------------------------------------------------- argparse
+
+
+@dataclass
+class _Argument:
+    flags: tuple[str, ...]  # option strings; empty for a positional
+    dest: str
+    required: bool
+    nargs: object  # None, "?", "*", "+", int, or "unknown"
+    takes_value: bool
+    line: int
+
+    @property
+    def display(self) -> str:
+        return "/".join(self.flags) if self.flags else self.dest
+
+
+def _argument(call: CallSite) -> _Argument | None:
+    names = [const_str(a) for a in call.node.args]
+    if not names or any(n is None for n in names):
+        return None
+    flags = tuple(n for n in names if n and n.startswith("-"))  # type: ignore[union-attr]
+    keywords = {kw.arg: kw.value for kw in call.node.keywords if kw.arg}
+    action = const_str(keywords.get("action")) or "store"
+    takes_value = action in ("store", "append", "extend")
+    nargs_node = keywords.get("nargs")
+    nargs: object = None
+    if nargs_node is not None:
+        nargs = nargs_node.value if isinstance(nargs_node, ast.Constant) else "unknown"
+    dest_node = const_str(keywords.get("dest"))
+    if flags:
+        long = [f for f in flags if f.startswith("--")]
+        dest = dest_node or (long[0] if long else flags[0]).lstrip("-").replace("-", "_")
+        required_node = keywords.get("required")
+        required = isinstance(required_node, ast.Constant) and required_node.value is True
+    else:
+        dest = names[0] or ""
+        required = nargs not in ("?", "*")
+    return _Argument(flags, dest, required, nargs, takes_value, call.line)
+
+
+@dataclass
+class _Parse:
+    values: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+
+def _simulate(arguments: list[_Argument], tokens: list[str]) -> _Parse | None:
+    """argparse on ``tokens``: values by dest, missing required arguments, unrecognised tokens; None if unsure."""
+    out = _Parse()
+    options = {flag: arg for arg in arguments for flag in arg.flags}
+    positionals = [a for a in arguments if not a.flags]
+    if any(a.nargs == "unknown" or (isinstance(a.nargs, int) and a.nargs != 1) for a in arguments):
+        return None
+    loose: list[str] = []
+    seen: set[str] = set()
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.startswith("-") and len(token) > 1 and not re.fullmatch(r"-\d.*", token):
+            flag, _, inline = token.partition("=")
+            arg = options.get(flag)
+            if arg is None:
+                matches = [a for f, a in options.items() if f.startswith(flag) and flag.startswith("--")]
+                if len({id(a) for a in matches}) != 1:
+                    out.extra.append(token)
+                    i += 1
+                    continue
+                arg = matches[0]
+            seen.add(arg.dest)
+            if arg.takes_value and not inline:
+                if i + 1 < len(tokens):
+                    out.values[arg.dest] = tokens[i + 1]
+                    i += 2
+                    continue
+                return None  # "expected one argument": not the documented command's concern
+            if inline:
+                out.values[arg.dest] = inline
+            i += 1
+            continue
+        loose.append(token)
+        i += 1
+    for arg in positionals:
+        if arg.nargs in ("*", "+"):
+            if loose:
+                out.values[arg.dest] = " ".join(loose)
+                seen.add(arg.dest)
+            loose = []
+        elif loose:
+            out.values[arg.dest] = loose.pop(0)
+            seen.add(arg.dest)
+    out.extra.extend(loose)
+    out.missing = [a.display for a in arguments if a.required and a.dest not in seen]
+    return out
+
+
+def _parsers(index: ModuleIndex) -> list[str]:
+    """Names bound to ``argparse.ArgumentParser(...)``, module-wide."""
+    names = []
+    for scope in index.scopes.values():
+        for name, values in scope.assigns.items():
+            if any(
+                isinstance(v, ast.Call) and dotted(v.func, index.aliases).endswith("ArgumentParser") for v in values
+            ):
+                names.append(name)
+    return names
+
+
+def _json_loads_of(index: ModuleIndex, dest: str) -> CallSite | None:
+    """The ``json.loads`` call that parses the argument ``dest`` (``json.loads(args.dest)`` or via a variable)."""
+    for call in index.calls:
+        if call.name != "json.loads" or not call.node.args:
+            continue
+        arg = call.node.args[0]
+        if isinstance(arg, ast.Attribute) and arg.attr == dest:
+            return call
+        if isinstance(arg, ast.Name):
+            for value in index.scope(call.function).assigns.get(arg.id, []):
+                if isinstance(value, ast.Attribute) and value.attr == dest:
+                    return call
+    return None
+
+
+def _handles_key_value(index: ModuleIndex, text: str) -> bool:
+    """The code rewrites or splits ``key=value`` tokens itself before or instead of argparse."""
+    if re.search(
+        r"sys\.argv\s*=|sys\.argv\[[^\]]*\]\s*=|\.removeprefix\(|\.partition\(\s*['\"]=|split\(\s*['\"]=", text
+    ):
+        return True
+    return any(call.name == "sys.argv.extend" or call.name == "sys.argv.insert" for call in index.calls)
+
+
+def _argparse_failure(index: ModuleIndex, text: str, tokens: list[str]) -> CliFailure | None:
+    parse_calls = [c for c in index.calls if c.attr in ("parse_args", "parse_known_args")]
+    parsers = _parsers(index)
+    if len(parse_calls) != 1 or len(parsers) != 1 or _handles_key_value(index, text):
+        return None
+    parse = parse_calls[0]
+    if parse.node.args or parse.node.keywords:
+        return None  # parses a list of its own making
+    if any(c.attr in ("add_subparsers", "add_mutually_exclusive_group", "add_argument_group") for c in index.calls):
+        return None
+    calls = [c for c in index.calls if c.attr == "add_argument" and isinstance(c.node.func, ast.Attribute)]
+    if not calls or any(
+        not isinstance(c.node.func.value, ast.Name) or c.node.func.value.id != parsers[0] for c in calls
+    ):  # type: ignore[attr-defined]
+        return None
+    arguments = [_argument(c) for c in calls]
+    if any(a is None for a in arguments):
+        return None
+    result = _simulate([a for a in arguments if a is not None], tokens)
+    if result is None:
+        return None
+    shown = " ".join(shlex.quote(t) for t in tokens)
+    if result.missing:
+        return CliFailure(
+            index.path,
+            parse.line,
+            f"`python -m src.evaluate {shown}` exits with argparse's error: the following arguments are "
+            f"required: {', '.join(result.missing)} (the key=value tokens are not options)",
+        )
+    if result.extra and parse.attr == "parse_args":
+        return CliFailure(
+            index.path,
+            parse.line,
+            f"`python -m src.evaluate {shown}` exits with argparse's error: unrecognized arguments: "
+            f"{' '.join(result.extra)}",
+        )
+    for key_value in tokens:
+        _key, sep, value = key_value.partition("=")
+        if not sep or value[:1] not in ("[", "{"):
+            continue
+        for dest, got in result.values.items():
+            if got == key_value:
+                loads = _json_loads_of(index, dest)
+                if loads is not None:
+                    return CliFailure(
+                        index.path,
+                        loads.line,
+                        f"`python -m src.evaluate {shown}`: argparse gives the positional argument {dest} the "
+                        f"whole token {key_value!r}, and json.loads raises JSONDecodeError (Expecting value: "
+                        "line 1 column 1 (char 0)) on it",
+                    )
+    return None
+
+
+# --------------------------------------------------------------------------- Hydra
+
+
+def _hydra_main(index: ModuleIndex) -> tuple[ast.FunctionDef, ast.Call | None] | None:
+    for scope in index.scopes.values():
+        node = scope.node
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for deco in node.decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            if dotted(target, index.aliases) == "hydra.main":
+                return node, deco if isinstance(deco, ast.Call) else None
+    return None
+
+
+def _config_keys(facts: Facts, deco: ast.Call | None) -> set[str] | None:
+    """Top-level keys of the primary config the decorator names, when composition adds nothing else."""
+    name = "config"
+    if deco is not None:
+        for kw in deco.keywords:
+            if kw.arg == "config_name" and const_str(kw.value):
+                name = const_str(kw.value) or name
+    doc = facts.yaml.get(f"config/{name}.yaml")
+    if doc is None or not isinstance(doc.data, dict):
+        return None
+    defaults = doc.data.get("defaults", [])
+    if isinstance(defaults, list) and any(d != "_self_" for d in defaults):
+        return None  # groups may add keys
+    return {str(k) for k in doc.data}
+
+
+def _hydra_failure(facts: Facts, index: ModuleIndex, tokens: list[str]) -> CliFailure | None:
+    found = _hydra_main(index)
+    if found is None:
+        return None
+    function, deco = found
+    shown = " ".join(shlex.quote(t) for t in tokens)
+    keys = _config_keys(facts, deco)
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if not sep or key.startswith(("+", "~")) or "." in key:
+            continue
+        if keys is not None and key not in keys:
+            return CliFailure(
+                index.path,
+                function.lineno,
+                f"`python -m src.evaluate {shown}`: Hydra refuses the override {token!r} — key {key!r} is not "
+                f"in the config (it would need +{key}=...), so evaluate never starts",
+            )
+        if value[:1] == "[":
+            param = function.args.args[0].arg if function.args.args else "cfg"
+            for call in index.calls:
+                if call.name != "json.loads" or not call.node.args:
+                    continue
+                arg = call.node.args[0]
+                text = ast.unparse(arg)
+                if re.fullmatch(rf"{re.escape(param)}(?:\.{re.escape(key)}|\[['\"]{re.escape(key)}['\"]\])", text):
+                    return CliFailure(
+                        index.path,
+                        call.line,
+                        f"Hydra parses the override {token!r} into a list (ListConfig), so json.loads({text}) "
+                        "raises TypeError: the JSON object must be str, bytes or bytearray, not ListConfig",
+                    )
+    return None
+
+
+def evaluate_cli_failure(facts: Facts) -> CliFailure | None:
+    """The failure the documented evaluate command meets in evaluate.py's argument handling, if certain."""
+    tokens = command_tokens(facts)
+    if not tokens:
+        return None
+    index = index_of(facts, EVALUATE)
+    if index is None:
+        return None
+    text = facts.files[EVALUATE].text
+    if _hydra_main(index) is not None:
+        return _hydra_failure(facts, index, tokens)
+    if "argparse" in text:
+        return _argparse_failure(index, text, tokens)
+    return None
+
+
+# --------------------------------------------------------------------------- files and figures
+
+
+@dataclass(frozen=True)
+class NamedFile:
+    """A file name the code spells out (a string literal or f-string), where it does."""
+
+    path: str
+    line: int
+    column: int
+    template: str  # the text, each {expression} of an f-string written {}
+    function: str
+
+    @property
+    def basename(self) -> str:
+        return self.template.rsplit("/", 1)[-1]
+
+
+def named_files(facts: Facts, path: str) -> list[NamedFile]:
+    """File-like names spelled in module ``path`` (strings ending in an extension), in source order."""
+    index = index_of(facts, path)
+    if index is None:
+        return []
+    found = []
+    for node, fn in index.strings:
+        text = template(node)
+        if text is None or "\n" in text or len(text) > 200:
+            continue
+        found.append(NamedFile(path, node.lineno, node.col_offset + 1, text, fn))  # type: ignore[attr-defined]
+    found.sort(key=lambda f: (f.line, f.column))
+    return found
+
+
+def figure_names(facts: Facts, path: str) -> list[NamedFile]:
+    return [f for f in named_files(facts, path) if _FIGURE_EXT.search(f.template)]
+
+
+_SAVE_ATTRS = frozenset({"savefig", "write_image", "write_html", "save_fig"})
+
+
+def figure_saves(facts: Facts, path: str) -> list[CallSite]:
+    """Calls that write a figure to disk (``plt.savefig``, ``fig.savefig``, plotly ``write_image``)."""
+    index = index_of(facts, path)
+    if index is None:
+        return []
+    return [c for c in index.calls if c.attr in _SAVE_ATTRS]
+
+
+def modules(facts: Facts) -> list[str]:
+    return code_modules(facts)

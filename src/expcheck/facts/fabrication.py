@@ -1,0 +1,386 @@
+"""Results the code makes up instead of measuring, found by following values inside each function.
+
+Three shapes, each a flow from a source to a place where a result is reported:
+
+- *synthesised counts*: a rate read from a summary or metrics dict (accuracy, exact match, F1, ...)
+  multiplied into counts, which then fill a confusion matrix (``tp = round(total * acc)``,
+  ``np.array([[tp, 0], [fn, 0]])``) — a matrix no prediction ever produced;
+- *random stand-ins*: ``np.random`` / ``random`` / ``torch.rand*`` values drawn into a confusion
+  matrix, a heatmap, or a logged metric;
+- *constant stand-ins*: a metric written to W&B as a made-up literal (``summary["acc"] = 0.87``).
+
+Flows are followed through assignments, arithmetic, ``int``/``round``/``float``, numpy/torch array
+constructors and list repetition — not through calls into models or project functions, so a
+random input fed to a model is not mistaken for a result.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from expcheck.facts import Facts
+from expcheck.facts.astindex import (
+    Outline,
+    calls_on_lines,
+    code_modules,
+    const_str,
+    dotted,
+    outline_of,
+    statements_on_lines,
+)
+
+_RATE_KEY = re.compile(
+    r"(?i)(?:^|[_/\-. ])(?:acc|accuracy|em|exact_?match|f1|precision|recall|auc|auroc|score|rate|top1|top5|"
+    r"error_rate)(?:$|[_/\-. ])|accuracy|exact_match"
+)
+_AGGREGATE_HOLDER = re.compile(r"(?i)summary|metric|result|agg|stat|score|perf")
+_PASS_THROUGH = frozenset({"int", "float", "round", "abs", "max", "min", "sum", "list", "tuple", "len"})
+_ARRAY_CTORS = ("numpy.array", "numpy.asarray", "numpy.matrix", "torch.tensor", "torch.as_tensor", "numpy.stack")
+_RANDOM_PREFIXES = ("numpy.random.", "random.", "torch.rand", "torch.randn", "torch.randint", "torch.normal")
+_RANDOM_NOT_VALUES = frozenset(
+    {"seed", "manual_seed", "set_state", "get_state", "default_rng", "RandomState", "Generator"}
+)
+_MATRIX_SINKS = ("heatmap", "ConfusionMatrixDisplay", "plot_confusion_matrix", "imshow", "matshow", "confusion_matrix")
+_MATRIX_NAME = re.compile(r"(?i)(?:^|_)(?:cm|conf|confusion|matrix|conf_mat|confmat)(?:_|$)|confusion")
+
+
+@dataclass(frozen=True)
+class Fabrication:
+    path: str
+    line: int
+    column: int
+    kind: str  # "synthesised", "random", "constant"
+    message: str
+
+
+def _rate_read(node: ast.AST, index: Outline) -> str | None:
+    """The key of a rate read from an aggregate (``summary.get("final_acc")``, ``metrics["f1"]``)."""
+    key: str | None = None
+    holder: ast.expr | None = None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        key, holder = const_str(node.args[0]), node.func.value
+    elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+        key, holder = const_str(node.slice), node.value
+    if key is None or holder is None or not _RATE_KEY.search(key):
+        return None
+    text = dotted(holder, index.aliases) or ast.unparse(holder)
+    return key if _AGGREGATE_HOLDER.search(text) else None
+
+
+def _is_random_call(node: ast.AST, index: Outline) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    name = dotted(node.func, index.aliases)
+    if not name.startswith(_RANDOM_PREFIXES):
+        return False
+    return name.rsplit(".", 1)[-1] not in _RANDOM_NOT_VALUES
+
+
+class _Flow:
+    """Taint of local names in one function: "rate" (read from an aggregate), "count" (rate turned
+    into counts), "random" (drawn at random)."""
+
+    def __init__(self, index: Outline) -> None:
+        self.index = index
+        self.taint: dict[str, tuple[str, int, str]] = {}  # name -> (kind, line, detail)
+
+    def kinds(self, node: ast.AST) -> dict[str, tuple[int, str]]:
+        """Taint kinds an expression carries, with the line and detail of their origin."""
+        out: dict[str, tuple[int, str]] = {}
+        self._visit(node, out, multiplied=False)
+        return out
+
+    def _visit(self, node: ast.AST, out: dict[str, tuple[int, str]], multiplied: bool) -> None:
+        if isinstance(node, ast.Name):
+            found = self.taint.get(node.id)
+            if found is not None:
+                kind, line, detail = found
+                if kind == "rate" and multiplied:
+                    out.setdefault("count", (line, detail))
+                else:
+                    out.setdefault(kind, (line, detail))
+            return
+        key = _rate_read(node, self.index)
+        if key is not None:
+            out.setdefault("count" if multiplied else "rate", (getattr(node, "lineno", 0), key))
+            return
+        if _is_random_call(node, self.index):
+            out.setdefault("random", (getattr(node, "lineno", 0), dotted(node.func, self.index.aliases)))  # type: ignore[attr-defined]
+            return
+        if isinstance(node, ast.BinOp):
+            mult = isinstance(node.op, ast.Mult)
+            self._visit(node.left, out, multiplied or mult)
+            self._visit(node.right, out, multiplied or mult)
+            return
+        if isinstance(node, ast.Call):
+            name = dotted(node.func, self.index.aliases)
+            simple = name.rsplit(".", 1)[-1]
+            if (
+                name in _PASS_THROUGH
+                or name.startswith(("numpy.", "torch.", "math."))
+                or simple
+                in (
+                    "astype",
+                    "tolist",
+                    "item",
+                    "reshape",
+                    "flatten",
+                )
+            ):
+                for arg in node.args:
+                    self._visit(arg, out, multiplied)
+                if isinstance(node.func, ast.Attribute) and simple in (
+                    "astype",
+                    "tolist",
+                    "item",
+                    "reshape",
+                    "flatten",
+                ):
+                    self._visit(node.func.value, out, multiplied)
+            return
+        if isinstance(node, ast.List | ast.Tuple):
+            for elt in node.elts:
+                self._visit(elt, out, multiplied)
+            return
+        if isinstance(node, ast.UnaryOp):
+            self._visit(node.operand, out, multiplied)
+            return
+        if isinstance(node, ast.IfExp):
+            self._visit(node.body, out, multiplied)
+            self._visit(node.orelse, out, multiplied)
+            return
+        if isinstance(node, ast.Subscript):
+            self._visit(node.value, out, multiplied)
+
+    def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
+        found = self.kinds(value)
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        for name in names:
+            if not found:
+                self.taint.pop(name, None)
+                continue
+            kind = "count" if "count" in found else "random" if "random" in found else "rate"
+            line, detail = found[kind]
+            self.taint[name] = (kind, line, detail)
+
+
+def _statements(function: ast.AST) -> list[ast.stmt]:
+    """The function's statements in source order (nested blocks flattened, nested functions skipped)."""
+    out: list[ast.stmt] = []
+    stack = list(reversed(getattr(function, "body", [])))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        out.append(stmt)
+        children: list[ast.stmt] = []
+        for field_name in ("body", "orelse", "finalbody"):
+            children.extend(getattr(stmt, field_name, []) or [])
+        for handler in getattr(stmt, "handlers", []):
+            children.extend(handler.body)
+        stack.extend(reversed(children))
+    return out
+
+
+def _matrix_literal(node: ast.expr, index: Outline) -> ast.expr | None:
+    """The nested list of a matrix built literally: ``[[a, b], [c, d]]`` or ``np.array([[...]])``."""
+    if isinstance(node, ast.Call) and dotted(node.func, index.aliases).startswith(_ARRAY_CTORS) and node.args:
+        node = node.args[0]
+    if (
+        isinstance(node, ast.List | ast.Tuple)
+        and node.elts
+        and all(isinstance(e, ast.List | ast.Tuple) for e in node.elts)
+    ):
+        return node
+    return None
+
+
+def _scan_function(path: str, index: Outline, function: ast.AST) -> list[Fabrication]:
+    flow = _Flow(index)
+    found: list[Fabrication] = []
+    for stmt in _statements(function):
+        if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            matrix = _matrix_literal(stmt.value, index)
+            if matrix is not None:
+                kinds = flow.kinds(matrix)
+                named = any(isinstance(t, ast.Name) and _MATRIX_NAME.search(t.id) for t in targets)
+                if "count" in kinds and named:
+                    line, key = kinds["count"]
+                    found.append(
+                        Fabrication(
+                            path,
+                            stmt.lineno,
+                            stmt.col_offset + 1,
+                            "synthesised",
+                            f"confusion matrix built from counts computed out of the aggregate metric {key!r} "
+                            f"(line {line}), not from predictions",
+                        )
+                    )
+                    flow.assign(targets, stmt.value)
+                    for target in targets:  # reported here; its later uses are not reported again
+                        if isinstance(target, ast.Name):
+                            flow.taint[target.id] = ("reported", stmt.lineno, "")
+                    continue
+            flow.assign(targets, stmt.value)
+        for part in _own_expressions(stmt):
+            for node in ast.walk(part):
+                if isinstance(node, ast.Call):
+                    found.extend(_call_sink(path, index, flow, node))
+    return found
+
+
+def _own_expressions(stmt: ast.stmt) -> list[ast.AST]:
+    """The expressions a statement evaluates itself (a compound statement's blocks are statements of their own)."""
+    if isinstance(stmt, ast.If | ast.While):
+        return [stmt.test]
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        return [stmt.iter]
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        return [item.context_expr for item in stmt.items]
+    if isinstance(stmt, ast.Try | ast.TryStar | ast.Match):
+        return []
+    return [stmt]
+
+
+def _call_sink(path: str, index: Outline, flow: _Flow, call: ast.Call) -> list[Fabrication]:
+    name = dotted(call.func, index.aliases)
+    simple = name.rsplit(".", 1)[-1] if name else ""
+    out: list[Fabrication] = []
+    if simple in _MATRIX_SINKS:
+        for arg in call.args[:2]:
+            kinds = flow.kinds(arg)
+            if "random" in kinds:
+                line, source = kinds["random"]
+                out.append(
+                    Fabrication(
+                        path,
+                        call.lineno,
+                        call.col_offset + 1,
+                        "random",
+                        f"{simple}() is given values drawn by {source} (line {line}) instead of model outputs",
+                    )
+                )
+                break
+            if "count" in kinds and simple in ("confusion_matrix", "heatmap", "ConfusionMatrixDisplay"):
+                line, key = kinds["count"]
+                out.append(
+                    Fabrication(
+                        path,
+                        call.lineno,
+                        call.col_offset + 1,
+                        "synthesised",
+                        f"{simple}() is given counts computed out of the aggregate metric {key!r} (line {line}), "
+                        "not predictions",
+                    )
+                )
+                break
+    if simple == "log" and (name.startswith("wandb.") or "run" in name.lower()) and call.args:
+        payload = call.args[0]
+        if isinstance(payload, ast.Dict):
+            for key_node, value in zip(payload.keys, payload.values, strict=True):
+                key = const_str(key_node) if key_node is not None else None
+                if key is None or not _RATE_KEY.search(key):
+                    continue
+                out.extend(_value_sink(path, index, flow, key, value))
+    return out
+
+
+def _value_sink(path: str, index: Outline, flow: _Flow, key: str, value: ast.expr) -> list[Fabrication]:
+    if (
+        isinstance(value, ast.Constant)
+        and isinstance(value.value, float)
+        and value.value not in (0.0, 1.0, 100.0, -1.0)
+    ):
+        return [
+            Fabrication(
+                path,
+                value.lineno,
+                value.col_offset + 1,
+                "constant",
+                f"metric {key!r} is reported as the constant {value.value!r}, not a measured value",
+            )
+        ]
+    if any(_is_random_call(n, index) for n in ast.walk(value)):
+        return [
+            Fabrication(
+                path,
+                value.lineno,
+                value.col_offset + 1,
+                "random",
+                f"metric {key!r} is reported as a random number, not a measured value",
+            )
+        ]
+    return []
+
+
+def _summary_constants(path: str, index: Outline, statements: list[ast.stmt]) -> list[Fabrication]:
+    """``X.summary["acc"] = 0.87``: a rate written to the W&B summary as a literal."""
+    out = []
+    for stmt in statements:
+        if not isinstance(stmt, ast.Assign):
+            continue
+        for target in stmt.targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute):
+                key = const_str(target.slice)
+                if target.value.attr == "summary" and key is not None and _RATE_KEY.search(key):
+                    out.extend(_value_sink(path, index, _Flow(index), key, stmt.value))
+    return out
+
+
+_MATRIX_WORDS = ("confusion", "heatmap", "imshow", "matshow", "ConfusionMatrix", "conf_mat", "confmat")
+_CM = re.compile(r"\bcm\b")
+# A literal key that looks like a rate, read with .get("...") or ["..."]: the source of synthesised counts.
+_RATE_READ_HINT = re.compile(
+    r"""(?:get\(|\[)\s*f?['"][^'"\n]*(?:acc|_em\b|em['"]|f1|prec|recall|auc|score|rate|top)""", re.I
+)
+_FLOAT_LITERAL = re.compile(r"\d\.\d")
+
+
+def _suspicious(text: str) -> bool:
+    """A logged payload that may hold a made-up value: a random draw or a decimal literal."""
+    return "rand" in text or bool(_FLOAT_LITERAL.search(text))
+
+
+def _matrix_hint(text: str) -> bool:
+    return any(word in text for word in _MATRIX_WORDS) or ("cm" in text and bool(_CM.search(text)))
+
+
+def fabrications(facts: Facts) -> list[Fabrication]:
+    found: list[Fabrication] = []
+    for path in code_modules(facts):
+        file = facts.files[path]
+        text = file.text
+        matrix = _matrix_hint(text)
+        lines = file.lines
+        log_lines = {
+            n
+            for n, line in enumerate(lines, start=1)
+            if ".log(" in line and _suspicious("\n".join(lines[n - 1 : n + 7]))
+        }
+        summary_lines = {
+            n for n, line in enumerate(file.lines, start=1) if "summary[" in line and _FLOAT_LITERAL.search(line)
+        }
+        if not (matrix or log_lines or summary_lines):
+            continue
+        index = outline_of(facts, path)
+        if index is None:
+            continue
+        if matrix:
+            for _qual, function in index.functions:
+                segment = "\n".join(file.lines[function.lineno - 1 : function.end_lineno or function.lineno])
+                if _matrix_hint(segment) and ("rand" in segment or _RATE_READ_HINT.search(segment)):
+                    found.extend(_scan_function(path, index, function))
+        flow = _Flow(index)
+        for call in calls_on_lines(index, log_lines):
+            found.extend(_call_sink(path, index, flow, call.node))
+        if summary_lines:
+            found.extend(_summary_constants(path, index, statements_on_lines(index, summary_lines)))
+    unique = {(f.path, f.line, f.kind): f for f in found}
+    return sorted(unique.values(), key=lambda f: (f.path, f.line, f.column))
+
+
+def fabrications_of(facts: Facts) -> list[Fabrication]:
+    return facts.derived(fabrications)

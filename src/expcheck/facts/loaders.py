@@ -1,0 +1,205 @@
+"""Calls that load a dataset or a pretrained model, with the name they load and the cache folder they use.
+
+Covered: Hugging Face ``datasets.load_dataset``, ``transformers`` ``*.from_pretrained``,
+``huggingface_hub`` downloads, ``torchvision.datasets.*``, ``timm.create_model``,
+``sklearn.datasets.fetch_*`` and ``sentence_transformers.SentenceTransformer``. Also the cache
+folders set for a whole process through environment variables (HF_HOME, TORCH_HOME, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from expcheck.facts import Facts
+from expcheck.facts.astindex import CallSite, Outline, calls_on_lines, code_modules, const_str, outline_of
+
+_HF_ENV = frozenset(
+    {"HF_HOME", "HF_DATASETS_CACHE", "TRANSFORMERS_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HUB_CACHE", "XDG_CACHE_HOME"}
+)
+_TORCH_ENV = frozenset({"TORCH_HOME", "XDG_CACHE_HOME"})
+_SKLEARN_ENV = frozenset({"SCIKIT_LEARN_DATA"})
+
+
+@dataclass(frozen=True)
+class Loader:
+    path: str
+    call: CallSite
+    family: str  # "hf", "torchvision", "timm", "sklearn"
+    what: str  # "dataset" or "model"
+    name: ast.expr | None  # the argument naming what is loaded
+    literal: str | None  # its text when it is a literal (module constants resolved)
+    subset: str | None  # a second literal naming a configuration/subset (load_dataset("glue", "sst2"))
+    cache_kw: str  # the keyword that sets this loader's cache folder
+    cache: ast.expr | None
+    downloads: bool | None  # True/False when known (download=, pretrained=), None when not said
+
+    @property
+    def line(self) -> int:
+        return self.call.line
+
+
+def _literal(node: ast.expr | None, index: Outline) -> str | None:
+    text = const_str(node)
+    if text is None and isinstance(node, ast.Name):
+        text = index.constants.get(node.id)
+    return text
+
+
+def _flag(node: ast.expr | None) -> bool | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return True  # weights="DEFAULT"
+    return None
+
+
+def _classify(index: Outline, call: CallSite) -> Loader | None:
+    name = call.name
+    path = index.path
+    if name == "datasets.load_dataset" or (name.endswith(".load_dataset") and name.startswith("datasets")):
+        arg = call.arg(0, "path")
+        subset = _literal(call.arg(1, "name"), index)
+        return Loader(
+            path, call, "hf", "dataset", arg, _literal(arg, index), subset, "cache_dir", call.keyword("cache_dir"), None
+        )
+    if call.attr == "from_pretrained":
+        owner = name.rsplit(".", 1)[0] if "." in name else ""
+        last = owner.rsplit(".", 1)[-1]
+        if (
+            owner.startswith(("peft", "src."))
+            or "Peft" in last
+            or not (owner.startswith(("transformers.", "diffusers.")) or last.startswith("Auto"))
+        ):
+            return None
+        arg = call.arg(0, "pretrained_model_name_or_path")
+        return Loader(
+            path, call, "hf", "model", arg, _literal(arg, index), None, "cache_dir", call.keyword("cache_dir"), None
+        )
+    if name in ("huggingface_hub.snapshot_download", "huggingface_hub.hf_hub_download"):
+        arg = call.arg(0, "repo_id")
+        return Loader(
+            path, call, "hf", "model", arg, _literal(arg, index), None, "cache_dir", call.keyword("cache_dir"), None
+        )
+    if name.startswith("torchvision.datasets.") and name.count(".") == 2 and name[21:22].isupper():
+        cls = name.rsplit(".", 1)[1]
+        return Loader(
+            path,
+            call,
+            "torchvision",
+            "dataset",
+            None,
+            cls,
+            None,
+            "root",
+            call.arg(0, "root"),
+            _flag(call.keyword("download")),
+        )
+    if name == "timm.create_model":
+        arg = call.arg(0, "model_name")
+        pretrained = _flag(call.keyword("pretrained"))
+        return Loader(
+            path,
+            call,
+            "timm",
+            "model",
+            arg,
+            _literal(arg, index),
+            None,
+            "cache_dir",
+            call.keyword("cache_dir"),
+            pretrained,
+        )
+    if name.startswith("sklearn.datasets.fetch_"):
+        kind = name.rsplit(".", 1)[1][len("fetch_") :]
+        literal = _literal(call.keyword("name"), index) if kind == "openml" else kind
+        return Loader(
+            path, call, "sklearn", "dataset", None, literal, None, "data_home", call.keyword("data_home"), True
+        )
+    if name == "sentence_transformers.SentenceTransformer":
+        arg = call.arg(0, "model_name_or_path")
+        return Loader(
+            path,
+            call,
+            "hf",
+            "model",
+            arg,
+            _literal(arg, index),
+            None,
+            "cache_folder",
+            call.keyword("cache_folder"),
+            None,
+        )
+    return None
+
+
+@dataclass
+class LoaderFacts:
+    loaders: list[Loader]
+    # Environment variables the code sets that move a library's cache (HF_HOME, TORCH_HOME, ...).
+    cache_env: set[str]
+    # ``torch.hub.set_dir(...)`` is called.
+    torch_hub_dir: bool
+
+
+_ENV_SET = re.compile(
+    r"""os\.environ(?:\[\s*['"](\w+)['"]\s*\]\s*=(?!=)|\.setdefault\(\s*['"](\w+)['"])|os\.putenv\(\s*['"](\w+)['"]"""
+)
+_TRIGGERS = (
+    "load_dataset",
+    "from_pretrained",
+    "snapshot_download",
+    "hf_hub_download",
+    "create_model",
+    "fetch_",
+    "SentenceTransformer",
+)
+
+
+def _env_sets(text: str) -> set[str]:
+    found = {name for match in _ENV_SET.finditer(text) for name in match.groups() if name}
+    for match in re.finditer(r"os\.environ\.update\(([^)]*)\)", text):
+        found.update(re.findall(r"['\"]?([A-Z][A-Z0-9_]+)['\"]?\s*[:=]", match.group(1)))
+    return found
+
+
+def _trigger_lines(outline: Outline, text: str) -> set[int]:
+    """Lines that may hold a loader call: a loader's name, or a class imported from torchvision.datasets."""
+    words = [*_TRIGGERS, "datasets."]
+    words += [local for local, target in outline.aliases.items() if target.startswith("torchvision.datasets")]
+    lines = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "(" in line and any(word in line for word in words):
+            lines.add(number)
+    return lines
+
+
+def loader_facts(facts: Facts) -> LoaderFacts:
+    loaders: list[Loader] = []
+    env: set[str] = set()
+    hub = False
+    for path in code_modules(facts):
+        text = facts.files[path].text
+        env |= _env_sets(text)
+        hub = hub or "hub.set_dir" in text
+        if not any(word in text for word in (*_TRIGGERS, "torchvision")):
+            continue
+        outline = outline_of(facts, path)
+        if outline is None:
+            continue
+        for call in calls_on_lines(outline, _trigger_lines(outline, text)):
+            found = _classify(outline, call)
+            if found is not None:
+                loaders.append(found)
+    return LoaderFacts(loaders, env, hub)
+
+
+def loaders_of(facts: Facts) -> LoaderFacts:
+    return facts.derived(loader_facts)
+
+
+def cache_env_covers(lf: LoaderFacts, family: str) -> bool:
+    """Whether an environment variable the code sets moves this family's cache."""
+    wanted = {"hf": _HF_ENV, "torchvision": _TORCH_ENV, "timm": _HF_ENV | _TORCH_ENV, "sklearn": _SKLEARN_ENV}[family]
+    return bool(lf.cache_env & wanted) or (family in ("torchvision", "timm") and lf.torch_hub_dir)

@@ -1,0 +1,98 @@
+"""What each run config asks for: its method, dataset and model names, with the lines that say so.
+
+Read from the run config files where the profile keeps them (``config/runs/<run_id>.yaml``); the
+context's display names ("ResNet-18 (11M)") are not used, the YAML values are what the code sees.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from expcheck.facts import Facts
+
+
+@dataclass(frozen=True)
+class RunValues:
+    run_id: str
+    path: str
+    data: dict[str, Any]
+    method: str | None
+    method_line: int
+    dataset: str | None
+    dataset_line: int
+    model: str | None
+    model_line: int
+
+
+def _name(section: Any) -> str | None:
+    if isinstance(section, str):
+        return section
+    if isinstance(section, dict):
+        for key in ("name", "id", "hf_id", "type"):
+            value = section.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def _line(lines: list[str], section: str) -> int:
+    """Line of ``section:`` at top level, or of its ``name:`` child when it is a mapping."""
+    start = None
+    for number, text in enumerate(lines, start=1):
+        if start is None:
+            if re.match(rf"{re.escape(section)}\s*:", text):
+                start = number
+                if text.split(":", 1)[1].strip() not in ("", "|", ">"):
+                    return number
+            continue
+        if text and not text[0].isspace() and not text.lstrip().startswith("#"):
+            break
+        if re.match(r"\s+(?:name|id|hf_id|type)\s*:", text):
+            return number
+    return start or 1
+
+
+def run_values(facts: Facts) -> list[RunValues]:
+    folder = facts.profile.run_config_dir
+    if folder is None:
+        return []
+    folder = folder.rstrip("/")
+    out = []
+    for path, doc in facts.yaml.items():
+        pure = PurePosixPath(path)
+        if str(pure.parent) != folder or not isinstance(doc.data, dict):
+            continue
+        lines = doc.file.lines
+        data = doc.data
+        out.append(
+            RunValues(
+                run_id=pure.stem,
+                path=path,
+                data=data,
+                method=_name(data.get("method")),
+                method_line=_line(lines, "method"),
+                dataset=_name(data.get("dataset")),
+                dataset_line=_line(lines, "dataset"),
+                model=_name(data.get("model")),
+                model_line=_line(lines, "model"),
+            )
+        )
+    return out
+
+
+def runs_of(facts: Facts) -> list[RunValues]:
+    """``run_values``, computed once per submission."""
+    return facts.derived(run_values)
+
+
+def leaves(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """Flattened ``path -> scalar`` view of a run config (lists kept whole)."""
+    if isinstance(data, dict):
+        out: dict[tuple[str, ...], Any] = {}
+        for key, value in data.items():
+            out.update(leaves(value, (*prefix, str(key))))
+        return out
+    return {prefix: data}

@@ -1,0 +1,357 @@
+"""C3 — data: every configured dataset is loaded by its config value, into .cache/, and loading fails loudly."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from expcheck.facts import Facts
+from expcheck.facts.astindex import const_str, outline_of
+from expcheck.facts.dispatch import dispatches, matches, normalize
+from expcheck.facts.loaders import Loader, cache_env_covers, loaders_of
+from expcheck.facts.runvalues import RunValues, runs_of
+from expcheck.rules.base import Example, Hit, rule
+
+PRE = "src/preprocess.py"
+
+
+def _run(run_id: str, dataset: str, method: str = "proposed", model: str = "bert-base-uncased") -> tuple[str, str]:
+    return (
+        run_id,
+        f"run_id: {run_id}\nmethod: {method}\nmodel:\n  name: {model}\ndataset:\n  name: {dataset}\n"
+        "training:\n  epochs: 1\noptuna:\n  n_trials: 0\n",
+    )
+
+
+_LOAD_BY_CONFIG = """\
+from datasets import load_dataset
+
+
+def load(cfg):
+    return load_dataset(cfg.dataset.name, cache_dir=".cache/")
+"""
+
+_DISPATCH = """\
+from torchvision import datasets
+
+
+def load(cfg):
+    name = cfg.dataset.name.lower()
+    if name == "cifar10":
+        return datasets.CIFAR10(root=".cache/cifar10", download=True)
+    elif name == "cifar100":
+        return datasets.CIFAR100(root=".cache/cifar100", download=True)
+    else:
+        raise ValueError(f"unknown dataset {name}")
+"""
+
+
+def _dataset_runs(facts: Facts) -> list[RunValues]:
+    return [r for r in runs_of(facts) if r.dataset]
+
+
+# --------------------------------------------------------------------------- C301
+
+
+@rule(
+    id="C301",
+    name="dataset-unhandled",
+    criterion="C3",
+    severity="error",
+    title="The code has no branch for a dataset a run config names",
+    why="""The data code chooses the loader by the configured dataset name and raises for names it
+        does not know. A run whose `dataset.name` matches none of its branches stops there, before
+        training starts.""",
+    fix="Add a branch (or mapping entry) for the configured dataset, or name the dataset as the code spells it.",
+    bad=[Example(files={PRE: _DISPATCH}, runs=(_run("proposed-svhn", "svhn"),))],
+    good=[
+        Example(files={PRE: _DISPATCH}, runs=(_run("proposed-c10", "CIFAR-10"),)),
+        Example(files={PRE: _LOAD_BY_CONFIG}, runs=(_run("proposed-imdb", "imdb"),)),
+    ],
+)
+def dataset_unhandled(facts: Facts) -> Iterator[Hit]:
+    runs = _dataset_runs(facts)
+    if not runs:
+        return
+    for dispatch in dispatches(facts, "dataset"):
+        if dispatch.fallback != "raise" or not dispatch.literals:
+            continue
+        missing = [r for r in runs if not any(matches(r.dataset or "", lit) for lit in dispatch.literals)]
+        for name in sorted({r.dataset for r in missing if r.dataset}):
+            run_ids = ", ".join(r.run_id for r in missing if r.dataset == name)
+            known = ", ".join(repr(lit) for lit in dispatch.literals[:6])
+            yield Hit(
+                path=dispatch.path,
+                line=dispatch.line,
+                message=f"dataset {name!r} (run {run_ids}) matches none of {known}: "
+                + ("the lookup raises KeyError" if dispatch.kind == "mapping" else "the code raises here"),
+            )
+
+
+# --------------------------------------------------------------------------- C302
+
+
+def _config_driven(loaders: list[Loader], what: str) -> bool:
+    return any(ld.what == what and ld.name is not None and ld.literal is None for ld in loaders)
+
+
+def _names_configured(literal: str, subset: str | None, configured: list[str]) -> bool:
+    candidates = [literal, *([subset] if subset else [])]
+    for name in configured:
+        for cand in candidates:
+            a, b = normalize(name), normalize(cand)
+            if a and b and (a in b or b in a or matches(name, cand)):
+                return True
+    return False
+
+
+@rule(
+    id="C302",
+    name="dataset-hard-coded",
+    criterion="C3",
+    severity="warning",
+    title="The code loads a hard-coded dataset instead of the configured one",
+    why="""Run configs name the dataset (`dataset.name`) so that each run trains on what the
+        experiment plan says. A loader called with a literal name that is not the configured one
+        ignores the config: changing the run config changes nothing, and a typo or a stand-in dataset
+        goes unnoticed.""",
+    fix="Load `cfg.dataset.name` (mapping it to the hub id if the names differ) instead of a literal.",
+    bad=[
+        Example(
+            files={
+                PRE: 'from datasets import load_dataset\n\ndef load(cfg):\n    return load_dataset("imdb", cache_dir=".cache")\n'
+            },
+            runs=(_run("proposed-sst2", "sst2"),),
+        )
+    ],
+    good=[
+        Example(files={PRE: _LOAD_BY_CONFIG}, runs=(_run("proposed-sst2", "sst2"),)),
+        Example(
+            files={
+                PRE: "from datasets import load_dataset\n\ndef load(cfg):\n"
+                '    return load_dataset("glue", "sst2", cache_dir=".cache")\n'
+            },
+            runs=(_run("proposed-sst2", "sst2"),),
+            note="the literal names the configured dataset (as a GLUE subset)",
+        ),
+    ],
+)
+def dataset_hard_coded(facts: Facts) -> Iterator[Hit]:
+    runs = _dataset_runs(facts)
+    if not runs:
+        return
+    lf = loaders_of(facts)
+    datasets = [ld for ld in lf.loaders if ld.what == "dataset" and ld.family in ("hf", "sklearn")]
+    if _config_driven(datasets, "dataset"):
+        return  # the configured dataset is loaded by value; literals are auxiliary data
+    configured = sorted({r.dataset for r in runs if r.dataset})
+    literal_loads = [ld for ld in datasets if ld.literal is not None]
+    if any(_names_configured(ld.literal or "", ld.subset, configured) for ld in literal_loads):
+        return
+    for ld in literal_loads:
+        yield Hit(
+            path=ld.path,
+            line=ld.line,
+            column=ld.call.column,
+            message=f"loads the hard-coded dataset {ld.literal!r}, while the run configs name "
+            + ", ".join(repr(c) for c in configured)
+            + ": the config's dataset.name is not used",
+        )
+
+
+# --------------------------------------------------------------------------- C303
+
+
+def _cache_ok(node: ast.expr | None, facts: Facts, ld: Loader, cache: str) -> bool | None:
+    """True/False when the cache argument does/does not point into ``cache``; None when it cannot be told."""
+    if node is None:
+        return None
+    outline = outline_of(facts, ld.path)
+    texts = []
+    for sub in ast.walk(node):
+        text = const_str(sub)
+        if text is None and isinstance(sub, ast.Name) and outline is not None:
+            text = outline.constants.get(sub.id)
+        if text is not None:
+            texts.append(text)
+    if any(cache in t for t in texts):
+        return True
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return False
+    if isinstance(node, ast.Constant) and node.value is None:
+        return False
+    return None
+
+
+_LOCAL = ("dir", "path", "ckpt", "checkpoint", "output", "save", "local", "folder")
+
+
+def _is_local_source(ld: Loader) -> bool:
+    """A from_pretrained/create_model argument that names a local folder, not a hub id."""
+    if ld.literal is not None:
+        return ld.literal.startswith((".", "/", "~")) and not ld.literal.startswith(".cache")
+    if ld.name is None:
+        return False
+    text = ast.unparse(ld.name).lower()
+    return any(word in text for word in _LOCAL)
+
+
+@rule(
+    id="C303",
+    name="cache-dir-not-used",
+    criterion="C3",
+    severity="error",
+    title="A dataset or pretrained model is downloaded outside .cache/",
+    why="""The contract has every dataset and pretrained model cached under `.cache/`, the one folder
+        the runners keep between jobs. A loader without a cache argument downloads into the user's
+        home (or wherever `root`/`cache_dir` points), which the runner neither keeps nor cleans.""",
+    fix='Pass cache_dir=".cache/" (torchvision: root=".cache/...", scikit-learn: data_home=".cache/"), or set '
+    'HF_HOME / TORCH_HOME to ".cache" before the first download.',
+    bad=[
+        Example(
+            files={
+                PRE: "from datasets import load_dataset\n\ndef load(cfg):\n    return load_dataset(cfg.dataset.name)\n"
+            }
+        ),
+        Example(
+            files={
+                "src/model.py": "from transformers import AutoModel\n\ndef build(cfg):\n"
+                "    return AutoModel.from_pretrained(cfg.model.name, cache_dir='./hf')\n"
+            }
+        ),
+        Example(
+            files={
+                PRE: "import torchvision\n\ndef load():\n    return torchvision.datasets.MNIST(root='./data', download=True)\n"
+            }
+        ),
+    ],
+    good=[
+        Example(files={PRE: _LOAD_BY_CONFIG}),
+        Example(
+            files={
+                PRE: "import os\nos.environ['HF_HOME'] = '.cache/hf'\nfrom datasets import load_dataset\n\n"
+                "def load(cfg):\n    return load_dataset(cfg.dataset.name)\n"
+            },
+            note="the cache moved for the whole process",
+        ),
+        Example(
+            files={
+                "src/model.py": "from transformers import AutoModel\n\ndef reload(output_dir):\n"
+                "    return AutoModel.from_pretrained(output_dir)\n"
+            },
+            note="a local checkpoint, not a download",
+        ),
+        Example(
+            files={
+                PRE: "from datasets import load_dataset\n\ndef load(cfg):\n    return load_dataset(cfg.dataset.name)\n"
+            },
+            profile="airas-v1-early",
+            note="the earliest contract does not fix a cache folder",
+        ),
+    ],
+)
+def cache_dir_not_used(facts: Facts) -> Iterator[Hit]:
+    outputs = facts.profile.outputs
+    if outputs is None or not outputs.cache_dir:
+        return
+    cache = outputs.cache_dir.rstrip("/")
+    lf = loaders_of(facts)
+    for ld in lf.loaders:
+        if cache_env_covers(lf, ld.family) or ld.call.has_kwargs_splat:
+            continue
+        if ld.family == "torchvision" and ld.downloads is not True:
+            continue  # reads a folder prepared elsewhere
+        if ld.family == "timm" and ld.downloads is not True:
+            continue  # no pretrained weights fetched (or not known to be)
+        if ld.what == "model" and _is_local_source(ld):
+            continue
+        ok = _cache_ok(ld.cache, facts, ld, cache)
+        if ok is True or (ok is None and ld.cache is not None):
+            continue
+        where = ld.literal or (ast.unparse(ld.name) if ld.name is not None else ld.call.attr)
+        if ld.cache is None:
+            detail = f"has no {ld.cache_kw}=, so it downloads into the default cache under the home folder"
+        else:
+            detail = f"caches into {ast.unparse(ld.cache)}, not {outputs.cache_dir}/"
+        yield Hit(
+            path=ld.path,
+            line=ld.line,
+            column=ld.call.column,
+            message=f"{ld.call.name or ld.call.attr}({where}) {detail}",
+        )
+
+
+# --------------------------------------------------------------------------- C304
+
+
+def _swallows(handler: ast.ExceptHandler) -> bool:
+    kind = handler.type
+    broad = kind is None or (isinstance(kind, ast.Name) and kind.id in ("Exception", "BaseException"))
+    body = handler.body
+    quiet = all(
+        isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in body
+    )
+    return broad and quiet
+
+
+def _raises_later(scope_node: ast.AST, after: int) -> bool:
+    """A ``raise`` after line ``after`` in the function: the failure is caught up with (retry loops)."""
+    return any(isinstance(n, ast.Raise) and n.lineno > after for n in ast.walk(scope_node))
+
+
+@rule(
+    id="C304",
+    name="loading-error-swallowed",
+    criterion="C3",
+    severity="error",
+    title="A failure to load data or a model is silently swallowed",
+    why="""A `try:` around a dataset or model download whose `except` only passes hides the failure:
+        the run goes on with missing data (or none), and the error surfaces later as a confusing
+        crash or as results computed on the wrong input.""",
+    fix="Let the exception propagate, or catch it and raise a clear error naming the dataset/model and the cause.",
+    bad=[
+        Example(
+            files={
+                PRE: "from datasets import load_dataset\n\ndef load(cfg):\n    ds = None\n    try:\n"
+                "        ds = load_dataset(cfg.dataset.name, cache_dir='.cache')\n    except Exception:\n"
+                "        pass\n    return ds\n"
+            }
+        )
+    ],
+    good=[
+        Example(
+            files={
+                PRE: "from datasets import load_dataset\n\ndef load(cfg):\n    try:\n"
+                "        return load_dataset(cfg.dataset.name, cache_dir='.cache')\n    except Exception as exc:\n"
+                "        raise RuntimeError(f'cannot load {cfg.dataset.name}') from exc\n"
+            }
+        )
+    ],
+)
+def loading_error_swallowed(facts: Facts) -> Iterator[Hit]:
+    lf = loaders_of(facts)
+    by_path: dict[str, list[Loader]] = {}
+    for ld in lf.loaders:
+        by_path.setdefault(ld.path, []).append(ld)
+    for path, loaders in sorted(by_path.items()):
+        outline = outline_of(facts, path)
+        if outline is None:
+            continue
+        functions = dict(outline.functions)
+        for node, fn in outline.tries:
+            start = node.body[0].lineno if node.body else node.lineno
+            end = (node.body[-1].end_lineno or start) if node.body else start
+            inside = [ld for ld in loaders if start <= ld.line <= end]
+            if not inside:
+                continue
+            scope_node = functions.get(fn, outline.tree)
+            for handler in node.handlers:
+                if _swallows(handler) and not _raises_later(scope_node, node.end_lineno or end):
+                    ld = inside[0]
+                    yield Hit(
+                        path=path,
+                        line=handler.lineno,
+                        column=handler.col_offset + 1,
+                        message=f"the failure of {ld.call.name or ld.call.attr}(...) at line {ld.line} is swallowed "
+                        "here: the run continues without the data/model",
+                    )

@@ -1,0 +1,384 @@
+"""C4 — model and method: every configured method takes a code path of its own, models come from the
+config, and results are measured, never made up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import combinations
+from typing import Any
+
+from expcheck.facts import Facts
+from expcheck.facts.astindex import code_modules
+from expcheck.facts.dispatch import decides_on, dispatches, matches, normalize
+from expcheck.facts.fabrication import fabrications_of
+from expcheck.facts.loaders import loaders_of
+from expcheck.facts.runvalues import RunValues, leaves, runs_of
+from expcheck.facts.wandb import is_evaluate
+from expcheck.rules.base import Example, Hit, rule
+
+TRAIN = "src/train.py"
+
+
+def _run(run_id: str, method: str, extra: str = "", model: str = "resnet18") -> tuple[str, str]:
+    return (
+        run_id,
+        f"run_id: {run_id}\nmethod: {method}\nmodel:\n  name: {model}\ndataset:\n  name: cifar10\n"
+        f"training:\n  epochs: 3\n  lr: 0.01\n{extra}optuna:\n  n_trials: 0\n",
+    )
+
+
+_TRAIN_BY_OBJECTIVE = """\
+def loss_for(cfg, logits, labels):
+    if cfg.training.objective == "weighted":
+        return weighted_loss(logits, labels)
+    return plain_loss(logits, labels)
+"""
+
+_TRAIN_BY_METHOD = """\
+def build(cfg):
+    if cfg.method == "proposed":
+        return ProposedTrainer(cfg)
+    elif cfg.method == "baseline":
+        return BaselineTrainer(cfg)
+    raise ValueError(cfg.method)
+"""
+
+_RUNS_OBJECTIVE = (
+    _run("proposed-r18", "proposed", "  objective: weighted\n"),
+    _run("comparative-1-r18", "comparative-1", "  objective: plain\n"),
+)
+
+
+def _method_runs(facts: Facts) -> list[RunValues]:
+    return [r for r in runs_of(facts) if r.method]
+
+
+_IGNORED_LEAVES = ("description", "notes", "note", "comment", "comments", "paper", "reference", "citation")
+
+
+def _differing(a: RunValues, b: RunValues) -> list[tuple[str, ...]]:
+    la, lb = leaves(a.data), leaves(b.data)
+    out = []
+    for path in sorted(set(la) | set(lb), key=lambda p: tuple(map(str, p))):
+        if not path or path[0] in ("run_id", "wandb", "hardware", "seed", "optuna") or path == ("method",):
+            continue
+        if path[-1] in _IGNORED_LEAVES or (path[0] == "method" and path[-1] in ("name", "type")):
+            continue
+        if la.get(path, _MISSING) != lb.get(path, _MISSING):
+            out.append(path)
+    return out
+
+
+_MISSING = object()
+
+
+def _code_texts(facts: Facts) -> list[str]:
+    """Texts of the training code (evaluate left out: it groups runs by method, it does not run them)."""
+    return [facts.files[p].text for p in code_modules(facts) if not is_evaluate(p)]
+
+
+def _read(path: tuple[str, ...], texts: list[str]) -> bool:
+    """Whether the code names the setting: its key anywhere, or a parent section passed on whole.
+
+    Generous on purpose (a key named in a comment counts): a method is only reported when nothing
+    that tells the runs apart appears in the code at all.
+    """
+    leaf = re.compile(rf"\b{re.escape(path[-1])}\b")
+    if any(leaf.search(text) for text in texts):
+        return True
+    for part in path[:-1]:
+        p = re.escape(part)
+        whole = re.compile(
+            rf"\*\*\s*[\w.\[\]'\"]*\b{p}\b|\b{p}\b['\"\]]*\.(?:items|values|keys)\(\)|"
+            rf"(?:to_container|asdict|vars)\(\s*[\w.]*\b{p}\b"
+        )
+        if any(part in text and whole.search(text) for text in texts):
+            return True
+    return False
+
+
+def _value(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+# --------------------------------------------------------------------------- C401
+
+
+@rule(
+    id="C401",
+    name="method-not-distinguished",
+    criterion="C4",
+    severity="error",
+    title="Two methods of the experiment run the same code",
+    why="""The experiment compares a proposed method with baselines, each a run config with its own
+        `method`. If no code decides on the method, and the two run configs differ only in settings
+        the code never reads, both runs execute the same code path and the comparison measures noise.
+        The same holds when the code's method dispatch matches neither method and both fall to its
+        default branch.""",
+    fix="Branch on cfg.method (or on the setting that tells the methods apart) and implement each method's path.",
+    bad=[
+        Example(
+            files={TRAIN: "def loss_for(cfg, logits, labels):\n    return plain_loss(logits, labels)\n"},
+            runs=_RUNS_OBJECTIVE,
+        ),
+        Example(
+            files={
+                TRAIN: "def build(cfg):\n    if cfg.method == 'ours':\n        return Ours(cfg)\n    return Plain(cfg)\n"
+            },
+            runs=(_run("proposed-a", "cw-tent"), _run("comparative-1-a", "tent")),
+            note="both methods fall to the default branch",
+        ),
+    ],
+    good=[
+        Example(files={TRAIN: _TRAIN_BY_OBJECTIVE}, runs=_RUNS_OBJECTIVE),
+        Example(
+            files={TRAIN: _TRAIN_BY_METHOD},
+            runs=(_run("proposed-a", "proposed"), _run("comparative-1-a", "baseline")),
+        ),
+    ],
+)
+def method_not_distinguished(facts: Facts) -> Iterator[Hit]:
+    runs = _method_runs(facts)
+    methods = {normalize(r.method or "") for r in runs}
+    train = facts.python.get(TRAIN)
+    if len(methods) < 2 or train is None or train.tree is None or facts.files[TRAIN].is_blank:
+        return  # without training code there is nothing to judge
+    train_dispatches = [d for d in dispatches(facts, "method") if not is_evaluate(d.path)]
+    if train_dispatches or _decides(facts):
+        for dispatch in train_dispatches:
+            if dispatch.fallback != "default":
+                continue
+            unmatched = sorted(
+                {r.method for r in runs if r.method and not any(matches(r.method, lit) for lit in dispatch.literals)}
+            )
+            if len({normalize(m) for m in unmatched}) >= 2:
+                yield Hit(
+                    path=dispatch.path,
+                    line=dispatch.line,
+                    message=f"methods {', '.join(repr(m) for m in unmatched)} match none of "
+                    f"{', '.join(repr(lit) for lit in dispatch.literals[:6])}: all take the same default path",
+                )
+        return
+    texts = _code_texts(facts)
+    seen: set[tuple[str, str]] = set()
+    for a, b in combinations(runs, 2):
+        if normalize(a.method or "") == normalize(b.method or ""):
+            continue
+        pair = tuple(sorted((a.method or "", b.method or "")))
+        if pair in seen:
+            continue
+        differing = _differing(a, b)
+        if any(_read(p, texts) for p in differing):
+            continue
+        seen.add(pair)  # type: ignore[arg-type]
+        shown = ", ".join(".".join(p) for p in differing[:4]) or "nothing else"
+        yield Hit(
+            path=b.path,
+            line=b.method_line,
+            message=f"method {b.method!r} (run {b.run_id}) and {a.method!r} (run {a.run_id}) run the same code: "
+            f"no code decides on the method, and their run configs differ only in {shown}, which no code reads",
+        )
+
+
+def _decides(facts: Facts) -> bool:
+    """The training code uses the method value to choose something (compared, looked up, passed to a factory)."""
+    return decides_on(facts, "method", exclude=is_evaluate)
+
+
+# --------------------------------------------------------------------------- C402
+
+
+@rule(
+    id="C402",
+    name="method-unknown-to-dispatch",
+    criterion="C4",
+    severity="error",
+    title="The code raises for a method a run config names",
+    why="""The code picks the method's implementation by comparing cfg.method with the names it
+        knows, or by looking it up in a mapping, and raises for anything else. A run whose method
+        name is not among them stops there — typically a baseline spelled 'comparative-1' in the run
+        config and 'baseline' in the code.""",
+    fix="Make the dispatch accept the method names the run configs use (or map them explicitly).",
+    bad=[
+        Example(
+            files={TRAIN: _TRAIN_BY_METHOD},
+            runs=(_run("proposed-a", "proposed"), _run("comparative-1-a", "comparative-1")),
+        ),
+        Example(
+            files={
+                TRAIN: "TRAINERS = {'proposed': object, 'baseline': object}\n\ndef build(cfg):\n    return TRAINERS[cfg.method]()\n"
+            },
+            runs=(_run("proposed-a", "proposed"), _run("comparative-1-a", "comparative-1")),
+        ),
+    ],
+    good=[
+        Example(
+            files={TRAIN: _TRAIN_BY_METHOD}, runs=(_run("proposed-a", "proposed"), _run("comparative-1-a", "baseline"))
+        ),
+        Example(
+            files={TRAIN: _TRAIN_BY_METHOD.replace('"baseline"', '"Comparative-1"')},
+            runs=(_run("proposed-a", "PROPOSED"), _run("comparative-1-a", "comparative-1")),
+            note="names compared without regard to case",
+        ),
+    ],
+)
+def method_unknown_to_dispatch(facts: Facts) -> Iterator[Hit]:
+    runs = _method_runs(facts)
+    if not runs:
+        return
+    for dispatch in dispatches(facts, "method"):
+        if dispatch.fallback != "raise" or is_evaluate(dispatch.path):
+            continue
+        missing = sorted(
+            {r.method for r in runs if r.method and not any(matches(r.method, lit) for lit in dispatch.literals)}
+        )
+        for method in missing:
+            ids = ", ".join(r.run_id for r in runs if r.method == method)
+            yield Hit(
+                path=dispatch.path,
+                line=dispatch.line,
+                message=f"method {method!r} (run {ids}) matches none of "
+                f"{', '.join(repr(lit) for lit in dispatch.literals[:6])}: "
+                + ("the lookup raises KeyError" if dispatch.kind == "mapping" else "the code raises here"),
+            )
+
+
+# --------------------------------------------------------------------------- C403
+
+
+@rule(
+    id="C403",
+    name="model-hard-coded",
+    criterion="C4",
+    severity="warning",
+    title="The code loads a hard-coded model instead of the configured one",
+    why="""Run configs name the model (`model.name`); a loader called with a literal model id that is
+        none of the configured ones trains something else than the experiment plan says, and the
+        config has no effect.""",
+    fix="Load `cfg.model.name` instead of a literal.",
+    bad=[
+        Example(
+            files={
+                "src/model.py": "from transformers import AutoModel\n\ndef build(cfg):\n"
+                "    return AutoModel.from_pretrained('bert-base-uncased', cache_dir='.cache')\n"
+            },
+            runs=(_run("proposed-a", "proposed", model="roberta-large"),),
+        )
+    ],
+    good=[
+        Example(
+            files={
+                "src/model.py": "from transformers import AutoModel\n\ndef build(cfg):\n"
+                "    return AutoModel.from_pretrained(cfg.model.name, cache_dir='.cache')\n"
+            },
+            runs=(_run("proposed-a", "proposed", model="roberta-large"),),
+        ),
+        Example(
+            files={
+                "src/model.py": "import timm\n\ndef build(cfg):\n    return timm.create_model('resnet18', pretrained=False)\n"
+            },
+            runs=(_run("proposed-a", "proposed", model="ResNet-18"),),
+            note="the literal is the configured model, spelled differently",
+        ),
+    ],
+)
+def model_hard_coded(facts: Facts) -> Iterator[Hit]:
+    runs = [r for r in runs_of(facts) if r.model]
+    if not runs:
+        return
+    models = [ld for ld in loaders_of(facts).loaders if ld.what == "model"]
+    if any(ld.name is not None and ld.literal is None for ld in models):
+        return  # the configured model is loaded by value; literals are auxiliary models
+    configured = sorted({r.model for r in runs if r.model})
+    literal = [ld for ld in models if ld.literal is not None]
+
+    def fits(text: str) -> bool:
+        b = normalize(text.rsplit("/", 1)[-1])
+        return any((a := normalize(c.rsplit("/", 1)[-1])) and b and (a in b or b in a) for c in configured)
+
+    if any(fits(ld.literal or "") for ld in literal):
+        return
+    for ld in literal:
+        yield Hit(
+            path=ld.path,
+            line=ld.line,
+            column=ld.call.column,
+            message=f"loads the hard-coded model {ld.literal!r}, while the run configs name "
+            + ", ".join(repr(c) for c in configured)
+            + ": the config's model.name is not used",
+        )
+
+
+# --------------------------------------------------------------------------- C404
+
+
+_FABRICATED_CM = """\
+import numpy as np
+import seaborn as sns
+
+
+def plot_confusion(summary, preds, labels):
+    if preds:
+        cm = confusion_from(preds, labels)
+    else:
+        n = int(summary.get("n_eval", 100))
+        acc = float(summary.get("test_accuracy", 0.0))
+        right = round(n * acc)
+        cm = np.array([[right, 0], [n - right, 0]])
+    sns.heatmap(cm)
+"""
+
+
+@rule(
+    id="C404",
+    name="fabricated-results",
+    criterion="C4",
+    severity="error",
+    title="Results are made up instead of measured",
+    why="""A confusion matrix assembled from an accuracy figure times a sample count, predictions or
+        metrics drawn at random, or a metric logged as a written-in constant look like results but
+        measure nothing: the report shows numbers no model produced.""",
+    fix="Compute the matrix and metrics from real predictions and labels; when they are not available, "
+    "skip the figure or fail loudly instead of inventing it.",
+    bad=[
+        Example(files={"src/evaluate.py": _FABRICATED_CM}),
+        Example(
+            files={
+                "src/evaluate.py": "import numpy as np\nimport seaborn as sns\n\ndef plot(n_classes):\n"
+                "    sns.heatmap(np.random.rand(n_classes, n_classes))\n"
+            }
+        ),
+        Example(files={"src/train.py": "import wandb\n\ndef finish(run):\n    run.summary['test_accuracy'] = 0.912\n"}),
+    ],
+    good=[
+        Example(
+            files={
+                "src/evaluate.py": "import seaborn as sns\nfrom sklearn.metrics import confusion_matrix\n\n"
+                "def plot(preds, labels):\n    sns.heatmap(confusion_matrix(labels, preds))\n"
+            }
+        ),
+        Example(
+            files={
+                "src/evaluate.py": "import numpy as np\n\ndef plot(summary):\n"
+                "    tp, fp = summary.get('tp', 0), summary.get('fp', 0)\n"
+                "    fn, tn = summary.get('fn', 0), summary.get('tn', 0)\n"
+                "    cm = np.array([[tp, fp], [fn, tn]])\n    return cm\n"
+            },
+            note="counts logged by train are real counts",
+        ),
+        Example(
+            files={
+                "src/train.py": "import torch\n\ndef probe(model):\n    x = torch.randn(1, 3, 32, 32)\n"
+                "    return model(x).shape\n"
+            },
+            note="a random input fed to a model is not a result",
+        ),
+    ],
+)
+def fabricated_results(facts: Facts) -> Iterator[Hit]:
+    for found in fabrications_of(facts):
+        yield Hit(path=found.path, line=found.line, column=found.column, message=found.message)

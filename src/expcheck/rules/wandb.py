@@ -1,0 +1,794 @@
+"""C6 — W&B: runs started from the config, metrics logged per step, every key evaluate reads is written.
+
+Which of these a contract asks for is profile data (``outputs``): contracts without W&B (the older
+ones) are not judged here, except for the key flow, which holds wherever evaluate reads W&B.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Iterator
+
+from expcheck.facts import Facts
+from expcheck.facts.astindex import CallSite, ModuleIndex, Scope, index_of, indexes
+from expcheck.facts.wandb import KeyRead, WandbFacts, is_evaluate, prints_json, wandb_of
+from expcheck.rules.base import Example, Hit, rule
+
+CONFIG = "config/config.yaml"
+_CFG = "wandb:\n  entity: lab\n  project: study\n  mode: online\n"
+
+_TRAIN_GOOD = """\
+import wandb
+
+
+def train(cfg, model, loader):
+    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)
+    best = 0.0
+    for epoch in range(cfg.training.epochs):
+        loss, acc = model.fit_epoch(loader)
+        run.log({"train_loss": loss, "val_acc": acc, "epoch": epoch})
+        best = max(best, acc)
+    run.summary["best_val_acc"] = best
+    run.finish()
+"""
+
+_EVAL_GOOD = """\
+import wandb
+
+
+def collect(entity, project, run_ids):
+    api = wandb.Api()
+    out = {}
+    for rid in run_ids:
+        run = api.run(f"{entity}/{project}/{rid}")
+        history = run.history()
+        out[rid] = (history["val_acc"].max(), run.summary.get("best_val_acc"))
+    return out
+"""
+
+
+def _outputs(facts: Facts):  # type: ignore[no-untyped-def]
+    return facts.profile.outputs
+
+
+def _train_modules(facts: Facts) -> dict[str, ModuleIndex]:
+    return {p: i for p, i in indexes(facts).items() if not is_evaluate(p)}
+
+
+def _train_file(facts: Facts) -> str | None:
+    """src/train.py when it holds code (the anchor of findings about what train never does)."""
+    file = facts.files.get("src/train.py")
+    if file is None or file.is_blank or file.unreadable is not None or file.origin != "code":
+        return None
+    module = facts.python.get("src/train.py")
+    return "src/train.py" if module is not None and module.tree is not None else None
+
+
+def _from_config(node: ast.expr | None, key: str, scope: Scope, depth: int = 0) -> bool:
+    """Whether ``node`` takes its value from a config (``cfg.wandb.<key>``, ``w["<key>"]``, a variable holding one)."""
+    if node is None or depth > 3:
+        return False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == key:
+            return True
+        if isinstance(sub, ast.Constant) and sub.value == key:
+            return True
+        if (
+            isinstance(sub, ast.Name)
+            and sub.id in scope.assigns
+            and any(_from_config(v, key, scope, depth + 1) for v in scope.assigns[sub.id])
+        ):
+            return True
+        if isinstance(sub, ast.Name) and sub.id in scope.params and key in sub.id:
+            return True
+    return False
+
+
+def _config_wandb(facts: Facts) -> dict[str, object]:
+    doc = facts.yaml.get(CONFIG)
+    if doc is None or not isinstance(doc.data, dict):
+        return {}
+    section = doc.data.get("wandb")
+    return section if isinstance(section, dict) else {}
+
+
+def _init_scope(facts: Facts, path: str, call: CallSite) -> Scope:
+    index = index_of(facts, path)
+    assert index is not None  # the init was found in this module's index
+    return index.scope(call.function)
+
+
+# --------------------------------------------------------------------------- C601
+
+
+@rule(
+    id="C601",
+    name="wandb-init-missing",
+    criterion="C6",
+    severity="error",
+    title="Training never starts a W&B run",
+    why="""The contract has train log every run to W&B and evaluate read the runs back through the
+        W&B API. Without a `wandb.init` call nothing is logged, and evaluation finds no run to read.""",
+    fix="Call `wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode, id=run_id)` "
+    "in train.py before the training loop.",
+    bad=[
+        Example(
+            files={"src/train.py": "def train(model, loader):\n    for batch in loader:\n        model.step(batch)\n"}
+        )
+    ],
+    good=[
+        Example(files={"src/train.py": _TRAIN_GOOD}),
+        Example(
+            files={"src/train.py": "def train(model, loader):\n    for batch in loader:\n        model.step(batch)\n"},
+            profile="airas-v1-early",
+            note="the earliest contract logs JSON to stdout; W&B is optional",
+        ),
+    ],
+)
+def wandb_init_missing(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    train = _train_file(facts)
+    if outputs is None or outputs.wandb != "required" or train is None:
+        return
+    if wandb_of(facts).inits:
+        return
+    yield Hit(
+        path=train,
+        line=1,
+        message="no module of the training code calls wandb.init: no run is logged, so evaluate has nothing to read",
+        evidence="(no wandb.init call in the training code)",
+    )
+
+
+# --------------------------------------------------------------------------- C602 / C603
+
+
+@rule(
+    id="C602",
+    name="wandb-init-target",
+    criterion="C6",
+    severity="error",
+    title="wandb.init logs to a project evaluate does not read",
+    why="""evaluate looks runs up as `<entity>/<project>/<run_id>` with the entity and project of
+        config/config.yaml. A `wandb.init` without `project` logs to W&B's default project, and one
+        with a hard-coded entity or project other than the config's logs somewhere else: either way
+        the evaluation cannot find the runs.""",
+    fix="Pass `entity=cfg.wandb.entity` and `project=cfg.wandb.project` to wandb.init.",
+    bad=[
+        Example(files={"src/train.py": "import wandb\n\ndef go(cfg):\n    wandb.init(mode=cfg.wandb.mode)\n"}),
+        Example(
+            files={
+                "src/train.py": "import wandb as wb\n\ndef go(cfg):\n"
+                "    wb.init(entity='lab', project='scratch', mode=cfg.wandb.mode)\n",
+                CONFIG: _CFG,
+            },
+            note="a literal project other than the config's",
+        ),
+    ],
+    good=[
+        Example(files={"src/train.py": _TRAIN_GOOD, CONFIG: _CFG}),
+        Example(files={"src/train.py": "import wandb\n\ndef go(cfg, **kw):\n    wandb.init(**cfg.wandb)\n"}),
+    ],
+)
+def wandb_init_target(facts: Facts) -> Iterator[Hit]:
+    config = _config_wandb(facts)
+    for path, call in wandb_of(facts).inits:
+        if call.has_kwargs_splat or call.node.args:
+            continue
+        project = call.keyword("project")
+        if project is None:
+            yield Hit(
+                path=path,
+                line=call.line,
+                column=call.column,
+                message="wandb.init has no project=: the run goes to W&B's default project, not the config's "
+                "wandb.project that evaluate reads",
+            )
+            continue
+        for key, node in (("entity", call.keyword("entity")), ("project", project)):
+            literal = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+            wanted = config.get(key)
+            resolved = isinstance(wanted, str) and wanted and "${" not in wanted and wanted != "???"
+            if literal is not None and resolved and literal != wanted:
+                yield Hit(
+                    path=path,
+                    line=call.line,
+                    column=call.column,
+                    message=f"wandb.init logs to {key} {literal!r}, but config/config.yaml names {wanted!r}, "
+                    "where evaluate looks for the runs",
+                )
+
+
+@rule(
+    id="C603",
+    name="wandb-target-not-from-config",
+    criterion="C6",
+    severity="warning",
+    title="wandb.init does not take entity and project from the config",
+    why="""The contract keeps the W&B entity and project in config/config.yaml so train and evaluate
+        agree on where runs live. A missing entity (W&B then picks the API key's default) or a
+        value written into the code drifts from the config as soon as one of them changes.""",
+    fix="Pass `entity=cfg.wandb.entity, project=cfg.wandb.project`.",
+    bad=[
+        Example(
+            files={"src/train.py": "import wandb\n\ndef go(cfg):\n    wandb.init(project=cfg.wandb.project)\n"},
+            note="entity missing",
+        ),
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(cfg):\n    wandb.init(entity='lab', project='study')\n",
+                CONFIG: _CFG,
+            },
+            note="the same values as the config, but written into the code",
+        ),
+    ],
+    good=[Example(files={"src/train.py": _TRAIN_GOOD, CONFIG: _CFG})],
+)
+def wandb_target_not_from_config(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    if outputs is None or not outputs.config_wandb_keys:
+        return
+    for path, call in wandb_of(facts).inits:
+        if call.has_kwargs_splat or call.node.args or call.keyword("project") is None:
+            continue  # C602 reports a missing project
+        scope = _init_scope(facts, path, call)
+        missing = [k for k in ("entity", "project") if call.keyword(k) is None]
+        literal = [k for k in ("entity", "project") if isinstance(call.keyword(k), ast.Constant) and k not in missing]
+        other = [
+            k
+            for k in ("entity", "project")
+            if k not in missing and k not in literal and not _from_config(call.keyword(k), k, scope)
+        ]
+        parts = []
+        if missing:
+            parts.append(f"has no {' or '.join(f'{k}=' for k in missing)}")
+        if literal:
+            parts.append(f"writes {' and '.join(literal)} into the code")
+        if other:
+            parts.append(f"does not take {' and '.join(other)} from the config")
+        if parts:
+            yield Hit(
+                path=path,
+                line=call.line,
+                column=call.column,
+                message=f"wandb.init {'; '.join(parts)}: take them from cfg.wandb (config/config.yaml)",
+            )
+
+
+# --------------------------------------------------------------------------- C604
+
+
+def _mode_guarded(scope: Scope, call: CallSite) -> bool:
+    """The init runs only when W&B is on: under an ``if`` on the mode, or after an early return for it."""
+    node = scope.node
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.If):
+            continue
+        test = ast.unparse(sub.test).lower()
+        if not any(word in test for word in ("mode", "disabled", "trial", "wandb", "use_", "log")):
+            continue
+        inside = any(call.node is n for stmt in (*sub.body, *sub.orelse) for n in ast.walk(stmt))
+        returns_early = sub.lineno < call.line and any(isinstance(s, ast.Return) for s in sub.body)
+        if inside or returns_early:
+            return True
+    return False
+
+
+@rule(
+    id="C604",
+    name="wandb-mode-ignored",
+    criterion="C6",
+    severity="error",
+    title="The config's W&B mode never reaches wandb.init",
+    why="""Trial mode turns W&B off by setting `wandb.mode: disabled` in the config. A `wandb.init`
+        that passes no `mode=` (and is not skipped when the mode is disabled, nor told through
+        WANDB_MODE) starts an online run anyway: trial runs are logged as real experiments.""",
+    fix="Pass `mode=cfg.wandb.mode` to wandb.init (or skip the call when it is 'disabled').",
+    bad=[
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(cfg):\n"
+                "    if cfg.mode == 'trial':\n        cfg.wandb.mode = 'disabled'\n"
+                "    wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project)\n",
+                CONFIG: _CFG,
+            }
+        )
+    ],
+    good=[
+        Example(files={"src/train.py": _TRAIN_GOOD, CONFIG: _CFG}),
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(cfg):\n"
+                "    if cfg.wandb.mode == 'disabled':\n        return None\n"
+                "    return wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project)\n",
+                CONFIG: _CFG,
+            },
+            note="skipped when disabled",
+        ),
+        Example(
+            files={
+                "src/train.py": "import os\nimport wandb\n\ndef go(cfg):\n"
+                "    os.environ['WANDB_MODE'] = cfg.wandb.mode\n"
+                "    wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project)\n",
+                CONFIG: _CFG,
+            },
+            note="mode given through the environment",
+        ),
+    ],
+)
+def wandb_mode_ignored(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    if outputs is None or facts.profile.modes is None:
+        return
+    w = wandb_of(facts)
+    if w.mode_env or "mode" not in _config_wandb(facts):
+        return
+    for path, call in w.inits:
+        if call.has_kwargs_splat or call.keyword("mode") is not None or call.keyword("settings") is not None:
+            continue
+        if _mode_guarded(_init_scope(facts, path, call), call):
+            continue
+        yield Hit(
+            path=path,
+            line=call.line,
+            column=call.column,
+            message="wandb.init passes no mode=: the config's wandb.mode (disabled in trial mode) is ignored "
+            "and every run is logged online",
+        )
+
+
+# --------------------------------------------------------------------------- C605 / C606 / C607
+
+
+@rule(
+    id="C605",
+    name="wandb-log-missing",
+    criterion="C6",
+    severity="error",
+    title="A W&B run is started but no metric is logged",
+    why="""evaluate reads each run's history and summary from W&B. A run that is started but never
+        given a metric through `wandb.log` (or a summary entry) has neither: the evaluation has no
+        numbers to report.""",
+    fix="Call `wandb.log({...})` with the training and validation metrics every step or epoch.",
+    bad=[
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(cfg, model):\n"
+                "    wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)\n"
+                "    for epoch in range(3):\n        print(model.fit())\n"
+            }
+        )
+    ],
+    good=[Example(files={"src/train.py": _TRAIN_GOOD})],
+)
+def wandb_log_missing(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    if outputs is None or outputs.wandb != "required":
+        return
+    w = wandb_of(facts)
+    if not w.inits or w.writes:
+        return
+    path, call = w.inits[0]
+    yield Hit(
+        path=path,
+        line=call.line,
+        column=call.column,
+        message="the run started here never receives a metric: no wandb.log call or summary write in the training code",
+    )
+
+
+def _logging_functions(train: dict[str, ModuleIndex], w: WandbFacts) -> set[str]:
+    """Simple names of functions that log to W&B, directly or through other such functions."""
+    direct = {(wr.path, wr.function) for wr in w.logs}
+    names = {fn.rpartition(".")[2] for _, fn in direct if fn}
+    changed = True
+    while changed:
+        changed = False
+        for index in train.values():
+            for call in index.calls:
+                if call.attr in names and call.function:
+                    simple = call.function.rpartition(".")[2]
+                    if simple not in names:
+                        names.add(simple)
+                        changed = True
+    return names
+
+
+@rule(
+    id="C606",
+    name="wandb-log-not-per-step",
+    criterion="C6",
+    severity="warning",
+    title="Metrics are logged to W&B only once, not per step or epoch",
+    why="""The contract asks for time series: learning curves in evaluate are drawn from each run's
+        history. When every `wandb.log` call sits outside the training loop (and outside any
+        function the loop calls), the history holds a single row.""",
+    fix="Call `wandb.log` inside the training loop, once per step or per epoch.",
+    bad=[
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(cfg, model):\n"
+                "    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)\n"
+                "    for epoch in range(3):\n        acc = model.fit()\n"
+                "    run.log({'val_acc': acc})\n"
+            }
+        )
+    ],
+    good=[
+        Example(files={"src/train.py": _TRAIN_GOOD}),
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef log_epoch(acc):\n    wandb.log({'val_acc': acc})\n\n"
+                "def go(model):\n    for epoch in range(3):\n        log_epoch(model.fit())\n"
+            },
+            note="logged by a helper the loop calls",
+        ),
+    ],
+)
+def wandb_log_not_per_step(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    if outputs is None or outputs.wandb != "required":
+        return
+    w = wandb_of(facts)
+    logs = w.logs
+    if not logs or any(wr.in_loop for wr in logs):
+        return
+    train = _train_modules(facts)
+    names = _logging_functions(train, w)
+    for index in train.values():
+        if any(call.in_loop and call.attr in names for call in index.calls):
+            return
+    first = logs[0]
+    yield Hit(
+        path=first.path,
+        line=first.line,
+        message="no wandb.log call runs inside a training loop: each run's history gets a single row, "
+        "so there is no learning curve to plot",
+    )
+
+
+@rule(
+    id="C607",
+    name="wandb-summary-missing",
+    criterion="C6",
+    severity="warning",
+    title="Final and best metrics are not written to the W&B summary",
+    why="""The contract stores final/best values (best_val_acc, final_test_acc, best_epoch, ...) in
+        `wandb.summary`, where evaluate reads them. Without summary writes the summary holds only the
+        last logged value of each key, never the best one.""",
+    fix='Set `wandb.summary["best_val_acc"] = best` (and the other final metrics) before `wandb.finish()`.',
+    bad=[
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(cfg, model):\n"
+                "    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)\n"
+                "    for epoch in range(3):\n        run.log({'val_acc': model.fit()})\n"
+            }
+        )
+    ],
+    good=[
+        Example(files={"src/train.py": _TRAIN_GOOD}),
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(cfg, model):\n"
+                "    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)\n"
+                "    for epoch in range(3):\n        run.log({'val_acc': model.fit()})\n"
+            },
+            profile="airas-v1",
+            note="the v1 contract does not ask for summary entries",
+        ),
+    ],
+)
+def wandb_summary_missing(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    if outputs is None or not outputs.wandb_summary:
+        return
+    w = wandb_of(facts)
+    if not w.inits or not w.logs or w.summary_writes:
+        return
+    path, call = w.inits[0]
+    yield Hit(
+        path=path,
+        line=call.line,
+        column=call.column,
+        message="the run started here gets no summary entry (run.summary[...] = ...): final and best "
+        "metrics are missing from the W&B summary",
+    )
+
+
+# --------------------------------------------------------------------------- C608
+
+
+_EFFECT = {
+    "index": "raises KeyError when evaluate runs",
+    "guarded": "so the code that needs it is silently skipped",
+    "test": "so this branch never runs",
+    "default": "so the default value is used instead of a measured one",
+    "column": "so the column is missing from the history",
+}
+
+
+def _closest(key: str, w: WandbFacts, source: str) -> str:
+    kinds = ["log"] if source == "history" else ["log", "summary"]
+    exact = sorted({k for kind in kinds for k in w.written[kind].exact})
+    patterns = sorted({p for kind in kinds for p in w.written[kind].patterns})
+    close = difflib.get_close_matches(key, exact, n=1, cutoff=0.5)
+    if close:
+        return f"; the closest key train writes is {close[0]!r}"
+    listed = [*exact, *(p.replace("{}", "*") for p in patterns)]
+    if listed:
+        shown = ", ".join(repr(k) for k in listed[:6]) + (", ..." if len(listed) > 6 else "")
+        return f"; train writes {shown}"
+    return ""
+
+
+def _history_only_in_summary(key: str, w: WandbFacts) -> bool:
+    return key in w.written["summary"].exact
+
+
+@rule(
+    id="C608",
+    name="metric-key-not-written",
+    criterion="C6",
+    severity="error",
+    title="evaluate reads a W&B metric that train never writes",
+    why="""Every key evaluate reads from a run's history (`run.history(keys=[...])`, `history["k"]`)
+        or summary (`run.summary["k"]`, `.get("k")`) must be one train writes with `wandb.log` or to
+        `wandb.summary` — the exact same name. A key nobody writes is a KeyError, a missing column, a
+        default value standing in for a result, or a figure that is never drawn.""",
+    fix="Use the key train logs (or log the key evaluate expects), with exactly the same spelling.",
+    bad=[
+        Example(
+            files={
+                "src/train.py": _TRAIN_GOOD,
+                "src/evaluate.py": _EVAL_GOOD.replace('history["val_acc"]', 'history["val_accuracy"]'),
+            }
+        ),
+        Example(
+            files={
+                "src/train.py": _TRAIN_GOOD,
+                "src/evaluate.py": "def final(run):\n    return run.summary.get('final_test_acc', 0.0)\n",
+            },
+            note="a summary key nobody writes: the default stands in for the result",
+        ),
+        Example(
+            files={
+                "src/train.py": _TRAIN_GOOD,
+                "src/evaluate.py": "def curve(run):\n    return run.history(keys=['best_val_acc'])\n",
+            },
+            note="best_val_acc is only a summary entry, never a history column",
+        ),
+    ],
+    good=[
+        Example(files={"src/train.py": _TRAIN_GOOD, "src/evaluate.py": _EVAL_GOOD}),
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(split, metrics):\n"
+                "    for epoch in range(3):\n"
+                "        wandb.log({f'{split}/{k}': v for k, v in metrics.items()})\n",
+                "src/evaluate.py": "def curve(run):\n    return run.history()['val/loss']\n",
+            },
+            note="matched by an f-string key pattern",
+        ),
+        Example(
+            files={
+                "src/train.py": "import wandb\n\ndef go(payload):\n    wandb.log(payload)\n",
+                "src/evaluate.py": "def curve(run):\n    return run.history()['anything']\n",
+            },
+            note="keys train builds at run time cannot be told: no finding",
+        ),
+    ],
+)
+def metric_key_not_written(facts: Facts) -> Iterator[Hit]:
+    w = wandb_of(facts)
+    if not w.reads or not w.writes:
+        return
+    if any(wr.keys.opaque for wr in w.writes):
+        return  # some key is built in a way the tree does not show
+    reported: set[tuple[str, str]] = set()
+    unwritten = [r for r in w.reads if not w.is_written(r.key, r.source)]
+    for read in unwritten:
+        if read.fallback_of is not None and w.is_written(read.fallback_of, read.source):
+            continue  # a fallback that never runs: the key it stands in for is written
+        if _read_elsewhere(read, w):
+            continue  # evaluate also reads the key where train writes it: this read is the fallback
+        if (read.key, read.source) in reported:
+            continue
+        reported.add((read.key, read.source))
+        others = sorted({r.line for r in unwritten if r.key == read.key and r.line != read.line})
+        also = f" (read again at line{'s' if len(others) > 1 else ''} {', '.join(map(str, others))})" if others else ""
+        yield Hit(
+            path=read.path,
+            line=read.line,
+            column=read.column,
+            message=_read_message(read, w) + also,
+        )
+
+
+def _read_elsewhere(read: KeyRead, w: WandbFacts) -> bool:
+    """The key is also read from the other store (summary vs history), where train does write it."""
+    other = "summary" if read.source == "history" else "history"
+    return w.is_written(read.key, other) and any(r.key == read.key and r.source == other for r in w.reads)
+
+
+def _read_message(read: KeyRead, w: WandbFacts) -> str:
+    where = "history" if read.source == "history" else "summary"
+    if read.source == "history" and _history_only_in_summary(read.key, w):
+        return (
+            f"evaluate reads {read.key!r} from the run history, but train writes it only to the summary, "
+            f"{_EFFECT[read.form]}"
+        )
+    return f"evaluate reads {read.key!r} from the run {where}, but train never writes it, {_EFFECT[read.form]}" + (
+        _closest(read.key, w, read.source)
+    )
+
+
+# --------------------------------------------------------------------------- C609
+
+
+@rule(
+    id="C609",
+    name="optuna-trial-logged",
+    criterion="C6",
+    severity="error",
+    title="Optuna trials are logged to W&B",
+    why="""The contract logs only the final run with the best hyperparameters. A `wandb.init` or
+        `wandb.log` reachable from the objective passed to `study.optimize` logs every trial as a
+        run of its own (or mixes trial metrics into the real run's history), and evaluate then reads
+        the wrong numbers.""",
+    fix="Disable W&B inside the objective (mode='disabled') and log only the final training run.",
+    bad=[
+        Example(
+            files={
+                "src/train.py": "import optuna\nimport wandb\n\n"
+                "def fit(cfg, lr):\n    run = wandb.init(project=cfg.wandb.project)\n"
+                "    for epoch in range(3):\n        run.log({'val_acc': lr})\n    return lr\n\n"
+                "def search(cfg):\n    def objective(trial):\n"
+                "        return fit(cfg, trial.suggest_float('lr', 1e-4, 1e-1, log=True))\n"
+                "    study = optuna.create_study(direction='maximize')\n"
+                "    study.optimize(objective, n_trials=cfg.optuna.n_trials)\n"
+            }
+        )
+    ],
+    good=[
+        Example(
+            files={
+                "src/train.py": "import optuna\nimport wandb\n\n"
+                "def fit(cfg, lr, use_wandb):\n    run = wandb.init(project=cfg.wandb.project) if use_wandb else None\n"
+                "    for epoch in range(3):\n        if run is not None:\n            run.log({'val_acc': lr})\n"
+                "    return lr\n\n"
+                "def search(cfg):\n    def objective(trial):\n"
+                "        return fit(cfg, trial.suggest_float('lr', 1e-4, 1e-1, log=True), use_wandb=False)\n"
+                "    study = optuna.create_study(direction='maximize')\n"
+                "    study.optimize(objective, n_trials=cfg.optuna.n_trials)\n"
+                "    fit(cfg, study.best_params['lr'], use_wandb=True)\n"
+            }
+        )
+    ],
+)
+def optuna_trial_logged(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    if outputs is None or not outputs.optuna_trials_unlogged:
+        return
+    for reach in wandb_of(facts).objective_reaches:
+        chain = " -> ".join(reach.chain)
+        yield Hit(
+            path=reach.call_path,
+            line=reach.call_line,
+            message=f"{reach.call} runs inside the Optuna objective ({chain}, passed to study.optimize at "
+            f"{reach.objective_path}): every trial is logged to W&B",
+        )
+
+
+# --------------------------------------------------------------------------- C610
+
+
+@rule(
+    id="C610",
+    name="train-json-output",
+    criterion="C6",
+    severity="error",
+    title="train.py prints JSON results or writes results.json",
+    why="""Under the W&B contract results travel through W&B only; the contract forbids
+        results.json files and JSON dumped to stdout from train.py (the older contract that read
+        results from stdout is gone).""",
+    fix="Log the values with wandb.log / wandb.summary and drop the JSON output.",
+    bad=[
+        Example(files={"src/train.py": "import json\n\ndef report(acc):\n    print(json.dumps({'acc': acc}))\n"}),
+        Example(
+            files={
+                "src/train.py": "import json\n\ndef report(acc, out):\n"
+                "    with open(out / 'results.json', 'w') as fh:\n        json.dump({'acc': acc}, fh)\n"
+            }
+        ),
+    ],
+    good=[
+        Example(files={"src/train.py": "import json\n\ndef save(cfg, out):\n    out.write_text(json.dumps(cfg))\n"}),
+        Example(
+            files={"src/train.py": "import json\n\ndef report(acc):\n    print(json.dumps({'acc': acc}))\n"},
+            profile="airas-v1-early",
+            note="the earliest contract asks for JSON on stdout",
+        ),
+    ],
+)
+def train_json_output(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    if outputs is None or outputs.train_stdout_json != "forbidden":
+        return
+    train = index_of(facts, "src/train.py")
+    if train is None:
+        return
+    for call in train.calls:
+        if prints_json(call, train):
+            yield Hit(
+                path="src/train.py",
+                line=call.line,
+                message="train.py prints JSON to stdout; results must go to W&B only",
+            )
+    for node, _fn in train.strings:
+        text = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(text, str) and (text == "results.json" or text.endswith(("/results.json", "_results.json"))):
+            yield Hit(
+                path="src/train.py",
+                line=node.lineno,
+                column=node.col_offset + 1,
+                message=f"train.py writes {text!r}; results must go to W&B only",
+            )
+
+
+# --------------------------------------------------------------------------- C611
+
+
+def _key_line(facts: Facts, key: str) -> int:
+    file = facts.files[CONFIG]
+    for number, text in enumerate(file.lines, start=1):
+        if text.startswith(f"{key}:"):
+            return number
+    return 1
+
+
+@rule(
+    id="C611",
+    name="config-wandb-settings",
+    criterion="C6",
+    severity="error",
+    title="config/config.yaml lacks the W&B entity or project",
+    why="""train and evaluate both take the W&B entity and project from config/config.yaml; the
+        contract makes them mandatory there. Without them train logs to a default place and evaluate
+        has no address to read from.""",
+    fix="Add `wandb:` with `entity:`, `project:` (and `mode: online`) to config/config.yaml.",
+    bad=[Example(files={CONFIG: "results_dir: results\nwandb:\n  mode: online\n"})],
+    good=[
+        Example(files={CONFIG: _CFG}),
+        Example(
+            files={CONFIG: "results_dir: results\n"},
+            profile="airas-v1-early",
+            note="the earliest contract keeps no W&B settings",
+        ),
+    ],
+)
+def config_wandb_settings(facts: Facts) -> Iterator[Hit]:
+    outputs = _outputs(facts)
+    if outputs is None or not outputs.config_wandb_keys:
+        return
+    doc = facts.yaml.get(CONFIG)
+    if doc is None or doc.problem is not None or not isinstance(doc.data, dict):
+        return
+    if facts.files[CONFIG].origin != "code":
+        return
+    section = doc.data.get("wandb")
+    if not isinstance(section, dict):
+        yield Hit(
+            path=CONFIG,
+            line=_key_line(facts, "wandb"),
+            message="config/config.yaml has no wandb: section with " + " and ".join(outputs.config_wandb_keys),
+        )
+        return
+    missing = [k for k in outputs.config_wandb_keys if section.get(k) in (None, "")]
+    if missing:
+        yield Hit(
+            path=CONFIG,
+            line=_key_line(facts, "wandb"),
+            message=f"the wandb: section of config/config.yaml has no {' and no '.join(missing)}",
+        )
