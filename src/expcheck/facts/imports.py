@@ -1,0 +1,395 @@
+"""The submission's import graph, from syntax trees only: project modules, what each defines, what each imports.
+
+Module names are what Python sees when the experiment is started from the repository root as
+``python -m src.main``: ``src/train.py`` is ``src.train``, ``src/pkg/__init__.py`` is ``src.pkg``,
+and every folder holding Python files is a package (a namespace package when it has no
+``__init__.py``, which is why relative imports work inside ``src/`` without one).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Literal
+
+from expcheck.facts import Facts
+
+BindingKind = Literal["function", "class", "import", "assign", "global"]
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+
+
+@dataclass(frozen=True)
+class ImportFact:
+    """One imported name (``import a.b as c`` or ``from m import x as y``) where it is written."""
+
+    path: str
+    line: int
+    column: int
+    # The module the statement names, made absolute ("" when a relative import climbs past the top).
+    module: str
+    # The name imported from ``module`` (``from m import name``); None for ``import module``.
+    name: str | None
+    # The local name the statement binds ("*" for a star import).
+    bound: str
+    level: int
+    # Inside a try whose handlers catch ImportError (the code expects the import may fail), or
+    # in such a handler (a fallback that runs only when the first import failed).
+    guarded: bool
+    # Under ``if TYPE_CHECKING:`` (never executed).
+    type_only: bool
+    # Written at module level (runs on import) rather than inside a function or class.
+    module_level: bool
+
+    @property
+    def top(self) -> str:
+        """The first component of the imported module ("torch" for ``torch.nn``)."""
+        return self.module.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A module-level name and the statement that binds it."""
+
+    name: str
+    kind: BindingKind
+    line: int
+    node: ast.AST
+    # For kind "import": the import that binds it.
+    source: ImportFact | None = None
+
+
+@dataclass
+class ModuleInfo:
+    """A project module: its name, package, the names it defines at module level, and its imports."""
+
+    name: str
+    path: str
+    package: str
+    is_package: bool
+    parsed: bool
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    imports: list[ImportFact] = field(default_factory=list)
+    # Names listed in a literal ``__all__``, when there is one.
+    all_names: tuple[str, ...] | None = None
+    # Names may come from places the tree does not show: star imports, module __getattr__,
+    # writes to globals(); a missing name cannot be told apart from a dynamic one.
+    open: bool = False
+
+    def defines(self, name: str) -> bool:
+        return name in self.bindings
+
+    def unique(self, name: str) -> Binding | None:
+        """The only module-level binding of ``name``, or None when there is none or several."""
+        found = self.bindings.get(name)
+        return found[0] if found and len(found) == 1 else None
+
+
+@dataclass
+class ProjectIndex:
+    """Every project module by dotted name, the packages they form, and the top-level project names."""
+
+    modules: dict[str, ModuleInfo]
+    by_path: dict[str, ModuleInfo]
+    packages: frozenset[str]
+    # First components of project module names ("src", a top-level "utils" module, ...).
+    tops: frozenset[str]
+    # Stems of every project module wherever it lives ("train" for src/train.py): a bare
+    # ``import train`` only works when that folder is put on sys.path.
+    stems: frozenset[str]
+
+    def exists(self, module: str) -> bool:
+        return module in self.modules or module in self.packages
+
+    def is_project(self, module: str) -> bool:
+        return module.split(".", 1)[0] in self.tops
+
+    def has_attribute(self, module: str, name: str) -> bool | None:
+        """Whether ``module.name`` exists (a defined name or a submodule); None when it cannot be told."""
+        if f"{module}.{name}" in self.modules or f"{module}.{name}" in self.packages:
+            return True
+        info = self.modules.get(module)
+        if info is None:
+            # A namespace package (no __init__.py) has only its submodules.
+            return False if module in self.packages else None
+        if not info.parsed or info.open:
+            return None
+        return info.defines(name) or name in _MODULE_DUNDERS
+
+
+_MODULE_DUNDERS = frozenset(
+    {"__name__", "__file__", "__doc__", "__path__", "__package__", "__spec__", "__loader__", "__dict__", "__all__"}
+)
+
+
+def module_name(path: str) -> tuple[str, bool] | None:
+    """(dotted name, is a package) for a repository path, or None when it cannot be imported by name."""
+    pure = PurePosixPath(path)
+    if pure.suffix != ".py":
+        return None
+    parts = list(pure.parent.parts) + ([] if pure.stem == "__init__" else [pure.stem])
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts), pure.stem == "__init__"
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
+    for handler in handlers:
+        if handler.type is None:
+            return True
+        types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        for t in types:
+            name = t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", "")
+            if name in _IMPORT_ERRORS:
+                return True
+    return False
+
+
+def resolve_relative(package: str, level: int, module: str | None) -> str:
+    """The absolute module a relative import names from ``package``; "" when it climbs past the top."""
+    if level == 0:
+        return module or ""
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts) or not parts:
+        return ""
+    base = parts[: len(parts) - (level - 1)]
+    if not base:
+        return ""
+    return ".".join([*base, module] if module else base)
+
+
+def _target_names(target: ast.expr) -> Iterator[tuple[str, int]]:
+    if isinstance(target, ast.Name):
+        yield target.id, target.lineno
+    elif isinstance(target, ast.Tuple | ast.List):
+        for elt in target.elts:
+            yield from _target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+class _Scanner:
+    """Statement-level walk of one module: module-level bindings and every import with its context."""
+
+    def __init__(self, info: ModuleInfo, walrus: bool) -> None:
+        self.info = info
+        # Whether the text has ``:=`` at all (walrus targets bind module names too).
+        self.walrus = walrus
+
+    def bind(self, name: str, kind: BindingKind, node: ast.AST, source: ImportFact | None = None) -> None:
+        line = getattr(node, "lineno", 1)
+        self.info.bindings.setdefault(name, []).append(Binding(name, kind, line, node, source))
+
+    def scan(self, body: list[ast.stmt]) -> None:
+        self._block(body, module_level=True, guarded=False, type_only=False)
+
+    def _import(self, node: ast.Import | ast.ImportFrom, module_level: bool, guarded: bool, type_only: bool) -> None:
+        info = self.info
+        for alias in node.names:
+            if isinstance(node, ast.Import):
+                bound = alias.asname or alias.name.split(".", 1)[0]
+                fact = ImportFact(
+                    path=info.path,
+                    line=node.lineno,
+                    column=node.col_offset + 1,
+                    module=alias.name,
+                    name=None,
+                    bound=bound,
+                    level=0,
+                    guarded=guarded,
+                    type_only=type_only,
+                    module_level=module_level,
+                )
+            else:
+                module = resolve_relative(info.package, node.level, node.module)
+                fact = ImportFact(
+                    path=info.path,
+                    line=node.lineno,
+                    column=node.col_offset + 1,
+                    module=module,
+                    name=alias.name,
+                    bound=alias.asname or alias.name,
+                    level=node.level,
+                    guarded=guarded,
+                    type_only=type_only,
+                    module_level=module_level,
+                )
+            info.imports.append(fact)
+            if module_level and not type_only:
+                if fact.bound == "*":
+                    info.open = True
+                else:
+                    self.bind(fact.bound, "import", node, fact)
+
+    def _block(self, body: list[ast.stmt], module_level: bool, guarded: bool, type_only: bool) -> None:
+        for node in body:
+            self._stmt(node, module_level, guarded, type_only)
+
+    def _stmt(self, node: ast.stmt, module_level: bool, guarded: bool, type_only: bool) -> None:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            self._import(node, module_level, guarded, type_only)
+            return
+        if isinstance(node, ast.Global):
+            for name in node.names:
+                self.bind(name, "global", node)
+            return
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if module_level:
+                self.bind(node.name, "function", node)
+                if node.name == "__getattr__":
+                    self.info.open = True
+            self._block(node.body, module_level=False, guarded=False, type_only=type_only)
+            return
+        if isinstance(node, ast.ClassDef):
+            if module_level:
+                self.bind(node.name, "class", node)
+            self._block(node.body, module_level=False, guarded=False, type_only=type_only)
+            return
+        if module_level:
+            self._module_assignments(node)
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            self._block(node.body, module_level, guarded, True)
+            self._block(node.orelse, module_level, guarded, type_only)
+            return
+        if isinstance(node, ast.Try | ast.TryStar):
+            catches = _catches_import_error(node.handlers)
+            self._block(node.body, module_level, guarded or catches, type_only)
+            for handler in node.handlers:
+                # A fallback import runs only when the one above failed.
+                self._block(handler.body, module_level, guarded or catches, type_only)
+            self._block(node.orelse, module_level, guarded, type_only)
+            self._block(node.finalbody, module_level, guarded, type_only)
+            return
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                self._block(block, module_level, guarded, type_only)
+        for case in getattr(node, "cases", ()):
+            self._block(case.body, module_level, guarded, type_only)
+
+    def _module_assignments(self, node: ast.stmt) -> None:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+                self._all(node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        elif isinstance(node, ast.AugAssign):
+            targets = [node.target]
+            if isinstance(node.target, ast.Name) and node.target.id == "__all__":
+                self.info.open = True  # __all__ built up piecewise
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            targets = [node.target]
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+        elif isinstance(node, ast.Try | ast.TryStar):
+            for handler in node.handlers:
+                if handler.name:
+                    self.bind(handler.name, "assign", handler)
+        for target in targets:
+            for name, _ in _target_names(target):
+                self.bind(name, "assign", node)
+        if not self.walrus:
+            return
+        if not isinstance(node, ast.If | ast.Try | ast.TryStar | ast.For | ast.AsyncFor | ast.While):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+                    self.bind(sub.target.id, "assign", node)
+        elif isinstance(node, ast.If | ast.While):
+            for sub in ast.walk(node.test):
+                if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+                    self.bind(sub.target.id, "assign", node)
+
+    def _all(self, value: ast.expr) -> None:
+        if isinstance(value, ast.List | ast.Tuple) and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+        ):
+            self.info.all_names = tuple(e.value for e in value.elts)  # type: ignore[union-attr]
+
+
+def _module_info(facts: Facts, path: str, name: str, is_package: bool) -> ModuleInfo:
+    module = facts.python[path]
+    package = name if is_package else name.rpartition(".")[0]
+    info = ModuleInfo(name=name, path=path, package=package, is_package=is_package, parsed=module.tree is not None)
+    if module.tree is not None:
+        text = module.file.text
+        _Scanner(info, walrus=":=" in text).scan(module.tree.body)
+        if "globals()" in text or "vars()" in text or "sys.modules" in text:
+            info.open = info.open or any(
+                (isinstance(node, ast.Call) and _writes_module_namespace(node))
+                or (
+                    isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_globals_call(node.value)
+                )
+                for node in ast.walk(module.tree)
+            )
+    return info
+
+
+def _is_globals_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars")
+
+
+def _writes_module_namespace(call: ast.Call) -> bool:
+    """``globals().update(...)`` and the like, or ``setattr(sys.modules[...], ...)``."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in ("update", "setdefault", "__setitem__"):
+        return _is_globals_call(func.value)
+    if isinstance(func, ast.Name) and func.id == "setattr" and call.args:
+        return "modules" in ast.dump(call.args[0])
+    return False
+
+
+def project_index(facts: Facts) -> ProjectIndex:
+    """The submission's modules and packages (cached per submission: use ``facts.derived(project_index)``)."""
+    modules: dict[str, ModuleInfo] = {}
+    packages: set[str] = set()
+    for path in facts.python:
+        named = module_name(path)
+        if named is None:
+            continue
+        name, is_package = named
+        modules[name] = _module_info(facts, path, name, is_package)
+        parts = name.split(".")
+        packages.update(".".join(parts[:i]) for i in range(1, len(parts) if not is_package else len(parts) + 1))
+    tops = frozenset(n.split(".", 1)[0] for n in modules) | frozenset(p.split(".", 1)[0] for p in packages)
+    stems = frozenset(n.rsplit(".", 1)[-1] for n in modules)
+    return ProjectIndex(
+        modules=modules,
+        by_path={m.path: m for m in modules.values()},
+        packages=frozenset(packages),
+        tops=tops,
+        stems=stems,
+    )
+
+
+def imports_of(facts: Facts) -> list[ImportFact]:
+    """Every import statement of every parsed project module, in path and line order."""
+    index = facts.derived(project_index)
+    return [fact for info in sorted(index.by_path.values(), key=lambda m: m.path) for fact in info.imports]
+
+
+def follow(index: ProjectIndex, module: str, name: str, depth: int = 0) -> tuple[ModuleInfo, Binding] | None:
+    """The binding ``name`` ends at when imported from project ``module``, following re-exports."""
+    info = index.modules.get(module)
+    if info is None or depth > 8:
+        return None
+    binding = info.unique(name)
+    if binding is None:
+        return None
+    source = binding.source
+    if binding.kind == "import" and source is not None and source.name is not None and index.is_project(source.module):
+        if f"{source.module}.{source.name}" in index.modules:
+            return None  # a submodule, not a function or class
+        return follow(index, source.module, source.name, depth + 1)
+    return info, binding

@@ -1,0 +1,249 @@
+"""How the code starts other processes and services: subprocess commands, Hydra's working directory, W&B.
+
+All read from the syntax trees and the YAML: a subprocess command is known only as far as it is
+written with literals (``[sys.executable, "-m", "src.train", ...]``, possibly through a local
+variable assigned a list literal); anything computed stays unknown and is never judged.
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from expcheck.facts import Facts
+from expcheck.facts.callscopes import CallSite, ModuleScopes, dotted_name, module_scopes
+from expcheck.facts.imports import ModuleInfo, project_index
+
+_SUBPROCESS = frozenset(
+    {
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.Popen",
+        "os.system",
+        "os.popen",
+    }
+)
+_SHELL_ONLY = frozenset({"os.system", "os.popen"})
+PYTHON = "<python>"
+
+
+def canonical(info: ModuleInfo | None, dotted: str | None) -> str | None:
+    """The dotted callee with its root import resolved (``sp.run`` → ``subprocess.run`` after ``import subprocess as sp``)."""
+    if dotted is None or info is None:
+        return dotted
+    root, _, rest = dotted.partition(".")
+    binding = info.unique(root)
+    if binding is None or binding.kind != "import" or binding.source is None:
+        return dotted
+    source = binding.source
+    if source.name is None:
+        base = source.module if source.bound != source.top else source.top
+    else:
+        base = f"{source.module}.{source.name}"
+    return f"{base}.{rest}" if rest else base
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A subprocess started by the code."""
+
+    call: CallSite
+    callee: str  # "subprocess.run", "os.system", ...
+    # The command's words as far as they are literals; None for a word that is computed.
+    # ``sys.executable`` reads as "<python>".
+    words: tuple[str | None, ...] | None
+    cwd_given: bool
+    env_given: bool
+
+    @property
+    def python_module(self) -> str | None:
+        """The module run with ``python -m MODULE``, when the command says so with literals."""
+        if not self.words:
+            return None
+        words = list(self.words)
+        for i, word in enumerate(words[:-1]):
+            # An interpreter held in a variable (``py = sys.executable``) reads as unknown.
+            if word == "-m" and i >= 1 and (_is_python(words[:i]) or words[0] is None):
+                return words[i + 1]
+        return None
+
+    @property
+    def python_script(self) -> str | None:
+        """The script run with ``python path/to/file.py``, when written as a literal relative path."""
+        if not self.words:
+            return None
+        words = list(self.words)
+        for i, word in enumerate(words):
+            if word and word.endswith(".py") and i >= 1 and _is_python(words[:i]) and "-c" not in words[:i]:
+                return word
+        return None
+
+
+def _is_python(words: list[str | None]) -> bool:
+    for word in words:
+        if word is None:
+            continue
+        name = word.rsplit("/", 1)[-1]
+        if word == PYTHON or name.startswith("python"):
+            return True
+    return False
+
+
+def _word(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if dotted_name(node) == "sys.executable":
+        return PYTHON
+    return None
+
+
+def _list_words(node: ast.expr) -> list[str | None] | None:
+    if isinstance(node, ast.List | ast.Tuple):
+        words: list[str | None] = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Starred):
+                words.append(None)
+            else:
+                words.append(_word(elt))
+        return words
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = _list_words(node.left)
+        if left is not None:
+            right = _list_words(node.right)
+            return left + (right if right is not None else [None])
+    return None
+
+
+def _assigned_list(function: ast.AST | None, name: str, before: int) -> ast.expr | None:
+    """The value last assigned to ``name`` in ``function`` before line ``before``."""
+    if function is None:
+        return None
+    found: tuple[int, ast.expr] | None = None
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        named = any(isinstance(t, ast.Name) and t.id == name for t in targets)
+        if named and node.lineno < before and (found is None or node.lineno >= found[0]):
+            found = (node.lineno, value)
+    return found[1] if found else None
+
+
+def _command_words(scopes: ModuleScopes, call: CallSite, callee: str) -> tuple[str | None, ...] | None:
+    node = call.node
+    first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("args", "command")), None)
+    if first is None:
+        return None
+    if isinstance(first, ast.Name):
+        first = _assigned_list(scopes.function_node(call), first.id, call.line) or first
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        shell = callee in _SHELL_ONLY or any(
+            k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
+        )
+        if not shell:
+            return (first.value,)
+        try:
+            return tuple(shlex.split(first.value))
+        except ValueError:
+            return None
+    words = _list_words(first)
+    return tuple(words) if words is not None else None
+
+
+def launches(facts: Facts) -> list[Launch]:
+    """Every subprocess call of the code (use through ``facts.derived``)."""
+    index = facts.derived(project_index)
+    found: list[Launch] = []
+    for path, scopes in sorted(facts.derived(module_scopes).items()):
+        info = index.by_path.get(path)
+        for call in scopes.calls:
+            callee = canonical(info, call.dotted)
+            if callee not in _SUBPROCESS:
+                continue
+            keywords = {k.arg for k in call.node.keywords}
+            found.append(
+                Launch(
+                    call=call,
+                    callee=callee,
+                    words=_command_words(scopes, call, callee),
+                    cwd_given="cwd" in keywords or None in keywords,
+                    env_given="env" in keywords or None in keywords,
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class JobDirectory:
+    """Whether a ``@hydra.main`` job runs in a directory other than the one the command started in."""
+
+    changes: bool
+    reason: str
+
+
+def _lookup(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+_SAME_DIR = frozenset({".", "./", "${hydra:runtime.cwd}", "${hydra:runtime.cwd}/"})
+
+
+def job_directory(
+    facts: Facts, config_dir: str | None, config_name: str | None, version_base: str | None, given: bool
+) -> JobDirectory:
+    """Hydra 1.3's rule: without version_base (or with "1.1") the job chdirs into its output folder,
+    unless the primary config sets ``hydra.job.chdir`` or keeps ``hydra.run.dir`` at the start folder."""
+    legacy = not given or (version_base is not None and version_base.startswith("1.1"))
+    changes = legacy
+    reason = (
+        "@hydra.main has no version_base, so Hydra keeps its 1.1 default hydra.job.chdir=True"
+        if not given
+        else (f'version_base="{version_base}" keeps the 1.1 default hydra.job.chdir=True')
+    )
+    command = facts.profile.commands.train
+    if "hydra.job.chdir=" in command or "hydra.run.dir=" in command:
+        return JobDirectory(False, "the command sets the job directory")
+    doc = None
+    if config_dir is not None and config_name is not None:
+        name = config_name if config_name.endswith((".yaml", ".yml")) else f"{config_name}.yaml"
+        path = f"{config_dir}/{name}" if config_dir else name
+        found = facts.yaml.get(path)
+        doc = found.data if found is not None else None
+    chdir = _lookup(doc, "hydra", "job", "chdir")
+    if isinstance(chdir, bool):
+        changes = chdir
+        reason = f"the config sets hydra.job.chdir: {str(chdir).lower()}"
+    run_dir = _lookup(doc, "hydra", "run", "dir")
+    if changes and isinstance(run_dir, str) and run_dir.strip() in _SAME_DIR:
+        return JobDirectory(False, "hydra.run.dir is the start folder")
+    return JobDirectory(changes, reason if changes else "the job keeps the start folder")
+
+
+@dataclass(frozen=True)
+class WandbInit:
+    call: CallSite
+    # Exception names caught by try statements around the call.
+    caught: tuple[str, ...]
+
+
+def wandb_inits(facts: Facts) -> list[WandbInit]:
+    """Calls of ``wandb.init`` in the code (through any import alias)."""
+    index = facts.derived(project_index)
+    found: list[WandbInit] = []
+    for path, scopes in sorted(facts.derived(module_scopes).items()):
+        info = index.by_path.get(path)
+        for call in scopes.calls:
+            if canonical(info, call.dotted) == "wandb.init":
+                found.append(WandbInit(call, scopes.caught(call)))
+    return found

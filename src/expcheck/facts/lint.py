@@ -1,0 +1,250 @@
+"""ruff's diagnostics for the submission's Python files, from one ruff run per submission.
+
+The files are copied into a private temporary folder (the only place anything is written), ruff
+checks them there with a fixed, explicit rule selection and no configuration of its own
+(``--isolated``), and its JSON is read back. When ruff cannot be found or fails, the result says so
+in ``note`` and holds no diagnostics: the name rules then stay silent instead of guessing.
+
+The selection is the crash-class part of pyflakes and pylint's error set, chosen because each code
+means a Python exception (or a SyntaxError at compile time) when the line runs:
+
+- F821 undefined name (NameError), F823 local used before assignment (UnboundLocalError);
+- F811 redefinition, judged further by the rules (an import replaced by a function of the same
+  name sends every use of the import to the wrong callable);
+- F405/F403 names that may come from a star import (cannot be told statically);
+- F822 a name in ``__all__`` that does not exist (AttributeError on ``from m import *``);
+- F501-F509, F521-F525 %-format and str.format mismatches that raise TypeError/KeyError/ValueError;
+- F621/F622 starred-assignment errors, F701/F702 break/continue outside a loop, F704 yield outside
+  a function, F706 return outside a function, F707 a bare except not last, PLE0115/PLE0117/PLE0118
+  global/nonlocal misuse, PLE1142 await outside async: all compile-time SyntaxErrors that Python's
+  parser alone (``ast.parse``, rule R101) accepts;
+- F632 ``is`` against a literal (wrong result, a SyntaxWarning) and F631 an assert on a tuple
+  (never fails), which are warnings only.
+
+Unused imports and variables (F401, F841) are left out: they never break a run.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path, PurePosixPath
+
+from expcheck.facts import Facts
+from expcheck.facts.python import PyModule
+
+SELECT = (
+    "F403,F405,F501,F502,F503,F505,F506,F507,F508,F509,F521,F524,F525,F621,F622,F631,F632,"
+    "F701,F702,F704,F706,F707,F811,F821,F822,F823,PLE0115,PLE0117,PLE0118,PLE1142"
+)
+TARGET_VERSION = "py311"  # the Python the syntax trees are parsed with (rule R101 agrees with ruff)
+TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One ruff diagnostic, located in the submission (``code`` is "invalid-syntax" for syntax errors)."""
+
+    path: str
+    code: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+
+
+@dataclass
+class LintResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Why there are no diagnostics when ruff could not run (missing, crashed, unreadable output).
+    note: str | None = None
+    ran: bool = False
+
+    def by_code(self, *codes: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.code in codes]
+
+
+@cache
+def ruff_binary() -> str | None:
+    """The ruff executable: the one installed with the ``ruff`` package, else one on PATH."""
+    try:
+        from ruff.__main__ import find_ruff_bin
+
+        found = find_ruff_bin()
+        if found and os.path.isfile(found):
+            return str(found)
+    except (ImportError, FileNotFoundError):
+        pass
+    return shutil.which("ruff")
+
+
+def _safe_relative(path: str) -> PurePosixPath | None:
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        return None
+    return pure
+
+
+def lint(facts: Facts) -> LintResult:
+    """ruff's diagnostics for every readable .py file (use through ``facts.derived(lint)``)."""
+    files = {p: m.file.text for p, m in facts.python.items() if _safe_relative(p) is not None}
+    if not files:
+        return LintResult(ran=True)
+    binary = ruff_binary()
+    if binary is None:
+        return LintResult(note="ruff is not installed; undefined names and other lint checks were skipped")
+    with tempfile.TemporaryDirectory(prefix="expcheck-lint-") as tmp:
+        root = Path(tmp)
+        try:
+            for path, text in files.items():
+                target = root.joinpath(*PurePosixPath(path).parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        except (OSError, UnicodeError) as exc:
+            return LintResult(
+                note=f"the files could not be copied for ruff ({type(exc).__name__}); lint checks were skipped"
+            )
+        command = [
+            binary,
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--quiet",
+            "--exit-zero",
+            "--output-format",
+            "json",
+            "--target-version",
+            TARGET_VERSION,
+            "--select",
+            SELECT,
+            "--",
+            *sorted(files),
+        ]
+        try:
+            proc = subprocess.run(
+                command, cwd=root, capture_output=True, text=True, timeout=TIMEOUT_S, env=_clean_env(), check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return LintResult(note=f"ruff could not run ({type(exc).__name__}); lint checks were skipped")
+        try:
+            raw = json.loads(proc.stdout or "[]")
+        except json.JSONDecodeError:
+            first = (proc.stderr or proc.stdout).strip().splitlines()[:1]
+            return LintResult(
+                note=f"ruff gave no JSON (exit {proc.returncode}: {' '.join(first)}); lint checks were skipped"
+            )
+        return LintResult(diagnostics=_diagnostics(raw, root, files), ran=True)
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without ruff's own configuration variables."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("RUFF_")}
+
+
+def _diagnostics(raw: object, root: Path, files: dict[str, str]) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    if not isinstance(raw, list):
+        return found
+    resolved_root = root.resolve()
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        try:
+            rel = Path(str(item["filename"])).resolve().relative_to(resolved_root).as_posix()
+            location, end = item["location"], item.get("end_location") or item["location"]
+            diag = Diagnostic(
+                path=rel,
+                code=str(item.get("code") or "invalid-syntax"),
+                line=int(location["row"]),
+                column=int(location["column"]),
+                end_line=int(end["row"]),
+                end_column=int(end["column"]),
+                message=str(item.get("message", "")),
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+        if diag.path in files:
+            found.append(diag)
+    found.sort(key=lambda d: (d.path, d.line, d.column, d.code))
+    return found
+
+
+def _char_column(line_text: str, byte_offset: int) -> int:
+    """ast's UTF-8 byte offset as a 1-based character column (ruff's unit)."""
+    return len(line_text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
+
+
+def _spans(module: PyModule, nodes: list[ast.expr]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    spans = []
+    for node in nodes:
+        end_line = node.end_lineno or node.lineno
+        start = (node.lineno, _char_column(module.file.line(node.lineno), node.col_offset))
+        end = (end_line, _char_column(module.file.line(end_line), node.end_col_offset or 0))
+        spans.append((start, end))
+    return spans
+
+
+def _annotation_nodes(tree: ast.Module) -> tuple[list[ast.expr], list[ast.expr]]:
+    """(annotations Python evaluates when the def or assignment runs, annotations it never evaluates)."""
+    postponed = any(
+        isinstance(s, ast.ImportFrom) and s.module == "__future__" and any(a.name == "annotations" for a in s.names)
+        for s in tree.body
+    )
+    evaluated: list[ast.expr] = []
+    never: list[ast.expr] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = child.args
+                every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+                found = [a.annotation for a in every if a is not None and a.annotation is not None]
+                if child.returns is not None:
+                    found.append(child.returns)
+                (never if postponed else evaluated).extend(found)
+                visit(child, True)
+                continue
+            if isinstance(child, ast.AnnAssign):
+                (never if postponed or in_function else evaluated).append(child.annotation)
+            visit(child, in_function)
+
+    visit(tree, False)
+    # A string annotation is never evaluated by the interpreter itself.
+    strings = [n for a in evaluated for n in ast.walk(a) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return evaluated, never + strings
+
+
+def in_unevaluated_annotation(module: PyModule, line: int, column: int) -> bool:
+    """Whether (line, 1-based character column) lies in an annotation the interpreter never evaluates."""
+    if module.tree is None:
+        return False
+    _, never = _annotation_nodes(module.tree)
+    point = (line, column)
+    return any(start <= point < end for start, end in _spans(module, never))
+
+
+def verified_compile_error(module: PyModule) -> tuple[int, int, str] | None:
+    """CPython's own compile-time SyntaxError for a file that parses: (line, column, message), or None.
+
+    Compiling turns the tree into bytecode without running it; it is only asked when ruff has
+    already reported a compile-time error, to keep Python's verdict the final word.
+    """
+    if module.tree is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are not the question here
+            compile(module.tree, module.path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.lineno or 1, exc.offset or 1, exc.msg
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None

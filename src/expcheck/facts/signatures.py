@@ -1,0 +1,285 @@
+"""Signatures of project functions and classes, and whether a call's arguments can bind to them.
+
+A signature is only given where the tree shows it for certain: a plain function (or one whose
+decorators keep the signature), a class whose ``__init__`` is found in the project, a plain
+``@dataclass``. Anything else — an unknown decorator, a base class from a library, ``__new__``, a
+metaclass — has no signature here, and its calls are not judged.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, replace
+
+from expcheck.facts import Facts
+from expcheck.facts.callscopes import CallSite, ModuleScopes, dotted_name, resolve_module_chain
+from expcheck.facts.imports import Binding, ModuleInfo, ProjectIndex, follow, project_index
+
+# Decorators that return a callable taking the same arguments.
+_TRANSPARENT = frozenset(
+    {
+        "torch.no_grad",
+        "no_grad",
+        "torch.inference_mode",
+        "inference_mode",
+        "torch.enable_grad",
+        "functools.lru_cache",
+        "lru_cache",
+        "functools.cache",
+        "cache",
+        "contextmanager",
+        "contextlib.contextmanager",
+        "staticmethod",
+        "functools.wraps",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a callable accepts."""
+
+    name: str
+    path: str
+    line: int
+    positional: tuple[str, ...]  # positional-only first, then positional-or-keyword
+    positional_only: int
+    required_positional: int  # how many leading positional parameters have no default
+    keyword_only: tuple[str, ...]
+    required_keyword: frozenset[str]
+    var_positional: bool
+    var_keyword: bool
+
+    def describe(self) -> str:
+        return f"{self.name}() defined at {self.path}:{self.line}"
+
+
+def _from_arguments(name: str, path: str, line: int, args: ast.arguments, drop_first: bool) -> Signature | None:
+    positional = [a.arg for a in [*args.posonlyargs, *args.args]]
+    posonly = len(args.posonlyargs)
+    defaults = len(args.defaults)
+    if drop_first:
+        if not positional:
+            return None  # a method without self: only *args can take it
+        positional = positional[1:]
+        posonly = max(posonly - 1, 0)
+    required = max(len(positional) - defaults, 0)
+    kwonly = tuple(a.arg for a in args.kwonlyargs)
+    required_kw = frozenset(a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None)
+    return Signature(
+        name=name,
+        path=path,
+        line=line,
+        positional=tuple(positional),
+        positional_only=posonly,
+        required_positional=required,
+        keyword_only=kwonly,
+        required_keyword=required_kw,
+        var_positional=args.vararg is not None,
+        var_keyword=args.kwarg is not None,
+    )
+
+
+def _decorators_transparent(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
+    for deco in node.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if dotted_name(target) not in _TRANSPARENT:
+            return False
+    return True
+
+
+def _dataclass_signature(info: ModuleInfo, node: ast.ClassDef) -> Signature | None:
+    """The generated ``__init__`` of a plain ``@dataclass`` without base classes."""
+    if len(node.decorator_list) != 1 or node.bases or node.keywords:
+        return None
+    deco = node.decorator_list[0]
+    target = deco.func if isinstance(deco, ast.Call) else deco
+    if dotted_name(target) not in ("dataclass", "dataclasses.dataclass"):
+        return None
+    if isinstance(deco, ast.Call) and any(k.arg in ("init", "kw_only") or k.arg is None for k in deco.keywords):
+        return None
+    fields: list[str] = []
+    required = 0
+    seen_default = False
+    for stmt in node.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in ("__init__", "__new__"):
+            return None
+        if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
+            continue
+        annotation = ast.unparse(stmt.annotation)
+        if "KW_ONLY" in annotation:
+            return None
+        if "ClassVar" in annotation:
+            continue
+        value = stmt.value
+        if isinstance(value, ast.Call) and dotted_name(value.func) in ("field", "dataclasses.field"):
+            keywords = {k.arg: k.value for k in value.keywords}
+            if None in keywords or "kw_only" in keywords:
+                return None
+            init = keywords.get("init")
+            if isinstance(init, ast.Constant) and init.value is False:
+                continue
+            has_default = "default" in keywords or "default_factory" in keywords
+        else:
+            has_default = value is not None
+        fields.append(stmt.target.id)
+        if has_default:
+            seen_default = True
+        elif seen_default:
+            return None  # the class itself fails; that is not a call problem
+        else:
+            required += 1
+    return Signature(
+        name=node.name,
+        path=info.path,
+        line=node.lineno,
+        positional=tuple(fields),
+        positional_only=0,
+        required_positional=required,
+        keyword_only=(),
+        required_keyword=frozenset(),
+        var_positional=False,
+        var_keyword=False,
+    )
+
+
+def _class_signature(index: ProjectIndex, info: ModuleInfo, node: ast.ClassDef, depth: int = 0) -> Signature | None:
+    if depth > 8:
+        return None
+    if node.decorator_list:
+        return _dataclass_signature(info, node) if depth == 0 else None
+    if node.keywords:
+        return None  # metaclass or class keywords
+    for stmt in node.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == "__new__":
+            return None
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__init__" for t in stmt.targets):
+            return None
+    inits = [s for s in node.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name == "__init__"]
+    if len(inits) > 1:
+        return None
+    if inits:
+        init = inits[0]
+        if init.decorator_list:
+            return None
+        return _from_arguments(node.name, info.path, init.lineno, init.args, drop_first=True)
+    bases = [b for b in node.bases if not (isinstance(b, ast.Name) and b.id == "object")]
+    if not bases:
+        return Signature(
+            name=node.name,
+            path=info.path,
+            line=node.lineno,
+            positional=(),
+            positional_only=0,
+            required_positional=0,
+            keyword_only=(),
+            required_keyword=frozenset(),
+            var_positional=False,
+            var_keyword=False,
+        )
+    if len(bases) != 1 or not isinstance(bases[0], ast.Name):
+        return None
+    base = _project_class(index, info, bases[0].id)
+    if base is None:
+        return None
+    base_info, base_node = base
+    inherited = _class_signature(index, base_info, base_node, depth + 1)
+    if inherited is None:
+        return None
+    return replace(inherited, name=node.name)
+
+
+def _project_class(index: ProjectIndex, info: ModuleInfo, name: str) -> tuple[ModuleInfo, ast.ClassDef] | None:
+    found = resolve_binding(index, info, name)
+    if found is None or not isinstance(found[1].node, ast.ClassDef):
+        return None
+    return found[0], found[1].node
+
+
+def resolve_binding(index: ProjectIndex, info: ModuleInfo, name: str) -> tuple[ModuleInfo, Binding] | None:
+    """The function or class a module-level ``name`` of ``info`` stands for, following project imports."""
+    binding = info.unique(name)
+    if binding is None:
+        return None
+    source = binding.source
+    if binding.kind == "import" and source is not None:
+        if source.name is None or not index.is_project(source.module):
+            return None
+        if f"{source.module}.{source.name}" in index.modules:
+            return None
+        return follow(index, source.module, source.name)
+    return info, binding
+
+
+def signature_of(index: ProjectIndex, info: ModuleInfo, binding: Binding) -> Signature | None:
+    node = binding.node
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if not _decorators_transparent(node):
+            return None
+        return _from_arguments(node.name, info.path, node.lineno, node.args, drop_first=False)
+    if isinstance(node, ast.ClassDef):
+        return _class_signature(index, info, node)
+    return None
+
+
+def callee_signature(facts: Facts, scopes: ModuleScopes, call: CallSite) -> Signature | None:
+    """The signature of the project function or class ``call`` calls, when it is known for certain."""
+    if call.dotted is None:
+        return None
+    index = facts.derived(project_index)
+    info = index.by_path.get(call.path)
+    if info is None:
+        return None
+    root = call.dotted.split(".", 1)[0]
+    binding = info.unique(root)
+    if binding is None:
+        return None
+    if "." not in call.dotted:
+        found = resolve_binding(index, info, call.dotted)
+    else:
+        chain = resolve_module_chain(facts, info, call.dotted)
+        if chain is None or len(chain[1]) != 1:
+            return None
+        found = follow(index, chain[0], chain[1][0])
+    if found is None:
+        return None
+    sig = signature_of(index, *found)
+    # Last, as the costliest question: does a local of the same name hide the module's binding?
+    if sig is None or scopes.binds(call, root):
+        return None
+    return sig
+
+
+def binding_problem(sig: Signature, call: ast.Call) -> str | None:
+    """Why ``call``'s arguments cannot bind to ``sig`` (the TypeError Python would raise), or None."""
+    star = any(isinstance(a, ast.Starred) for a in call.args)
+    double_star = any(k.arg is None for k in call.keywords)
+    given = sum(1 for a in call.args if not isinstance(a, ast.Starred))
+    names = [k.arg for k in call.keywords if k.arg is not None]
+    accepted = len(sig.positional)
+    if not star and not sig.var_positional and given > accepted:
+        return (
+            f"{sig.name}() takes {accepted} positional argument{'s' if accepted != 1 else ''} "
+            f"but {given} {'were' if given != 1 else 'was'} given"
+        )
+    keyword_ok = set(sig.positional[sig.positional_only :]) | set(sig.keyword_only)
+    for name in names:
+        if name not in keyword_ok and not sig.var_keyword:
+            if name in sig.positional[: sig.positional_only]:
+                return f"{sig.name}() got positional-only argument {name!r} passed as keyword"
+            return f"{sig.name}() got an unexpected keyword argument {name!r}"
+        if not star and name in sig.positional[:given]:
+            return f"{sig.name}() got multiple values for argument {name!r}"
+    if len(names) != len(set(names)):
+        return None  # a SyntaxError, reported elsewhere
+    if not double_star:
+        if not star:
+            missing = [p for p in sig.positional[given : sig.required_positional] if p not in names]
+            if missing:
+                listed = ", ".join(repr(m) for m in missing)
+                return f"{sig.name}() missing {len(missing)} required positional argument{'s' if len(missing) > 1 else ''}: {listed}"
+        missing_kw = sorted(k for k in sig.required_keyword if k not in names)
+        if missing_kw:
+            listed = ", ".join(repr(m) for m in missing_kw)
+            return f"{sig.name}() missing {len(missing_kw)} required keyword-only argument{'s' if len(missing_kw) > 1 else ''}: {listed}"
+    return None

@@ -1,0 +1,215 @@
+"""R5xx — third-party imports that ``uv run`` will not install.
+
+Judged only when pyproject.toml has a usable [project] dependency list; a broken one is reported by
+R2xx and would make every import look missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from expcheck.facts import Facts
+from expcheck.facts.dependencies import DeclaredDependencies, ExternalImport, declared_dependencies, external_imports
+from expcheck.facts.distributions import closure, normalise, suggestion
+from expcheck.rules.base import Example, Hit, rule
+
+_PYPROJECT = (
+    '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+    "dependencies = [\n{deps}]\n\n[tool.uv]\npackage = false\n"
+)
+
+
+def _pyproject(*deps: str) -> str:
+    return _PYPROJECT.format(deps="".join(f'    "{d}",\n' for d in deps))
+
+
+_TRAIN = "import hydra\nimport torch\nfrom sklearn.metrics import f1_score\n\n\ndef score(y, p):\n    return f1_score(y, p)\n"
+
+
+def _first_per_distribution(facts: Facts) -> Iterator[tuple[ExternalImport, int, DeclaredDependencies]]:
+    """Each needed distribution once: its first import, how many other files import it, the declared list."""
+    declared = facts.derived(declared_dependencies)
+    if declared is None:
+        return
+    first: dict[frozenset[str], ExternalImport] = {}
+    files: dict[frozenset[str], set[str]] = {}
+    for ext in facts.derived(external_imports):
+        first.setdefault(ext.providers, ext)
+        files.setdefault(ext.providers, set()).add(ext.fact.path)
+    for key, ext in first.items():
+        yield ext, len(files[key] - {ext.fact.path}), declared
+
+
+def _elsewhere(count: int) -> str:
+    return f" (also imported in {count} other file{'s' if count > 1 else ''})" if count else ""
+
+
+def _poetry_names(facts: Facts) -> frozenset[str]:
+    """Distributions listed under [tool.poetry.dependencies], which uv ignores."""
+    doc = facts.pyproject.doc if facts.pyproject is not None else None
+    tool = doc.get("tool") if isinstance(doc, dict) else None
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    return frozenset(normalise(str(k)) for k in deps) if isinstance(deps, dict) else frozenset()
+
+
+def _wanted(ext: ExternalImport) -> str:
+    return " or ".join(sorted(ext.providers))
+
+
+def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
+    """ "direct", "transitive", "optional", "maybe" (an unknown declared distribution might provide it) or "missing"."""
+    if ext.providers & declared.direct or ext.module.split(".", 1)[0] in declared.installed_imports:
+        return "direct"
+    if ext.providers & declared.installed:
+        return "transitive"
+    if ext.providers & declared.optional.keys():
+        return "optional"
+    if not ext.certain and declared.unknown:
+        return "maybe"
+    return "missing"
+
+
+@rule(
+    id="R501",
+    name="undeclared-dependency",
+    criterion="R",
+    severity="error",
+    title="Third-party import that no declared dependency provides",
+    why="""`uv run` installs exactly the distributions listed in [project] dependencies (and what they
+        require). A module imported by the code but provided by none of them ends the run with
+        ModuleNotFoundError — for `sklearn`, `cv2` or `PIL` the distribution is named differently
+        (scikit-learn, opencv-python, pillow), which is easy to miss.""",
+    fix='Add the distribution to [project] dependencies (e.g. `"scikit-learn>=1.3"` for `import sklearn`).',
+    bad=[
+        Example(files={"pyproject.toml": _pyproject("torch>=2.0", "hydra-core>=1.3"), "src/train.py": _TRAIN}),
+        Example(
+            files={
+                "pyproject.toml": _PYPROJECT.format(deps='    "torch",\n').replace(
+                    "[tool.uv]", '[project.optional-dependencies]\nplots = ["matplotlib"]\n\n[tool.uv]'
+                ),
+                "src/evaluate.py": "import torch\nimport matplotlib.pyplot as plt\n",
+            },
+            note="optional extras are not installed by `uv run`",
+        ),
+    ],
+    good=[
+        Example(
+            files={
+                "pyproject.toml": _pyproject("torch>=2.0", "hydra-core>=1.3", "scikit-learn"),
+                "src/train.py": _TRAIN,
+            }
+        ),
+        Example(
+            files={
+                "pyproject.toml": _pyproject("torch"),
+                "src/train.py": "import torch\n\ntry:\n    import wandb\nexcept ImportError:\n    wandb = None\n",
+            },
+            note="an import guarded by `except ImportError` is expected to fail",
+        ),
+        Example(
+            files={
+                "pyproject.toml": '[project]\nname = "exp"\n\n[project.dependencies]\ntorch = "*"\n',
+                "src/train.py": _TRAIN,
+            },
+            note="a broken dependency table is R203's finding, not this rule's",
+        ),
+    ],
+)
+def undeclared_dependency(facts: Facts) -> Iterator[Hit]:
+    poetry = _poetry_names(facts)
+    for ext, others, declared in _first_per_distribution(facts):
+        status = _status(ext, declared)
+        if status == "missing":
+            message = f"`{ext.module}` is imported{_elsewhere(others)}, but no declared dependency provides it (needs {_wanted(ext)})"
+            if ext.providers & poetry:
+                message += "; it is listed only under [tool.poetry.dependencies], which uv ignores"
+        elif status == "optional":
+            extras = sorted({declared.optional[d] for d in ext.providers if d in declared.optional})
+            message = (
+                f"`{ext.module}`{_elsewhere(others)} comes from {_wanted(ext)}, declared only in optional-dependencies "
+                f"[{', '.join(extras)}], which `uv run` does not install"
+            )
+        else:
+            continue
+        yield Hit(path=ext.fact.path, line=ext.fact.line, column=ext.fact.column, message=message)
+
+
+@rule(
+    id="R502",
+    name="indirect-dependency",
+    criterion="R",
+    severity="warning",
+    title="Import provided only through another dependency",
+    why="""The module is installed today because a declared package requires it (omegaconf through
+        hydra-core, numpy through torchvision), or perhaps by a declared package expcheck does not know.
+        A new release of that package can drop the requirement and the import breaks.""",
+    fix="Declare every distribution the code imports directly in [project] dependencies.",
+    bad=[
+        Example(
+            files={
+                "pyproject.toml": _pyproject("torch", "hydra-core"),
+                "src/main.py": "import hydra\nfrom omegaconf import DictConfig\n",
+            }
+        )
+    ],
+    good=[
+        Example(
+            files={
+                "pyproject.toml": _pyproject("torch", "hydra-core", "omegaconf"),
+                "src/main.py": "import hydra\nfrom omegaconf import DictConfig\n",
+            }
+        )
+    ],
+)
+def indirect_dependency(facts: Facts) -> Iterator[Hit]:
+    for ext, others, declared in _first_per_distribution(facts):
+        status = _status(ext, declared)
+        if status == "transitive":
+            via = sorted(
+                d.name for d in declared.requirements if d.installed_by_uv_run and ext.providers & closure([d.name])
+            )
+            message = (
+                f"`{ext.module}` ({_wanted(ext)}){_elsewhere(others)} is not declared; it is installed only as a "
+                f"requirement of {', '.join(via) or 'another dependency'}"
+            )
+        elif status == "maybe":
+            names = ", ".join(sorted(d.name for d in declared.unknown))
+            message = f"`{ext.module}`{_elsewhere(others)} is not provided by any known declared dependency; perhaps by {names}"
+        else:
+            continue
+        yield Hit(path=ext.fact.path, line=ext.fact.line, column=ext.fact.column, message=message)
+
+
+@rule(
+    id="R503",
+    name="unknown-distribution",
+    criterion="R",
+    severity="warning",
+    title="Declared distribution expcheck does not know",
+    why="""A dependency name that is neither in expcheck's table of the field's packages nor installed
+        here may be a typo (`omegacnof`) or a project not on PyPI; uv then fails to resolve the
+        environment and nothing runs.""",
+    fix="Check the name on PyPI; correct it or install the package from its source URL (`name @ git+https://...`).",
+    bad=[
+        Example(
+            files={"pyproject.toml": _pyproject("torch", "hydra-core", "omegacnof"), "src/main.py": "import torch\n"}
+        )
+    ],
+    good=[
+        Example(
+            files={"pyproject.toml": _pyproject("torch", "hydra-core", "omegaconf"), "src/main.py": "import torch\n"}
+        )
+    ],
+)
+def unknown_distribution(facts: Facts) -> Iterator[Hit]:
+    declared = facts.derived(declared_dependencies)
+    if declared is None:
+        return
+    for requirement in declared.unknown:
+        if "@" in requirement.text:
+            continue  # a direct URL names its own source
+        hint = suggestion(requirement.name)
+        message = f"`{requirement.name}` is not a distribution expcheck knows"
+        message += f"; did you mean `{hint}`?" if hint else "; check that PyPI has it under this name"
+        yield Hit(path="pyproject.toml", line=requirement.line, message=message)

@@ -1,0 +1,256 @@
+"""R4xx — imports and calls between the submission's own modules that cannot work.
+
+Modules are resolved as ``python -m src.main`` from the repository root sees them; a symbol is
+missing only when its module is parsed and shows no dynamic way to define names (star imports,
+module ``__getattr__``, writes to ``globals()``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from expcheck.facts import Facts
+from expcheck.facts.callscopes import module_attribute_refs, module_scopes, resolve_module_chain
+from expcheck.facts.distributions import in_table
+from expcheck.facts.imports import STDLIB, project_index
+from expcheck.facts.launches import launches
+from expcheck.facts.signatures import binding_problem, callee_signature
+from expcheck.rules.base import Example, Hit, rule
+
+_MODEL = "import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n\n\ndef build_model(cfg):\n    return Net()\n"
+
+
+@rule(
+    id="R401",
+    name="missing-project-module",
+    criterion="R",
+    severity="error",
+    title="Import of a project module that does not exist",
+    why="""`from src.utils import x` or `from .helpers import y` needs src/utils.py or src/helpers.py in
+        the repository; without it the import raises ModuleNotFoundError before anything runs.""",
+    fix="Create the module, or import from the module that really holds the code.",
+    bad=[
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from src.utils import set_seed\n"}),
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from .helpers import set_seed\n"}),
+    ],
+    good=[
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from src.model import build_model\n"}),
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from .model import build_model\n"}),
+    ],
+)
+def missing_project_module(facts: Facts) -> Iterator[Hit]:
+    index = facts.derived(project_index)
+    for info in index.by_path.values():
+        for fact in info.imports:
+            if fact.guarded or fact.type_only:
+                continue
+            if fact.level and not fact.module:
+                yield Hit(
+                    path=fact.path,
+                    line=fact.line,
+                    column=fact.column,
+                    message=f"relative import climbs above the top-level package of {info.name}",
+                )
+                continue
+            if not (fact.level or index.is_project(fact.module)) or index.exists(fact.module):
+                continue
+            yield Hit(
+                path=fact.path,
+                line=fact.line,
+                column=fact.column,
+                message=f"module `{fact.module}` does not exist in the submission: ModuleNotFoundError on import",
+            )
+
+
+@rule(
+    id="R402",
+    name="missing-project-symbol",
+    criterion="R",
+    severity="error",
+    title="Name imported from (or looked up on) a project module that does not define it",
+    why="""`from src.model import build` fails with ImportError when model.py defines no `build`;
+        `import src.model as m; m.build()` fails with AttributeError. Generated files often rename a
+        function in one file and not in its callers.""",
+    fix="Import a name the module really defines (check the spelling), or define it there.",
+    bad=[
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from src.model import get_model\n"}),
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from .model import Net, get_model\n"}),
+        Example(
+            files={
+                "src/model.py": _MODEL,
+                "src/train.py": "import src.model as M\n\n\ndef go(cfg):\n    return M.create(cfg)\n",
+            }
+        ),
+    ],
+    good=[
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from src.model import Net, build_model\n"}),
+        Example(
+            files={
+                "src/model.py": _MODEL,
+                "src/train.py": "import src.model as M\n\n\ndef go(cfg):\n    return M.build_model(cfg)\n",
+            }
+        ),
+        Example(
+            files={"src/model.py": "from torch.nn import *\n", "src/train.py": "from src.model import Linear\n"},
+            note="a star import hides what the module defines",
+        ),
+    ],
+)
+def missing_project_symbol(facts: Facts) -> Iterator[Hit]:
+    index = facts.derived(project_index)
+    for info in index.by_path.values():
+        for fact in info.imports:
+            if fact.guarded or fact.type_only or fact.name in (None, "*") or not index.exists(fact.module):
+                continue
+            if index.has_attribute(fact.module, str(fact.name)) is False:
+                yield Hit(
+                    path=fact.path,
+                    line=fact.line,
+                    column=fact.column,
+                    message=f"`{fact.module}` defines no `{fact.name}`: ImportError on import",
+                )
+    for info in index.by_path.values():
+        module = facts.python[info.path]
+        if module.tree is None or facts.files[info.path].origin != "code":
+            continue
+        reported: set[str] = set()
+        for ref in module_attribute_refs(facts, info, module.tree):
+            chain = resolve_module_chain(facts, info, ref.dotted)
+            if chain is None or not chain[1]:
+                continue
+            target, rest = chain
+            if index.has_attribute(target, rest[0]) is False and f"{target}.{rest[0]}" not in reported:
+                reported.add(f"{target}.{rest[0]}")
+                yield Hit(
+                    path=info.path,
+                    line=ref.node.lineno,
+                    column=ref.node.col_offset + 1,
+                    message=f"module `{target}` has no attribute `{rest[0]}`: AttributeError when this line runs",
+                )
+
+
+@rule(
+    id="R403",
+    name="call-arguments-mismatch",
+    criterion="R",
+    severity="error",
+    title="Call to a project function or class with arguments it does not accept",
+    why="""When train.py calls `build_model(cfg, num_classes)` but model.py defines `build_model(cfg)`,
+        Python raises TypeError at the call: too many or too few positional arguments, a missing
+        required argument, or a keyword the function does not have.""",
+    fix="Make the call match the definition (or change the definition and every caller together).",
+    bad=[
+        Example(
+            files={
+                "src/model.py": _MODEL,
+                "src/train.py": "from src.model import build_model\n\nnet = build_model(None, 10)\n",
+            }
+        ),
+        Example(
+            files={
+                "src/model.py": _MODEL,
+                "src/train.py": "from .model import build_model\n\n\ndef go():\n    return build_model(config=None)\n",
+            }
+        ),
+        Example(
+            files={
+                "src/preprocess.py": "class Loader:\n    def __init__(self, root, batch_size=32):\n        self.root = root\n",
+                "src/train.py": "from src.preprocess import Loader\n\nloader = Loader(batch_size=8)\n",
+            }
+        ),
+    ],
+    good=[
+        Example(
+            files={
+                "src/model.py": _MODEL,
+                "src/train.py": "from src.model import build_model\n\nnet = build_model(None)\n",
+            }
+        ),
+        Example(
+            files={
+                "src/preprocess.py": "class Loader:\n    def __init__(self, root, batch_size=32):\n        self.root = root\n",
+                "src/train.py": "from src.preprocess import Loader\n\nloader = Loader('.', batch_size=8)\n",
+            }
+        ),
+        Example(
+            files={
+                "src/model.py": _MODEL,
+                "src/train.py": "from src.model import build_model\n\n\ndef go(build_model):\n    return build_model(1, 2, 3)\n",
+            },
+            note="a parameter shadows the import",
+        ),
+    ],
+)
+def call_arguments_mismatch(facts: Facts) -> Iterator[Hit]:
+    for scopes in facts.derived(module_scopes).values():
+        for call in scopes.calls:
+            sig = callee_signature(facts, scopes, call)
+            if sig is None:
+                continue
+            problem = binding_problem(sig, call.node)
+            if problem is not None:
+                yield Hit(
+                    path=call.path,
+                    line=call.line,
+                    column=call.column,
+                    message=f"{problem} (see {sig.describe()}): TypeError at this call",
+                )
+
+
+def _extends_sys_path(facts: Facts) -> bool:
+    """Whether the code puts a folder on sys.path itself (then bare sibling imports may work)."""
+    for module in facts.python.values():
+        text = module.file.text
+        if "sys.path" in text or "PYTHONPATH" in text or "site.addsitedir" in text:
+            return True
+    return False
+
+
+@rule(
+    id="R404",
+    name="sibling-import-without-package",
+    criterion="R",
+    severity="error",
+    title="Bare import of a sibling module that is not on sys.path",
+    why="""Run as `python -m src.main` from the repository root, only the root is on sys.path:
+        `src/model.py` is `src.model`, and a bare `import model` or `from model import Net` inside src/
+        raises ModuleNotFoundError.""",
+    fix="Import it through its package: `from src.model import Net` or `from .model import Net`.",
+    bad=[Example(files={"src/model.py": _MODEL, "src/train.py": "from model import build_model\n"})],
+    good=[
+        Example(files={"src/model.py": _MODEL, "src/train.py": "from .model import build_model\n"}),
+        Example(
+            files={
+                "src/model.py": _MODEL,
+                "src/train.py": "try:\n    from .model import build_model\nexcept ImportError:\n    from model import build_model\n",
+            },
+            note="a fallback import runs only when the package import failed",
+        ),
+    ],
+)
+def sibling_import_without_package(facts: Facts) -> Iterator[Hit]:
+    index = facts.derived(project_index)
+    if _extends_sys_path(facts):
+        return
+    # A module the code runs as a script by path has its own folder on sys.path.
+    scripts = {posixpath.normpath(s) for s in (launch.python_script for launch in facts.derived(launches)) if s}
+    for info in index.by_path.values():
+        if info.path in scripts:
+            continue
+        siblings = {
+            m.rsplit(".", 1)[-1] for m in index.modules if m.rpartition(".")[0] == info.package and info.package
+        }
+        for fact in info.imports:
+            top = fact.top
+            if fact.level or fact.guarded or fact.type_only or index.is_project(fact.module) or top not in siblings:
+                continue
+            if top in STDLIB or in_table(top):
+                continue  # the name of a library as well: that library is what Python imports
+            yield Hit(
+                path=fact.path,
+                line=fact.line,
+                column=fact.column,
+                message=f"`{top}` is {info.package.replace('.', '/')}/{top}.py, importable only as "
+                f"`{info.package}.{top}` when the run starts with `python -m {info.package}.main`",
+            )
