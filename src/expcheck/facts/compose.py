@@ -111,7 +111,7 @@ class _Composer:
         search.append("main", f"file://{config_dir}")
         search.append("schema", "structured://")
         self.repo = CachingConfigRepository(ConfigRepository(config_search_path=search))
-        self._composed: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._composed: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
 
     def compose(self, config_name: str, overrides: list[str]) -> dict[str, Any]:
         """The application config for ``overrides``, as Hydra composes it (struct mode, overrides applied).
@@ -130,9 +130,16 @@ class _Composer:
         value_overrides = [o for o in parsed if not self._selects_group(o)]
         key = (config_name, tuple(o.input_line for o in group_overrides))
         if key not in self._composed:
-            self._composed[key] = self._compose_groups(config_name, group_overrides)
-        cfg = copy.deepcopy(self._composed[key])
-        ConfigLoaderImpl._apply_overrides_to_config(value_overrides, cfg)
+            composed = self._compose_groups(config_name, group_overrides)
+            self._composed[key] = OmegaConf.to_container(composed, resolve=False, throw_on_missing=False)
+        # A fresh struct config from the cached plain data: cheaper than deep-copying the OmegaConf tree,
+        # and interpolations stay unresolved as they were.
+        cfg = OmegaConf.create(self._composed[key])
+        OmegaConf.set_struct(cfg, True)
+        if value_overrides:
+            ConfigLoaderImpl._apply_overrides_to_config(value_overrides, cfg)
+        else:
+            return copy.deepcopy(self._composed[key])
         container = OmegaConf.to_container(cfg, resolve=False, throw_on_missing=False)
         assert isinstance(container, dict)
         return container
