@@ -156,3 +156,28 @@ def test_user_profile_file(tmp_path: Path) -> None:
     broken.write_text("name: x\n")
     proc = run("check", str(bundle), "--profile", str(broken))
     assert proc.returncode == 2 and "required_files" in proc.stderr
+
+
+def test_batch_folder_jobs_and_html(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "trace_v2.txt", folder / "a.txt")
+    shutil.copy(EXAMPLES / "ready_bundle.json", folder / "b.json")
+    page = tmp_path / "report.html"
+    proc = run("check", str(folder), "--jobs", "2", "-f", "jsonl", "--html", str(page))
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["input"] for line in lines] == [str(folder / "a.txt"), str(folder / "b.json")]
+    assert proc.returncode == 1
+    text = page.read_text()
+    assert "<svg" in text and "C103" in text
+
+
+def test_audit_command() -> None:
+    proc = run("audit", str(FIXTURES / "trace_v2.txt"), "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["aggregate"]["claims"]["refuted"] >= 1
+    text = run("audit", str(FIXTURES / "trace_v2.txt"), "--color", "never").stdout
+    assert "REFUTED" in text and "parses" in text

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+
 import pytest
 
 from expcheck.engine import run_rules
 from expcheck.facts import Facts
-from expcheck.inputs import load_files
+from expcheck.inputs import Loaded, load_files
 from expcheck.rules import Example, Rule, all_rules
 from expcheck.submission import RunSpec
 
 RULES = all_rules()
+TRIAL_TIMEOUT = 5.0  # seconds per run; the examples finish in well under one
+
+
+def _with_trial(facts: Facts, loaded: Loaded, env: str) -> Facts:
+    """Run a trial example in the sandbox (network off) and attach the outcome to its facts."""
+    from expcheck.facts.trial import attach_trial
+    from expcheck.sandbox import TrialOptions, detect_isolation, prepare, run_trial
+
+    if not detect_isolation().available:
+        pytest.skip("trial examples run with the network off, and no network namespace works here")
+    if env == "uv" and shutil.which("uv") is None:
+        pytest.skip("uv not installed")
+    options = TrialOptions(env=env, python=sys.executable if env == "python" else None, timeout=TRIAL_TIMEOUT)  # type: ignore[arg-type]
+    return attach_trial(facts, run_trial(loaded, prepare(options)))
 
 
 def _run(rule: Rule, example: Example):
@@ -18,7 +35,10 @@ def _run(rule: Rule, example: Example):
     loaded = load_files(example.files, example.profile, runs)
     if any(rule.matches(off) for off in loaded.profile.rules_off):
         return [], []
-    outcome = run_rules(Facts(loaded.submission, loaded.profile), [rule])
+    facts = Facts(loaded.submission, loaded.profile)
+    if example.trial:
+        facts = _with_trial(facts, loaded, example.trial)
+    outcome = run_rules(facts, [rule])
     return outcome.findings, outcome.rule_errors
 
 

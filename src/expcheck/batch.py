@@ -124,3 +124,23 @@ def run(
             if on_done:
                 on_done(report)
             yield report
+
+
+def excerpt_sources(reports: Sequence[Report]) -> dict[tuple[str, str], list[str]]:
+    """(input, path) -> file lines for the files findings point at, read again for code excerpts."""
+    from expcheck.errors import InputError
+    from expcheck.inputs import load
+
+    out: dict[tuple[str, str], list[str]] = {}
+    for report in reports:
+        wanted = {f.path for f in report.findings if f.line is not None}
+        if report.error is not None or not wanted:
+            continue
+        try:
+            files = load(report.input, profile=report.profile).submission.files
+        except InputError:
+            continue
+        for path in wanted:
+            if path in files:
+                out[(report.input, path)] = files[path].lines
+    return out

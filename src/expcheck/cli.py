@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from expcheck.api import TrialChecked
+    from expcheck.sandbox import TrialOptions
 
 EXIT_READY, EXIT_NOT_READY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -30,7 +34,8 @@ formats:
   json      one document with every report
   jsonl     one report per line, in input order; an unreadable input gets a line with "error"
 
-exit status: 0 all ready, 1 any not ready, 2 usage error or unreadable input, 3 internal error
+exit status: 0 all ready, 1 any not ready, 2 usage error, unreadable input, or a requested trial that
+             could not run, 3 internal error
 
 examples:
   expcheck check examples/ready_bundle.json
@@ -41,6 +46,19 @@ examples:
 
 
 class _Parser(argparse.ArgumentParser):
+    # Text appended to the epilog when help is printed, computed then (e.g. what this machine provides).
+    epilog_extra: Callable[[], str] | None = None
+
+    def format_help(self) -> str:
+        if self.epilog_extra is None:
+            return super().format_help()
+        saved = self.epilog
+        self.epilog = (saved or "") + self.epilog_extra()
+        try:
+            return super().format_help()
+        finally:
+            self.epilog = saved
+
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"expcheck: {message} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USAGE)
@@ -101,6 +119,25 @@ def _build_parser() -> argparse.ArgumentParser:
         "--ignore", action="append", metavar="IDS", help="skip these rule ids, prefixes or names (comma-separated)"
     )
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
+    check.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="judge inputs in N processes (default 1); order is kept"
+    )
+    check.add_argument("--html", metavar="OUT", help="also write one self-contained HTML report of the batch to OUT")
+    _add_trial_options(check)
+
+    audit = sub.add_parser(
+        "audit",
+        help="audit the verdicts recorded in review traces, claim by claim",
+        description=(
+            "Split each recorded verdict into its claims and classify them: confirmed by an expcheck finding, "
+            "refuted by the code itself (a claimed syntax error in a file that parses, a file claimed missing "
+            "that is there, ...), or unverified; list the errors the recorded verdict missed."
+        ),
+    )
+    audit.add_argument("inputs", nargs="+", metavar="TRACE", help="review traces (folders, globs, index files too)")
+    audit.add_argument("--format", "-f", choices=("text", "json"), default="text")
+    audit.add_argument("--profile", "-p", metavar="NAME|FILE", help="contract profile (default: detected)")
+    audit.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     rules = sub.add_parser(
         "rules", help="list every rule", description="List every rule: id, name, criterion, severity, title."
@@ -121,16 +158,123 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_trial_options(check: _Parser) -> None:
+    trial = check.add_argument_group("trial run (executes the submission's code; see 'trial' below)")
+    trial.add_argument(
+        "--trial", action="store_true", help="after the static check, run each experiment run's trial command"
+    )
+    trial.add_argument(
+        "--trial-if-clean", action="store_true", help="like --trial, but only when the static check finds no error"
+    )
+    trial.add_argument(
+        "--env", choices=("uv", "python"), help="uv: build the environment with uv sync (default); python: use --python"
+    )
+    trial.add_argument("--python", metavar="PATH", help="run with this interpreter (dependencies installed); no uv")
+    trial.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="wall-clock limit per experiment run (default: 600)"
+    )
+    trial.add_argument(
+        "--network", action="store_true", help="let the runs reach the network (default: off, in a namespace)"
+    )
+    trial.add_argument(
+        "--memory-limit",
+        type=int,
+        metavar="MB",
+        help="address-space limit per run in MiB; 0 for none (default: physical memory, none with a GPU)",
+    )
+    check.epilog_extra = _trial_help
+
+
+def _trial_help() -> str:
+    """The trial section of ``check --help``, stating the isolation detected on this machine now."""
+    import textwrap
+
+    from expcheck.sandbox import detect_isolation
+    from expcheck.sandbox.trial import default_memory
+
+    isolation = detect_isolation()
+    if isolation.available:
+        network = f"network isolation on this machine: available; each run gets {isolation.description}."
+    else:
+        network = f"network isolation on this machine: {isolation.description}. --trial refuses to run unless --network is given."
+    network = textwrap.fill(network, width=100, initial_indent="  ", subsequent_indent="    ")
+    return f"""
+trial (--trial, --trial-if-clean):
+  Copies the submission into a fresh temporary folder and runs the profile's trial command once per
+  experiment run, e.g. `python -u -m src.main run=<id> results_dir=<tmp>/results mode=trial`, with
+  W&B disabled (WANDB_MODE=disabled), HF_HOME/TORCH_HOME/HOME/TMPDIR inside the folder, a wall-clock
+  limit per run (--timeout), and the run's whole process group killed when it ends or times out.
+  The environment is built by `uv sync` from the submission's pyproject.toml (--env uv: offline
+  first, uv's shared cache), or is the interpreter given with --python. Static findings are
+  reported first; trial findings have rule ids T1xx. The folder is deleted afterwards.
+
+{network}
+  memory: {default_memory()[1]}.
+  The trial executes the submission's code as the current user: files outside the temporary folder
+  are kept out of its way (caches, HOME) but not write-protected.
+"""
+
+
+def _trial_options(args: argparse.Namespace) -> TrialOptions | None:
+    """The TrialOptions the command line asks for, or None without --trial; usage errors raised."""
+    from expcheck.sandbox import DEFAULT_TIMEOUT, TrialOptions
+
+    wants = args.trial or args.trial_if_clean
+    given = [
+        flag
+        for flag, value in (
+            ("--env", args.env),
+            ("--python", args.python),
+            ("--timeout", args.timeout),
+            ("--memory-limit", args.memory_limit),
+        )
+        if value is not None
+    ]
+    if args.network:
+        given.append("--network")
+    if not wants:
+        if given:
+            raise _UsageError(f"{', '.join(given)} only apply with --trial or --trial-if-clean")
+        return None
+    env = args.env or ("python" if args.python else "uv")
+    if env == "uv" and args.python:
+        raise _UsageError("--python and --env uv exclude each other")
+    if args.memory_limit is not None and args.memory_limit < 0:
+        raise _UsageError("--memory-limit must be 0 (no limit) or a positive number of MiB")
+    progress = (lambda message: sys.stderr.write(f"expcheck: {message}\n")) if sys.stderr.isatty() else None
+    return TrialOptions(
+        env=env,
+        python=args.python,
+        timeout=args.timeout if args.timeout is not None else DEFAULT_TIMEOUT,
+        network=args.network,
+        memory_mb=args.memory_limit,
+        progress=progress,
+    )
+
+
+def _trial_problem(source: str, checked: TrialChecked) -> str | None:
+    """Why a requested trial produced no evidence for ``source`` (stderr line), or None when it did."""
+    result = checked.trial
+    if result is None or result.ran:
+        return None
+    if result.env_problem is not None and result.env_problem.blame == "submission":
+        return None  # reported as a finding (T101)
+    return f"{source}: trial not run: {result.notes[-1] if result.notes else 'unknown reason'}"
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from expcheck import __version__
-    from expcheck.api import check
+    from expcheck.batch import Options, Progress, expand, run
     from expcheck.errors import InputError
     from expcheck.profiles import load_profile
     from expcheck.report.machine import render_json, render_jsonl, render_verdict
     from expcheck.report.text import Style, render_text
 
-    if args.format == "verdict" and len(args.inputs) != 1:
+    sources = expand(args.inputs)
+    if args.format == "verdict" and len(sources) != 1:
         raise _UsageError("--format verdict takes exactly one input (use jsonl for many)")
+    if args.jobs < 1:
+        raise _UsageError("--jobs must be 1 or more")
     select, ignore = _split_ids(args.select), _split_ids(args.ignore)
     _validate_selectors([*select, *ignore])
     if args.profile:
@@ -140,11 +284,50 @@ def _cmd_check(args: argparse.Namespace) -> int:
             raise _UsageError(str(exc)) from None
     if args.context and not os.path.isfile(args.context):
         raise _UsageError(f"--context {args.context}: no such file")
+    trial_options = _trial_options(args)
+    if trial_options is not None:
+        from expcheck.sandbox import prepare
+
+        try:
+            prepare(trial_options)
+        except InputError as exc:
+            raise _UsageError(str(exc)) from None
 
     reports = []
-    for source in args.inputs:
-        report = check(source, profile=args.profile, context=args.context, select=select, ignore=ignore)
+    trial_failed = False
+    progress = Progress(len(sources))
+    if trial_options is None:
+        options = Options(profile=args.profile, context=args.context, select=tuple(select), ignore=tuple(ignore))
+        batch = run(sources, options, jobs=args.jobs, on_done=lambda r: progress.step(r.input))
+    else:
+        batch = iter(())
+    for report in batch:
         reports.append(report)
+        if report.error is not None and args.format in ("text", "verdict"):
+            sys.stderr.write(f"expcheck: {report.error}\n")
+        for problem in report.internal_errors:
+            sys.stderr.write(f"expcheck: internal error in a rule (please report): {problem}\n")
+    for source in sources if trial_options is not None else ():
+        from expcheck.api import check_with_trial
+
+        checked = check_with_trial(
+            source,
+            trial_options,
+            only_if_clean=args.trial_if_clean and not args.trial,
+            profile=args.profile,
+            context=args.context,
+            select=select,
+            ignore=ignore,
+        )
+        report = checked.report
+        problem = _trial_problem(source, checked)
+        if problem is not None:
+            trial_failed = True
+            sys.stderr.write(f"expcheck: {problem}\n")
+        elif checked.skipped is not None and report.error is None:
+            sys.stderr.write(f"expcheck: {source}: trial skipped: {checked.skipped}\n")
+        reports.append(report)
+        progress.step(source)
         if report.error is not None and args.format in ("text", "verdict"):
             sys.stderr.write(f"expcheck: {report.error}\n")
         for problem in report.internal_errors:
@@ -164,9 +347,56 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if readable or len(reports) > 1:
             sys.stdout.write(render_text(readable if len(reports) == 1 else reports, Style(_use_color(args.color))))
 
-    if any(r.error is not None for r in reports):
+    if args.html:
+        _write_html(args.html, reports)
+
+    if any(r.error is not None for r in reports) or trial_failed:
         return EXIT_USAGE
     return EXIT_READY if all(r.ready for r in reports) else EXIT_NOT_READY
+
+
+def _write_html(target: str, reports: list) -> None:  # type: ignore[type-arg]
+    from expcheck.batch import excerpt_sources
+    from expcheck.report.html import render_html
+    from expcheck.rules.base import all_rules
+
+    page = render_html(reports, {r.id: r.title for r in all_rules()}, excerpt_sources(reports))
+    try:
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(page)
+    except OSError as exc:
+        raise _UsageError(f"--html {target}: {exc.strerror or exc}") from None
+    sys.stderr.write(f"expcheck: HTML report written to {target}\n")
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from expcheck.audit import audit
+    from expcheck.batch import Progress, expand
+    from expcheck.report.audit_text import render_audit_json, render_audit_text
+    from expcheck.report.text import Style
+
+    if args.profile:
+        from expcheck.errors import InputError
+        from expcheck.profiles import load_profile
+
+        try:
+            load_profile(args.profile)
+        except InputError as exc:
+            raise _UsageError(str(exc)) from None
+    sources = expand(args.inputs)
+    progress = Progress(len(sources))
+    reports = []
+    for source in sources:
+        reports.append(audit(source, profile=args.profile))
+        progress.step(source)
+    for r in reports:
+        if r.error is not None and args.format == "text":
+            sys.stderr.write(f"expcheck: {r.error}\n")
+    if args.format == "json":
+        sys.stdout.write(render_audit_json(reports))
+    else:
+        sys.stdout.write(render_audit_text([r for r in reports if r.error is None] or reports, Style(_use_color(args.color))))
+    return EXIT_USAGE if any(r.error is not None for r in reports) else 0
 
 
 def _validate_selectors(selectors: Sequence[str]) -> None:
@@ -229,7 +459,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handlers = {"check": _cmd_check, "rules": _cmd_rules, "explain": _cmd_explain, "profiles": _cmd_profiles}
+    handlers = {
+        "check": _cmd_check,
+        "audit": _cmd_audit,
+        "rules": _cmd_rules,
+        "explain": _cmd_explain,
+        "profiles": _cmd_profiles,
+    }
     try:
         return handlers[args.command](args)
     except _UsageError as exc:

@@ -16,6 +16,7 @@ from expcheck.rules import (  # noqa: F401 - importing a rule module registers i
     run_configs,
     symbols,
     syntax,
+    trial,
     wandb,
 )
 from expcheck.rules.base import REGISTRY, Example, Hit, Rule, all_rules, rule

@@ -23,6 +23,9 @@ class Example:
     # Experiment runs of the research context: (run_id, run-config YAML) pairs.
     runs: tuple[tuple[str, str], ...] = ()
     note: str = ""
+    # Trial examples (T rules) are run in the sandbox: "python" with the test's own interpreter,
+    # "uv" with an environment uv builds from the example's pyproject.toml; "" for a static example.
+    trial: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,252 @@
+"""The trial as a whole: materialise, build the environment, run every experiment run, read the outcome.
+
+``prepare`` checks once, before any input is touched, that the requested trial can be honest: the
+network is off (a working namespace) unless the user allowed it, the interpreter or uv exists.
+It raises TrialRefused otherwise. ``run_trial`` then runs one submission and returns a TrialResult;
+the trial folder is deleted afterwards unless ``keep`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from expcheck.errors import InputError
+from expcheck.inputs import Loaded
+from expcheck.sandbox.environment import (
+    Environment,
+    EnvKind,
+    EnvProblem,
+    python_environment,
+    uv_environment,
+    uv_executable,
+)
+from expcheck.sandbox.isolation import Isolation, detect_isolation
+from expcheck.sandbox.materialise import materialise
+from expcheck.sandbox.outcome import (
+    RunOutcome,
+    TrialResult,
+    changed_files,
+    child_cause,
+    final_crash,
+    is_wrapper,
+    json_metrics,
+    parse_crashes,
+    parse_printed,
+    read_log,
+    snapshot,
+    tail,
+)
+from expcheck.sandbox.runner import RunPlan, plan_runs, run_command, trial_env, usable_memory_limit
+
+DEFAULT_TIMEOUT = 600.0
+RESULTS = "results"
+
+
+class TrialRefused(InputError):
+    """The trial cannot be run as asked (no isolation without --network, no interpreter, no uv)."""
+
+
+@dataclass(frozen=True)
+class TrialOptions:
+    """How to run a trial. ``memory_mb``: None picks the default (see ``default_memory``), 0 means no limit."""
+
+    env: EnvKind = "uv"
+    python: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    network: bool = False
+    memory_mb: int | None = None
+    keep: bool = False
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What ``prepare`` established once for all inputs."""
+
+    options: TrialOptions
+    isolation: Isolation
+    python: Environment | None
+    memory_bytes: int | None
+    memory_note: str
+
+
+def _gpu_present() -> bool:
+    return os.path.exists("/dev/nvidiactl") or os.path.isdir("/proc/driver/nvidia")
+
+
+def default_memory() -> tuple[int | None, str]:
+    """The default address-space limit in bytes and a sentence saying what it is.
+
+    The machine's physical memory: a run may use all of it, but cannot ask for more and drive the
+    machine into swap. No limit when an NVIDIA GPU is present: CUDA reserves far more address space
+    than it uses, and an address-space limit makes it fail to start.
+    """
+    if _gpu_present():
+        return None, "no memory limit by default (an NVIDIA GPU is present; CUDA needs unlimited address space)"
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None, "no memory limit (physical memory size unknown)"
+    return total, f"address space limited to the physical memory ({total / 2**30:.1f} GiB)"
+
+
+def prepare(options: TrialOptions) -> Prepared:
+    """Check the trial can run as asked; raise TrialRefused with one readable line when it cannot."""
+    if options.timeout <= 0:
+        raise TrialRefused("--timeout must be a positive number of seconds")
+    isolation = detect_isolation()
+    if not options.network and not isolation.available:
+        raise TrialRefused(
+            f"network isolation is {isolation.description}; the trial would run with full network access. "
+            "Pass --network to run it that way anyway."
+        )
+    python = None
+    if options.env == "python":
+        if not options.python:
+            raise TrialRefused("--env python needs --python PATH")
+        python = python_environment(options.python)
+    else:
+        uv_executable()
+    if options.memory_mb is None:
+        memory, note = default_memory()
+    elif options.memory_mb == 0:
+        memory, note = None, "no memory limit (--memory-limit 0)"
+    else:
+        memory, note = options.memory_mb * 2**20, f"address space limited to {options.memory_mb} MiB"
+    usable = usable_memory_limit(memory)
+    if memory and usable != memory:
+        note += f" (capped by this process's own hard limit at {usable / 2**20:.0f} MiB)"
+    return Prepared(options=options, isolation=isolation, python=python, memory_bytes=usable, memory_note=note)
+
+
+def _network_note(prepared: Prepared) -> str:
+    if not prepared.options.network:
+        return f"network off: {prepared.isolation.description}"
+    return "network ALLOWED (--network): runs may reach any host"
+
+
+def _anonymous(text: str, root: Path) -> str:
+    """``text`` with the trial folder's random path written as ``.`` (the repository), for stable reports."""
+    for form in dict.fromkeys((os.path.realpath(root), str(root))):
+        text = text.replace(form, ".")
+    return text
+
+
+def _run_one(
+    plan: RunPlan, environment: Environment, root: Path, env: dict[str, str], prepared: Prepared, index: int
+) -> RunOutcome:
+    prefix = () if prepared.options.network else prepared.isolation.prefix
+    argv = (*prefix, environment.python, *plan.args)
+    log = root / ".expcheck" / f"run-{index}.log"
+    before = snapshot(root)
+    raw = run_command(argv, root, env, log, prepared.options.timeout, prepared.memory_bytes)
+    new_files = changed_files(before, snapshot(root))
+    text = _anonymous(read_log(log), root)
+    status = "timeout" if raw.timed_out else ("ok" if raw.returncode == 0 else "failed")
+    crashes = [] if status == "ok" else parse_crashes(text, (".",))
+    if status == "timeout":
+        # Every process of the group prints its own KeyboardInterrupt, in no fixed order: take the
+        # last one that was inside the submission's code.
+        inside = [crash for crash in crashes if any(frame.inside for frame in crash.frames)]
+        crash = (inside or crashes or [None])[-1]
+    else:
+        crash = final_crash(crashes)
+    child_error = child_cause(text) if crash is not None and is_wrapper(crash) else None
+    results = [f for f in new_files if f == RESULTS or f.startswith(f"{RESULTS}/")]
+    return RunOutcome(
+        label=plan.label,
+        run_id=plan.run_id,
+        command=("python", *(_anonymous(arg, root) for arg in plan.args)),
+        status=status,
+        returncode=raw.returncode,
+        signal=raw.signal,
+        seconds=raw.seconds,
+        output_tail=tail(text),
+        crash=crash,
+        child_error=child_error,
+        printed=parse_printed(text),
+        written=json_metrics(root, results),
+        new_files=new_files,
+    )
+
+
+def _environment(prepared: Prepared, root: Path) -> Environment | EnvProblem:
+    if prepared.python is not None:
+        return prepared.python
+    return uv_environment(root)
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """While a trial runs, SIGTERM raises SystemExit, so runs are killed and the folder deleted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_trial(loaded: Loaded, prepared: Prepared) -> TrialResult:
+    """Run every experiment run of ``loaded`` in a fresh trial folder; never raises for the code's faults."""
+    with _terminate_cleanly():
+        return _run_trial(loaded, prepared)
+
+
+def _run_trial(loaded: Loaded, prepared: Prepared) -> TrialResult:
+    options = prepared.options
+    network = "allowed" if options.network else "isolated"
+    made = materialise(loaded.submission)
+    root = made.root
+    notes = [_network_note(prepared), prepared.memory_note]
+    notes += [f"not written to the trial folder: {name} ({why})" for name, why in made.skipped]
+    try:
+        plan = plan_runs(loaded.profile, loaded.submission.context.runs, str(root / RESULTS))
+        if plan.refusal is not None:
+            return TrialResult(ran=False, network=network, isolation=notes[0], notes=(*notes, plan.refusal))
+        notes += plan.skipped
+        plans = plan.runs
+        say = options.progress or (lambda _message: None)
+        if prepared.python is None:
+            say("trial: building the environment with uv sync")
+        environment = _environment(prepared, root)
+        if isinstance(environment, EnvProblem):
+            why = f"the environment could not be built: {environment.summary}"
+            return TrialResult(
+                ran=False, network=network, isolation=notes[0], env_problem=environment, notes=(*notes, why)
+            )
+        notes.append(f"environment: {environment.description}")
+        env = trial_env(root, isolated=not options.network, interpreter=environment.python)
+        (root / RESULTS).mkdir(exist_ok=True)
+        runs = []
+        for index, plan in enumerate(plans, start=1):
+            say(f"trial: run {index}/{len(plans)} {plan.label} (timeout {options.timeout:g} s)")
+            runs.append(_run_one(plan, environment, root, env, prepared, index))
+        if options.keep:
+            notes.append(f"trial folder kept: {root}")
+        return TrialResult(
+            ran=True,
+            network=network,
+            isolation=notes[0],
+            environment=environment,
+            runs=tuple(runs),
+            notes=tuple(notes),
+            results_dir=RESULTS,
+            timeout=options.timeout,
+        )
+    finally:
+        if not options.keep:
+            shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,513 @@
+"""The trial mode for real: small repositories of our own run in the sandbox, each ending a known way.
+
+Every repository here needs only the standard library, Hydra and OmegaConf (the test interpreter
+has them), runs on CPU in well under a second, and downloads nothing. Tests that need the network
+off skip where no network namespace works on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from expcheck.api import check_with_trial
+from expcheck.findings import Finding
+from expcheck.inputs import load_files
+from expcheck.profiles import load_profile
+from expcheck.sandbox import TrialOptions, TrialRefused, detect_isolation, prepare, run_trial
+from expcheck.sandbox.materialise import write_files
+from expcheck.sandbox.outcome import final_crash, parse_crashes, parse_printed
+from expcheck.sandbox.runner import plan_runs
+from expcheck.submission import RunSpec, SourceFile, Submission
+
+ISOLATED = detect_isolation().available
+needs_isolation = pytest.mark.skipif(
+    not ISOLATED, reason=f"network isolation {detect_isolation().description}; the network-off trial cannot run"
+)
+PYTHON = TrialOptions(env="python", python=sys.executable, timeout=20, network=not ISOLATED)
+
+HYDRA_MAIN = """\
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@hydra.main(config_path="../config", config_name="config", version_base=None)
+def main(cfg: DictConfig) -> None:
+    run = OmegaConf.load(ROOT / "config" / "runs" / f"{cfg.run}.yaml")
+    epochs = 1 if cfg.mode == "trial" else run.training.epochs
+    from src.train import train
+
+    train(run, epochs, Path(cfg.results_dir))
+
+
+if __name__ == "__main__":
+    main()
+"""
+TRAIN = """\
+import json
+from pathlib import Path
+
+
+def train(run, epochs: int, results_dir: Path) -> None:
+    w = 2.0
+    lr = run.training.learning_rate
+    for step in range(4 * epochs):
+        loss = (w - 0.5) ** 2
+        w -= lr * 2 * (w - 0.5)
+        print(f"step={step} train_loss={loss:.6f}")
+    out = results_dir / run.run_id
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps({"final_loss": loss}))
+"""
+CONFIG = "run: ???\nresults_dir: results\nmode: full\n"
+
+
+def run_config(run_id: str, method: str, lr: str | None = "0.1") -> str:
+    training = f"training:\n  epochs: 3\n  learning_rate: {lr}\n" if lr else "training:\n  epochs: 3\n"
+    return f"run_id: {run_id}\nmethod: {method}\n{training}"
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    base = {
+        "src/main.py": HYDRA_MAIN,
+        "src/train.py": TRAIN,
+        "config/config.yaml": CONFIG,
+        "config/runs/proposed.yaml": run_config("proposed", "proposed", "0.1"),
+        "config/runs/baseline.yaml": run_config("baseline", "baseline", "0.05"),
+        "pyproject.toml": '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n',
+    }
+    for path, text in {**base, **files}.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return root
+
+
+def trial_findings(repo: Path, options: TrialOptions = PYTHON) -> tuple[list[Finding], object]:
+    checked = check_with_trial(str(repo), options, select=["T"])
+    assert checked.report.error is None, checked.report.error
+    assert not checked.report.internal_errors, checked.report.internal_errors
+    return checked.report.findings, checked.trial
+
+
+def rules_of(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+# --- the four endings the issue names -------------------------------------------------------------
+
+
+def test_a_working_repo_passes(tmp_path: Path) -> None:
+    findings, trial = trial_findings(make_repo(tmp_path, {}))
+    assert findings == []
+    assert trial.ran and [run.status for run in trial.runs] == ["ok", "ok"]
+    assert {run.label for run in trial.runs} == {"proposed", "baseline"}
+    for run in trial.runs:
+        assert run.command[-1] == "mode=trial"
+        assert f"results/{run.label}/metrics.json" in run.new_files
+        assert run.printed["train_loss"][0].value == pytest.approx(2.25)
+
+
+def test_a_config_error_is_a_crash_at_the_reading_line(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"config/runs/baseline.yaml": run_config("baseline", "baseline", lr=None)})
+    findings, trial = trial_findings(repo)
+    assert rules_of(findings) == {"T102"}
+    (finding,) = findings
+    assert (finding.path, finding.line) == ("src/train.py", 7)
+    assert finding.severity.value == "error"
+    assert "ConfigAttributeError" in finding.message and "learning_rate" in finding.message
+    assert "`baseline`" in finding.message and "`proposed`" not in finding.message
+    assert "full_key: training.learning_rate" in finding.evidence
+    assert "run=baseline" in finding.fix
+    assert [run.status for run in trial.runs] == ["failed", "ok"] or [run.status for run in trial.runs] == [
+        "ok",
+        "failed",
+    ]
+
+
+def test_the_same_crash_in_every_run_is_one_finding(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"src/train.py": TRAIN.replace("run.training.learning_rate", "run.training.lr")})
+    findings, _ = trial_findings(repo)
+    (finding,) = findings
+    assert finding.rule == "T102" and "trial runs" in finding.message
+    assert "`baseline`" in finding.message and "`proposed`" in finding.message
+
+
+def test_a_hanging_run_times_out_and_its_whole_group_is_killed(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    hang = f"""\
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def train(run, epochs, results_dir):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    Path({str(pid_file)!r}).write_text(str(child.pid))
+    while True:
+        time.sleep(0.05)
+"""
+    repo = make_repo(tmp_path / "repo", {"src/train.py": hang, "config/runs/baseline.yaml": ""})
+    (repo / "config/runs/baseline.yaml").unlink()
+    options = TrialOptions(env="python", python=sys.executable, timeout=1.5, network=not ISOLATED)
+    start = time.monotonic()
+    findings, trial = trial_findings(repo, options)
+    assert time.monotonic() - start < 15
+    (finding,) = findings
+    assert finding.rule == "T103" and finding.criterion == "C9"
+    assert (finding.path, finding.line) == ("src/train.py", 11)
+    assert "1.5 s" in finding.message
+    assert trial.runs[0].status == "timeout"
+    child = int(pid_file.read_text())
+    for _ in range(50):  # the SIGKILL was sent; give the kernel a moment to finish it
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        if Path(f"/proc/{child}/status").is_file() and "zombie" in Path(f"/proc/{child}/status").read_text():
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the run's child process survived the timeout")
+
+
+@needs_isolation
+def test_a_network_connection_with_the_network_off_is_reported(tmp_path: Path) -> None:
+    fetch = """\
+import socket
+
+
+def train(run, epochs, results_dir):
+    print("fetching the dataset")
+    with socket.create_connection(("127.0.0.1", 9), timeout=3) as conn:
+        conn.sendall(b"GET")
+"""
+    repo = make_repo(tmp_path, {"src/train.py": fetch})
+    options = TrialOptions(env="python", python=sys.executable, timeout=20)
+    findings, trial = trial_findings(repo, options)
+    assert rules_of(findings) == {"T104"}
+    (finding,) = findings
+    assert (finding.path, finding.line) == ("src/train.py", 6)
+    assert finding.severity.value == "warning"
+    assert trial.network == "isolated"
+
+
+@needs_isolation
+def test_a_public_address_is_unreachable_too(tmp_path: Path) -> None:
+    fetch = """\
+import socket
+
+
+def train(run, epochs, results_dir):
+    socket.create_connection(("1.1.1.1", 443), timeout=3).close()
+"""
+    findings, _ = trial_findings(
+        make_repo(tmp_path, {"src/train.py": fetch}), TrialOptions(env="python", python=sys.executable, timeout=20)
+    )
+    assert rules_of(findings) == {"T104"}
+
+
+def test_with_network_allowed_a_refused_connection_is_a_plain_crash(tmp_path: Path) -> None:
+    fetch = """\
+import socket
+
+
+def train(run, epochs, results_dir):
+    socket.create_connection(("127.0.0.1", 9), timeout=3).close()
+"""
+    options = TrialOptions(env="python", python=sys.executable, timeout=20, network=True)
+    findings, trial = trial_findings(make_repo(tmp_path, {"src/train.py": fetch}), options)
+    assert rules_of(findings) == {"T102"}
+    assert "ConnectionRefusedError" in findings[0].message
+    assert trial.network == "allowed"
+
+
+# --- limits and refusals ------------------------------------------------------------------------
+
+
+def test_the_memory_limit_turns_a_huge_allocation_into_an_error(tmp_path: Path) -> None:
+    greedy = "def train(run, epochs, results_dir):\n    block = bytearray(8 * 2**30)\n    print(len(block))\n"
+    options = TrialOptions(env="python", python=sys.executable, timeout=20, network=not ISOLATED, memory_mb=1024)
+    findings, _ = trial_findings(make_repo(tmp_path, {"src/train.py": greedy}), options)
+    assert rules_of(findings) == {"T102"}
+    assert "MemoryError" in findings[0].message and findings[0].line == 2
+
+
+def test_no_isolation_means_refusal_unless_network_is_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from expcheck.sandbox import isolation, trial
+
+    missing = isolation.Isolation(False, (), "not available: test")
+    monkeypatch.setattr(trial, "detect_isolation", lambda: missing)
+    with pytest.raises(TrialRefused, match="--network"):
+        prepare(TrialOptions(env="python", python=sys.executable))
+    assert prepare(TrialOptions(env="python", python=sys.executable, network=True)).isolation is missing
+
+
+def test_a_bad_interpreter_is_refused_before_anything_runs() -> None:
+    with pytest.raises(Exception, match="not an executable"):
+        prepare(TrialOptions(env="python", python="/nonexistent/python", network=True))
+
+
+# --- the command per profile ------------------------------------------------------------------------
+
+
+def test_trial_commands_follow_the_profile() -> None:
+    runs = [RunSpec(run_id="r1")]
+    v2 = plan_runs(load_profile("airas-v2"), runs, "/t/results")
+    assert v2.runs[0].args == ("-u", "-m", "src.main", "run=r1", "results_dir=/t/results", "mode=trial")
+    v1 = plan_runs(load_profile("airas-v1"), runs, "/t/results")
+    assert v1.runs[0].args[-1] == "trial_mode=true"
+    early = plan_runs(load_profile("airas-v1-early"), runs, "/t/results")
+    assert early.runs == () and "no trial mode" in (early.refusal or "")
+    v0 = plan_runs(load_profile("airas-v0-derived"), [], "/t/results")
+    assert v0.runs[0].args == ("-m", "src.main", "--smoke-test", "--results-dir", "/t/results")
+    none = plan_runs(load_profile("airas-v2"), [], "/t/results")
+    assert none.runs == () and "no experiment runs" in (none.refusal or "")
+
+
+def test_a_run_id_hydra_cannot_take_unquoted_is_not_tried() -> None:
+    runs = [RunSpec(run_id="ResNet-18 (11M)"), RunSpec(run_id="resnet18-cifar10")]
+    plan = plan_runs(load_profile("airas-v2"), runs, "/t/results")
+    assert [run.run_id for run in plan.runs] == ["resnet18-cifar10"]
+    assert "ResNet-18 (11M)" in plan.skipped[0]
+    alone = plan_runs(load_profile("airas-v2"), runs[:1], "/t/results")
+    assert alone.runs == () and "plain Hydra override" in (alone.refusal or "")
+
+
+def test_a_python_started_by_name_is_the_trial_interpreter(tmp_path: Path) -> None:
+    launcher = """\
+import subprocess
+
+
+def train(run, epochs, results_dir):
+    subprocess.run(["python", "-c", "import omegaconf; print('child ok')"], check=True)
+"""
+    findings, trial = trial_findings(make_repo(tmp_path, {"src/train.py": launcher}))
+    assert findings == [] and "child ok" in trial.runs[0].output_tail
+
+
+def test_terminating_expcheck_kills_the_run_and_removes_the_folder(tmp_path: Path) -> None:
+    pid_file = tmp_path / "run.pid"
+    hang = f"""\
+import os
+import time
+from pathlib import Path
+
+
+def train(run, epochs, results_dir):
+    Path({str(pid_file)!r}).write_text(f"{{os.getpid()}} {{os.getcwd()}}")
+    while True:
+        time.sleep(0.05)
+"""
+    repo = make_repo(tmp_path / "repo", {"src/train.py": hang})
+    network = [] if ISOLATED else ["--network"]
+    command = [sys.executable, "-m", "expcheck", "check", str(repo), "--trial", "--python", sys.executable, *network]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            if pid_file.exists() and pid_file.read_text().strip():
+                break
+            time.sleep(0.05)
+        pid, folder = pid_file.read_text().split(" ", 1)
+        proc.terminate()
+        proc.wait(timeout=20)
+    finally:
+        proc.kill()
+    assert not Path(folder).exists()
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_a_profile_without_trial_mode_is_not_run() -> None:
+    loaded = load_files({"src/main.py": "print('full run')\n"}, "airas-v1-early", [RunSpec("r1", config_text="a: 1\n")])
+    result = run_trial(loaded, prepare(PYTHON))
+    assert not result.ran and result.runs == ()
+    assert "no trial mode" in result.notes[-1]
+
+
+# --- materialising --------------------------------------------------------------------------------
+
+
+def test_materialise_writes_inside_the_folder_only(tmp_path: Path) -> None:
+    root = tmp_path / "trial"
+    root.mkdir()
+    (tmp_path / "outside").mkdir()
+    files = {
+        name: SourceFile(path=name, text="x = 1\n")
+        for name in ("src/main.py", "../escape.py", "/abs/evil.py", "src//double.py", "a/../../b.py")
+    }
+    files["bin.dat"] = SourceFile(path="bin.dat", text="", unreadable="binary")
+    made = write_files(Submission(source="<t>", kind="bundle", files=files), root)
+    assert made.written == ("src/main.py",)
+    assert {name for name, _ in made.skipped} == {
+        "../escape.py",
+        "/abs/evil.py",
+        "src//double.py",
+        "a/../../b.py",
+        "bin.dat",
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outside", "trial"]
+    assert not (tmp_path / "escape.py").exists()
+
+
+def test_materialise_never_writes_through_a_link(tmp_path: Path) -> None:
+    root = tmp_path / "trial"
+    (root / "src").mkdir(parents=True)
+    victim = tmp_path / "victim.py"
+    victim.write_text("original\n")
+    (root / "src" / "main.py").symlink_to(victim)
+    made = write_files(
+        Submission(source="<t>", kind="bundle", files={"src/main.py": SourceFile("src/main.py", "x\n")}), root
+    )
+    assert made.written == () and victim.read_text() == "original\n"
+
+
+def test_the_trial_folder_is_removed_and_home_stays_inside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    writer = """\
+import os
+from pathlib import Path
+
+
+def train(run, epochs, results_dir):
+    Path(os.path.expanduser("~/.trial-was-here")).write_text("x")
+    print("home", os.environ["HOME"], "wandb", os.environ["WANDB_MODE"], "hf", os.environ["HF_HOME"])
+"""
+    findings, trial = trial_findings(make_repo(tmp_path / "repo", {"src/train.py": writer}))
+    assert findings == []
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert not Path(os.path.expanduser("~/.trial-was-here")).exists()
+    assert "wandb disabled" in trial.runs[0].output_tail
+
+
+# --- reading the output ---------------------------------------------------------------------------
+
+
+def test_the_child_traceback_wins_over_a_called_process_error() -> None:
+    text = """\
+Traceback (most recent call last):
+  File "/t/src/train.py", line 9, in <module>
+    boom()
+KeyError: 'lr'
+Traceback (most recent call last):
+  File "/t/src/main.py", line 20, in main
+    subprocess.run(cmd, check=True)
+subprocess.CalledProcessError: Command '['python', '-m', 'src.train']' returned non-zero exit status 1.
+"""
+    crash = final_crash(parse_crashes(text, ("/t",)))
+    assert crash is not None and crash.short_type == "KeyError"
+    assert crash.deepest({"src/train.py"}).line == 9
+
+
+def test_a_child_that_fails_without_traceback_is_quoted(tmp_path: Path) -> None:
+    launcher = """\
+import subprocess
+import sys
+
+
+def train(run, epochs, results_dir):
+    subprocess.run([sys.executable, "-m", "src.trainer_that_does_not_exist"], check=True)
+"""
+    findings, _ = trial_findings(make_repo(tmp_path, {"src/train.py": launcher}))
+    (finding,) = findings
+    assert (finding.rule, finding.path, finding.line) == ("T102", "src/train.py", 6)
+    assert "CalledProcessError" in finding.message
+    assert "the child process printed:" in finding.message and "No module named" in finding.message
+
+
+def test_a_fault_dump_is_read_innermost_last() -> None:
+    text = """\
+Fatal Python error: Segmentation fault
+
+Current thread 0x00007f (most recent call first):
+  File "/usr/lib/python3/ctypes/__init__.py", line 519 in string_at
+  File "/t/src/model.py", line 4 in forward
+  File "/t/src/main.py", line 10 in <module>
+"""
+    (crash,) = parse_crashes(text, ("/t",))
+    assert crash.kind == "fault" and crash.deepest({"src/model.py", "src/main.py"}).path == "src/model.py"
+
+
+def test_printed_metrics_skip_tracebacks() -> None:
+    text = 'epoch=1 loss: 0.5\nTraceback (most recent call last):\n  File "x", line 1\n    y = 2\nValueError: lr=3\n'
+    assert set(parse_printed(text)) == {"epoch", "loss"}
+
+
+# --- uv and the command line ----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv not installed")
+def test_uv_builds_the_environment_from_the_submission(tmp_path: Path) -> None:
+    main = "import sys\nprint('args', sys.argv[1:], 'python', sys.version_info[:2])\n"
+    repo = make_repo(tmp_path, {"src/main.py": main})
+    options = TrialOptions(env="uv", timeout=60, network=not ISOLATED)
+    findings, trial = trial_findings(repo, options)
+    if trial.env_problem is not None and trial.env_problem.blame == "machine":
+        pytest.skip(f"uv cannot build an environment here: {trial.env_problem.summary}")
+    assert findings == [] and trial.ran
+    assert trial.environment.kind == "uv" and "/.venv/bin/python" in trial.environment.python
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv not installed")
+def test_uv_never_builds_from_a_pyproject_outside_the_submission(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {})
+    (repo / "pyproject.toml").unlink()
+    findings, trial = trial_findings(repo, TrialOptions(env="uv", timeout=60, network=not ISOLATED))
+    assert not trial.ran and trial.env_problem.blame == "submission"
+    assert [(f.rule, f.path, f.line) for f in findings] == [("T101", "pyproject.toml", None)]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "expcheck", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_trial_reports_and_exit_status(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"config/runs/baseline.yaml": run_config("baseline", "baseline", lr=None)})
+    network = [] if ISOLATED else ["--network"]
+    proc = cli("check", str(repo), "--trial", "--python", sys.executable, "--timeout", "20", "-f", "jsonl", *network)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    trial = [f for f in report["findings"] if f["rule"].startswith("T")]
+    assert [(f["rule"], f["path"], f["line"]) for f in trial] == [("T102", "src/train.py", 7)]
+    static_errors = [
+        i for i, f in enumerate(report["findings"]) if not f["rule"].startswith("T") and f["severity"] == "error"
+    ]
+    assert all(i < report["findings"].index(trial[0]) for i in static_errors)
+
+
+def test_cli_trial_if_clean_skips_after_static_errors(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"src/train.py": "def train(:\n"})
+    proc = cli("check", str(repo), "--trial-if-clean", "--python", sys.executable, "--network", "-f", "jsonl")
+    assert proc.returncode == 1
+    assert "trial skipped" in proc.stderr
+    assert not any(f["rule"].startswith("T") for f in json.loads(proc.stdout)["findings"])
+
+
+def test_cli_trial_options_need_trial(tmp_path: Path) -> None:
+    proc = cli("check", str(make_repo(tmp_path, {})), "--python", sys.executable)
+    assert proc.returncode == 2 and "--trial" in proc.stderr
+
+
+def test_cli_help_states_the_isolation_of_this_machine() -> None:
+    proc = cli("check", "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert "network isolation on this machine:" in text
+    assert ("available; each run gets" in text) == ISOLATED
+    if not ISOLATED:
+        assert "refuses to run unless --network" in text
