@@ -62,6 +62,15 @@ def main() -> int:
     median_ms = statistics.median(best)
     p95_ms = percentile(best, 0.95)
 
+    from expcheck.batch import Options, run
+
+    throughput = {}
+    for jobs in (1, 2):
+        start = time.perf_counter()
+        for _ in run(paths, Options(), jobs=jobs):
+            pass
+        throughput[jobs] = len(paths) / (time.perf_counter() - start)
+
     seed = sorted((CORPUS.parent / "seeds").glob("*.txt"))[0]
     command = [sys.executable, "-m", "expcheck", "check", str(seed), "-f", "verdict"]
     cli_s = cli_time(command, dict(os.environ))
@@ -82,6 +91,8 @@ def main() -> int:
         "batch_p95_ms_per_trace": round(p95_ms, 2),
         "batch_max_ms_per_trace": round(max(best), 2),
         "batch_traces_per_second": round(len(paths) / min(wall), 1),
+        "jobs1_traces_per_second": round(throughput[1], 1),
+        "jobs2_traces_per_second": round(throughput[2], 1),
         "cli_one_input_median_s": round(cli_s, 3),
         "cli_one_input_bytecode_cached_median_s": round(cli_cached_s, 3),
         "pythondontwritebytecode": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
@@ -101,6 +112,7 @@ def main() -> int:
         f"{cli_cached_s:.3f} s with bytecode cached (ratio {cli_cached_s / CLI_TARGET_S:.2f}); target {CLI_TARGET_S} s; "
         f"bare python start-up {result['python_startup_median_s']:.3f} s"
     )
+    print(f"batch through expcheck.batch: {throughput[1]:.1f} traces/s with --jobs 1, {throughput[2]:.1f} with --jobs 2")
     print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0
 
