@@ -224,6 +224,12 @@ def signature_of(index: ProjectIndex, info: ModuleInfo, binding: Binding) -> Sig
 
 def callee_signature(facts: Facts, scopes: ModuleScopes, call: CallSite) -> Signature | None:
     """The signature of the project function or class ``call`` calls, when it is known for certain."""
+    found = callee_definition(facts, scopes, call)
+    return None if found is None else signature_of(facts.derived(project_index), *found)
+
+
+def callee_definition(facts: Facts, scopes: ModuleScopes, call: CallSite) -> tuple[ModuleInfo, Binding] | None:
+    """The project function or class definition ``call`` calls, when it is known for certain."""
     if call.dotted is None:
         return None
     index = facts.derived(project_index)
@@ -241,13 +247,12 @@ def callee_signature(facts: Facts, scopes: ModuleScopes, call: CallSite) -> Sign
         if chain is None or len(chain[1]) != 1:
             return None
         found = follow(index, chain[0], chain[1][0])
-    if found is None:
+    if found is None or not isinstance(found[1].node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return None
-    sig = signature_of(index, *found)
     # Last, as the costliest question: does a local of the same name hide the module's binding?
-    if sig is None or scopes.binds(call, root):
+    if scopes.binds(call, root):
         return None
-    return sig
+    return found
 
 
 def binding_problem(sig: Signature, call: ast.Call) -> str | None:

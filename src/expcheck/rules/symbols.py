@@ -7,6 +7,7 @@ module ``__getattr__``, writes to ``globals()``).
 
 from __future__ import annotations
 
+import ast
 import posixpath
 from collections.abc import Iterator
 
@@ -15,7 +16,7 @@ from expcheck.facts.callscopes import module_attribute_refs, module_scopes, reso
 from expcheck.facts.distributions import in_table
 from expcheck.facts.imports import STDLIB, project_index
 from expcheck.facts.launches import launches
-from expcheck.facts.signatures import binding_problem, callee_signature
+from expcheck.facts.signatures import _decorators_transparent, binding_problem, callee_definition, callee_signature
 from expcheck.rules.base import Example, Hit, rule
 
 _MODEL = "import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n\n\ndef build_model(cfg):\n    return Net()\n"
@@ -253,4 +254,148 @@ def sibling_import_without_package(facts: Facts) -> Iterator[Hit]:
                 column=fact.column,
                 message=f"`{top}` is {info.package.replace('.', '/')}/{top}.py, importable only as "
                 f"`{info.package}.{top}` when the run starts with `python -m {info.package}.main`",
+            )
+
+
+def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> set[int] | None:
+    """Tuple lengths ``func`` can return for ``call``; None when any reachable return is not a tuple literal.
+
+    Branches on a boolean parameter (``if include_test:``) are decided from the call's constant
+    argument or the parameter's default; other branches keep both sides.
+    """
+    params = [a.arg for a in func.args.posonlyargs + func.args.args]
+    defaults = dict(zip(reversed(params), reversed(func.args.defaults), strict=False))
+    defaults.update({a.arg: d for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=False) if d})
+    given: dict[str, ast.expr] = dict(zip(params, call.args, strict=False))
+    given.update({kw.arg: kw.value for kw in call.keywords if kw.arg})
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):
+        return None
+
+    def known(name: str) -> bool | None:
+        value = given.get(name, defaults.get(name))
+        return bool(value.value) if isinstance(value, ast.Constant) else None
+
+    def decide(test: ast.expr) -> bool | None:
+        if isinstance(test, ast.Name) and test.id in params:
+            return known(test.id)
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = decide(test.operand)
+            return None if inner is None else not inner
+        return None
+
+    lengths: set[int] = set()
+
+    def walk(body: list[ast.stmt]) -> tuple[bool, bool]:
+        """(every reachable return is a fixed-size tuple, this block always returns) — lengths collected."""
+        for stmt in body:
+            if isinstance(stmt, ast.Return):
+                value = stmt.value
+                if not isinstance(value, ast.Tuple) or any(isinstance(e, ast.Starred) for e in value.elts):
+                    return False, True
+                lengths.add(len(value.elts))
+                return True, True  # the rest of this block is unreachable
+            if isinstance(stmt, ast.Raise):
+                return True, True
+            if isinstance(stmt, ast.If):
+                taken = decide(stmt.test)
+                branches = [stmt.body] if taken is True else [stmt.orelse] if taken is False else [stmt.body, stmt.orelse]
+                results = [walk(b) for b in branches]
+                if not all(ok for ok, _ in results):
+                    return False, True
+                if all(done for _, done in results):
+                    return True, True
+                continue
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            blocks = [getattr(stmt, f, None) for f in ("body", "orelse", "finalbody")]
+            blocks += [h.body for h in getattr(stmt, "handlers", [])]
+            for block in blocks:
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt) and not walk(block)[0]:
+                    return False, True
+        return True, False
+
+    if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(func)):
+        return None
+    ok, _ = walk(func.body)
+    return lengths if ok and lengths else None
+
+
+@rule(
+    id="R405",
+    name="unpacking-count-mismatch",
+    criterion="R",
+    severity="error",
+    title="A project function's result is unpacked into the wrong number of names",
+    why="""`a, b, c = f(...)` raises ValueError (too many / not enough values to unpack) when every tuple f
+        can return for that call has another length. A helper that grew a return value (or lost one) while
+        a caller kept the old unpacking crashes the run at that line.""",
+    fix="Unpack exactly as many names as the function returns (or return a small dataclass instead of a tuple).",
+    bad=[
+        Example(
+            files={
+                "src/preprocess.py": (
+                    "def loaders(cfg, include_test=False):\n    train, val = cfg, cfg\n"
+                    "    if include_test:\n        return train, val, 10, (3, 32, 32), cfg\n    return train, val, 10, (3, 32, 32)\n"
+                ),
+                "src/train.py": (
+                    "from src.preprocess import loaders\n\n\ndef run(cfg):\n"
+                    "    _, _, _, test = loaders(cfg, include_test=True)\n    return test\n"
+                ),
+            }
+        )
+    ],
+    good=[
+        Example(
+            files={
+                "src/preprocess.py": (
+                    "def loaders(cfg, include_test=False):\n    train, val = cfg, cfg\n"
+                    "    if include_test:\n        return train, val, 10, (3, 32, 32), cfg\n    return train, val, 10, (3, 32, 32)\n"
+                ),
+                "src/train.py": (
+                    "from src.preprocess import loaders\n\n\ndef run(cfg):\n"
+                    "    _, _, _, _, test = loaders(cfg, include_test=True)\n    a, b, c, d = loaders(cfg)\n    return test\n"
+                ),
+            }
+        ),
+        Example(
+            files={
+                "src/model.py": "def build(cfg):\n    parts = (cfg, cfg)\n    return parts\n",
+                "src/train.py": "from src.model import build\n\n\ndef run(cfg):\n    a, b, c = build(cfg)\n    return a\n",
+            },
+            note="a return that is not a tuple literal is not judged",
+        ),
+    ],
+)
+def unpacking_count_mismatch(facts: Facts) -> Iterator[Hit]:
+    for path, scopes in facts.derived(module_scopes).items():
+        module = facts.python.get(path)
+        if module is None:
+            continue
+        by_node = {id(c.node): c for c in scopes.calls}
+        for stmt in module.statements:
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
+                continue
+            target = stmt.targets[0]
+            if not isinstance(target, ast.Tuple | ast.List) or any(isinstance(e, ast.Starred) for e in target.elts):
+                continue
+            call = by_node.get(id(stmt.value))
+            if call is None:
+                continue
+            found = callee_definition(facts, scopes, call)
+            if found is None or not isinstance(found[1].node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            func = found[1].node
+            if not _decorators_transparent(func):
+                continue
+            lengths = _returned_lengths(func, stmt.value)
+            wanted = len(target.elts)
+            if lengths is None or wanted in lengths:
+                continue
+            got = " or ".join(str(n) for n in sorted(lengths))
+            yield Hit(
+                path=path,
+                line=stmt.lineno,
+                column=stmt.col_offset + 1,
+                message=f"{wanted} names unpack `{call.dotted}(...)`, which returns {got} values here "
+                f"({found[0].path}:{func.lineno}): ValueError at this line",
             )
