@@ -221,13 +221,13 @@ def test_class_body_names_shadow_module_functions() -> None:
 
 def test_ruff_runs_once_per_submission(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
-    original = lint_module.subprocess.run
+    original = lint_module.subprocess.Popen
 
     def counting(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         calls.append(list(args[0]))  # type: ignore[call-overload]
         return original(*args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(lint_module.subprocess, "run", counting)
+    monkeypatch.setattr(lint_module.subprocess, "Popen", counting)
     files = {"src/train.py": "def f():\n    return os.sep\n", "src/model.py": "x = undefined_thing\n"}
     report = check_files(files, select=["R3"])
     assert len(calls) == 1

@@ -93,6 +93,11 @@ def _to_finding(facts: Facts, rule: Rule, hit: Hit) -> Finding | str:
 def run_rules(facts: Facts, rules: Sequence[Rule]) -> Outcome:
     outcome = Outcome(findings=[])
     seen: set[tuple[str, str, int | None, int | None, str]] = set()
+    for fact in dict.fromkeys(f for rule in rules for f in rule.prefetch):
+        try:
+            facts.derived(fact)  # starts background work (e.g. ruff) before the first rule runs
+        except Exception as exc:
+            outcome.rule_errors.append(f"prefetch {getattr(fact, '__name__', fact)}: {type(exc).__name__}: {exc}")
     for rule in rules:
         try:
             hits = list(rule.check(facts))

@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -93,55 +94,98 @@ def _safe_relative(path: str) -> PurePosixPath | None:
     return pure
 
 
-def lint(facts: Facts) -> LintResult:
-    """ruff's diagnostics for every readable .py file (use through ``facts.derived(lint)``)."""
-    files = {p: m.file.text for p, m in facts.python.items() if _safe_relative(p) is not None}
+@dataclass
+class _Started:
+    """A ruff process running over a private copy of the submission's Python files."""
+
+    tmp: tempfile.TemporaryDirectory[str]
+    proc: subprocess.Popen[str]
+    files: dict[str, str]
+
+
+def start_lint(facts: Facts) -> _Started | LintResult:
+    """Start ruff in the background (through ``facts.derived``); ``lint`` collects its answer.
+
+    Rules that use lint name this as a prefetch, so the engine starts ruff before any rule runs and
+    ruff works while the submission is parsed and the other rules run.
+    """
+    files = {
+        p: f.text
+        for p, f in facts.files.items()
+        if p.endswith(".py") and f.unreadable is None and _safe_relative(p) is not None
+    }
     if not files:
         return LintResult(ran=True)
     binary = ruff_binary()
     if binary is None:
         return LintResult(note="ruff is not installed; undefined names and other lint checks were skipped")
-    with tempfile.TemporaryDirectory(prefix="expcheck-lint-") as tmp:
-        root = Path(tmp)
+    tmp = tempfile.TemporaryDirectory(prefix="expcheck-lint-")
+    root = Path(tmp.name)
+    try:
+        for path, text in files.items():
+            target = root.joinpath(*PurePosixPath(path).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        tmp.cleanup()
+        return LintResult(note=f"the files could not be copied for ruff ({type(exc).__name__}); lint checks were skipped")
+    command = [
+        binary,
+        "check",
+        "--isolated",
+        "--no-cache",
+        "--quiet",
+        "--exit-zero",
+        "--output-format",
+        "json",
+        "--target-version",
+        TARGET_VERSION,
+        "--select",
+        SELECT,
+        "--",
+        *sorted(files),
+    ]
+    try:
+        proc = subprocess.Popen(
+            command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_clean_env()
+        )
+    except OSError as exc:
+        tmp.cleanup()
+        return LintResult(note=f"ruff could not run ({type(exc).__name__}); lint checks were skipped")
+    started = _Started(tmp=tmp, proc=proc, files=files)
+    weakref.finalize(started, _stop, proc, tmp)  # never leave a process or a folder behind
+    return started
+
+
+def _stop(proc: subprocess.Popen[str], tmp: tempfile.TemporaryDirectory[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    tmp.cleanup()
+
+
+def lint(facts: Facts) -> LintResult:
+    """ruff's diagnostics for every readable .py file (use through ``facts.derived(lint)``)."""
+    started = facts.derived(start_lint)
+    if isinstance(started, LintResult):
+        return started
+    try:
+        stdout, stderr = started.proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        _stop(started.proc, started.tmp)
+        return LintResult(note="ruff could not run (TimeoutExpired); lint checks were skipped")
+    root = Path(started.tmp.name)
+    try:
         try:
-            for path, text in files.items():
-                target = root.joinpath(*PurePosixPath(path).parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-        except (OSError, UnicodeError) as exc:
-            return LintResult(
-                note=f"the files could not be copied for ruff ({type(exc).__name__}); lint checks were skipped"
-            )
-        command = [
-            binary,
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--quiet",
-            "--exit-zero",
-            "--output-format",
-            "json",
-            "--target-version",
-            TARGET_VERSION,
-            "--select",
-            SELECT,
-            "--",
-            *sorted(files),
-        ]
-        try:
-            proc = subprocess.run(
-                command, cwd=root, capture_output=True, text=True, timeout=TIMEOUT_S, env=_clean_env(), check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return LintResult(note=f"ruff could not run ({type(exc).__name__}); lint checks were skipped")
-        try:
-            raw = json.loads(proc.stdout or "[]")
+            raw = json.loads(stdout or "[]")
         except json.JSONDecodeError:
-            first = (proc.stderr or proc.stdout).strip().splitlines()[:1]
+            first = (stderr or stdout).strip().splitlines()[:1]
             return LintResult(
-                note=f"ruff gave no JSON (exit {proc.returncode}: {' '.join(first)}); lint checks were skipped"
+                note=f"ruff gave no JSON (exit {started.proc.returncode}: {' '.join(first)}); lint checks were skipped"
             )
-        return LintResult(diagnostics=_diagnostics(raw, root, files), ran=True)
+        return LintResult(diagnostics=_diagnostics(raw, root, started.files), ran=True)
+    finally:
+        started.tmp.cleanup()
 
 
 def _clean_env() -> dict[str, str]:

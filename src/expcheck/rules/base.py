@@ -55,6 +55,8 @@ class Rule:
     check: Check
     bad: tuple[Example, ...] = field(default_factory=tuple)
     good: tuple[Example, ...] = field(default_factory=tuple)
+    # Facts worth starting before any rule runs (ones that do their work in the background, like ruff).
+    prefetch: tuple[Callable[[Facts], object], ...] = ()
 
     def matches(self, selector: str) -> bool:
         """A selector is a rule id prefix (``C1``, ``R20``, ``R201``) or the rule's name."""
@@ -75,6 +77,7 @@ def rule(
     fix: str,
     bad: Iterable[Example],
     good: Iterable[Example],
+    prefetch: Iterable[Callable[[Facts], object]] = (),
 ) -> Callable[[Check], Check]:
     """Register ``check`` as a rule; refuses a rule without a bad and a good example."""
 
@@ -95,6 +98,7 @@ def rule(
             check=check,
             bad=bad_t,
             good=good_t,
+            prefetch=tuple(prefetch),
         )
         return check
 

@@ -12,7 +12,14 @@ from collections.abc import Iterator
 
 from expcheck.facts import Facts
 from expcheck.facts.imports import project_index
-from expcheck.facts.lint import Diagnostic, LintResult, in_unevaluated_annotation, lint, verified_compile_error
+from expcheck.facts.lint import (
+    Diagnostic,
+    LintResult,
+    in_unevaluated_annotation,
+    lint,
+    start_lint,
+    verified_compile_error,
+)
 from expcheck.rules.base import Example, Hit, rule
 
 _log = logging.getLogger("expcheck")
@@ -44,6 +51,7 @@ def _name(diag: Diagnostic) -> str:
 
 @rule(
     id="R301",
+    prefetch=[start_lint],
     name="undefined-name",
     criterion="R",
     severity="error",
@@ -87,6 +95,7 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R302",
+    prefetch=[start_lint],
     name="local-before-assignment",
     criterion="R",
     severity="error",
@@ -126,6 +135,7 @@ def _loads(tree: ast.Module, name: str, skip_line: int) -> list[int]:
 
 @rule(
     id="R303",
+    prefetch=[start_lint],
     name="import-replaced-by-definition",
     criterion="R",
     severity="error",
@@ -186,6 +196,7 @@ def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R304",
+    prefetch=[start_lint],
     name="star-import-name",
     criterion="R",
     severity="warning",
@@ -237,6 +248,7 @@ _COMPILE_CODES = (
 
 @rule(
     id="R305",
+    prefetch=[start_lint],
     name="compile-time-syntax-error",
     criterion="R",
     severity="error",
@@ -273,6 +285,7 @@ _FORMAT_CODES = ("F501", "F502", "F505", "F506", "F507", "F508", "F509", "F521",
 
 @rule(
     id="R306",
+    prefetch=[start_lint],
     name="format-string-mismatch",
     criterion="R",
     severity="error",
@@ -297,6 +310,7 @@ def format_string_mismatch(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R307",
+    prefetch=[start_lint],
     name="suspicious-construct",
     criterion="R",
     severity="warning",
