@@ -34,3 +34,24 @@ def test_readme_commands_exist_and_ci_runs_the_test_command() -> None:
         if token.startswith("examples/"):
             assert (ROOT / token).is_file(), token
     assert "uv run pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_example_command_runs_and_the_example_is_ready() -> None:
+    """The README's first command, exactly as written (minus `uv run`): exit 0, READY, no findings at all."""
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## The two commands.*?```sh\n(?P<cmds>.*?)```", text, re.S)
+    assert block is not None
+    first = block.group("cmds").splitlines()[0].split()
+    assert first[:3] == ["uv", "run", "expcheck"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "expcheck", *first[3:], "--format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    import json
+
+    report = json.loads(proc.stdout)["reports"][0]
+    assert report["verdict"]["is_code_ready"] is True
+    assert report["findings"] == [], [f["rule"] for f in report["findings"]]

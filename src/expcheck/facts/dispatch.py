@@ -228,6 +228,10 @@ def _if_chains(path: str, fn: _Fn, key: str, names: set[str]) -> list[Dispatch]:
     inner: set[int] = set()
     while blocks:
         block = blocks.pop()
+        # Consecutive `if selector == a: return ...` statements are one dispatch with all their literals:
+        # `if m == "a": return A` / `if m == "b": return B` / `raise ...` knows both a and b.
+        run: list[str] = []
+        run_start: ast.If | None = None
         for position, stmt in enumerate(block):
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 continue
@@ -236,9 +240,19 @@ def _if_chains(path: str, fn: _Fn, key: str, names: set[str]) -> list[Dispatch]:
                 if chain is not None:
                     literals, fallback, all_end = chain
                     following = block[position + 1] if position + 1 < len(block) else None
-                    if fallback == "default" and all_end and isinstance(following, ast.Raise):
-                        fallback = "raise"
-                    found.append(Dispatch(path, stmt.lineno, fn.qualname, key, tuple(literals), fallback, "if"))
+                    if fallback == "default" and all_end:
+                        run_start = run_start or stmt
+                        run.extend(literals)
+                        if isinstance(following, ast.If) and _chain(following, key, names, set()) is not None:
+                            continue  # the next statement continues this dispatch
+                        fallback = "raise" if isinstance(following, ast.Raise) else "default"
+                        found.append(Dispatch(path, run_start.lineno, fn.qualname, key, tuple(run), fallback, "if"))
+                        run, run_start = [], None
+                    else:
+                        if run_start is not None:  # the run before this chain ends here, with no raise after it
+                            found.append(Dispatch(path, run_start.lineno, fn.qualname, key, tuple(run), "default", "if"))
+                            run, run_start = [], None
+                        found.append(Dispatch(path, stmt.lineno, fn.qualname, key, tuple(literals), fallback, "if"))
             for field_name in ("body", "orelse", "finalbody"):
                 child = getattr(stmt, field_name, None)
                 if child:

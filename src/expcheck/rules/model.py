@@ -217,6 +217,16 @@ def _decides(facts: Facts) -> bool:
     ],
     good=[
         Example(
+            files={
+                TRAIN: (
+                    "def build(cfg):\n    if cfg.method == 'proposed':\n        return 1\n"
+                    "    if cfg.method == 'baseline':\n        return 2\n    raise ValueError(cfg.method)\n"
+                )
+            },
+            runs=(_run("proposed-a", "proposed"), _run("comparative-1-a", "baseline")),
+            note="consecutive `if ...: return` statements before the raise form one dispatch",
+        ),
+        Example(
             files={TRAIN: _TRAIN_BY_METHOD}, runs=(_run("proposed-a", "proposed"), _run("comparative-1-a", "baseline"))
         ),
         Example(
