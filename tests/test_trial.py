@@ -23,7 +23,7 @@ from expcheck.inputs import load_files
 from expcheck.profiles import load_profile
 from expcheck.sandbox import TrialOptions, TrialRefused, detect_isolation, prepare, run_trial
 from expcheck.sandbox.materialise import write_files
-from expcheck.sandbox.outcome import final_crash, parse_crashes, parse_printed
+from expcheck.sandbox.outcome import carried_on, final_crash, parse_crashes, parse_printed
 from expcheck.sandbox.runner import plan_runs
 from expcheck.submission import RunSpec, SourceFile, Submission
 
@@ -428,6 +428,29 @@ def train(run, epochs, results_dir):
     assert (finding.rule, finding.path, finding.line) == ("T102", "src/train.py", 6)
     assert "CalledProcessError" in finding.message
     assert "the child process printed:" in finding.message and "No module named" in finding.message
+
+
+def test_a_chained_exception_is_one_failure_and_a_child_crash_is_carried_on() -> None:
+    chained = """\
+Traceback (most recent call last):
+  File "/t/src/data.py", line 3, in load
+    rows[key]
+KeyError: 'train'
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/t/src/data.py", line 5, in load
+    raise ValueError("no train split") from exc
+ValueError: no train split
+"""
+    crashes = parse_crashes(chained, ("/t",))
+    assert [c.chained for c in crashes] == [True, False]
+    assert carried_on(crashes, final_crash(crashes)) == ()
+    child = 'Traceback (most recent call last):\n  File "/t/src/train.py", line 7, in f\n    x()\nNameError: x\n'
+    crashes = parse_crashes(child + "variant failed; next\n" + chained, ("/t",))
+    (kept,) = carried_on(crashes, final_crash(crashes))
+    assert kept.short_type == "NameError"
 
 
 def test_a_fault_dump_is_read_innermost_last() -> None:

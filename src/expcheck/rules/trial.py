@@ -22,6 +22,7 @@ from expcheck.facts.trial import (
     ending,
     entry_place,
     evidence_tail,
+    frame_place,
     is_metric_key,
     literal_place,
     missing_module,
@@ -782,4 +783,84 @@ def trial_did_nothing(facts: Facts) -> Iterator[Hit]:
             line=place.line,
             message=f"{_who(idle)} exited 0 without printing anything or writing any file",
             evidence="(no output)",
+        )
+
+
+_VARIANTS_MAIN = """\
+import subprocess
+import sys
+
+
+def main() -> None:
+    for variant in ("small", "large"):
+        done = subprocess.run([sys.executable, "-m", "src.train", variant])
+        if done.returncode != 0:
+            print(f"variant {variant} failed; going on with the next one")
+
+
+if __name__ == "__main__":
+    main()
+"""
+_VARIANTS_TRAIN = """\
+import sys
+
+HIDDEN = {sizes}
+
+
+def train(variant: str) -> None:
+    print("hidden size", HIDDEN[variant])
+
+
+if __name__ == "__main__":
+    train(sys.argv[1])
+"""
+
+
+@rule(
+    id="T112",
+    name="trial-failure-carried-on",
+    criterion="R",
+    severity="warning",
+    title="A process of the trial crashed and the run carried on",
+    why="""A traceback from the submission's code was printed, but the run did not stop there: a
+        child process per variation died and the launcher went on, or an exception was printed and
+        swallowed. The run may even exit 0 while the variation that crashed produced nothing, and
+        what fails later (evaluation with missing results) hides the real cause.""",
+    fix="Fix the exception at this line, and let a failed variation stop the run (check=True, re-raise).",
+    bad=[
+        Example(
+            files={"src/main.py": _VARIANTS_MAIN, "src/train.py": _VARIANTS_TRAIN.format(sizes='{"small": 8}')},
+            runs=_RUN_A,
+            trial="python",
+        )
+    ],
+    good=[
+        Example(
+            files={
+                "src/main.py": _VARIANTS_MAIN,
+                "src/train.py": _VARIANTS_TRAIN.format(sizes='{"small": 8, "large": 64}'),
+            },
+            runs=_RUN_A,
+            trial="python",
+        )
+    ],
+)
+def trial_carried_on(facts: Facts) -> Iterator[Hit]:
+    result = trial_result(facts)
+    if result is None:
+        return
+    groups: dict[tuple[str, int | None, str], tuple[Place, list[RunOutcome], str]] = {}
+    for run in result.runs:
+        for crash in run.carried_on:
+            place = frame_place(facts, crash.deepest(facts.files))
+            if place is None:
+                continue
+            text = _short(f"{crash.short_type}: {crash.message}", 160)
+            groups.setdefault((place.path, place.line, crash.exc_type), (place, [], text))[1].append(run)
+    for place, runs, text in groups.values():
+        yield Hit(
+            path=place.path,
+            line=place.line,
+            message=f"during {_who(runs)} a process crashed{_in(place)} and the run carried on: {text}",
+            evidence=text,
         )

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -56,6 +56,9 @@ class Crash:
     frames: tuple[Frame, ...]
     # "traceback" for Python's own report, "fault" for a faulthandler dump (segfault, abort).
     kind: Literal["traceback", "fault"] = "traceback"
+    # True when Python printed it as the cause of the next traceback ("The above exception was the
+    # direct cause ...", "During handling ..."): one failure, not two.
+    chained: bool = False
 
     @property
     def short_type(self) -> str:
@@ -104,6 +107,8 @@ class RunOutcome:
     # When the crash only says a child process failed and the child printed no traceback: the
     # child's last error line (e.g. "Error while finding module specification for 'src.train'").
     child_error: str | None = None
+    # Tracebacks inside the submission that did not end the run (see ``carried_on``).
+    carried_on: tuple[Crash, ...] = ()
     # Numbers printed as ``key: value`` / ``key=value``, per key in the order printed.
     printed: Mapping[str, tuple[MetricValue, ...]] = field(default_factory=dict)
     # Numbers in the JSON files the run wrote or changed.
@@ -202,8 +207,39 @@ def parse_crashes(text: str, roots: tuple[str, ...]) -> list[Crash]:
         block = lines[start:end]
         crash = _fault_block(block, roots) if _FAULT_HEAD.match(block[0]) else _traceback_block(block[1:], roots)
         if crash is not None:
-            crashes.append(crash)
+            chained = any(line.strip() in _CHAIN_SENTENCES for line in block[-3:])
+            crashes.append(replace(crash, chained=chained) if chained else crash)
     return crashes
+
+
+_CHAIN_SENTENCES = frozenset(
+    {
+        "The above exception was the direct cause of the following exception:",
+        "During handling of the above exception, another exception occurred:",
+    }
+)
+
+
+def carried_on(crashes: list[Crash], final: Crash | None) -> tuple[Crash, ...]:
+    """Tracebacks from inside the submission that did not end the run: a process (often a child
+    launched per experiment variation) died, and the run went on. One per place and exception."""
+    seen: set[tuple[str, int, str]] = set()
+    if final is not None:
+        last = next((f for f in reversed(final.frames) if f.inside), None)
+        if last is not None:
+            seen.add((last.path, last.line, final.exc_type))
+    out = []
+    for crash in crashes:
+        if crash is final or crash.chained or crash.kind != "traceback" or is_wrapper(crash):
+            continue
+        if crash.short_type in ("KeyboardInterrupt", "SystemExit"):
+            continue
+        last = next((f for f in reversed(crash.frames) if f.inside), None)
+        if last is None or (last.path, last.line, crash.exc_type) in seen:
+            continue
+        seen.add((last.path, last.line, crash.exc_type))
+        out.append(crash)
+    return tuple(out)
 
 
 _CHILD_FAILED = re.compile(r"sub-?process|exit (?:code|status)|returned non-zero|exited with", re.I)

@@ -9,6 +9,7 @@ the trial folder is deleted afterwards unless ``keep`` is set.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import threading
@@ -32,6 +33,7 @@ from expcheck.sandbox.materialise import materialise
 from expcheck.sandbox.outcome import (
     RunOutcome,
     TrialResult,
+    carried_on,
     changed_files,
     child_cause,
     final_crash,
@@ -132,11 +134,15 @@ def _network_note(prepared: Prepared) -> str:
     return "network ALLOWED (--network): runs may reach any host"
 
 
+_HYDRA_RUN_DIR = re.compile(r"\b(outputs|multirun)/\d{4}-\d{2}-\d{2}/\d{2}-\d{2}-\d{2}")
+
+
 def _anonymous(text: str, root: Path) -> str:
-    """``text`` with the trial folder's random path written as ``.`` (the repository), for stable reports."""
+    """``text`` with the trial folder's random path written as ``.`` (the repository) and Hydra's dated
+    run folders as ``outputs/<date>/<time>``, so reports of the same trial read the same."""
     for form in dict.fromkeys((os.path.realpath(root), str(root))):
         text = text.replace(form, ".")
-    return text
+    return _HYDRA_RUN_DIR.sub(r"\1/<date>/<time>", text)
 
 
 def _run_one(
@@ -171,6 +177,7 @@ def _run_one(
         output_tail=tail(text),
         crash=crash,
         child_error=child_error,
+        carried_on=carried_on(crashes if status != "ok" else parse_crashes(text, (".",)), crash),
         printed=parse_printed(text),
         written=json_metrics(root, results),
         new_files=new_files,
