@@ -219,6 +219,33 @@ def train(run, epochs, results_dir):
     assert rules_of(findings) == {"T104"}
 
 
+@needs_isolation
+def test_a_download_failure_the_run_survives_is_reported_as_network_not_as_a_defect(tmp_path: Path) -> None:
+    tolerant = """\
+import urllib.request
+
+
+def fetch():
+    return urllib.request.urlopen("https://data.example.org/train.csv", timeout=5).read()
+
+
+def train(run, epochs, results_dir):
+    try:
+        fetch()
+    except OSError as exc:
+        raise RuntimeError("could not load the training data") from exc
+"""
+    launcher = "import subprocess\nimport sys\n\n\ndef train(run, epochs, results_dir):\n"
+    launcher += "    subprocess.run([sys.executable, '-c', 'from src.data import train; train(None, 1, None)'])\n"
+    launcher += "    print('data step failed; continuing')\n"
+    repo = make_repo(tmp_path, {"src/data.py": tolerant, "src/train.py": launcher})
+    findings, trial = trial_findings(repo, TrialOptions(env="python", python=sys.executable, timeout=20))
+    assert [run.status for run in trial.runs] == ["ok", "ok"]
+    assert rules_of(findings) == {"T104"}
+    assert {(f.path, f.line) for f in findings} == {("src/data.py", 12)}
+    assert "carried on" in findings[0].message
+
+
 def test_with_network_allowed_a_refused_connection_is_a_plain_crash(tmp_path: Path) -> None:
     fetch = """\
 import socket

@@ -79,8 +79,22 @@ def attach_trial(facts: Facts, result: TrialResult) -> Facts:
     return facts
 
 
+# Spread statistics: NaN for a single sample (pandas' std of one run), so never a broken metric.
+_SPREAD = re.compile(r"(?:^|[_\-./])(?:std|stdev|var|variance|sem|stderr|ci|ci\d+)(?:$|[_\-./])", re.I)
+# Summaries printed once per run or across runs, not a training trajectory.
+_SUMMARY = re.compile(r"final|best|min|max|mean|avg|average|std|total|test|overall|summary", re.I)
+
+
 def is_metric_key(key: str) -> bool:
-    return bool(_METRIC_KEY.search(key.rsplit(".", 1)[-1]))
+    """A loss or score (not its spread): ``train_loss``, ``val_acc``, ``metrics.f1``."""
+    name = key.rsplit(".", 1)[-1]
+    return bool(_METRIC_KEY.search(name)) and not _SPREAD.search(name)
+
+
+def is_loss_trajectory_key(key: str) -> bool:
+    """A loss printed step after step (``loss``, ``train_loss``, ``val_loss``), not a per-run summary."""
+    name = key.rsplit(".", 1)[-1]
+    return "loss" in name.lower() and not _SUMMARY.search(name)
 
 
 def submission_top_modules(facts: Facts) -> frozenset[str]:
@@ -100,7 +114,13 @@ def missing_module(crash: Crash) -> str | None:
 
 
 def is_network_failure(crash: Crash) -> bool:
-    return crash.short_type in _NETWORK_TYPES or bool(_NETWORK_WORDS.search(crash.message))
+    """The exception, or the one it was raised from, is a failed connection or name lookup."""
+    cause_type = (crash.cause or "").split(":", 1)[0].rsplit(".", 1)[-1]
+    return (
+        crash.short_type in _NETWORK_TYPES
+        or cause_type in _NETWORK_TYPES
+        or bool(_NETWORK_WORDS.search(f"{crash.message} {crash.cause or ''}"))
+    )
 
 
 def ending(facts: Facts, result: TrialResult, run: RunOutcome) -> Ending:

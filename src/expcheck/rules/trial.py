@@ -23,7 +23,9 @@ from expcheck.facts.trial import (
     entry_place,
     evidence_tail,
     frame_place,
+    is_loss_trajectory_key,
     is_metric_key,
+    is_network_failure,
     literal_place,
     missing_module,
     run_config_place,
@@ -35,7 +37,7 @@ from expcheck.facts.trial import (
 from expcheck.rules.base import Example, Hit, rule
 
 if TYPE_CHECKING:  # the sandbox itself is imported only when a trial runs
-    from expcheck.sandbox.outcome import RunOutcome, TrialResult
+    from expcheck.sandbox.outcome import MetricValue, RunOutcome, TrialResult
 
 MAX_MESSAGE = 200
 
@@ -317,6 +319,20 @@ def trial_timeout(facts: Facts) -> Iterator[Hit]:
             trial="python",
             note="a dataset download by URL",
         ),
+        Example(
+            files={
+                **_stdlib(
+                    "    import subprocess\n\n"
+                    "    done = subprocess.run([sys.executable, '-m', 'src.preprocess'])\n"
+                    "    print('preprocessing exit status', done.returncode, '- training anyway')"
+                ),
+                "src/preprocess.py": "import urllib.request\n\n"
+                "urllib.request.urlretrieve('https://data.example.org/train.csv', 'data/train.csv')\n",
+            },
+            runs=_RUN_A,
+            trial="python",
+            note="a child process downloads, fails, and the run carries on",
+        ),
     ],
     good=[
         Example(
@@ -350,6 +366,32 @@ def trial_network(facts: Facts) -> Iterator[Hit]:
             ),
             evidence=evidence_tail(runs[0].output_tail),
         )
+    for place, runs, text in _carried(facts, result, network=True):
+        yield Hit(
+            path=place.path,
+            line=place.line,
+            message=(
+                f"during {_who(runs)} a process reached for the network{_in(place)} with the network off and "
+                f"the run carried on without it ({text})"
+            ),
+            evidence=text,
+        )
+
+
+def _carried(facts: Facts, result: TrialResult, network: bool) -> Iterator[tuple[Place, list[RunOutcome], str]]:
+    """Crashes the runs carried on after, grouped by place and exception: with ``network`` only the
+    failed connections of an isolated trial (T104), else all the others (T112)."""
+    groups: dict[tuple[str, int | None, str], tuple[Place, list[RunOutcome], str]] = {}
+    for run in result.runs:
+        for crash in run.carried_on:
+            if (result.network == "isolated" and is_network_failure(crash)) != network:
+                continue
+            place = frame_place(facts, crash.deepest(facts.files))
+            if place is None:
+                continue
+            text = _short(f"{crash.short_type}: {crash.message}", 160)
+            groups.setdefault((place.path, place.line, crash.exc_type), (place, [], text))[1].append(run)
+    yield from groups.values()
 
 
 # --- T105 -------------------------------------------------------------------------------------------
@@ -529,7 +571,18 @@ _LOSS_CODE = """\
             ),
             runs=_RUN_A,
             trial="python",
-        )
+        ),
+        Example(
+            files=_stdlib(
+                "    import statistics\n\n"
+                "    accs = [0.62]  # one seed in the trial\n"
+                "    std = statistics.stdev(accs) if len(accs) > 1 else float('nan')\n"
+                "    print(f'mean_val_acc={statistics.mean(accs)} std_val_acc={std}')"
+            ),
+            runs=_RUN_A,
+            trial="python",
+            note="the spread of a single sample is NaN by definition",
+        ),
     ],
 )
 def trial_nonfinite(facts: Facts) -> Iterator[Hit]:
@@ -569,6 +622,17 @@ def trial_nonfinite(facts: Facts) -> Iterator[Hit]:
                 )
 
 
+def _rising(values: list[MetricValue]) -> bool:
+    """A clear upward trend: at least 3 values, the last third's mean more than 10 % above the first
+    third's, and the last value above the first — noise around a plateau does not count."""
+    if len(values) < 3:
+        return False
+    third = max(1, len(values) // 3)
+    early = sum(v.value for v in values[:third]) / third
+    late = sum(v.value for v in values[-third:]) / third
+    return values[-1].value > values[0].value and late > early + max(abs(early) * 0.10, 1e-9)
+
+
 @rule(
     id="T108",
     name="trial-loss-rose",
@@ -592,6 +656,17 @@ def trial_nonfinite(facts: Facts) -> Iterator[Hit]:
             trial="python",
             note="two variations in one process: each one's loss falls, the second starts higher",
         ),
+        Example(
+            files=_stdlib(
+                "    for step, loss in enumerate((2.302, 2.297, 2.311, 2.305, 2.318, 2.309)):\n"
+                "        print(f'step={step} loss={loss}')  # chance level over a few batches\n"
+                "    for name, final in (('a', 1.9), ('b', 2.1), ('c', 2.4)):\n"
+                "        print(f'run={name} final_val_loss={final}')"
+            ),
+            runs=_RUN_A,
+            trial="python",
+            note="noise around a plateau, and per-run summaries, are no trend",
+        ),
     ],
 )
 def trial_loss_rose(facts: Facts) -> Iterator[Hit]:
@@ -600,15 +675,13 @@ def trial_loss_rose(facts: Facts) -> Iterator[Hit]:
         return
     for run in _finished(result):
         for key, values in run.printed.items():
-            if "loss" not in key.lower() or "best" in key.lower():
+            if not is_loss_trajectory_key(key):
                 continue
             for segment in series_segments(values):
                 finite = [v for v in segment if isfinite(v.value)]
-                if len(finite) < 3:
+                if not _rising(finite):
                     continue
                 first, last = finite[0], finite[-1]
-                if last.value <= first.value + max(abs(first.value) * 0.01, 1e-9):
-                    continue
                 place = _metric_place(facts, run, key)
                 if place is not None:
                     yield Hit(
@@ -849,15 +922,7 @@ def trial_carried_on(facts: Facts) -> Iterator[Hit]:
     result = trial_result(facts)
     if result is None:
         return
-    groups: dict[tuple[str, int | None, str], tuple[Place, list[RunOutcome], str]] = {}
-    for run in result.runs:
-        for crash in run.carried_on:
-            place = frame_place(facts, crash.deepest(facts.files))
-            if place is None:
-                continue
-            text = _short(f"{crash.short_type}: {crash.message}", 160)
-            groups.setdefault((place.path, place.line, crash.exc_type), (place, [], text))[1].append(run)
-    for place, runs, text in groups.values():
+    for place, runs, text in _carried(facts, result, network=False):
         yield Hit(
             path=place.path,
             line=place.line,

@@ -59,6 +59,8 @@ class Crash:
     # True when Python printed it as the cause of the next traceback ("The above exception was the
     # direct cause ...", "During handling ..."): one failure, not two.
     chained: bool = False
+    # "Type: message" of the exception this one was raised from or while handling, when printed.
+    cause: str | None = None
 
     @property
     def short_type(self) -> str:
@@ -201,14 +203,19 @@ def parse_crashes(text: str, roots: tuple[str, ...]) -> list[Crash]:
     starts = [
         i for i, line in enumerate(lines) if line.rstrip() == _TRACEBACK_HEAD or _FAULT_HEAD.match(line) is not None
     ]
-    crashes = []
+    crashes: list[Crash] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         block = lines[start:end]
         crash = _fault_block(block, roots) if _FAULT_HEAD.match(block[0]) else _traceback_block(block[1:], roots)
-        if crash is not None:
-            chained = any(line.strip() in _CHAIN_SENTENCES for line in block[-3:])
-            crashes.append(replace(crash, chained=chained) if chained else crash)
+        if crash is None:
+            continue
+        if crashes and crashes[-1].chained:
+            before = crashes[-1]
+            crash = replace(crash, cause=before.cause or f"{before.short_type}: {before.message}")
+        if any(line.strip() in _CHAIN_SENTENCES for line in block[-3:]):
+            crash = replace(crash, chained=True)
+        crashes.append(crash)
     return crashes
 
 
