@@ -79,6 +79,9 @@ class Access:
     uncertain: bool = False  # under a branch whose condition cannot be decided from the config
     struct_open: bool = False  # writes: struct mode lifted here
     value: Literal["runfile", "runfile-merge", "other"] = "other"  # writes: what is assigned
+    # runfile-merge writes: the keys of the Hydra config node passed first to OmegaConf.merge while that
+    # node is still in struct mode (no open_dict / set_struct(False) around it); None otherwise.
+    struct_merge_base: tuple[str, ...] | None = None
     text: str = ""  # the access as written
     value_text: str = ""  # writes: the assigned expression as written
     app: str = ""  # the @hydra.main function (path:name) whose config this is: each app is its own process
@@ -387,7 +390,9 @@ class _Analyzer:
             and self._expr_binding(bindings, node.value) is None
             and not _merges_runfile(node.value, self, bindings, module, local_text)
         }
-        walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=struct_open_fn))
+        # Struct mode lifted by the caller (open_dict around the call, set_struct(cfg, False) before it) holds here too.
+        opened = struct_open_fn | base.struct_open
+        walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=opened))
         return {k: v for k, v in bindings.items() if k and k[0] == "self" and len(k) == 2}
 
     def analyse_call_target(
@@ -750,12 +755,14 @@ class _Walker:
         if cut == len(segs):
             # Rebinding the name itself: cfg = OmegaConf.merge(cfg, run_cfg) merges a run file at this node.
             if value is not None and _merges_runfile(value, self.a, self.bindings, self.module, self.local_text):
-                self.record(target, full, "write", ctx, value="runfile-merge", struct_open=True)
+                base = self._struct_merge_base(value, ctx)
+                self.record(target, full, "write", ctx, value="runfile-merge", struct_open=True, struct_merge_base=base)
             return
         if augmented:
             self.record(target, full, "read", ctx)
         opened = any(full.root == o.root and full.keys[: len(o.keys)] == o.keys for o in ctx.struct_open)
         kind_value: Literal["runfile", "runfile-merge", "other"] = "other"
+        extra: dict[str, object] = {}
         if value is not None:
             if self.a._is_runfile_load(value, self.module, self.local_text) or self.a._expr_binding(
                 self.bindings, value
@@ -763,6 +770,7 @@ class _Walker:
                 kind_value = "runfile"
             elif _merges_runfile(value, self.a, self.bindings, self.module, self.local_text):
                 kind_value = "runfile-merge"
+                extra["struct_merge_base"] = self._struct_merge_base(value, ctx)
         plain = segs[0] in self.rebound_plain  # the name was turned into a plain container somewhere
         self.record(
             target,
@@ -772,7 +780,23 @@ class _Walker:
             struct_open=opened or plain,
             value=kind_value,
             value_text=ast.unparse(value)[:80] if value is not None else "",
+            **extra,
         )
+
+    def _struct_merge_base(self, merge: ast.expr, ctx: _Ctx) -> tuple[str, ...] | None:
+        """Keys of the Hydra config node ``OmegaConf.merge(node, ...)`` copies first, when that node is still
+        in struct mode here (the merged copy keeps the flag, so keys it lacks raise ConfigKeyError)."""
+        if not isinstance(merge, ast.Call) or not merge.args:
+            return None
+        found = _segments(merge.args[0])
+        if found is None or found[0][0] in self.rebound_plain:
+            return None
+        first = self.a._expr_binding(self.bindings, merge.args[0])
+        if first is None or first.root != "cfg" or "*" in first.keys:
+            return None
+        if any(o.root == "cfg" and first.keys[: len(o.keys)] == o.keys for o in ctx.struct_open):
+            return None
+        return first.keys
 
 
 def _merges_runfile(

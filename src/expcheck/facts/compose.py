@@ -63,8 +63,9 @@ def _mode_value(override: str | None) -> str | None:
     return override.split("=", 1)[1] if override and "=" in override else None
 
 
-def command_overrides(facts: Facts, run_id: str, mode: str) -> tuple[str, ...]:
-    """The overrides the profile's train command passes for ``run_id`` in ``mode``."""
+def command_overrides(facts: Facts, run_id: str, mode: str, quote: bool = False) -> tuple[str, ...]:
+    """The overrides the profile's train command passes for ``run_id`` in ``mode`` (with ``quote``, the run
+    id written as a quoted Hydra value)."""
     profile = facts.profile
     templates = _override_templates(profile.commands.train)
     modes = profile.modes
@@ -75,7 +76,8 @@ def command_overrides(facts: Facts, run_id: str, mode: str) -> tuple[str, ...]:
     for template in templates:
         if "{mode}" in template and mode_value is None:
             continue
-        out.append(template.format(run_id=run_id, results_dir=RESULTS_DIR, mode=mode_value or ""))
+        shown = (_quoted(run_id) or run_id) if quote else run_id
+        out.append(template.format(run_id=shown, results_dir=RESULTS_DIR, mode=mode_value or ""))
     has_mode_slot = any("{mode}" in t for t in templates)
     if modes is not None and not has_mode_slot:
         extra = modes.trial_override if mode == "trial" else modes.full_override
@@ -214,10 +216,36 @@ def _compose_all(
     for run in runs:
         for mode in profile_modes(facts):
             overrides = command_overrides(facts, run.run_id, mode)
-            try:
-                config = composer.compose(config_name, list(overrides))
-                compositions.append(Composition(run.run_id, mode, overrides, config, None, None))
-            except Exception as exc:  # Hydra's own errors are the finding
-                message = _first_lines(str(exc)).replace(str(root), config_dir or ".")
-                compositions.append(Composition(run.run_id, mode, overrides, None, message, type(exc).__name__))
+            comp = _composition(composer, config_name, run.run_id, mode, overrides, root, config_dir)
+            if comp.error_type == "OverrideParseException" and _quoted(run.run_id) is not None:
+                # The id itself is reported by C704; compose again with the id quoted, as a careful command
+                # would pass it, so that the configs' own defects still come to light.
+                quoted = command_overrides(facts, run.run_id, mode, quote=True)
+                comp = _composition(composer, config_name, run.run_id, mode, quoted, root, config_dir)
+            compositions.append(comp)
     return compositions
+
+
+def _composition(
+    composer: _Composer,
+    config_name: str,
+    run_id: str,
+    mode: str,
+    overrides: tuple[str, ...],
+    root: Path,
+    config_dir: str,
+) -> Composition:
+    try:
+        config = composer.compose(config_name, list(overrides))
+        return Composition(run_id, mode, overrides, config, None, None)
+    except Exception as exc:  # Hydra's own errors are the finding
+        message = _first_lines(str(exc)).replace(str(root), config_dir or ".")
+        return Composition(run_id, mode, overrides, None, message, type(exc).__name__)
+
+
+def _quoted(run_id: str) -> str | None:
+    """``run_id`` as a quoted value of Hydra's override grammar, or None when no plain quoting can hold it."""
+    for quote in ("'", '"'):
+        if quote not in run_id and "\\" not in run_id:
+            return f"{quote}{run_id}{quote}"
+    return None

@@ -222,6 +222,38 @@ def signature_of(index: ProjectIndex, info: ModuleInfo, binding: Binding) -> Sig
     return None
 
 
+def settled_binding(facts: Facts, info: ModuleInfo, name: str) -> Binding | None:
+    """The def or class a module-level ``name`` bound several times stands for once the module is imported.
+
+    Certain only when the last binding is a ``def`` or ``class`` written in the module body itself (not
+    in an if, try or loop), so it replaces whatever came before (say, an import of the same name, guarded
+    or not); no function declares the name ``global``; and no module-level code between the first binding
+    and the last one calls ``name``.
+    """
+    found = info.bindings.get(name)
+    module = facts.python.get(info.path)
+    if not found or module is None or module.tree is None or any(b.kind == "global" for b in found):
+        return None
+    body = module.tree.body
+    first = min(found, key=lambda b: b.line)
+    last = max(found, key=lambda b: b.line)
+    if last.kind not in ("function", "class") or not any(node is last.node for node in body):
+        return None
+    for node in body:
+        if not first.line < node.lineno < last.line or isinstance(node, _DEFINITIONS):
+            continue
+        if any(isinstance(sub, ast.Call) and _calls_name(sub, name) for sub in ast.walk(node)):
+            return None
+    return last
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _calls_name(call: ast.Call, name: str) -> bool:
+    return isinstance(call.func, ast.Name) and call.func.id == name
+
+
 def callee_signature(facts: Facts, scopes: ModuleScopes, call: CallSite) -> Signature | None:
     """The signature of the project function or class ``call`` calls, when it is known for certain."""
     found = callee_definition(facts, scopes, call)
@@ -239,8 +271,12 @@ def callee_definition(facts: Facts, scopes: ModuleScopes, call: CallSite) -> tup
     root = call.dotted.split(".", 1)[0]
     binding = info.unique(root)
     if binding is None:
-        return None
-    if "." not in call.dotted:
+        # Called from a function body, the name means what it means once the module has been imported.
+        settled = settled_binding(facts, info, root) if call.function and "." not in call.dotted else None
+        if settled is None:
+            return None
+        found = (info, settled)
+    elif "." not in call.dotted:
         found = resolve_binding(index, info, call.dotted)
     else:
         chain = resolve_module_chain(facts, info, call.dotted)

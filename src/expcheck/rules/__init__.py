@@ -1,6 +1,7 @@
 """All rules, one module per criterion; importing this package registers them."""
 
 from expcheck.rules import (  # noqa: F401 - importing a rule module registers its rules
+    attributes,
     completeness,
     config_keys,
     data,

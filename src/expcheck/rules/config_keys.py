@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from expcheck.facts import Facts
 from expcheck.facts.cfgflow import Access, cfg_flow
+from expcheck.facts.compose import compose_setup
 from expcheck.facts.effective import (
     MISSING,
     Effective,
@@ -228,3 +230,122 @@ def struct_key_assignment(facts: Facts) -> Iterator[Hit]:
                     f"ConfigAttributeError: Key '{keys[-1]}' is not in struct"
                 )
             yield Hit(path=access.path, line=access.line, column=access.column, message=message)
+
+
+def _undeclared(base: dict[str, Any], extra: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[str]:
+    """Keys of ``extra`` that merging it into the struct node ``base`` would add (OmegaConf refuses them).
+
+    A key whose value in ``base`` is not a mapping (None, ???, a string) is replaced whole, so only
+    mappings on both sides are descended into.
+    """
+    out: list[str] = []
+    for key, value in extra.items():
+        path = (*prefix, str(key))
+        if key not in base:
+            out.append(".".join(path))
+        elif isinstance(base[key], dict) and isinstance(value, dict):
+            out.extend(_undeclared(base[key], value, path))
+    return out
+
+
+_MERGE_RUN = """\
+import hydra
+from omegaconf import OmegaConf
+
+
+@hydra.main(config_path="../config", config_name="config", version_base="1.3")
+def main(cfg):
+    run_cfg = OmegaConf.load(f"config/runs/{cfg.run}.yaml")
+    cfg = OmegaConf.merge(cfg, run_cfg)
+    print(cfg.training.lr, cfg.results_dir)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+_FLAT_RUN = "run_id: {run_id}\nmethod: proposed\ntraining:\n  lr: 0.01\n  epochs: 5\n"
+_FLAT_RUNS = (("proposed-mlp", _FLAT_RUN.format(run_id="proposed-mlp")),)
+_DECLARED = (
+    "run: ???\nresults_dir: results\nmode: full\nrun_id: null\nmethod: null\n"
+    "training:\n  lr: 0.001\n  epochs: 1\nwandb:\n  mode: online\n"
+)
+
+
+@rule(
+    id="C708",
+    name="merge-into-struct-config",
+    criterion="C7",
+    severity="error",
+    title="Run file merged into Hydra's struct config adds keys the config lacks",
+    why="""`OmegaConf.merge(cfg, run_cfg)` starts from a copy of its first argument, flags included. When
+        that is the config Hydra passed in (struct mode), every key of the run file that config.yaml does
+        not declare raises ConfigKeyError (Key '...' is not in struct) before any training starts. The
+        same holds for a node of it (`cfg.run`) and for an empty mapping declared as `model: {}`.""",
+    fix="""Merge inside `with open_dict(cfg):` (or after OmegaConf.set_struct(cfg, False)), or declare
+        every key the run files bring in config/config.yaml (null placeholders).""",
+    bad=[
+        v2(main=_MERGE_RUN, runs=_FLAT_RUNS, note="config.yaml declares none of run_id, method, training"),
+        v2(
+            main=_MERGE_RUN,
+            config=_DECLARED.replace("training:\n  lr: 0.001\n  epochs: 1\n", "training: {}\n"),
+            runs=_FLAT_RUNS,
+            note="an empty mapping in config.yaml accepts no keys in struct mode",
+        ),
+    ],
+    good=[
+        v2(
+            main=_MERGE_RUN.replace(
+                "    cfg = OmegaConf.merge(cfg, run_cfg)\n",
+                "    with open_dict(cfg):\n        cfg = OmegaConf.merge(cfg, run_cfg)\n",
+            ).replace("import OmegaConf\n", "import OmegaConf, open_dict\n"),
+            runs=_FLAT_RUNS,
+        ),
+        v2(main=_MERGE_RUN, config=_DECLARED, runs=_FLAT_RUNS, note="every key is declared"),
+        v2(
+            main=_MERGE_RUN.replace("OmegaConf.merge(cfg, run_cfg)", "OmegaConf.merge(run_cfg, cfg)"),
+            runs=_FLAT_RUNS,
+            note="the run file, not struct, is the base of the merge",
+        ),
+    ],
+)
+def merge_into_struct_config(facts: Facts) -> Iterator[Hit]:
+    setup = facts.derived(compose_setup)
+    merges = [
+        a
+        for a in facts.derived(cfg_flow).accesses
+        if a.kind == "write" and a.value == "runfile-merge" and a.struct_merge_base is not None and not a.uncertain
+    ]
+    if not merges or not setup.compositions:
+        return
+    for access in merges:
+        assert access.struct_merge_base is not None
+        added: dict[str, None] = {}
+        runs: dict[str, None] = {}
+        for comp in setup.compositions:
+            path = facts.profile.run_config_path(comp.run_id)
+            doc = facts.yaml.get(path) if path else None
+            if comp.config is None or doc is None or not isinstance(doc.data, dict):
+                continue
+            if conditions_hold(access, Effective(comp.run_id, comp.mode, comp.config, doc.data)) is not True:
+                continue
+            base = lookup(comp.config, access.struct_merge_base)
+            if not isinstance(base, dict):
+                continue
+            for key in _undeclared(base, doc.data):
+                added[key] = None
+                runs[comp.run_id] = None
+        if not added:
+            continue
+        keys = list(added)
+        shown = ", ".join(keys[:6]) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+        node = ".".join(access.struct_merge_base) or "the root"
+        yield Hit(
+            path=access.path,
+            line=access.line,
+            column=access.column,
+            message=(
+                f"merging the run file into Hydra's struct config ({node}) adds keys config.yaml does not declare "
+                f"({shown}; {len(runs)} run(s)): ConfigKeyError: Key '{keys[0].rsplit('.', 1)[-1]}' is not in struct"
+            ),
+        )

@@ -12,12 +12,27 @@ import posixpath
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import module_attribute_refs, module_scopes, resolve_module_chain
+from expcheck.facts.callscopes import CallSite, module_attribute_refs, module_scopes, resolve_module_chain
 from expcheck.facts.distributions import in_table
 from expcheck.facts.imports import STDLIB, project_index
 from expcheck.facts.launches import launches
 from expcheck.facts.signatures import _decorators_transparent, binding_problem, callee_definition, callee_signature
 from expcheck.rules.base import Example, Hit, rule
+
+_SHADOWING = """\
+try:
+    from datasets import load_dataset
+except ImportError:
+    load_dataset = None
+
+
+def texts(cfg):
+    return {call}
+
+
+def load_dataset(cfg, split_ratio=0.9):
+    return texts(cfg)
+"""
 
 _MODEL = "import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n\n\ndef build_model(cfg):\n    return Net()\n"
 
@@ -160,6 +175,10 @@ def missing_project_symbol(facts: Facts) -> Iterator[Hit]:
                 "src/train.py": "from src.preprocess import Loader\n\nloader = Loader(batch_size=8)\n",
             }
         ),
+        Example(
+            files={"src/preprocess.py": _SHADOWING.format(call='load_dataset("imdb", split="train")')},
+            note="a later def of the same name replaces the library import the call was written for",
+        ),
     ],
     good=[
         Example(
@@ -167,6 +186,10 @@ def missing_project_symbol(facts: Facts) -> Iterator[Hit]:
                 "src/model.py": _MODEL,
                 "src/train.py": "from src.model import build_model\n\nnet = build_model(None)\n",
             }
+        ),
+        Example(
+            files={"src/preprocess.py": _SHADOWING.format(call="load_dataset({'name': 'imdb'})")},
+            note="the call fits the def that replaced the import",
         ),
         Example(
             files={
@@ -195,8 +218,20 @@ def call_arguments_mismatch(facts: Facts) -> Iterator[Hit]:
                     path=call.path,
                     line=call.line,
                     column=call.column,
-                    message=f"{problem} (see {sig.describe()}): TypeError at this call",
+                    message=f"{problem} (see {sig.describe()}{_replaced_import(facts, call)}): TypeError at this call",
                 )
+
+
+def _replaced_import(facts: Facts, call: CallSite) -> str:
+    """Names the import that a later def of the same name replaced, when that is what the call reaches."""
+    info = facts.derived(project_index).by_path.get(call.path)
+    if info is None or call.dotted is None or "." in call.dotted:
+        return ""
+    found = info.bindings.get(call.dotted, [])
+    imports = [b for b in found if b.kind == "import"]
+    if len(found) < 2 or not imports:
+        return ""
+    return f", which replaces the {call.dotted!r} imported at line {imports[0].line}"
 
 
 def _extends_sys_path(facts: Facts) -> bool:

@@ -1,0 +1,648 @@
+"""Attribute accesses on values whose Python type the code alone makes certain.
+
+A value's type is certain when it comes from a literal (``0.9``, ``"x"``, ``[...]``, f-strings), from a
+builtin constructor that always returns its own type (``float(x)``, ``str(x)``, ``len(x)``), from
+``open()`` / ``Path.open()`` with a literal mode, or from a str method that returns str. A local
+name has a certain type when every binding of it in its scope gives that same type (parameters
+only when the annotation says ``Path``, or when every call of a module-private function passes the
+same certain type, directly or through ``threading.Thread(target=..., args=...)``).
+
+The fact lists every ``x.attr`` whose receiver has such a type; rules decide which attributes the
+type lacks. Nothing here runs submission code.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import pathlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from expcheck.facts import Facts
+from expcheck.facts.astindex import ModuleIndex, index_of
+from expcheck.facts.python import PyModule
+
+# Constructors that always return an instance of exactly this type (or raise).
+_CONSTRUCTORS: dict[str, type] = {
+    "float": float,
+    "int": int,
+    "str": str,
+    "bytes": bytes,
+    "list": list,
+    "dict": dict,
+    "set": set,
+    "tuple": tuple,
+    "frozenset": frozenset,
+    "len": int,
+    "repr": str,
+    "format": str,
+    "chr": str,
+    "ord": int,
+    "hex": str,
+    "oct": str,
+    "bin": str,
+    "sorted": list,
+}
+_STR_TO_STR = frozenset(
+    {"lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "title", "capitalize", "casefold"}
+    | {"zfill", "center", "ljust", "rjust", "join", "removeprefix", "removesuffix", "swapcase"}
+)
+_STR_TO_LIST = frozenset({"split", "rsplit", "splitlines"})
+_PATH_TO_PATH = frozenset({"resolve", "absolute", "expanduser", "with_suffix", "with_name", "with_stem", "joinpath"})
+_GUARD_CALLS = frozenset({"hasattr", "isinstance", "getattr", "type", "callable"})
+_CATCHES_ATTRIBUTE = frozenset({"AttributeError", "Exception", "BaseException"})
+_THREAD_CLASSES = frozenset({"Thread", "Process"})
+# The callee name of a call on a freshly constructed value, as the AST index writes it:
+# ``float().atanh`` for ``float(m).atanh()``, ``pathlib.Path().mkdirs`` for ``Path(p).mkdirs()``.
+_CONSTRUCTED_CALL = re.compile(r"^(" + "|".join(sorted(_CONSTRUCTORS)) + r"|pathlib\.Path)\(\)\.(\w+)")
+
+
+@dataclass(frozen=True)
+class TypedAttribute:
+    """``receiver.attr`` where the receiver's type is certain."""
+
+    path: str
+    line: int
+    column: int
+    attr: str
+    type_: type
+    receiver: str  # the receiver as written
+    origin: str  # why its type is known: "float(...)", "open(..., 'wb')", ...
+
+
+@dataclass(frozen=True)
+class _Typed:
+    type_: type
+    origin: str
+
+
+def _file_type(mode: str, buffering_given: bool) -> _Typed | None:
+    if buffering_given:
+        return None
+    if "b" not in mode:
+        return _Typed(io.TextIOWrapper, f"open(..., {mode!r})")
+    if "+" in mode:
+        return _Typed(io.BufferedRandom, f"open(..., {mode!r})")
+    kind = io.BufferedReader if "r" in mode else io.BufferedWriter
+    return _Typed(kind, f"open(..., {mode!r})")
+
+
+def _mode_of(call: ast.Call, position: int) -> str | None:
+    """The literal mode of an open() call (positional ``position`` or ``mode=``); "r" when not given."""
+    for kw in call.keywords:
+        if kw.arg == "mode":
+            return kw.value.value if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str) else None
+        if kw.arg is None:
+            return None
+    if len(call.args) > position:
+        arg = call.args[position]
+        return arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    return "r"
+
+
+class _Module:
+    """Name types per scope of one module."""
+
+    def __init__(self, parsed: PyModule, foreign_names: frozenset[str]) -> None:
+        assert parsed.tree is not None
+        self.parsed = parsed
+        self.tree = parsed.tree
+        self.path = parsed.path
+        self.path_names = _pathlib_names(self.tree)
+        # Names other modules mention: a function they might call is not module-private.
+        self.foreign_names = foreign_names
+        self.param_types: dict[tuple[int, str], _Typed] = {}
+
+    @cached_property
+    def module_names(self) -> dict[str, list[ast.AST]]:
+        return _scope_bindings(self.tree.body)
+
+    @cached_property
+    def globals_declared(self) -> frozenset[str]:
+        """Names some function declares ``global`` or ``nonlocal``: assignments elsewhere may change them."""
+        return frozenset(
+            name
+            for stmt in self.parsed.statements
+            if isinstance(stmt, ast.Global | ast.Nonlocal)
+            for name in stmt.names
+        )
+
+    def shadowed(self, name: str, local: dict[str, list[ast.AST]]) -> bool:
+        return name in local or name in self.module_names or name in self.globals_declared
+
+    # ---- expression types ---------------------------------------------------------------
+
+    def expr_type(self, node: ast.expr, scope: _Scope) -> _Typed | None:
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool) or value is None or value is Ellipsis:
+                return None
+            return _Typed(type(value), repr(value)[:20])
+        if isinstance(node, ast.JoinedStr):
+            return _Typed(str, "an f-string")
+        if isinstance(node, ast.List | ast.ListComp):
+            return _Typed(list, "a list")
+        if isinstance(node, ast.Dict | ast.DictComp):
+            return _Typed(dict, "a dict")
+        if isinstance(node, ast.Set | ast.SetComp):
+            return _Typed(set, "a set")
+        if isinstance(node, ast.Tuple):
+            return _Typed(tuple, "a tuple")
+        if isinstance(node, ast.Name):
+            return scope.name_type(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            left = self.expr_type(node.left, scope)
+            return _Typed(str, "a %-formatted string") if left is not None and left.type_ is str else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            left = self.expr_type(node.left, scope)
+            if left is not None and left.type_ is pathlib.Path:
+                return _Typed(pathlib.Path, left.origin)
+            return None
+        if isinstance(node, ast.Call):
+            return self._call_type(node, scope)
+        return None
+
+    def _call_type(self, node: ast.Call, scope: _Scope) -> _Typed | None:
+        func = node.func
+        if isinstance(func, ast.Name):
+            if func.id in self.path_names and not scope.binds(func.id):
+                return _Typed(pathlib.Path, f"{func.id}(...)")
+            if self.shadowed(func.id, scope.bindings) or scope.outer_binds(func.id):
+                return None
+            if func.id == "open":
+                mode = _mode_of(node, 1)
+                return _file_type(mode, any(k.arg == "buffering" for k in node.keywords)) if mode else None
+            made = _CONSTRUCTORS.get(func.id)
+            return _Typed(made, f"{func.id}(...)") if made is not None else None
+        if not isinstance(func, ast.Attribute):
+            return None
+        owner = self.expr_type(func.value, scope)
+        if owner is None:
+            return None
+        if owner.type_ is str and func.attr in _STR_TO_STR:
+            return _Typed(str, f"str.{func.attr}(...)")
+        if owner.type_ is str and func.attr in _STR_TO_LIST:
+            return _Typed(list, f"str.{func.attr}(...)")
+        if owner.type_ is str and func.attr == "encode":
+            return _Typed(bytes, "str.encode(...)")
+        if owner.type_ is pathlib.Path and func.attr in _PATH_TO_PATH:
+            return _Typed(pathlib.Path, owner.origin)
+        if owner.type_ is pathlib.Path and func.attr == "open":
+            mode = _mode_of(node, 0)
+            return _file_type(mode, any(k.arg == "buffering" for k in node.keywords)) if mode else None
+        return None
+
+
+def _pathlib_names(tree: ast.Module) -> frozenset[str]:
+    """Local names bound to pathlib.Path by ``from pathlib import Path [as P]``."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "pathlib" and node.level == 0:
+            names.update(a.asname or a.name for a in node.names if a.name == "Path")
+    return frozenset(names)
+
+
+def _target_names(target: ast.expr) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for elt in target.elts:
+            yield from _target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of a scope's body, not descending into nested functions, classes, lambdas or comprehensions."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            stack.extend(reversed([*node.decorator_list, *getattr(node, "bases", [])]))
+            continue
+        if isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _scope_bindings(body: list[ast.stmt]) -> dict[str, list[ast.AST]]:
+    """Each name bound in the scope, with the nodes that bind it (an Assign, a With item, a def, ...)."""
+    out: dict[str, list[ast.AST]] = {}
+
+    def add(name: str, node: ast.AST) -> None:
+        out.setdefault(name, []).append(node)
+
+    for node in _own_nodes(body):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name in _target_names(target):
+                    add(name, node if isinstance(target, ast.Name) else target)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if node.value is not None:
+                add(node.target.id, node)
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.AugAssign):
+            for name in _target_names(node.target):
+                add(name, node)  # a loop variable or an updated value: its type is not followed
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            for name in _target_names(node.optional_vars):
+                add(name, node)
+        elif isinstance(node, ast.NamedExpr):
+            add(node.target.id, node)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            add(node.name, node)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                add((alias.asname or alias.name).split(".", 1)[0], node)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            add(node.name, node)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            for name in node.names:
+                add(name, node)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                for name in _target_names(target):
+                    add(name, node)
+        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+            add(node.name, node)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            add(node.rest, node)
+    return out
+
+
+class _Scope:
+    def __init__(
+        self,
+        module: _Module,
+        body: list[ast.stmt],
+        func: ast.FunctionDef | ast.AsyncFunctionDef | None,
+        outer: _Scope | None,
+    ) -> None:
+        self.module = module
+        self.func = func
+        self.outer = outer
+        self._body = body
+        self.params: set[str] = set()
+        if func is not None:
+            args = func.args
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            self.params = {a.arg for a in every if a is not None}
+        self._cache: dict[str, _Typed | None] = {}
+        self._busy: set[str] = set()
+
+    @cached_property
+    def bindings(self) -> dict[str, list[ast.AST]]:
+        return _scope_bindings(self._body)
+
+    @property
+    def body(self) -> list[ast.stmt]:
+        return self._body
+
+    def binds(self, name: str) -> bool:
+        return name in self.params or name in self.bindings
+
+    def outer_binds(self, name: str) -> bool:
+        scope = self.outer
+        while scope is not None:
+            if scope.func is not None and scope.binds(name):
+                return True
+            scope = scope.outer
+        return False
+
+    def name_type(self, name: str) -> _Typed | None:
+        if name in self._cache:
+            return self._cache[name]
+        if name in self._busy:
+            return None
+        self._busy.add(name)
+        try:
+            found = self._name_type(name)
+        finally:
+            self._busy.discard(name)
+        self._cache[name] = found
+        return found
+
+    def _name_type(self, name: str) -> _Typed | None:
+        if not self.binds(name):
+            if self.outer is None or name in self.module.globals_declared:
+                return None
+            return self.outer.name_type(name)  # a closure or module-level name
+        if name in self.module.globals_declared and self.func is None:
+            return None
+        types: list[_Typed] = []
+        if name in self.params:
+            param = self._param_type(name)
+            if param is None:
+                return None
+            types.append(param)
+        for node in self.bindings.get(name, []):
+            typed = self._binding_type(node)
+            if typed is None:
+                return None
+            types.append(typed)
+        if not types or any(t.type_ is not types[0].type_ for t in types):
+            return None
+        return types[0]
+
+    def _binding_type(self, node: ast.AST) -> _Typed | None:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            return self.module.expr_type(node.value, self)
+        if isinstance(node, ast.NamedExpr):
+            return self.module.expr_type(node.value, self)
+        if isinstance(node, ast.withitem):
+            typed = self.module.expr_type(node.context_expr, self)
+            # A file object's __enter__ returns the file itself.
+            return typed if typed is not None and issubclass(typed.type_, io.IOBase) else None
+        return None
+
+    def _param_type(self, name: str) -> _Typed | None:
+        func = self.func
+        if func is None:
+            return None
+        arg = next((a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs] if a.arg == name), None)
+        if arg is None:
+            return None  # *args or **kwargs
+        ann = arg.annotation
+        if ann is not None:
+            names = self.module.path_names
+            if (isinstance(ann, ast.Name) and ann.id in names) or (
+                isinstance(ann, ast.Attribute) and ann.attr == "Path" and getattr(ann.value, "id", "") == "pathlib"
+            ):
+                return _Typed(pathlib.Path, "a Path parameter")
+        return self.module.param_types.get((id(func), name))
+
+
+def _guarded(parents: list[ast.AST], receiver: str) -> bool:
+    """Whether an enclosing try catches AttributeError, or an enclosing test inspects the receiver."""
+    for node in parents:
+        if isinstance(node, ast.Try | ast.TryStar):
+            for handler in node.handlers:
+                if handler.type is None:
+                    return True
+                types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+                if any(getattr(t, "id", getattr(t, "attr", "")) in _CATCHES_ATTRIBUTE for t in types):
+                    return True
+        test = getattr(node, "test", None)
+        if isinstance(test, ast.expr):
+            for sub in ast.walk(test):
+                inspects = isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in _GUARD_CALLS
+                if inspects and any(isinstance(a, ast.Name) and a.id == receiver for a in sub.args):  # type: ignore[attr-defined]
+                    return True
+    return False
+
+
+def _infer_private_params(module: _Module, scopes: dict[int, _Scope], names: frozenset[str]) -> None:
+    """Parameter types of the module-private functions ``names`` whose every use is a call passing one
+    certain type; ``scopes`` must hold every scope that mentions them.
+
+    A use is a direct call ``f(...)`` or ``Thread(target=f, args=(...))``; any other mention of ``f`` (passed
+    as a value, decorated, named by another module) leaves its parameters unknown.
+    """
+    top = {
+        node.name: node
+        for node in module.tree.body
+        if isinstance(node, ast.FunctionDef) and node.name in names and len(module.module_names.get(node.name, [])) == 1
+    }
+    uses: dict[str, list[tuple[ast.Call, bool, _Scope]]] = {name: [] for name in top}
+    accounted: set[int] = set()  # the Name nodes that are such uses
+    mentions: list[ast.Name] = []
+    for scope in scopes.values():
+        body = scope.func.body if scope.func is not None else module.tree.body
+        for node in _own_nodes(body):
+            if isinstance(node, ast.Name) and node.id in top and isinstance(node.ctx, ast.Load):
+                mentions.append(node)
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(node.func, ast.Name) and node.func.id in top:
+                uses[node.func.id].append((node, False, scope))
+                accounted.add(id(node.func))
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if callee in _THREAD_CLASSES:
+                for kw in node.keywords:
+                    if kw.arg == "target" and isinstance(kw.value, ast.Name) and kw.value.id in top:
+                        uses[kw.value.id].append((node, True, scope))
+                        accounted.add(id(kw.value))
+    escaped = {node.id for node in mentions if id(node) not in accounted}
+    for name, func in top.items():
+        if name in escaped or name in module.foreign_names or not uses[name] or func.decorator_list:
+            continue
+        args = func.args
+        if args.vararg or args.kwarg or args.posonlyargs or args.kwonlyargs:
+            continue
+        params = [a.arg for a in args.args]
+        per_param: dict[str, list[_Typed | None]] = {p: [] for p in params}
+        for call, threaded, scope in uses[name]:
+            positional, keywords = _arguments(call, threaded)
+            if positional is None or keywords is None or len(positional) > len(params):
+                break
+            given = dict(zip(params, positional, strict=False)) | keywords
+            for p in params:
+                per_param[p].append(module.expr_type(given[p], scope) if p in given else None)
+        else:
+            for p, typed in per_param.items():
+                first = typed[0] if typed else None
+                if first is not None and all(t is not None and t.type_ is first.type_ for t in typed):
+                    module.param_types[(id(func), p)] = _Typed(first.type_, f"{first.origin}, passed by every caller")
+
+
+def _arguments(call: ast.Call, threaded: bool) -> tuple[list[ast.expr] | None, dict[str, ast.expr] | None]:
+    """The positional and keyword argument expressions a call (or a Thread(target=, args=)) passes."""
+    if not threaded:
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return None, None
+        return list(call.args), {k.arg: k.value for k in call.keywords if k.arg is not None}
+    positional: list[ast.expr] = []
+    keywords: dict[str, ast.expr] = {}
+    for kw in call.keywords:
+        if kw.arg == "args":
+            if not isinstance(kw.value, ast.Tuple | ast.List):
+                return None, None
+            positional = list(kw.value.elts)
+        elif kw.arg == "kwargs":
+            if not isinstance(kw.value, ast.Dict) or any(k is None for k in kw.value.keys):
+                return None, None
+            for key, value in zip(kw.value.keys, kw.value.values, strict=True):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                    return None, None
+                keywords[key.value] = value
+    if any(isinstance(a, ast.Starred) for a in positional):
+        return None, None
+    return positional, keywords
+
+
+_LITERALS: dict[type, type] = {
+    ast.JoinedStr: str,
+    ast.List: list,
+    ast.ListComp: list,
+    ast.Dict: dict,
+    ast.DictComp: dict,
+    ast.Set: set,
+    ast.SetComp: set,
+    ast.Tuple: tuple,
+}
+
+
+def _syntactic_type(node: ast.expr) -> type | None:
+    """The type ``node`` would have if names meant what they usually do: the screen's quick guess."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return None if isinstance(value, bool) or value is None or value is Ellipsis else type(value)
+    literal = _LITERALS.get(type(node))
+    if literal is not None:
+        return literal
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    if isinstance(func, ast.Name):
+        if func.id == "open":
+            mode = _mode_of(node, 1)
+            return io.BufferedWriter if mode and "b" in mode else io.TextIOWrapper
+        return pathlib.Path if func.id == "Path" else _CONSTRUCTORS.get(func.id)
+    if isinstance(func, ast.Attribute) and func.attr == "open":
+        mode = _mode_of(node, 0)
+        if mode and "b" in mode:
+            return io.BufferedReader if "r" in mode and "+" not in mode else io.BufferedWriter
+    return None
+
+
+@dataclass(frozen=True)
+class _Screen:
+    lines: frozenset[int]  # lines where a typed receiver may be asked for an attribute its type lacks
+    # Functions run as thread/process targets, and the lines that mention them: their parameters get
+    # their types from the callers, so those lines' scopes are analysed too.
+    targets: frozenset[str] = frozenset()
+    mentions: frozenset[int] = frozenset()
+
+
+def _screen(module: PyModule, index: ModuleIndex) -> _Screen:
+    """A cheap screen for the calls worth the scope-aware analysis, from facts other rules build anyway.
+
+    A line is a candidate when a call there asks a name bound somewhere in the module to a literal, a
+    builtin constructor, a Path or an opened file for an attribute that type lacks
+    (``log_file.buffer.write``), or asks such a constructor call directly (``float(x).atanh()``). Only
+    the scopes holding candidate lines are analysed: walking every tree in full would cost more than
+    the rest of the check. (Attribute reads outside calls are not screened in, a deliberate trade.)
+    """
+    typed: dict[str, set[type]] = {}
+    for stmt in module.statements:
+        if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            found = _syntactic_type(stmt.value)
+            if found is not None:
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        typed.setdefault(target.id, set()).add(found)
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            for item in stmt.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    found = _syntactic_type(item.context_expr)
+                    if found is not None:
+                        typed.setdefault(item.optional_vars.id, set()).add(found)
+    lines: set[int] = set()
+    targets: set[str] = set()
+    for call in index.calls:
+        name = call.name
+        constructed = _CONSTRUCTED_CALL.match(name)
+        if constructed is not None:
+            kind = _CONSTRUCTORS.get(constructed.group(1), pathlib.Path)
+            if not hasattr(kind, constructed.group(2)):
+                lines.add(call.line)
+            continue
+        head, _, rest = name.partition(".")
+        kinds = typed.get(head)
+        if kinds and rest:
+            attr = rest.split(".", 1)[0].removesuffix("()")
+            if any(not hasattr(kind, attr) for kind in kinds):
+                lines.add(call.line)
+        if typed and call.attr in _THREAD_CLASSES:
+            target = call.keyword("target")
+            if isinstance(target, ast.Name):
+                targets.add(target.id)
+    if not targets:
+        return _Screen(frozenset(lines))
+    mention = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(targets))) + r")\b")
+    text = module.file.text
+    mentions = frozenset(text.count("\n", 0, m.start()) + 1 for m in mention.finditer(text))
+    return _Screen(frozenset(lines), frozenset(targets), mentions)
+
+
+def typed_attributes(facts: Facts) -> list[TypedAttribute]:
+    """Every attribute access (read or write) on a receiver of certain type on a line the screen keeps."""
+    out: list[TypedAttribute] = []
+    modules = {path: m for path, m in facts.python.items() if m.tree is not None}
+    for path, parsed in sorted(modules.items()):
+        assert parsed.tree is not None
+        index = index_of(facts, path)
+        if index is None:
+            continue
+        screen = _screen(parsed, index)
+        if not screen.lines and not screen.targets:
+            continue
+        others = " ".join(m.file.text for p, m in modules.items() if p != path) if screen.targets else ""
+        module = _Module(parsed, frozenset(name for name in screen.targets if name in others))
+        scopes = _scopes_for(module, screen.lines | screen.mentions)
+        wanted = set(screen.lines)
+        if screen.targets:
+            _infer_private_params(module, scopes, screen.targets)
+            for scope in scopes.values():
+                if scope.func is not None and scope.func.name in screen.targets:
+                    wanted.update(range(scope.func.lineno, (scope.func.end_lineno or scope.func.lineno) + 1))
+        for scope in scopes.values():
+            out.extend(a for a in _accesses(module, scope, scope.body) if a.line in wanted)
+    return out
+
+
+def _scopes_for(module: _Module, lines: frozenset[int]) -> dict[int, _Scope]:
+    """The module scope and every function scope (methods included) enclosing one of ``lines``."""
+    functions = [s for s in module.parsed.statements if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]
+    root = _Scope(module, module.tree.body, None, None)
+    scopes: dict[int, _Scope] = {0: root}
+
+    def scope_of(func: ast.FunctionDef | ast.AsyncFunctionDef) -> _Scope:
+        if id(func) in scopes:
+            return scopes[id(func)]
+        enclosing = [
+            f
+            for f in functions
+            if f is not func and f.lineno <= func.lineno and (func.end_lineno or 0) <= (f.end_lineno or 0)
+        ]
+        outer = scope_of(max(enclosing, key=lambda f: f.lineno)) if enclosing else root
+        scopes[id(func)] = _Scope(module, func.body, func, outer)
+        return scopes[id(func)]
+
+    for func in functions:
+        first, last = func.lineno, func.end_lineno or func.lineno
+        if any(first <= line <= last for line in lines):
+            scope_of(func)
+    return scopes
+
+
+def _accesses(module: _Module, scope: _Scope, body: list[ast.stmt]) -> Iterator[TypedAttribute]:
+    stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(body)]
+    while stack:
+        node, parents = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+            continue
+        if isinstance(node, ast.Attribute):
+            receiver = node.value
+            typed = module.expr_type(receiver, scope)
+            name = receiver.id if isinstance(receiver, ast.Name) else ""
+            if typed is not None and not _guarded(parents, name):
+                yield TypedAttribute(
+                    path=module.path,
+                    line=node.lineno,
+                    column=node.col_offset + 1,
+                    attr=node.attr,
+                    type_=typed.type_,
+                    receiver=ast.unparse(receiver)[:60],
+                    origin=typed.origin,
+                )
+        children = list(ast.iter_child_nodes(node))
+        stack.extend((child, [*parents, node]) for child in reversed(children))
