@@ -486,3 +486,32 @@ def test_corpus_first_run_defects_found() -> None:
     for name, (rule, path) in expected.items():
         report = check(str(CORPUS / by_name[name]["trace"]), select=["R3", "R4", "R5", "R6"])
         assert (rule, path) in {(f.rule, f.path) for f in report.findings}, name
+
+
+# --- R406: values of certain type ---------------------------------------------------------------------
+
+_UNCERTAIN = {
+    "two bindings of different types": "import torch\n\n\ndef f(m):\n    x = 0.5\n    x = torch.tensor(m)\n    return x.atanh()\n",
+    "a loop variable": "def f(items):\n    x = 0.5\n    for x in items:\n        x.atanh()\n",
+    "a global rebound elsewhere": "X = []\n\n\ndef reset(v):\n    global X\n    X = v\n\n\ndef use():\n    return X.to('cpu')\n",
+    "a caught AttributeError": "def f(m):\n    try:\n        return float(m).atanh()\n    except AttributeError:\n        return 0.0\n",
+    "an updated value": "import torch\n\n\ndef f(t):\n    total = 0.0\n    total += t\n    return total.item()\n",
+    "a thread target also passed as a value": (
+        "import threading\n\n\ndef tee(sink):\n    sink.buffer.write(b'x')\n\n\n"
+        "def run(p, callbacks):\n    with open(p, 'wb') as f:\n        threading.Thread(target=tee, args=(f,)).start()\n"
+        "    callbacks.append(tee)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_UNCERTAIN))
+def test_r406_stays_silent_when_the_type_is_not_certain(name: str) -> None:
+    report = check_files({"src/train.py": _UNCERTAIN[name]}, select=["R406"])
+    assert report.findings == [], report.findings
+
+
+def test_r406_follows_a_value_through_a_str_method_and_names_its_origin() -> None:
+    code = "def f(name):\n    label = str(name).strip()\n    return label.contains('x')\n"
+    report = check_files({"src/train.py": code}, select=["R406"])
+    assert [(f.rule, f.line) for f in report.findings] == [("R406", 3)]
+    assert "str" in report.findings[0].message and "'contains'" in report.findings[0].message

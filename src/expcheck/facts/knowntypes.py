@@ -77,6 +77,9 @@ class TypedAttribute:
 class _Typed:
     type_: type
     origin: str
+    # False for a parameter typed only by its annotation: a caller may pass something else (a str for a
+    # Path), so attributes are not judged on it; what its methods return is certain once they ran.
+    certain: bool = True
 
 
 def _file_type(mode: str, buffering_given: bool) -> _Typed | None:
@@ -373,7 +376,7 @@ class _Scope:
             if (isinstance(ann, ast.Name) and ann.id in names) or (
                 isinstance(ann, ast.Attribute) and ann.attr == "Path" and getattr(ann.value, "id", "") == "pathlib"
             ):
-                return _Typed(pathlib.Path, "a Path parameter")
+                return _Typed(pathlib.Path, "a Path parameter", certain=False)
         return self.module.param_types.get((id(func), name))
 
 
@@ -503,11 +506,19 @@ def _syntactic_type(node: ast.expr) -> type | None:
             mode = _mode_of(node, 1)
             return io.BufferedWriter if mode and "b" in mode else io.TextIOWrapper
         return pathlib.Path if func.id == "Path" else _CONSTRUCTORS.get(func.id)
-    if isinstance(func, ast.Attribute) and func.attr == "open":
+    if not isinstance(func, ast.Attribute):
+        return None
+    if func.attr == "open":
         mode = _mode_of(node, 0)
         if mode and "b" in mode:
             return io.BufferedReader if "r" in mode and "+" not in mode else io.BufferedWriter
-    return None
+        return None
+    owner = _syntactic_type(func.value)
+    if owner is str:
+        if func.attr in _STR_TO_STR:
+            return str
+        return list if func.attr in _STR_TO_LIST else bytes if func.attr == "encode" else None
+    return pathlib.Path if owner is pathlib.Path and func.attr in _PATH_TO_PATH else None
 
 
 @dataclass(frozen=True)
@@ -532,7 +543,10 @@ def _screen(module: PyModule, index: ModuleIndex) -> _Screen:
     for stmt in module.statements:
         if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            found = _syntactic_type(stmt.value)
+            value = stmt.value
+            found = _syntactic_type(value)
+            if found is None and isinstance(value, ast.Name) and len(typed.get(value.id, ())) == 1:
+                found = next(iter(typed[value.id]))  # ``y = x`` after ``x = []``
             if found is not None:
                 for target in targets:
                     if isinstance(target, ast.Name):
@@ -634,7 +648,7 @@ def _accesses(module: _Module, scope: _Scope, body: list[ast.stmt]) -> Iterator[
             receiver = node.value
             typed = module.expr_type(receiver, scope)
             name = receiver.id if isinstance(receiver, ast.Name) else ""
-            if typed is not None and not _guarded(parents, name):
+            if typed is not None and typed.certain and not _guarded(parents, name):
                 yield TypedAttribute(
                     path=module.path,
                     line=node.lineno,

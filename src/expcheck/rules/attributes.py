@@ -84,6 +84,13 @@ def run(cmd, log_path):
             },
             note="guarded by hasattr",
         ),
+        Example(
+            files={
+                "src/evaluate.py": "from pathlib import Path\n\n\ndef label(run_dir: Path):\n"
+                "    return run_dir.startswith('proposed')\n\n\nlabel('proposed-1')\n"
+            },
+            note="an annotation is a promise callers may break (here a str is passed): not judged",
+        ),
     ],
 )
 def attribute_missing_on_known_type(facts: Facts) -> Iterator[Hit]:
