@@ -18,6 +18,7 @@ from expcheck.rules import (  # noqa: F401 - importing a rule module registers i
     symbols,
     syntax,
     trial,
+    values,
     wandb,
 )
 from expcheck.rules.base import REGISTRY, Example, Hit, Rule, all_rules, rule
