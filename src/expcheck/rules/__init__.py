@@ -7,6 +7,7 @@ from expcheck.rules import (  # noqa: F401 - importing a rule module registers i
     data,
     deps,
     evaluation,
+    expressions,
     hydra,
     layout,
     model,
