@@ -122,6 +122,13 @@ class Profile(_Strict):
     modes: Modes | None = None
     verdict_keys: VerdictKeys = Field(default_factory=VerdictKeys)
     outputs: Outputs | None = Field(None, description="logging and output contract of train and evaluate")
+    run_logs: list[str] = Field(
+        default_factory=list, description="log files main.py writes for each run it launches, e.g. stderr.log"
+    )
+    placeholder_data: bool = Field(
+        False, description="a base code: datasets stay placeholders, no real dataset may be loaded yet"
+    )
+    saves_model: bool = Field(False, description="the training code must save the trained model")
     rules_off: list[str] = Field(default_factory=list, description="rule ids or prefixes this contract does not use")
     severity: dict[str, Literal["error", "warning"]] = Field(
         default_factory=dict, description="rule id or prefix -> severity this contract gives it"

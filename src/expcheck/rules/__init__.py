@@ -4,6 +4,7 @@ from expcheck.rules import (  # noqa: F401 - importing a rule module registers i
     attributes,
     completeness,
     config_keys,
+    contract_items,
     data,
     deps,
     evaluation,
