@@ -14,6 +14,7 @@ from expcheck.facts.dispatch import decides_on, dispatches, matches, normalize
 from expcheck.facts.fabrication import fabrications_of
 from expcheck.facts.loaders import loaders_of
 from expcheck.facts.runvalues import RunValues, leaves, runs_of
+from expcheck.facts.variations import RunVariant, SameRuns, same_runs
 from expcheck.facts.wandb import is_evaluate
 from expcheck.rules.base import Example, Hit, rule
 
@@ -392,3 +393,90 @@ def plot_confusion(summary, preds, labels):
 def fabricated_results(facts: Facts) -> Iterator[Hit]:
     for found in fabrications_of(facts):
         yield Hit(path=found.path, line=found.line, column=found.column, message=found.message)
+
+
+_VARIANTS = """\
+experiments:
+  - name: baseline
+    lr: 0.01
+    epochs: 2
+  - name: warm-start
+    lr: 0.01
+    epochs: 2
+    {knob}: {value}
+"""
+_USES = """\
+import yaml
+
+
+def main(path):
+    for run in yaml.safe_load(open(path))["experiments"]:
+        train(run["lr"], run["epochs"], run.get("{read}"))
+
+
+def train(lr, epochs, extra):
+    return lr * epochs, extra
+"""
+
+
+def _setting_line(facts: Facts, run: RunVariant, key: str) -> int:
+    """The line of ``key`` in ``run``'s part of its YAML file (the run's name line, or 1, when not found)."""
+    lines = facts.files[run.path].lines
+    start = next(
+        (n for n, text in enumerate(lines, start=1) if re.search(rf":\s*['\"]?{re.escape(run.name)}['\"]?\s*$", text)),
+        1,
+    )
+    pattern = re.compile(rf"^\s*-?\s*{re.escape(key)}\s*:")
+    return next((n for n in range(start, len(lines) + 1) if pattern.match(lines[n - 1])), start)
+
+
+@rule(
+    id="C406",
+    name="variations-differ-only-in-unread-settings",
+    criterion="C4",
+    severity="error",
+    title="Runs that differ only in settings the code never reads",
+    why="""Each run variation exists to test something: a method, a warm start, a step count. When two
+        runs differ only in settings whose names (and whose parents' names) appear nowhere in the code,
+        the code cannot tell them apart: both run the same experiment, and the comparison the paper
+        reports measures noise. The variation was declared in the config but never implemented.""",
+    fix="Implement the setting in the code (read it and act on it), or drop the run that only differs by it.",
+    bad=[
+        Example(
+            files={
+                "src/main.py": _USES.format(read="seed"),
+                "config/full_experiment.yaml": _VARIANTS.format(knob="warm_start_mode", value="random"),
+            },
+            profile="airas-v0-derived",
+        )
+    ],
+    good=[
+        Example(
+            files={
+                "src/main.py": _USES.format(read="warm_start_mode"),
+                "config/full_experiment.yaml": _VARIANTS.format(knob="warm_start_mode", value="random"),
+            },
+            profile="airas-v0-derived",
+        ),
+        Example(
+            files={
+                "src/main.py": _USES.format(read="seed"),
+                "config/full_experiment.yaml": _VARIANTS.format(knob="description", value="a warm start"),
+            },
+            profile="airas-v0-derived",
+            note="labels and descriptions do not configure a run",
+        ),
+    ],
+)
+def variations_differ_only_in_unread_settings(facts: Facts) -> Iterator[Hit]:
+    grouped: dict[tuple[str, tuple[tuple[str, ...], ...]], list[SameRuns]] = {}
+    for pair in facts.derived(same_runs):
+        grouped.setdefault((pair.second.path, pair.keys), []).append(pair)
+    for (path, keys), pairs in grouped.items():
+        shown = ", ".join(f"{a.first.name} / {a.second.name}" for a in pairs[:3]) + (" ..." if len(pairs) > 3 else "")
+        names = ", ".join(".".join(k) for k in keys[:4]) + (" ..." if len(keys) > 4 else "")
+        yield Hit(
+            path=path,
+            line=_setting_line(facts, pairs[0].second, keys[0][-1]),
+            message=f"runs {shown} differ only in {names}, which no code file ever names: they run the same experiment",
+        )

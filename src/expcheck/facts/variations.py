@@ -1,0 +1,106 @@
+"""The experiment runs a submission defines, as settings, and which of their settings the code can see.
+
+v1/v2 contracts keep one YAML file per run (config/run(s)/<run_id>.yaml); the older contract lists
+the runs in config/smoke_test.yaml and config/full_experiment.yaml. Two runs that differ only in
+settings whose names appear nowhere in the code (not as a key, attribute, parameter or string) run
+the same experiment: the variation they stand for was never implemented.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from expcheck.facts import Facts
+
+# Keys that name or describe a run rather than configure it.
+_LABELS = frozenset(
+    {"run_id", "name", "id", "description", "desc", "notes", "note", "comment", "comments", "tags", "title"}
+    | {"label", "display_name", "run_name", "experiment_name", "exp_name", "wandb_name", "group", "output_dir"}
+    | {"results_dir", "save_dir", "log_dir", "purpose", "rationale", "summary", "hypothesis", "variation"}
+)
+# Code that reads settings by names held in data (so a key's absence from the text proves nothing).
+_GENERIC_READS = re.compile(r"\bsetattr\s*\(|__dict__\.update|\binstantiate\s*\(|\bcall\s*\(|\bget_class\s*\(")
+_NAME_KEYS = ("run_id", "name", "id")
+
+
+@dataclass(frozen=True)
+class RunVariant:
+    name: str
+    path: str  # the YAML file that holds it
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SameRuns:
+    """Two runs whose only differences are settings the code never names."""
+
+    first: RunVariant
+    second: RunVariant
+    keys: tuple[tuple[str, ...], ...]  # the differing settings, as key paths inside the run
+
+
+def _leaves(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    if isinstance(data, dict) and data:
+        out: dict[tuple[str, ...], Any] = {}
+        for key, value in data.items():
+            out.update(_leaves(value, (*prefix, str(key))))
+        return out
+    return {prefix: data}
+
+
+def run_variants(facts: Facts) -> list[list[RunVariant]]:
+    """Groups of runs meant to be compared: every run file together, or the run list of each YAML file."""
+    profile = facts.profile
+    groups: list[list[RunVariant]] = []
+    if profile.run_config_dir is not None:
+        group = []
+        for run in facts.submission.context.runs:
+            path = profile.run_config_path(run.run_id)
+            doc = facts.yaml.get(path) if path else None
+            if path and doc is not None and isinstance(doc.data, dict):
+                group.append(RunVariant(run.run_id, path, doc.data))
+        groups.append(group)
+        return groups
+    for path, doc in sorted(facts.yaml.items()):
+        if facts.files[path].origin != "code" or not isinstance(doc.data, dict):
+            continue
+        for value in doc.data.values():
+            if isinstance(value, list) and len(value) > 1 and all(isinstance(v, dict) for v in value):
+                named = [(next((str(v[k]) for k in _NAME_KEYS if k in v), None), v) for v in value]
+                if all(name is not None for name, _ in named):
+                    groups.append([RunVariant(str(name), path, v) for name, v in named])
+    return groups
+
+
+def same_runs(facts: Facts) -> list[SameRuns]:
+    """Pairs of runs that differ only in settings whose names, and whose parents' names, the code never uses."""
+    sources = [f for p, f in facts.code_files.items() if p.endswith(".py") and f.unreadable is None]
+    if not sources or any(f.is_blank for f in sources):
+        return []  # missing code is reported as such (C103), not as unread settings
+    code = "\n".join(f.text for f in sources)
+    if _GENERIC_READS.search(code):
+        return []
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code))
+
+    def unseen(key: str) -> bool:
+        return key not in words if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else key not in code
+
+    found: list[SameRuns] = []
+    for group in facts.derived(run_variants):
+        leaves = {id(run): _leaves(run.settings) for run in group}
+        for first, second in combinations(group, 2):
+            a, b = leaves[id(first)], leaves[id(second)]
+            differing = [
+                path
+                for path in sorted(set(a) | set(b))
+                if a.get(path, _MISSING) != b.get(path, _MISSING) and path and path[-1] not in _LABELS
+            ]
+            if differing and all(all(unseen(part) for part in path) for path in differing):
+                found.append(SameRuns(first, second, tuple(differing)))
+    return found
+
+
+_MISSING = object()
