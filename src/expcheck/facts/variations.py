@@ -22,7 +22,7 @@ _LABELS = frozenset(
     | {"results_dir", "save_dir", "log_dir", "purpose", "rationale", "summary", "hypothesis", "variation"}
 )
 # Code that reads settings by names held in data (so a key's absence from the text proves nothing).
-_GENERIC_READS = re.compile(r"\bsetattr\s*\(|__dict__\.update|\binstantiate\s*\(|\bcall\s*\(|\bget_class\s*\(")
+_GENERIC_READS = ("setattr(", "__dict__.update", "instantiate(", "utils.call(", "get_class(")
 _NAME_KEYS = ("run_id", "name", "id")
 
 
@@ -77,19 +77,30 @@ def run_variants(facts: Facts) -> list[list[RunVariant]]:
 
 def same_runs(facts: Facts) -> list[SameRuns]:
     """Pairs of runs that differ only in settings whose names, and whose parents' names, the code never uses."""
+    groups = [group for group in facts.derived(run_variants) if len(group) > 1]
+    if not groups:
+        return []
     sources = [f for p, f in facts.code_files.items() if p.endswith(".py") and f.unreadable is None]
     if not sources or any(f.is_blank for f in sources):
         return []  # missing code is reported as such (C103), not as unread settings
     code = "\n".join(f.text for f in sources)
-    if _GENERIC_READS.search(code):
+    if any(marker in code for marker in _GENERIC_READS):
         return []
-    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code))
+    verdicts: dict[str, bool] = {}
 
     def unseen(key: str) -> bool:
-        return key not in words if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else key not in code
+        """Whether the code never names ``key`` (as a whole word; plain substring for unusual keys)."""
+        if key not in verdicts:
+            if key not in code:
+                verdicts[key] = True
+            elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                verdicts[key] = re.search(rf"(?<![A-Za-z0-9_]){key}(?![A-Za-z0-9_])", code) is None
+            else:
+                verdicts[key] = False
+        return verdicts[key]
 
     found: list[SameRuns] = []
-    for group in facts.derived(run_variants):
+    for group in groups:
         leaves = {id(run): _leaves(run.settings) for run in group}
         for first, second in combinations(group, 2):
             a, b = leaves[id(first)], leaves[id(second)]
