@@ -40,6 +40,36 @@ CASES = {
         {"config.yaml": "a: 1\nb: ${a}\nc: ${oc.env:HOME_DOES_NOT_MATTER,x}\n"},
         [["a=2"], []],
     ),
+    # YAML scalars as OmegaConf's loader reads them (its float rule, no timestamps, YAML 1.1 booleans),
+    # and value overrides that replace, add, delete or nest.
+    "scalars-and-values": (
+        {
+            "config.yaml": (
+                "lr: 1e-3\nwd: 1.0e-4\nsteps: 1_000\nday: 2001-12-14\nflag: yes\nhexa: 0x1f\nbig: .inf\n"
+                "none: null\nneeded: ???\nref: ${lr}\nquoted: '1e-3'\nnested:\n  depth: 2\nitems: [1, 2]\n"
+            )
+        },
+        [
+            [],
+            ["lr=0.1", "steps=5", "flag=false", "none=3", "needed=x", "ref=1", "day=null", "big=1e-3"],
+            ["quoted=${lr}", "lr=${oc.env:X,1}"],
+            ["lr=[1,2]", "items=3", "nested=4"],
+            ["nested.depth=3", "nested.new=1"],
+            ["missing=1"],
+            ["+lr=1"],
+            ["+extra=1", "++lr=2", "~wd"],
+            ["lr='quoted'", 'steps="7"'],
+        ],
+    ),
+    "duplicate-key": ({"config.yaml": "a: 1\nb: 2\na: 3\n"}, [[], ["a=2"]]),
+    "broken-run-file": (
+        {"config.yaml": "defaults:\n  - run: a\n  - _self_\n", "run/a.yaml": "x: [1, 2\ny: 3\n"},
+        [[], ["run=a"]],
+    ),
+    "header-package": (
+        {"config.yaml": "defaults:\n  - run: a\n  - _self_\n", "run/a.yaml": "# @package _global_\nx: 1\n"},
+        [[], ["x=2"]],
+    ),
 }
 
 
@@ -78,3 +108,37 @@ def test_same_result_as_hydra_compose(name: str, tmp_path: Path) -> None:
         target.write_text(text)
     for overrides in override_sets:
         assert _ours(tmp_path, overrides) == _public(tmp_path, overrides), (name, overrides)
+
+
+YAML_TEXTS = {
+    "scalars": "lr: 1e-3\nwd: 1.0e-4\nn: 1_000\nday: 2001-12-14\nok: yes\nh: 0x1f\nbig: -.inf\nnone: ~\nq: '1e-3'\n",
+    "nested": "a:\n  b: [1, {c: 2}]\n  d: |\n    text\n    more\n",
+    "header": "# @package _global_\n# comment\nx: 1\n",
+    "duplicate-key": "a: 1\nb:\n  c: 1\n  c: 2\n",
+    "broken": "a: [1, 2\nb: 3\n",
+    "tab": "a:\n\tb: 1\n",
+    "empty": "",
+    "scalar": "just text\n",
+    "list": "- 1\n- two\n",
+    "bad-header": "# @package\nx: 1\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(YAML_TEXTS))
+def test_config_file_loads_as_hydra_loads_it(name: str, tmp_path: Path) -> None:
+    """The libyaml-based config source gives Hydra's config, header and error text for every file."""
+    from hydra._internal.core_plugins.file_config_source import FileConfigSource
+    from omegaconf import OmegaConf
+
+    from expcheck.facts.compose import _fast_file_source
+
+    (tmp_path / "c.yaml").write_text(YAML_TEXTS[name])
+
+    def outcome(source_type: type) -> tuple[str, object]:
+        try:
+            result = source_type("main", f"file://{tmp_path}").load_config("c")
+            return "ok", (OmegaConf.to_container(result.config), result.header, result.path, result.provider)
+        except Exception as exc:
+            return type(exc).__name__, str(exc)
+
+    assert outcome(_fast_file_source()) == outcome(FileConfigSource)

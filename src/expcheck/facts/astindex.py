@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
+from expcheck.facts.python import walk
 
 
 @dataclass(frozen=True)
@@ -620,7 +621,7 @@ def calls_on_lines(outline: Outline, lines: set[int]) -> list[CallSite]:
         else:
             own = [stmt]
         for part in own:
-            for node in ast.walk(part):
+            for node in walk(part):
                 if isinstance(node, ast.Call) and node.lineno in lines:
                     func = node.func
                     attr = (

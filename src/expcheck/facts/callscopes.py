@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, indexes
 from expcheck.facts.imports import ModuleInfo, project_index
+from expcheck.facts.python import SIMPLE_STATEMENTS, walk
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ def _function_locals(node: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
                     n.name for n in ast.walk(case.pattern) if isinstance(n, ast.MatchAs | ast.MatchStar) and n.name
                 )
                 stack.extend(case.body)
+        if type(stmt) in SIMPLE_STATEMENTS:
+            continue
         for name in _BLOCKS:
             block = getattr(stmt, name, None)
             if block:
@@ -149,6 +152,8 @@ def _class_bodies(tree: ast.Module) -> list[_ClassBody]:
                         n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
                     )
             found.append(_ClassBody(stmt.lineno, stmt.end_lineno or stmt.lineno, frozenset(names), methods))
+        elif type(stmt) in SIMPLE_STATEMENTS:
+            continue
         for name in ("body", "orelse", "finalbody", "handlers"):
             block = getattr(stmt, name, None)
             if isinstance(block, list):
@@ -275,7 +280,7 @@ def module_attribute_refs(facts: Facts, info: ModuleInfo, tree: ast.Module) -> l
         return []
     rebound: set[str] = set()
     refs: list[AttributeRef] = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id in aliases:
             rebound.add(node.id)
         elif isinstance(node, ast.arg) and node.arg in aliases:

@@ -28,7 +28,7 @@ from typing import Literal
 
 from expcheck.facts import Facts
 from expcheck.facts.hydra_app import hydra_apps
-from expcheck.facts.python import iter_statements
+from expcheck.facts.python import iter_statements, walk
 
 RootKind = Literal["cfg", "runfile", "reshaped"]  # reshaped: rebound to a config of unknown shape
 AccessKind = Literal["read", "optional", "write"]
@@ -602,7 +602,7 @@ class _Walker:
     def guards(self, test: ast.expr) -> frozenset[tuple[str, tuple[str, ...]]]:
         """Keys a test proves present: ``"k" in node``, ``hasattr(node, "k")``, ``node.get("k")``."""
         found: set[tuple[str, tuple[str, ...]]] = set()
-        for node in ast.walk(test):
+        for node in walk(test):
             if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In):
                 key = _const_str(node.left)
                 binding = self.a._expr_binding(self.bindings, node.comparators[0])

@@ -10,12 +10,15 @@ which costs ~100 ms per call and never reaches the application: Hydra deletes it
 the task function. This module drives the same hydra-core 1.3 internals without that node
 (``prepend_hydra=False``) and reuses one caching repository per submission, so the application
 config, the override semantics and the error messages are Hydra's own
-(tests/test_compose_parity.py checks that against the public API).
+(tests/test_compose_parity.py checks that against the public API). Within one submission, each
+override string is parsed once, config files are read with libyaml under OmegaConf's YAML rules, and
+an override that only replaces a top-level value is applied to the cached plain config directly.
 """
 
 from __future__ import annotations
 
-import copy
+import functools
+import os
 import shlex
 import tempfile
 import warnings
@@ -51,12 +54,13 @@ class ComposeSetup:
     skipped: str | None  # reason compose did not run (no app, no runs, unresolved path, ...)
 
 
-def _override_templates(command: str) -> list[str]:
+@functools.cache  # of the profile's command: one of a few constant strings
+def _override_templates(command: str) -> tuple[str, ...]:
     try:
         tokens = shlex.split(command)
     except ValueError:
         tokens = command.split()
-    return [t for t in tokens if "=" in t and not t.startswith("-")]
+    return tuple(t for t in tokens if "=" in t and not t.startswith("-"))
 
 
 def _mode_value(override: str | None) -> str | None:
@@ -100,11 +104,12 @@ class _Composer:
     """Hydra's defaults-list and override machinery over one config folder (hydra-core 1.3)."""
 
     def __init__(self, config_dir: Path) -> None:
-        from hydra._internal.config_repository import CachingConfigRepository, ConfigRepository
+        from hydra._internal.config_repository import ConfigRepository
         from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
         from hydra._internal.core_plugins.file_config_source import FileConfigSource
         from hydra._internal.core_plugins.structured_config_source import StructuredConfigSource
         from hydra._internal.sources_registry import SourcesRegistry
+        from hydra.core.override_parser.overrides_parser import OverridesParser
 
         registry = SourcesRegistry.instance()
         registry.register(FileConfigSource)
@@ -112,7 +117,12 @@ class _Composer:
         search = ConfigSearchPathImpl()
         search.append("main", f"file://{config_dir}")
         search.append("schema", "structured://")
-        self.repo = CachingConfigRepository(ConfigRepository(config_search_path=search))
+        repository = ConfigRepository(config_search_path=search)
+        repository.sources[0] = _fast_file_source()("main", f"file://{config_dir}")
+        self.repo = _caching_repository(repository)
+        self._parser = OverridesParser.create()
+        self._parsed: dict[str, Any] = {}  # override string -> Hydra's Override
+        self._groups: dict[str, bool] = {}  # config group name -> whether the folder has it
         self._composed: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
 
     def compose(self, config_name: str, overrides: list[str]) -> dict[str, Any]:
@@ -124,34 +134,48 @@ class _Composer:
         for one composition.
         """
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
-        from hydra.core.override_parser.overrides_parser import OverridesParser
         from omegaconf import OmegaConf
 
-        parsed = OverridesParser.create().parse_overrides(overrides=overrides)
+        parsed = [self._parse(override) for override in overrides]
         group_overrides = [o for o in parsed if self._selects_group(o)]
         value_overrides = [o for o in parsed if not self._selects_group(o)]
         key = (config_name, tuple(o.input_line for o in group_overrides))
         if key not in self._composed:
             composed = self._compose_groups(config_name, group_overrides)
-            self._composed[key] = OmegaConf.to_container(composed, resolve=False, throw_on_missing=False)
+            plain = OmegaConf.to_container(composed, resolve=False, throw_on_missing=False)
+            assert isinstance(plain, dict)
+            self._composed[key] = plain
+        replaced = _replace_values(self._composed[key], value_overrides)
+        if replaced is not None:
+            return replaced
         # A fresh struct config from the cached plain data: cheaper than deep-copying the OmegaConf tree,
         # and interpolations stay unresolved as they were.
         cfg = OmegaConf.create(self._composed[key])
         OmegaConf.set_struct(cfg, True)
-        if value_overrides:
-            ConfigLoaderImpl._apply_overrides_to_config(value_overrides, cfg)
-        else:
-            return copy.deepcopy(self._composed[key])
+        ConfigLoaderImpl._apply_overrides_to_config(value_overrides, cfg)
         container = OmegaConf.to_container(cfg, resolve=False, throw_on_missing=False)
         assert isinstance(container, dict)
         return container
+
+    def _parse(self, override: str) -> Any:
+        """Hydra's parse of one override string (the same string recurs for every run and mode).
+
+        A string Hydra refuses raises its OverrideParseException, as ``parse_overrides`` does on a list.
+        """
+        if override not in self._parsed:
+            self._parsed[override] = self._parser.parse_overrides(overrides=[override])[0]
+        return self._parsed[override]
 
     def _selects_group(self, override: Any) -> bool:
         """Whether Hydra treats ``override`` as a config-group choice rather than a value."""
         if override.key_or_group.startswith("hydra"):
             return False
         group = override.key_or_group.split("@", 1)[0]
-        return bool(override.package) or self.repo.group_exists(group)
+        if override.package:
+            return True
+        if group not in self._groups:
+            self._groups[group] = self.repo.group_exists(group)
+        return self._groups[group]
 
     def _compose_groups(self, config_name: str, group_overrides: list[Any]) -> Any:
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
@@ -170,6 +194,114 @@ class _Composer:
         OmegaConf.set_struct(cfg, True)
         ConfigLoaderImpl._apply_overrides_to_config(defaults.config_overrides, cfg)
         return cfg
+
+
+_PLAIN_VALUES = (str, int, float, bool, type(None))
+
+
+def _replace_values(data: dict[str, Any], value_overrides: list[Any]) -> dict[str, Any] | None:
+    """A copy of ``data`` with ``value_overrides`` applied, when each one only replaces a top-level plain value.
+
+    That is all OmegaConf does then (``OmegaConf.update`` on an untyped struct config sets the existing
+    node's value), so the result equals the one built through OmegaConf; None when any override needs
+    OmegaConf itself: a nested or missing key, an addition or deletion, a container value, or a string
+    with an interpolation in it (OmegaConf validates those).
+    """
+    from hydra.core.override_parser.types import OverrideType
+
+    updated = dict(data)
+    for override in value_overrides:
+        key = override.key_or_group
+        if override.type is not OverrideType.CHANGE or override.package is not None:
+            return None
+        if not key.isidentifier() or key.startswith("_") or key not in updated:
+            return None
+        value = override.value()
+        if type(updated[key]) not in _PLAIN_VALUES or type(value) not in _PLAIN_VALUES:
+            return None
+        if isinstance(value, str) and "${" in value:
+            return None
+        updated[key] = value
+    return _plain_copy(updated)
+
+
+def _plain_copy(value: Any) -> Any:
+    """A deep copy of plain config data (dicts, lists and leaves); leaves are immutable values."""
+    if isinstance(value, dict):
+        return {key: _plain_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(item) for item in value]
+    return value
+
+
+@functools.cache
+def _yaml_loader() -> type:
+    """OmegaConf's YAML loader (duplicate keys refused, its float rule, no timestamps) on libyaml's parser."""
+    import yaml
+    from omegaconf._utils import get_yaml_loader
+    from yaml.cyaml import CParser
+
+    python_loader = get_yaml_loader()
+
+    class Loader(CParser, python_loader):  # type: ignore[misc,valid-type]
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    return Loader
+
+
+@functools.cache
+def _fast_file_source() -> type:
+    """Hydra's file config source, reading YAML with :func:`_yaml_loader` when libyaml is there.
+
+    Only a file that the libyaml parser refuses goes through OmegaConf's pure-Python loader, so a
+    broken file gets Hydra's own error message.
+    """
+    import yaml
+    from hydra._internal.core_plugins.file_config_source import FileConfigSource
+    from hydra.plugins.config_source import ConfigLoadError, ConfigResult, ConfigSource
+    from omegaconf import OmegaConf
+
+    if not yaml.__with_libyaml__:
+        return FileConfigSource
+
+    class Source(FileConfigSource):
+        def load_config(self, config_path: str) -> ConfigResult:
+            full_path = os.path.realpath(os.path.join(self.path, self._normalize_file_name(config_path)))
+            if not os.path.exists(full_path):
+                raise ConfigLoadError(f"Config not found : {full_path}")
+            with open(full_path, encoding="utf-8") as f:
+                text = f.read()
+            try:
+                data = yaml.load(text, Loader=_yaml_loader())
+            except yaml.YAMLError:
+                return super().load_config(config_path)
+            if not isinstance(data, dict | list):
+                return super().load_config(config_path)  # empty, or a lone scalar: OmegaConf's own handling
+            return ConfigResult(
+                config=OmegaConf.create(data),
+                path=f"{self.scheme()}://{self.path}",
+                provider=self.provider,
+                header=ConfigSource._get_header_dict(text[:512]),
+            )
+
+    return Source
+
+
+def _caching_repository(repository: Any) -> Any:
+    """Hydra's caching repository over ``repository``, without the deep copy it makes of it.
+
+    The copy (of every config Hydra itself registers) guards against ``initialize_sources``, which
+    nothing here calls; the structured configs are still copied on each load by the config store.
+    """
+    from hydra._internal.config_repository import CachingConfigRepository
+
+    caching = CachingConfigRepository.__new__(CachingConfigRepository)
+    caching.delegate = repository
+    caching.cache = {}
+    return caching
 
 
 def compose_setup(facts: Facts) -> ComposeSetup:
@@ -240,7 +372,26 @@ def _composition(
         return Composition(run_id, mode, overrides, config, None, None)
     except Exception as exc:  # Hydra's own errors are the finding
         message = _first_lines(str(exc)).replace(str(root), config_dir or ".")
+        _release_frames(exc)
         return Composition(run_id, mode, overrides, None, message, type(exc).__name__)
+
+
+def _release_frames(exc: BaseException) -> None:
+    """Detach the tracebacks from ``exc`` and from the exceptions it came from.
+
+    Hydra's override parser keeps the exception it raised in its (cyclic) parse tree; through its
+    traceback, that garbage would hold the callers' frames, and with them this submission's facts,
+    until the garbage collector next runs.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
 
 
 def _quoted(run_id: str) -> str | None:

@@ -30,6 +30,7 @@ from expcheck.facts.astindex import (
     outline_of,
     statements_on_lines,
 )
+from expcheck.facts.python import walk
 
 _RATE_KEY = re.compile(
     r"(?i)(?:^|[_/\-. ])(?:acc|accuracy|em|exact_?match|f1|precision|recall|auc|auroc|score|rate|top1|top5|"
@@ -226,7 +227,7 @@ def _scan_function(path: str, index: Outline, function: ast.AST) -> list[Fabrica
                     continue
             flow.assign(targets, stmt.value)
         for part in _own_expressions(stmt):
-            for node in ast.walk(part):
+            for node in walk(part):
                 if isinstance(node, ast.Call):
                     found.extend(_call_sink(path, index, flow, node))
     return found

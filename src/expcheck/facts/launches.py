@@ -15,6 +15,7 @@ from typing import Any
 from expcheck.facts import Facts
 from expcheck.facts.callscopes import CallSite, ModuleScopes, dotted_name, module_scopes
 from expcheck.facts.imports import ModuleInfo, project_index
+from expcheck.facts.python import walk
 
 _SUBPROCESS = frozenset(
     {
@@ -123,7 +124,7 @@ def _assigned_list(function: ast.AST | None, name: str, before: int) -> ast.expr
     if function is None:
         return None
     found: tuple[int, ast.expr] | None = None
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:

@@ -6,6 +6,8 @@ import ast
 import io
 import tokenize
 import warnings
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -94,6 +96,26 @@ def _class_is_protocol(node: ast.ClassDef) -> bool:
 
 
 _BODY_FIELDS = ("body", "orelse", "finalbody")
+# Statements that never hold other statements: a walk over statements need not look inside them.
+SIMPLE_STATEMENTS = frozenset(
+    {
+        ast.Expr,
+        ast.Assign,
+        ast.AugAssign,
+        ast.AnnAssign,
+        ast.Return,
+        ast.Delete,
+        ast.Raise,
+        ast.Assert,
+        ast.Import,
+        ast.ImportFrom,
+        ast.Global,
+        ast.Nonlocal,
+        ast.Pass,
+        ast.Break,
+        ast.Continue,
+    }
+)
 
 
 def _is_ellipsis(stmt: ast.stmt) -> bool:
@@ -115,8 +137,10 @@ def _index_statements(tree: ast.Module) -> _StatementIndex:
     stack: list[tuple[ast.stmt, tuple[str, ...], bool]] = []
 
     def push_block(block: list[ast.stmt], scope: tuple[str, ...], protocol: bool) -> None:
-        if len(block) > 1 and _stub_kind(block) is None:
-            index.elided.extend((s.lineno, s.col_offset + 1) for s in block if _is_ellipsis(s))
+        if len(block) > 1:
+            elided = [s for s in block if _is_ellipsis(s)]
+            if elided and _stub_kind(block) is None:
+                index.elided.extend((s.lineno, s.col_offset + 1) for s in elided)
         stack.extend((s, scope, protocol) for s in reversed(block))
 
     push_block(tree.body, (), False)
@@ -145,6 +169,8 @@ def _index_statements(tree: ast.Module) -> _StatementIndex:
             methods = frozenset(n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
             index.classes.append(ClassFact(name=node.name, line=node.lineno, bases=bases, methods=methods))
             push_block(node.body, (*scope, node.name), _class_is_protocol(node))
+            continue
+        if type(node) in SIMPLE_STATEMENTS:
             continue
         for field in _BODY_FIELDS:
             block = getattr(node, field, None)
@@ -227,6 +253,8 @@ def iter_statements(body: list[ast.stmt]) -> list[ast.stmt]:
     while stack:
         node = stack.pop()
         out.append(node)
+        if type(node) in SIMPLE_STATEMENTS:
+            continue
         nested: list[ast.stmt] = []
         for name in ("body", "orelse", "finalbody"):
             block = getattr(node, name, None)
@@ -238,6 +266,22 @@ def iter_statements(body: list[ast.stmt]) -> list[ast.stmt]:
             nested.extend(case.body)
         stack.extend(reversed(nested))
     return out
+
+
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """The nodes ``ast.walk(node)`` yields, in the same breadth-first order, without its nested generators."""
+    todo = deque([node])
+    while todo:
+        node = todo.popleft()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        todo.append(item)
+        yield node
 
 
 def literal_spans(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]] | None:

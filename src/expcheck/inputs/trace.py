@@ -59,8 +59,30 @@ class _Sections:
     output: str | None
 
 
+def _line_matches(pattern: re.Pattern[str], text: str, literal: str) -> list[re.Match[str]]:
+    """``list(pattern.finditer(text))`` for a multi-line ``pattern`` that starts with ``^`` and ``literal``.
+
+    Only lines that begin with ``literal`` are tried, found by plain string search: much faster than
+    the regex engine trying every position of a long trace.
+    """
+    found: list[re.Match[str]] = []
+    if text.startswith(literal):
+        start = 0
+    else:
+        hit = text.find("\n" + literal)
+        start = hit + 1 if hit >= 0 else -1
+    while start >= 0:
+        if not found or start >= found[-1].end():
+            match = pattern.match(text, start)
+            if match is not None:
+                found.append(match)
+        hit = text.find("\n" + literal, start)
+        start = hit + 1 if hit >= 0 else -1
+    return found
+
+
 def _split(text: str) -> _Sections:
-    outputs = list(_OUTPUT.finditer(text))
+    outputs = _line_matches(_OUTPUT, text, "Output:")
     out_match = outputs[-1] if outputs else None
     input_match = _INPUT.search(text)
     start = input_match.end() if input_match else 0
@@ -69,7 +91,7 @@ def _split(text: str) -> _Sections:
         end = len(text)
         out_match = None
     prompt = text[start:end]
-    heads = [(m.start(), m.end(), _section_kind(m.group("title"))) for m in _HEADING.finditer(prompt)]
+    heads = [(m.start(), m.end(), _section_kind(m.group("title"))) for m in _line_matches(_HEADING, prompt, "# ")]
     known = [(s, e, kind) for s, e, kind in heads if kind is not None]
     parts: dict[str, str] = {}
     for i, (_, head_end, kind) in enumerate(known):

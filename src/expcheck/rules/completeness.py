@@ -20,6 +20,14 @@ class _Marker:
     prose_only: bool
     # Lower-case substrings one of which any match contains: the regex runs only on texts holding one.
     hints: tuple[str, ...]
+    # Narrower such substrings, for text where lower-casing agrees with the regex's case-insensitive
+    # matching (see _CASE_ODDITIES); empty to use ``hints`` everywhere.
+    narrow_hints: tuple[str, ...] = ()
+
+
+# The characters that ``(?i)`` matches to an ASCII letter but lower() does not turn into it (Python 3.11):
+# a text holding one of them is checked with the broad hints.
+_CASE_ODDITIES = ("\u0130", "\u0131", "\u017f")  # İ, dotless ı, long ſ
 
 
 def _phrases(*alternatives: str) -> re.Pattern[str]:
@@ -51,6 +59,23 @@ _UNFINISHED: tuple[_Marker, ...] = (
         "unfinished-implementation phrase",
         True,
         ("in a real", "omitted", "elided", "rest of", "remaining", "implement", "unchanged", "same"),
+        (
+            "in a real",
+            "omitted",
+            "elided",
+            "rest of",
+            "remaining code",
+            "remaining implementation",
+            "implement this",
+            "implement me",
+            "implement here",
+            "implement later",
+            "to be implemented",
+            "as base",
+            "as the base",
+            "from base",
+            "from the base",
+        ),
     ),
     _Marker(
         re.compile(
@@ -80,9 +105,11 @@ def _marker_hits(facts: Facts, markers: tuple[_Marker, ...]) -> Iterator[Hit]:
             continue
         module = facts.python.get(path)
         lowered = file.text.lower()
+        plain_case = not any(odd in file.text for odd in _CASE_ODDITIES)
         reported: set[tuple[int, str]] = set()
         for marker in markers:
-            if not any(hint in lowered for hint in marker.hints):
+            hints = marker.narrow_hints if plain_case and marker.narrow_hints else marker.hints
+            if not any(hint in lowered for hint in hints):
                 continue
             for match in marker.pattern.finditer(file.text):
                 start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))

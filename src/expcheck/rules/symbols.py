@@ -295,6 +295,8 @@ def sibling_import_without_package(facts: Facts) -> Iterator[Hit]:
 def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> set[int] | None:
     """Tuple lengths ``func`` can return for ``call``; None when any reachable return is not a tuple literal.
 
+    Whether ``func`` is a generator is not looked at here (see ``_yields``).
+
     Branches on a boolean parameter (``if include_test:``) are decided from the call's constant
     argument or the parameter's default; other branches keep both sides.
     """
@@ -349,10 +351,13 @@ def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
                     return False, True
         return True, False
 
-    if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(func)):
-        return None
     ok, _ = walk(func.body)
     return lengths if ok and lengths else None
+
+
+def _yields(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether ``func`` is a generator (or holds one): its return statements then say nothing about a call."""
+    return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(func))
 
 
 @rule(
@@ -424,7 +429,7 @@ def unpacking_count_mismatch(facts: Facts) -> Iterator[Hit]:
                 continue
             lengths = _returned_lengths(func, stmt.value)
             wanted = len(target.elts)
-            if lengths is None or wanted in lengths:
+            if lengths is None or wanted in lengths or _yields(func):
                 continue
             got = " or ".join(str(n) for n in sorted(lengths))
             yield Hit(
