@@ -214,14 +214,15 @@ def _child_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
-def _target_names(target: ast.expr) -> Iterator[str]:
+def target_names(target: ast.expr) -> Iterator[str]:
+    """The names an assignment target binds (``a``, ``a, (b, *c)``); attributes and subscripts bind none."""
     if isinstance(target, ast.Name):
         yield target.id
     elif isinstance(target, ast.Tuple | ast.List):
         for elt in target.elts:
-            yield from _target_names(elt)
+            yield from target_names(elt)
     elif isinstance(target, ast.Starred):
-        yield from _target_names(target.value)
+        yield from target_names(target.value)
 
 
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> tuple[str, ...]:
@@ -333,7 +334,7 @@ class _Collector:
             elif cls is ast.With or cls is ast.AsyncWith:
                 for item in node.items:  # type: ignore[attr-defined]
                     if item.optional_vars is not None:
-                        for name in _target_names(item.optional_vars):
+                        for name in target_names(item.optional_vars):
                             scope.assigns.setdefault(name, []).append(item.context_expr)
             fields = _CHILD_FIELDS.get(cls) or _child_fields(cls)
             for field_name in fields:
@@ -392,7 +393,7 @@ class _Collector:
                     if isinstance(t_elt, ast.Name):
                         scope.assigns.setdefault(t_elt.id, []).append(v_elt)
             else:
-                for name in _target_names(target):
+                for name in target_names(target):
                     scope.assigns.setdefault(name, []).append(value)
 
     def _function(
@@ -432,7 +433,7 @@ class _Collector:
         if isinstance(node, ast.While):
             stack.append((node.test, inside))
             return
-        for name in _target_names(node.target):
+        for name in target_names(node.target):
             scope.assigns.setdefault(name, []).append(node.iter)
             scope.loop_targets.add(name)
         stack.append((node.iter, state))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import ModuleIndex, index_of
+from expcheck.facts.astindex import ModuleIndex, index_of, target_names
 from expcheck.facts.python import PyModule
 
 # Constructors that always return an instance of exactly this type (or raise).
@@ -210,16 +210,6 @@ def _pathlib_names(tree: ast.Module) -> frozenset[str]:
     return frozenset(names)
 
 
-def _target_names(target: ast.expr) -> Iterator[str]:
-    if isinstance(target, ast.Name):
-        yield target.id
-    elif isinstance(target, ast.Tuple | ast.List):
-        for elt in target.elts:
-            yield from _target_names(elt)
-    elif isinstance(target, ast.Starred):
-        yield from _target_names(target.value)
-
-
 def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of a scope's body, not descending into nested functions, classes, lambdas or comprehensions."""
     stack: list[ast.AST] = list(reversed(body))
@@ -244,16 +234,16 @@ def _scope_bindings(body: list[ast.stmt]) -> dict[str, list[ast.AST]]:
     for node in _own_nodes(body):
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                for name in _target_names(target):
+                for name in target_names(target):
                     add(name, node if isinstance(target, ast.Name) else target)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             if node.value is not None:
                 add(node.target.id, node)
         elif isinstance(node, ast.For | ast.AsyncFor | ast.AugAssign):
-            for name in _target_names(node.target):
+            for name in target_names(node.target):
                 add(name, node)  # a loop variable or an updated value: its type is not followed
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-            for name in _target_names(node.optional_vars):
+            for name in target_names(node.optional_vars):
                 add(name, node)
         elif isinstance(node, ast.NamedExpr):
             add(node.target.id, node)
@@ -269,7 +259,7 @@ def _scope_bindings(body: list[ast.stmt]) -> dict[str, list[ast.AST]]:
                 add(name, node)
         elif isinstance(node, ast.Delete):
             for target in node.targets:
-                for name in _target_names(target):
+                for name in target_names(target):
                     add(name, node)
         elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
             add(node.name, node)
