@@ -95,7 +95,8 @@ def conditions_hold(access: Access, eff: Effective) -> bool | None:
     return verdict
 
 
-def _run_file(facts: Facts, run_id: str) -> dict[str, Any] | None:
+def run_file(facts: Facts, run_id: str) -> dict[str, Any] | None:
+    """The run's own config file (config/run(s)/<run_id>.yaml), parsed; None when absent or not a mapping."""
     path = facts.profile.run_config_path(run_id)
     doc = facts.yaml.get(path) if path else None
     return doc.data if doc is not None and isinstance(doc.data, dict) else None
@@ -109,7 +110,7 @@ def effective_configs(facts: Facts) -> list[Effective]:
     for comp in setup.compositions:
         if comp.config is None:
             continue
-        runfile = _run_file(facts, comp.run_id)
+        runfile = run_file(facts, comp.run_id)
         config = comp.config
         for load in sorted(loads, key=lambda a: len(a.binding.keys)):
             if load.binding.root != "cfg" or runfile is None:

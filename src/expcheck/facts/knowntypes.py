@@ -82,6 +82,18 @@ class _Typed:
     certain: bool = True
 
 
+_LITERALS: dict[type, _Typed] = {
+    ast.JoinedStr: _Typed(str, "an f-string"),
+    ast.List: _Typed(list, "a list"),
+    ast.ListComp: _Typed(list, "a list"),
+    ast.Dict: _Typed(dict, "a dict"),
+    ast.DictComp: _Typed(dict, "a dict"),
+    ast.Set: _Typed(set, "a set"),
+    ast.SetComp: _Typed(set, "a set"),
+    ast.Tuple: _Typed(tuple, "a tuple"),
+}
+
+
 def _file_type(mode: str, buffering_given: bool) -> _Typed | None:
     if buffering_given:
         return None
@@ -111,14 +123,14 @@ def _mode_of(call: ast.Call, position: int) -> str | None:
 class _Module:
     """Name types per scope of one module."""
 
-    def __init__(self, parsed: PyModule, foreign_names: frozenset[str]) -> None:
+    def __init__(self, parsed: PyModule) -> None:
         assert parsed.tree is not None
         self.parsed = parsed
         self.tree = parsed.tree
         self.path = parsed.path
         self.path_names = _pathlib_names(self.tree)
         # Names other modules mention: a function they might call is not module-private.
-        self.foreign_names = foreign_names
+        self.foreign_names: frozenset[str] = frozenset()
         self.param_types: dict[tuple[int, str], _Typed] = {}
 
     @cached_property
@@ -135,29 +147,30 @@ class _Module:
             for name in stmt.names
         )
 
-    def shadowed(self, name: str, local: dict[str, list[ast.AST]]) -> bool:
-        return name in local or name in self.module_names or name in self.globals_declared
+    def shadowed(self, name: str, scope: _Scope) -> bool:
+        """Whether ``name`` is rebound in ``scope``'s body, an enclosing function or the module."""
+        return (
+            name in scope.bindings
+            or scope.outer_binds(name)
+            or name in self.module_names
+            or name in self.globals_declared
+        )
 
     # ---- expression types ---------------------------------------------------------------
 
-    def expr_type(self, node: ast.expr, scope: _Scope) -> _Typed | None:
+    def expr_type(self, node: ast.expr, scope: _Scope | None) -> _Typed | None:
+        """The certain type of ``node`` in ``scope``; with no scope, the type it has if names mean what
+        they usually do (no shadowing, local names unknown): the screen's quick guess."""
         if isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool) or value is None or value is Ellipsis:
                 return None
             return _Typed(type(value), repr(value)[:20])
-        if isinstance(node, ast.JoinedStr):
-            return _Typed(str, "an f-string")
-        if isinstance(node, ast.List | ast.ListComp):
-            return _Typed(list, "a list")
-        if isinstance(node, ast.Dict | ast.DictComp):
-            return _Typed(dict, "a dict")
-        if isinstance(node, ast.Set | ast.SetComp):
-            return _Typed(set, "a set")
-        if isinstance(node, ast.Tuple):
-            return _Typed(tuple, "a tuple")
+        literal = _LITERALS.get(type(node))
+        if literal is not None:
+            return literal
         if isinstance(node, ast.Name):
-            return scope.name_type(node.id)
+            return scope.name_type(node.id) if scope is not None else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
             left = self.expr_type(node.left, scope)
             return _Typed(str, "a %-formatted string") if left is not None and left.type_ is str else None
@@ -170,12 +183,12 @@ class _Module:
             return self._call_type(node, scope)
         return None
 
-    def _call_type(self, node: ast.Call, scope: _Scope) -> _Typed | None:
+    def _call_type(self, node: ast.Call, scope: _Scope | None) -> _Typed | None:
         func = node.func
         if isinstance(func, ast.Name):
-            if func.id in self.path_names and not scope.binds(func.id):
+            if func.id in self.path_names and (scope is None or not scope.binds(func.id)):
                 return _Typed(pathlib.Path, f"{func.id}(...)")
-            if self.shadowed(func.id, scope.bindings) or scope.outer_binds(func.id):
+            if scope is not None and self.shadowed(func.id, scope):
                 return None
             if func.id == "open":
                 mode = _mode_of(node, 1)
@@ -279,7 +292,7 @@ class _Scope:
         self.module = module
         self.func = func
         self.outer = outer
-        self._body = body
+        self.body = body
         self.params: set[str] = set()
         if func is not None:
             args = func.args
@@ -290,11 +303,7 @@ class _Scope:
 
     @cached_property
     def bindings(self) -> dict[str, list[ast.AST]]:
-        return _scope_bindings(self._body)
-
-    @property
-    def body(self) -> list[ast.stmt]:
-        return self._body
+        return _scope_bindings(self.body)
 
     def binds(self, name: str) -> bool:
         return name in self.params or name in self.bindings
@@ -405,8 +414,7 @@ def _infer_private_params(module: _Module, scopes: dict[int, _Scope], names: fro
     accounted: set[int] = set()  # the Name nodes that are such uses
     mentions: list[ast.Name] = []
     for scope in scopes.values():
-        body = scope.func.body if scope.func is not None else module.tree.body
-        for node in _own_nodes(body):
+        for node in _own_nodes(scope.body):
             if isinstance(node, ast.Name) and node.id in top and isinstance(node.ctx, ast.Load):
                 mentions.append(node)
             if not isinstance(node, ast.Call):
@@ -468,49 +476,6 @@ def _arguments(call: ast.Call, threaded: bool) -> tuple[list[ast.expr] | None, d
     return positional, keywords
 
 
-_LITERALS: dict[type, type] = {
-    ast.JoinedStr: str,
-    ast.List: list,
-    ast.ListComp: list,
-    ast.Dict: dict,
-    ast.DictComp: dict,
-    ast.Set: set,
-    ast.SetComp: set,
-    ast.Tuple: tuple,
-}
-
-
-def _syntactic_type(node: ast.expr) -> type | None:
-    """The type ``node`` would have if names meant what they usually do: the screen's quick guess."""
-    if isinstance(node, ast.Constant):
-        value = node.value
-        return None if isinstance(value, bool) or value is None or value is Ellipsis else type(value)
-    literal = _LITERALS.get(type(node))
-    if literal is not None:
-        return literal
-    if not isinstance(node, ast.Call):
-        return None
-    func = node.func
-    if isinstance(func, ast.Name):
-        if func.id == "open":
-            mode = _mode_of(node, 1)
-            return io.BufferedWriter if mode and "b" in mode else io.TextIOWrapper
-        return pathlib.Path if func.id == "Path" else _CONSTRUCTORS.get(func.id)
-    if not isinstance(func, ast.Attribute):
-        return None
-    if func.attr == "open":
-        mode = _mode_of(node, 0)
-        if mode and "b" in mode:
-            return io.BufferedReader if "r" in mode and "+" not in mode else io.BufferedWriter
-        return None
-    owner = _syntactic_type(func.value)
-    if owner is str:
-        if func.attr in _STR_TO_STR:
-            return str
-        return list if func.attr in _STR_TO_LIST else bytes if func.attr == "encode" else None
-    return pathlib.Path if owner is pathlib.Path and func.attr in _PATH_TO_PATH else None
-
-
 @dataclass(frozen=True)
 class _Screen:
     lines: frozenset[int]  # lines where a typed receiver may be asked for an attribute its type lacks
@@ -520,7 +485,7 @@ class _Screen:
     mentions: frozenset[int] = frozenset()
 
 
-def _screen(module: PyModule, index: ModuleIndex) -> _Screen:
+def _screen(module: _Module, index: ModuleIndex) -> _Screen:
     """A cheap screen for the calls worth the scope-aware analysis, from facts other rules build anyway.
 
     A line is a candidate when a call there asks a name bound somewhere in the module to a literal, a
@@ -530,23 +495,28 @@ def _screen(module: PyModule, index: ModuleIndex) -> _Screen:
     the rest of the check. (Attribute reads outside calls are not screened in, a deliberate trade.)
     """
     typed: dict[str, set[type]] = {}
-    for stmt in module.statements:
+
+    def guess(node: ast.expr) -> type | None:
+        found = module.expr_type(node, None)
+        return found.type_ if found is not None else None
+
+    for stmt in module.parsed.statements:
         if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = stmt.value
-            found = _syntactic_type(value)
-            if found is None and isinstance(value, ast.Name) and len(typed.get(value.id, ())) == 1:
-                found = next(iter(typed[value.id]))  # ``y = x`` after ``x = []``
-            if found is not None:
+            kind = guess(value)
+            if kind is None and isinstance(value, ast.Name) and len(typed.get(value.id, ())) == 1:
+                kind = next(iter(typed[value.id]))  # ``y = x`` after ``x = []``
+            if kind is not None:
                 for target in targets:
                     if isinstance(target, ast.Name):
-                        typed.setdefault(target.id, set()).add(found)
+                        typed.setdefault(target.id, set()).add(kind)
         elif isinstance(stmt, ast.With | ast.AsyncWith):
             for item in stmt.items:
                 if isinstance(item.optional_vars, ast.Name):
-                    found = _syntactic_type(item.context_expr)
-                    if found is not None:
-                        typed.setdefault(item.optional_vars.id, set()).add(found)
+                    kind = guess(item.context_expr)
+                    if kind is not None:
+                        typed.setdefault(item.optional_vars.id, set()).add(kind)
     lines: set[int] = set()
     targets: set[str] = set()
     for call in index.calls:
@@ -570,7 +540,7 @@ def _screen(module: PyModule, index: ModuleIndex) -> _Screen:
     if not targets:
         return _Screen(frozenset(lines))
     mention = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(targets))) + r")\b")
-    text = module.file.text
+    text = module.parsed.file.text
     mentions = frozenset(text.count("\n", 0, m.start()) + 1 for m in mention.finditer(text))
     return _Screen(frozenset(lines), frozenset(targets), mentions)
 
@@ -584,11 +554,13 @@ def typed_attributes(facts: Facts) -> list[TypedAttribute]:
         index = index_of(facts, path)
         if index is None:
             continue
-        screen = _screen(parsed, index)
+        module = _Module(parsed)
+        screen = _screen(module, index)
         if not screen.lines and not screen.targets:
             continue
-        others = " ".join(m.file.text for p, m in modules.items() if p != path) if screen.targets else ""
-        module = _Module(parsed, frozenset(name for name in screen.targets if name in others))
+        if screen.targets:
+            others = " ".join(m.file.text for p, m in modules.items() if p != path)
+            module.foreign_names = frozenset(name for name in screen.targets if name in others)
         scopes = _scopes_for(module, screen.lines | screen.mentions)
         wanted = set(screen.lines)
         if screen.targets:
@@ -597,7 +569,7 @@ def typed_attributes(facts: Facts) -> list[TypedAttribute]:
                 if scope.func is not None and scope.func.name in screen.targets:
                     wanted.update(range(scope.func.lineno, (scope.func.end_lineno or scope.func.lineno) + 1))
         for scope in scopes.values():
-            out.extend(a for a in _accesses(module, scope, scope.body) if a.line in wanted)
+            out.extend(a for a in _accesses(module, scope) if a.line in wanted)
     return out
 
 
@@ -626,8 +598,8 @@ def _scopes_for(module: _Module, lines: frozenset[int]) -> dict[int, _Scope]:
     return scopes
 
 
-def _accesses(module: _Module, scope: _Scope, body: list[ast.stmt]) -> Iterator[TypedAttribute]:
-    stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(body)]
+def _accesses(module: _Module, scope: _Scope) -> Iterator[TypedAttribute]:
+    stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(scope.body)]
     while stack:
         node, parents = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):

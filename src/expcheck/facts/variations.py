@@ -24,6 +24,7 @@ _LABELS = frozenset(
 # Code that reads settings by names held in data (so a key's absence from the text proves nothing).
 _GENERIC_READS = ("setattr(", "__dict__.update", "instantiate(", "utils.call(", "get_class(")
 _NAME_KEYS = ("run_id", "name", "id")
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,3 @@ def same_runs(facts: Facts) -> list[SameRuns]:
             if differing and all(all(unseen(part) for part in path) for path in differing):
                 found.append(SameRuns(first, second, tuple(differing)))
     return found
-
-
-_MISSING = object()

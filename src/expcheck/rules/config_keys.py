@@ -17,6 +17,7 @@ from expcheck.facts.effective import (
     effective_configs,
     is_absent,
     lookup,
+    run_file,
     written_by_code,
 )
 from expcheck.rules.base import Hit, rule
@@ -323,16 +324,15 @@ def merge_into_struct_config(facts: Facts) -> Iterator[Hit]:
         added: dict[str, None] = {}
         runs: dict[str, None] = {}
         for comp in setup.compositions:
-            path = facts.profile.run_config_path(comp.run_id)
-            doc = facts.yaml.get(path) if path else None
-            if comp.config is None or doc is None or not isinstance(doc.data, dict):
+            data = run_file(facts, comp.run_id)
+            if comp.config is None or data is None:
                 continue
-            if conditions_hold(access, Effective(comp.run_id, comp.mode, comp.config, doc.data)) is not True:
+            if conditions_hold(access, Effective(comp.run_id, comp.mode, comp.config, data)) is not True:
                 continue
             base = lookup(comp.config, access.struct_merge_base)
             if not isinstance(base, dict):
                 continue
-            for key in _undeclared(base, doc.data):
+            for key in _undeclared(base, data):
                 added[key] = None
                 runs[comp.run_id] = None
         if not added:

@@ -43,7 +43,7 @@ def _main(separate: bool) -> str:
 
 
 def _launch_line(facts: Facts, path: str) -> int:
-    """Where main.py starts a run (a subprocess call), else where it names another log, else line 1."""
+    """Where main.py starts a run (its first subprocess call), else line 1."""
     index = index_of(facts, path)
     if index is not None:
         for call in index.calls:
@@ -192,17 +192,16 @@ def train(model, loader, epochs, out_dir):
 def model_never_saved(facts: Facts) -> Iterator[Hit]:
     if not facts.profile.saves_model:
         return
-    anchor: tuple[str, int] | None = None
+    anchor: tuple[str, int] | None = None  # a training step to point at, train.py's preferred
     for path in sorted(facts.python):
         index = index_of(facts, path)
         if index is None:
             continue
         if any(part in call.name for call in index.calls for part in _SAVES):
             return
-        if anchor is None or path == "src/train.py":
-            step = next((c for c in index.calls if c.attr in ("backward", "step")), None)
-            if step is not None and (anchor is None or path == "src/train.py"):
-                anchor = (path, step.line)
+        step = next((c for c in index.calls if c.attr in ("backward", "step")), None)
+        if step is not None and (anchor is None or path == "src/train.py"):
+            anchor = (path, step.line)
     if anchor is not None:
         yield Hit(
             path=anchor[0],

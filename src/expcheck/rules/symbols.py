@@ -19,6 +19,12 @@ from expcheck.facts.launches import launches
 from expcheck.facts.signatures import _decorators_transparent, binding_problem, callee_definition, callee_signature
 from expcheck.rules.base import Example, Hit, rule
 
+# A loader returning a 5-tuple with the test split and a 4-tuple without it.
+_TWO_SHAPES = (
+    "def loaders(cfg, include_test=False):\n    train, val = cfg, cfg\n"
+    "    if include_test:\n        return train, val, 10, (3, 32, 32), cfg\n    return train, val, 10, (3, 32, 32)\n"
+)
+
 _SHADOWING = """\
 try:
     from datasets import load_dataset
@@ -335,7 +341,9 @@ def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
                 return True, True
             if isinstance(stmt, ast.If):
                 taken = decide(stmt.test)
-                branches = [stmt.body] if taken is True else [stmt.orelse] if taken is False else [stmt.body, stmt.orelse]
+                branches = (
+                    [stmt.body] if taken is True else [stmt.orelse] if taken is False else [stmt.body, stmt.orelse]
+                )
                 results = [walk(b) for b in branches]
                 if not all(ok for ok, _ in results):
                     return False, True
@@ -373,10 +381,7 @@ def _yields(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     bad=[
         Example(
             files={
-                "src/preprocess.py": (
-                    "def loaders(cfg, include_test=False):\n    train, val = cfg, cfg\n"
-                    "    if include_test:\n        return train, val, 10, (3, 32, 32), cfg\n    return train, val, 10, (3, 32, 32)\n"
-                ),
+                "src/preprocess.py": _TWO_SHAPES,
                 "src/train.py": (
                     "from src.preprocess import loaders\n\n\ndef run(cfg):\n"
                     "    _, _, _, test = loaders(cfg, include_test=True)\n    return test\n"
@@ -387,10 +392,7 @@ def _yields(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     good=[
         Example(
             files={
-                "src/preprocess.py": (
-                    "def loaders(cfg, include_test=False):\n    train, val = cfg, cfg\n"
-                    "    if include_test:\n        return train, val, 10, (3, 32, 32), cfg\n    return train, val, 10, (3, 32, 32)\n"
-                ),
+                "src/preprocess.py": _TWO_SHAPES,
                 "src/train.py": (
                     "from src.preprocess import loaders\n\n\ndef run(cfg):\n"
                     "    _, _, _, _, test = loaders(cfg, include_test=True)\n    a, b, c, d = loaders(cfg)\n    return test\n"
