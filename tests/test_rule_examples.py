@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from expcheck.engine import run_rules
+from expcheck.engine import rules_in_force, run_rules
 from expcheck.facts import Facts
 from expcheck.inputs import Loaded, load_files
 from expcheck.rules import Example, Rule, all_rules
@@ -33,7 +33,7 @@ def _with_trial(facts: Facts, loaded: Loaded, env: str) -> Facts:
 def _run(rule: Rule, example: Example):
     runs = [RunSpec(run_id=rid, config_text=text) for rid, text in example.runs]
     loaded = load_files(example.files, example.profile, runs)
-    if any(rule.matches(off) for off in loaded.profile.rules_off):
+    if rule not in rules_in_force(loaded):  # the profile turns it off, or does not put its clause in force
         return [], []
     facts = Facts(loaded.submission, loaded.profile)
     if example.trial:
@@ -70,7 +70,7 @@ def test_bad_example_fires(case: tuple[Rule, int, Example]) -> None:
 def test_good_example_silent(case: tuple[Rule, int, Example]) -> None:
     rule, _, example = case
     loaded = load_files(example.files, example.profile)
-    disabled = any(rule.matches(off) for off in loaded.profile.rules_off)
+    disabled = rule not in rules_in_force(loaded)
     findings, errors = _run(rule, example)
     assert not errors, errors
     assert not findings, f"{rule.id} fired on its good example: {[f.message for f in findings]}"

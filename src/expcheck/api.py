@@ -31,6 +31,8 @@ def report_for(loaded: Loaded, source: str, select: Sequence[str] = (), ignore: 
         input=source,
         kind=sub.kind,
         profile=loaded.profile.name,
+        profile_choice=loaded.choice,
+        clauses=loaded.clauses,
         verdict=make_verdict(outcome.findings),
         findings=outcome.findings,
         summary=summarise(outcome.findings, len(sub.files)),
@@ -110,7 +112,7 @@ def check_with_trial(
     ``TrialRefused`` (an InputError) when the trial cannot run as asked — no network isolation
     without ``options.network``, no interpreter, no uv — before anything is executed.
     """
-    from expcheck.engine import run_rules, select_rules
+    from expcheck.engine import rules_in_force, run_rules
     from expcheck.facts import Facts
     from expcheck.facts.trial import attach_trial
     from expcheck.sandbox import prepare, run_trial
@@ -124,7 +126,7 @@ def check_with_trial(
     if only_if_clean and not static.ready:
         why = f"the static check found {static.summary.errors} error(s)"
         return TrialChecked(report=static, trial=None, skipped=why)
-    rules = [r for r in select_rules(select, ignore, loaded.profile.rules_off) if r.id.startswith("T")]
+    rules = [r for r in rules_in_force(loaded, select, ignore) if r.id.startswith("T")]
     if not rules:
         return TrialChecked(report=static, trial=None, skipped="no trial rule (T1xx) is selected")
     result = run_trial(loaded, prepared)

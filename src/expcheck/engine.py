@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
-from expcheck.findings import Finding, Severity
+from expcheck.findings import Confidence, Finding, Severity
 from expcheck.inputs import Loaded
+from expcheck.profiles.clauses import clauses_off
 from expcheck.rules.base import Hit, Rule, all_rules
 
 _SUPPRESS = re.compile(r"#\s*expcheck:\s*ignore(?:\[(?P<ids>[A-Za-z0-9_,\s-]+)\])?")
@@ -50,7 +51,12 @@ def _suppressed(line_text: str, rule: Rule) -> bool:
 
 
 def effective_severity(rule: Rule, overrides: dict[str, str]) -> Severity:
-    """The profile's severity for ``rule`` (the longest matching id prefix wins), else the rule's own."""
+    """The profile's severity for ``rule`` (the longest matching id prefix wins), else the rule's own.
+
+    A heuristic rule only advises: its findings are warnings whatever the profile says.
+    """
+    if rule.confidence is Confidence.HEURISTIC:
+        return Severity.WARNING
     matching = [key for key in overrides if rule.matches(key)]
     if not matching:
         return rule.severity
@@ -89,6 +95,7 @@ def _to_finding(facts: Facts, rule: Rule, hit: Hit) -> Finding | str:
         message=hit.message,
         evidence=evidence,
         fix=hit.fix or rule.fix,
+        confidence=rule.confidence,
     )
 
 
@@ -138,8 +145,14 @@ def run_rules(facts: Facts, rules: Sequence[Rule]) -> Outcome:
     return outcome
 
 
+def rules_in_force(loaded: Loaded, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[Rule]:
+    """The selected rules the profile uses, minus those enforcing a clause the input's contract does not state."""
+    off = clauses_off(loaded.clauses)
+    return [r for r in select_rules(select, ignore, loaded.profile.rules_off) if r.clause not in off]
+
+
 def check_loaded(loaded: Loaded, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Outcome:
-    rules = select_rules(select, ignore, loaded.profile.rules_off)
+    rules = rules_in_force(loaded, select, ignore)
     with _collector_paused():
         # The facts are dropped when run_rules returns, before the collector resumes: it never walks them.
         return run_rules(Facts(loaded.submission, loaded.profile), rules)

@@ -14,6 +14,14 @@ class Severity(StrEnum):
     WARNING = "warning"  # reported, does not block
 
 
+class Confidence(StrEnum):
+    """What a rule's finding rests on; only certain and inferred findings can block readiness."""
+
+    CERTAIN = "certain"  # a parser, Hydra, uv or Python itself would fail or refuse
+    INFERRED = "inferred"  # follows from the facts under an assumption the rule states
+    HEURISTIC = "heuristic"  # word lists or name patterns: advice, never blocks
+
+
 class Finding(BaseModel):
     """One defect at one place. ``line``/``column`` are 1-based; ``line`` is null only for a missing file."""
 
@@ -28,6 +36,12 @@ class Finding(BaseModel):
     message: str
     evidence: str = ""
     fix: str = ""
+    confidence: Confidence = Confidence.INFERRED
+
+    @property
+    def blocking(self) -> bool:
+        """An error that blocks readiness: heuristic findings are advice, whatever their severity."""
+        return self.severity is Severity.ERROR and self.confidence is not Confidence.HEURISTIC
 
     def location(self) -> str:
         if self.line is None:

@@ -60,3 +60,18 @@ def glob_match(path: str, pattern: str) -> bool:
 
 def matches_any(path: str, patterns: list[str] | tuple[str, ...]) -> bool:
     return any(glob_match(path, p) for p in patterns)
+
+
+_CODE_SUFFIXES = (".py", ".yaml", ".yml", ".toml", ".json", ".cfg", ".ini")
+
+
+def is_template_marker(path: str, text: str) -> bool:
+    """An empty dot-file such as ``.gitkeep``, ``.keep`` or an empty ``.gitignore``.
+
+    Repository templates and version control put these zero-byte markers in otherwise empty
+    folders; they hold no code and change nothing at run time, and the generator cannot remove what
+    the template brings. An empty ``__init__.py`` is not one (its name does not start with a dot
+    and it changes how imports resolve).
+    """
+    name = PurePosixPath(path).name
+    return text == "" and name.startswith(".") and len(name) > 1 and not name.endswith(_CODE_SUFFIXES)

@@ -11,7 +11,7 @@ from itertools import groupby
 from pydantic import BaseModel
 
 from expcheck.criteria import criterion_title
-from expcheck.findings import Finding, Severity
+from expcheck.findings import Finding
 
 MAX_ISSUE_LINES = 200
 
@@ -27,7 +27,7 @@ def issue_line(finding: Finding) -> str:
 
 
 def make_verdict(findings: list[Finding]) -> Verdict:
-    errors = sorted((f for f in findings if f.severity is Severity.ERROR), key=Finding.sort_key)
+    errors = sorted((f for f in findings if f.blocking), key=Finding.sort_key)
     if not errors:
         return Verdict(is_code_ready=True, code_issue="")
     lines: list[str] = []

@@ -8,7 +8,7 @@ supplies where the profile says they live.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from expcheck.errors import InputError
@@ -19,7 +19,8 @@ from expcheck.inputs.limits import read_text_file
 from expcheck.inputs.trace import looks_like_trace, submission_from_trace
 from expcheck.paths import unsafe_reason
 from expcheck.profiles import load_profile
-from expcheck.profiles.detect import detect_profile
+from expcheck.profiles.clauses import ClauseState, clause_states
+from expcheck.profiles.detect import ProfileChoice, choose_profile
 from expcheck.profiles.schema import Profile
 from expcheck.submission import ResearchContext, RunSpec, SourceFile, Submission
 
@@ -30,6 +31,9 @@ __all__ = ["Loaded", "load", "load_files", "read_submission"]
 class Loaded:
     submission: Submission
     profile: Profile
+    # How the profile was chosen, and which of its clauses the input's contract puts in force.
+    choice: ProfileChoice = field(default_factory=lambda: ProfileChoice(how="given"))
+    clauses: list[ClauseState] = field(default_factory=list)
 
 
 def read_submission(source: str) -> Submission:
@@ -78,13 +82,16 @@ def load(source: str, profile: str | None = None, context: str | None = None) ->
     sub = read_submission(source)
     if context is not None:
         sub.context = read_context(Path(context))
-    chosen = load_profile(profile) if profile else detect_profile(sub)
+    if profile:
+        chosen, choice = load_profile(profile), ProfileChoice(how="given", evidence=[f"--profile {profile}"])
+    else:
+        chosen, choice = choose_profile(sub)
     if not sub.context.runs:
         derived = _runs_from_files(sub, chosen)
         if derived:
             sub.context = replace(sub.context, runs=derived) if sub.context else ResearchContext(runs=derived)
     _place_run_configs(sub, chosen)
-    return Loaded(submission=sub, profile=chosen)
+    return Loaded(submission=sub, profile=chosen, choice=choice, clauses=clause_states(chosen, sub.contract_text))
 
 
 def load_files(
@@ -105,4 +112,9 @@ def load_files(
     )
     chosen = profile if isinstance(profile, Profile) else load_profile(profile)
     _place_run_configs(sub, chosen)
-    return Loaded(submission=sub, profile=chosen)
+    return Loaded(
+        submission=sub,
+        profile=chosen,
+        choice=ProfileChoice(how="given", evidence=[f"profile {chosen.name}"]),
+        clauses=clause_states(chosen, None),
+    )

@@ -94,6 +94,24 @@ class Outputs(_Strict):
     )
 
 
+class Clause(_Strict):
+    """One requirement of the contract, and how to recognise that a contract text states it.
+
+    A rule that enforces a contract clause names its id. When an input carries its own contract text
+    (a review trace) and that text states none of the clause's patterns, the clause is not in force
+    and its rules do not run; an input without a contract text is held to the clauses marked
+    ``default``.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    text: str = Field(description="what the clause asks, in a few words")
+    stated_by: list[str] = Field(
+        min_length=1,
+        description="regular expressions (case-insensitive); a contract text states the clause when one matches",
+    )
+    default: bool = Field(True, description="in force for inputs without a contract text")
+
+
 class VerdictKeys(_Strict):
     """The key names of the verdict object this contract's pipeline parses."""
 
@@ -134,6 +152,12 @@ class Profile(_Strict):
         default_factory=dict, description="rule id or prefix -> severity this contract gives it"
     )
     detect: Detection = Field(default_factory=Detection)
+    clauses: list[Clause] = Field(
+        default_factory=list, description="the contract's clauses that rules enforce, with how a contract text states them"
+    )
+
+    def clause(self, clause_id: str) -> Clause | None:
+        return next((c for c in self.clauses if c.id == clause_id), None)
 
     def run_config_path(self, run_id: str) -> str | None:
         if self.run_config_dir is None:

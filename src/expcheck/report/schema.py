@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from expcheck.findings import Finding, Severity
+from expcheck.profiles.clauses import ClauseState
+from expcheck.profiles.detect import ProfileChoice
 from expcheck.verdict import Verdict
 
 SCHEMA_VERSION = 1
@@ -28,6 +30,10 @@ class Report(BaseModel):
     input: str = Field(description="the input path as given")
     kind: str | None = Field(None, description="directory, bundle or trace")
     profile: str | None = Field(None, description="the contract profile the input was judged by")
+    profile_choice: ProfileChoice | None = Field(None, description="how the profile was chosen, on which evidence")
+    clauses: list[ClauseState] = Field(
+        default_factory=list, description="the profile's contract clauses, and which are in force for this input"
+    )
     verdict: Verdict | None = Field(None, description="null when the input could not be read")
     findings: list[Finding] = Field(default_factory=list)
     error: str | None = Field(None, description="one line when the input could not be read")

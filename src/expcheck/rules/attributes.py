@@ -42,6 +42,8 @@ def run(cmd, log_path):
     name="attribute-missing-on-known-type",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Only for values whose type the code alone settles (literals, float(), open() with a literal mode); everything else is left alone.""",
     title="Attribute that the value's type does not have",
     why="""Some values have a type the code alone settles: `float(x)`, a string or list literal, a file
         opened with a literal mode. Asking such a value for an attribute its type lacks —

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
-from expcheck.findings import Severity
+from expcheck.findings import Confidence, Severity
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,12 @@ class Rule:
     why: str
     fix: str
     check: Check
+    # What the rule rests on, and what it can get wrong.
+    confidence: Confidence
+    known_limits: str
+    # The contract clause the rule enforces (a clause id of the profile), or None for a rule every
+    # contract implies (Python, Hydra, uv).
+    clause: str | None = None
     bad: tuple[Example, ...] = field(default_factory=tuple)
     good: tuple[Example, ...] = field(default_factory=tuple)
     # Facts worth starting before any rule runs (ones that do their work in the background, like ruff).
@@ -77,6 +83,9 @@ def rule(
     fix: str,
     bad: Iterable[Example],
     good: Iterable[Example],
+    confidence: Confidence | str,
+    known_limits: str,
+    clause: str | None = None,
     prefetch: Iterable[Callable[[Facts], object]] = (),
 ) -> Callable[[Check], Check]:
     """Register ``check`` as a rule; refuses a rule without a bad and a good example."""
@@ -85,6 +94,8 @@ def rule(
         bad_t, good_t = tuple(bad), tuple(good)
         if not bad_t or not good_t:
             raise ValueError(f"rule {id} needs at least one bad and one good example")
+        if not known_limits.strip():
+            raise ValueError(f"rule {id} needs a known_limits line: what it can get wrong")
         if id in REGISTRY:
             raise ValueError(f"rule id {id} registered twice")
         REGISTRY[id] = Rule(
@@ -96,6 +107,9 @@ def rule(
             why=" ".join(why.split()),
             fix=" ".join(fix.split()),
             check=check,
+            confidence=Confidence(confidence),
+            known_limits=" ".join(known_limits.split()),
+            clause=clause,
             bad=bad_t,
             good=good_t,
             prefetch=tuple(prefetch),

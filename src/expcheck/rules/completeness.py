@@ -138,6 +138,8 @@ def _marker_hits(facts: Facts, markers: tuple[_Marker, ...]) -> Iterator[Hit]:
     name="unfinished-marker",
     criterion="C1",
     severity="error",
+    confidence="inferred",
+    known_limits="""Matches the contract's own marker words (TODO, FIXME, 'for brevity', 'simplified version'); a design note that uses such a word in another sense is reported too.""",
     title="TODO, FIXME or 'omitted for brevity' left in the code",
     why="""Generated code that still says TODO, 'simplified version' or 'rest of the code' tells you by
         its own words that a part was never written; the run either crashes there or produces results
@@ -172,6 +174,8 @@ def unfinished_marker(facts: Facts) -> Iterator[Hit]:
     name="placeholder-left",
     criterion="C1",
     severity="error",
+    confidence="inferred",
+    known_limits="""Recognises placeholders by their names (DATASET_PLACEHOLDER, 'placeholder dataset'); an identifier that merely contains such a word may be reported.""",
     title="Placeholder left where real code or values belong",
     why="""A DATASET_PLACEHOLDER, MODEL_PLACEHOLDER or 'placeholder dataset' in code meant to run means
         the dataset, model or setting it stands for was never filled in. (The base-code contract,
@@ -213,6 +217,8 @@ _STUB_FIX = {
     name="stub-function",
     criterion="C1",
     severity="error",
+    confidence="inferred",
+    known_limits="""Treats a body of only pass/.../docstring/raise NotImplementedError as unfinished; an intentional no-op hook not marked @abstractmethod is reported.""",
     title="Function or method with an empty body",
     why="""A function whose body is only `pass`, `...`, a docstring or `raise NotImplementedError` does
         nothing when called: the experiment silently skips that step or crashes when it reaches it.
@@ -275,6 +281,8 @@ def _overridden_methods(facts: Facts) -> set[tuple[str, str]]:
     name="empty-required-file",
     criterion="C1",
     severity="error",
+    confidence="certain",
+    known_limits="None known: the file the profile requires is empty or whitespace only.",
     title="Required file is empty",
     why="""The contract names this file and the pipeline runs it; an empty or whitespace-only file
         means that whole part of the experiment (training, model, configuration, dependencies) is
@@ -295,6 +303,8 @@ def empty_required_file(facts: Facts) -> Iterator[Hit]:
     name="elided-code",
     criterion="C1",
     severity="error",
+    confidence="inferred",
+    known_limits="""A bare `...` among real statements is read as elided code; an intentional Ellipsis expression statement is reported too.""",
     title="Bare `...` standing in for omitted code",
     why="""A lone `...` among real statements is how generated code marks a part it left out; Python
         accepts it and runs on without the missing step.""",

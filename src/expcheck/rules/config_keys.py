@@ -89,6 +89,8 @@ def _runs_text(misses: list[_Miss], total_runs: int, modes: set[str]) -> str:
     name="config-key-missing",
     criterion="C7",
     severity="error",
+    confidence="inferred",
+    known_limits="""Composes each run's config with Hydra and follows config reads through aliases; keys added at run time through paths it cannot follow can be misjudged.""",
     title="The code reads a config key that a run's composed config does not have",
     why="""OmegaConf raises ConfigAttributeError (Missing key ...) when code reads a key the config lacks, and
         a key left at ??? raises MissingMandatoryValue. expcheck composes every run's config with Hydra,
@@ -175,6 +177,8 @@ def config_key_missing(facts: Facts) -> Iterator[Hit]:
     name="struct-key-assignment",
     criterion="C7",
     severity="error",
+    confidence="inferred",
+    known_limits="""Follows assignments into the Hydra config and the open_dict / set_struct scopes around them; a struct flag changed through an API it does not model is missed.""",
     title="New key assigned into Hydra's struct config",
     why="""Hydra hands the task a config in struct mode: assigning a key it does not already have raises
         ConfigAttributeError (Key '...' is not in struct) unless the assignment sits inside
@@ -278,6 +282,8 @@ _DECLARED = (
     name="merge-into-struct-config",
     criterion="C7",
     severity="error",
+    confidence="inferred",
+    known_limits="""Follows merges of a loaded run file into the config Hydra passed; merges through helpers it cannot follow are missed.""",
     title="Run file merged into Hydra's struct config adds keys the config lacks",
     why="""`OmegaConf.merge(cfg, run_cfg)` starts from a copy of its first argument, flags included. When
         that is the config Hydra passed in (struct mode), every key of the run file that config.yaml does

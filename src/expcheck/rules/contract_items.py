@@ -57,6 +57,9 @@ def _launch_line(facts: Facts, path: str) -> int:
     name="run-log-missing",
     criterion="C2",
     severity="error",
+    confidence="inferred",
+    clause="run-logs",
+    known_limits="""Follows subprocess calls and the file names they write; log files opened through helpers it cannot follow are missed.""",
     title="main.py does not write a per-run log file the contract names",
     why="""Contracts that ask main.py to keep `stdout.log` and `stderr.log` for every run rely on them to
         diagnose a failed run after the fact. Merging stderr into stdout (stderr=subprocess.STDOUT) or
@@ -122,6 +125,8 @@ def _real_loaders(facts: Facts) -> Iterator[tuple[str, CallSite]]:
     name="real-dataset-in-base",
     criterion="C3",
     severity="error",
+    confidence="inferred",
+    known_limits="""Recognises real datasets by known loader calls and names; a synthetic stand-in built with a real loader's API is reported.""",
     title="A base code loads a real dataset where the contract asks for a placeholder",
     why="""A base-code contract keeps dataset loading as a named placeholder so that each experiment fills
         in its own dataset later. A hard-coded CIFAR-10 or Hugging Face dataset in the base is the
@@ -175,6 +180,8 @@ def train(model, loader, epochs, out_dir):
     name="model-never-saved",
     criterion="C4",
     severity="error",
+    confidence="inferred",
+    known_limits="""Looks for torch.save, save_pretrained and checkpoint calls; saving through a helper library it does not know is missed.""",
     title="The trained model is never saved",
     why="""Contracts that ask for model saving (and loading) need the trained weights on disk: later steps
         evaluate or resume from them. Training code with no torch.save, save_pretrained or checkpoint

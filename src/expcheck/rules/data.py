@@ -58,6 +58,8 @@ def _dataset_runs(facts: Facts) -> list[RunValues]:
     name="dataset-unhandled",
     criterion="C3",
     severity="error",
+    confidence="inferred",
+    known_limits="""Follows comparisons of the dataset name to the branches that raise; a dispatch through a registry built at run time is not followed.""",
     title="The code has no branch for a dataset a run config names",
     why="""The data code chooses the loader by the configured dataset name and raises for names it
         does not know. A run whose `dataset.name` matches none of its branches stops there, before
@@ -110,6 +112,8 @@ def _names_configured(literal: str, subset: str | None, configured: list[str]) -
     name="dataset-hard-coded",
     criterion="C3",
     severity="warning",
+    confidence="heuristic",
+    known_limits="""Compares literal dataset ids passed to known loaders with the configured names; a literal that is an alias or sub-dataset of the configured one is reported.""",
     title="The code loads a hard-coded dataset instead of the configured one",
     why="""Run configs name the dataset (`dataset.name`) so that each run trains on what the
         experiment plan says. A loader called with a literal name that is not the configured one
@@ -201,6 +205,9 @@ def _is_local_source(ld: Loader) -> bool:
     name="cache-dir-not-used",
     criterion="C3",
     severity="error",
+    confidence="inferred",
+    clause="cache-dir",
+    known_limits="""Knows the cache arguments of common loaders (datasets, transformers, torchvision); a loader outside that list, or a cache set through an environment variable it cannot see, may be misjudged.""",
     title="A dataset or pretrained model is downloaded outside .cache/",
     why="""The contract has every dataset and pretrained model cached under `.cache/`, the one folder
         the runners keep between jobs. A loader without a cache argument downloads into the user's
@@ -304,6 +311,8 @@ def _raises_later(scope_node: ast.AST, after: int) -> bool:
     name="loading-error-swallowed",
     criterion="C3",
     severity="error",
+    confidence="inferred",
+    known_limits="""Recognises loading calls by known library names; a swallowed error that is logged through a helper is still reported.""",
     title="A failure to load data or a model is silently swallowed",
     why="""A `try:` around a dataset or model download whose `except` only passes hides the failure:
         the run goes on with missing data (or none), and the error surfaces later as a confusing

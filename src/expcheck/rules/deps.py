@@ -75,6 +75,8 @@ def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
     name="undeclared-dependency",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Maps imports to distributions with a table of the field's packages; a distribution that provides a module under an unexpected name can be misjudged.""",
     title="Third-party import that no declared dependency provides",
     why="""`uv run` installs exactly the distributions listed in [project] dependencies (and what they
         require). A module imported by the code but provided by none of them ends the run with
@@ -140,6 +142,8 @@ def undeclared_dependency(facts: Facts) -> Iterator[Hit]:
     name="indirect-dependency",
     criterion="R",
     severity="warning",
+    confidence="inferred",
+    known_limits="""Knows which distributions require which; a declared package it does not know may provide the import.""",
     title="Import provided only through another dependency",
     why="""The module is installed today because a declared package requires it (omegaconf through
         hydra-core, numpy through torchvision), or perhaps by a declared package expcheck does not know.
@@ -186,6 +190,8 @@ def indirect_dependency(facts: Facts) -> Iterator[Hit]:
     name="unknown-distribution",
     criterion="R",
     severity="warning",
+    confidence="heuristic",
+    known_limits="""A name missing from expcheck's table and this machine's installed packages may still exist on PyPI.""",
     title="Declared distribution expcheck does not know",
     why="""A dependency name that is neither in expcheck's table of the field's packages nor installed
         here may be a typo (`omegacnof`) or a project not on PyPI; uv then fails to resolve the

@@ -126,6 +126,9 @@ def _evaluate(facts: Facts) -> ModuleIndex | None:
     name="evaluate-cli-rejects-command",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="evaluate-command",
+    known_limits="""Models argparse and sys.argv parsing of the documented command line; a parser library it does not model can be misjudged.""",
     title="evaluate.py fails on the documented command line",
     why="""The pipeline runs `python -m src.evaluate results_dir=<path> run_ids='["a","b"]'`:
         key=value tokens, with run_ids a JSON list to parse with json.loads. argparse with --options
@@ -197,6 +200,9 @@ def _names_evaluate(text: str) -> bool:
     name="main-runs-evaluate",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="evaluate-independent",
+    known_limits="""Looks for imports of evaluate and launches of src.evaluate from main.py; an indirect launch through a string it cannot resolve is missed.""",
     title="main.py imports or launches evaluate",
     why="""Evaluation runs once, on its own, after every run has finished (it compares runs). When
         main.py imports evaluate or launches `src.evaluate`, each training run triggers it with a
@@ -271,6 +277,9 @@ def main_runs_evaluate(facts: Facts) -> Iterator[Hit]:
     name="evaluate-no-wandb-api",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="evaluate-wandb-api",
+    known_limits="Looks for wandb.Api() use in evaluate.py; reading W&B through a wrapper library is missed.",
     title="evaluate.py does not read the runs from the W&B API",
     why="""Under the W&B contract evaluate takes each run's history, summary and config from
         `wandb.Api().run(f"{entity}/{project}/{run_id}")`; train writes no local result files for it
@@ -299,6 +308,9 @@ def evaluate_no_wandb_api(facts: Facts) -> Iterator[Hit]:
     name="evaluate-wandb-path-hard-coded",
     criterion="C8",
     severity="warning",
+    confidence="inferred",
+    clause="config-wandb",
+    known_limits="""Reports a literal entity/project path in evaluate.py; a literal that equals the config's value is still reported.""",
     title="evaluate.py hard-codes the W&B entity/project",
     why="""The contract has evaluate load the W&B entity and project from config/config.yaml, the
         same place train takes them from; a path written into the code breaks as soon as the config
@@ -358,6 +370,9 @@ def _writes_file(facts: Facts, name: str, exact_base: bool = True) -> list[tuple
     name="per-run-metrics-missing",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="per-run-metrics",
+    known_limits="""Looks for the file name the profile gives in evaluate.py's writes; a name assembled from parts it cannot resolve is missed.""",
     title="evaluate.py writes no per-run metrics file",
     why="""Step one of the evaluation exports each run's metrics to `{results_dir}/{run_id}/metrics.json`
         (the contract's file name); later steps and the paper writer read them there.""",
@@ -386,6 +401,9 @@ def per_run_metrics_missing(facts: Facts) -> Iterator[Hit]:
     name="aggregated-metrics-missing",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="aggregated-metrics",
+    known_limits="""Looks for the file name the profile gives in evaluate.py's writes; a name assembled from parts it cannot resolve is missed.""",
     title="evaluate.py writes no comparison/aggregated_metrics.json",
     why="""Step two of the evaluation writes the cross-run summary to
         `{results_dir}/comparison/aggregated_metrics.json`; the pipeline reads the result of the
@@ -457,6 +475,9 @@ def _dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.ex
     name="aggregated-keys-missing",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="aggregated-schema",
+    known_limits="""Reads the keys of the dict literal written to the file; a dict built by a loop or a helper it cannot follow is misjudged.""",
     title="aggregated_metrics.json lacks keys the contract requires",
     why="""The contract fixes the shape of comparison/aggregated_metrics.json (v2: primary_metric,
         metrics, best_proposed, best_baseline, gap); downstream steps read those keys.""",
@@ -524,6 +545,9 @@ def _gap_line(index: ModuleIndex, key: str) -> int | None:
     name="gap-ignores-direction",
     criterion="C8",
     severity="error",
+    confidence="heuristic",
+    clause="gap-direction",
+    known_limits="""Guesses that the primary metric is minimised from its words (loss, error, latency) and looks for direction words near the gap; it can guess the direction wrong.""",
     title="The gap keeps its sign for a metric that is minimised",
     why="""The contract's gap is (best_proposed - best_baseline) / best_baseline * 100, with the sign
         reversed when the primary metric is to be minimised (a loss, an error, a latency). Without the
@@ -585,6 +609,9 @@ def _primary_metric(facts: Facts) -> str | None:
     name="figure-name",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="figure-names",
+    known_limits="""Resolves figure file names from literals and f-strings; names built by helpers or from glob patterns can be misread.""",
     title="Figure file name does not follow the contract's naming pattern",
     why="""Figures of all runs are collected into one place, so the contract fixes globally unique
         names: v2 `{run_id}_{topic}[_<condition>][_pairN].pdf` per run and
@@ -637,6 +664,9 @@ def _describe(patterns: list[str]) -> str:
     name="figures-outside-evaluate",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="figures-only-in-evaluate",
+    known_limits="""Looks for savefig and similar calls in train.py and main.py; figures saved through a helper library are missed.""",
     title="train.py or main.py saves figures",
     why="""The contract reserves figures for evaluate.py, which draws them from W&B after all runs
         finished; train.py and main.py generate none (trial runs and runners have no place for them).""",
@@ -697,6 +727,9 @@ _TESTS = frozenset(
     name="significance-test-missing",
     criterion="C8",
     severity="warning",
+    confidence="heuristic",
+    clause="significance-test",
+    known_limits="""Looks for calls of known test functions (scipy.stats t-test, Wilcoxon, ...); a test written by hand or from another library is not recognised.""",
     title="evaluate.py runs no statistical significance test",
     why="""The contract's aggregated analysis includes a significance test of the proposed method
         against the baselines; without one the comparison cannot tell an effect from noise.""",
@@ -730,6 +763,9 @@ def significance_test_missing(facts: Facts) -> Iterator[Hit]:
     name="evaluate-no-figures",
     criterion="C8",
     severity="error",
+    confidence="inferred",
+    clause="evaluate-figures",
+    known_limits="""Looks for savefig and similar calls in evaluate.py; figures saved through a helper library are missed.""",
     title="evaluate.py saves no figure",
     why="""The contract's evaluation produces figures: learning curves per run and comparison charts
         across runs. An evaluate.py that never saves a figure delivers none of them.""",

@@ -26,6 +26,8 @@ def _repeats_prefix(elts: list[ast.expr], branch: ast.expr) -> bool:
     name="conditional-inside-tuple",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Reports `a, b if c else (x, y)` returns whose callers unpack the longer tuple; an intended single-element choice is reported.""",
     title="A conditional expression meant to choose between two tuples binds only the last element",
     why="""`return a, b, c if with_test else (a, b, c, d)` reads as a choice between two tuples, but the
         conditional binds tighter than the commas: the function returns (a, b, X) where X is c or the

@@ -24,6 +24,8 @@ def _uses_hydra_runs(facts: Facts) -> bool:
     name="no-hydra-entry-point",
     criterion="C2",
     severity="error",
+    confidence="inferred",
+    known_limits="""Looks for @hydra.main on a function main.py runs; an entry point built with hydra's compose API or a decorator alias it cannot resolve is missed or misread.""",
     title="main.py has no @hydra.main entry point",
     why="""The pipeline starts `python -m src.main run=<id> results_dir=<dir> ...`: key=value overrides
         that only Hydra parses. Without @hydra.main, argparse rejects them or they are ignored.""",
@@ -56,6 +58,8 @@ def no_hydra_entry_point(facts: Facts) -> Iterator[Hit]:
     name="hydra-config-not-found",
     criterion="C2",
     severity="error",
+    confidence="inferred",
+    known_limits="""Resolves config_path and config_name statically (literals and module constants); a path computed at run time cannot be followed.""",
     title="@hydra.main config_path/config_name do not reach the primary config",
     why="""Hydra resolves config_path relative to the decorated file's folder (src/), so the repository's
         config/ folder is "../config". A path or name that misses it stops the run with
@@ -86,6 +90,8 @@ def hydra_config_not_found(facts: Facts) -> Iterator[Hit]:
     name="hydra-version-base-missing",
     criterion="C2",
     severity="warning",
+    confidence="certain",
+    known_limits="None known: Hydra itself warns when version_base is not given.",
     title="@hydra.main without version_base",
     why="""Without version_base Hydra warns and falls back to 1.1 behaviour, which changes the working
         directory into outputs/<date>/<time>: relative paths (data, .cache/, config/runs/) then point
@@ -136,6 +142,8 @@ def _locate(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
     name="hydra-compose-fails",
     criterion="C2",
     severity="error",
+    confidence="certain",
+    known_limits="""Composes with Hydra's own compose API over the YAML; a config store registered in Python code (ConfigStore) or a Hydra plugin is not seen.""",
     title="The documented command's overrides do not compose",
     why="""expcheck composes the configs with Hydra itself, exactly as `run=<id> results_dir=<dir>` plus the
         mode switch would. When Hydra rejects the overrides (a key missing from config.yaml, a run
@@ -182,6 +190,8 @@ def hydra_compose_fails(facts: Facts) -> Iterator[Hit]:
     name="run-group-replaced-by-string",
     criterion="C2",
     severity="error",
+    confidence="certain",
+    known_limits="""Follows Hydra's defaults-list semantics for `runs@run`; relies on the run group being selected only on the command line.""",
     title="`run=<id>` replaces the run config by a string",
     why="""With run configs in config/runs/ and a defaults entry `runs@run: <default>`, the override
         run=<id> does not select config/runs/<id>.yaml: it replaces the whole `run` node by the
@@ -223,6 +233,8 @@ def run_group_replaced(facts: Facts) -> Iterator[Hit]:
     name="hydra-node-read",
     criterion="C2",
     severity="error",
+    confidence="certain",
+    known_limits="""Hydra removes the hydra node from the task's config; a read guarded by a check that the key exists is not distinguished.""",
     title="cfg.hydra read inside the Hydra app",
     why="""Hydra removes the `hydra` node from the config it passes to the task function, so cfg.hydra...
         raises ConfigAttributeError: Key 'hydra' is not in struct.""",
@@ -272,6 +284,8 @@ def _launches_train_with_overrides(facts: Facts) -> int | None:
     name="train-not-a-hydra-app",
     criterion="C2",
     severity="error",
+    confidence="inferred",
+    known_limits="""Recognises a launch of src.train with key=value arguments in main.py; a train.py that parses such tokens by hand in a way not recognised is reported.""",
     title="main.py launches src.train with Hydra overrides, but train.py is not a Hydra app",
     why="""key=value arguments passed to a process are only understood by @hydra.main; a train.py that
         uses argparse or reads sys.argv otherwise rejects or ignores them.""",

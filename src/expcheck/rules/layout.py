@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.paths import matches_any
+from expcheck.paths import is_template_marker, matches_any
 from expcheck.rules.base import Example, Hit, rule
 
 _FULL_REPO = {
@@ -24,6 +24,8 @@ _FULL_REPO = {
     name="missing-required-file",
     criterion="C5",
     severity="error",
+    confidence="certain",
+    known_limits="None known: the path the profile requires is not in the submission.",
     title="Required file is missing",
     why="""The pipeline runs fixed paths (src/main.py, src/evaluate.py, pyproject.toml, config/config.yaml,
         ...); a missing one fails the run before any experiment starts.""",
@@ -51,14 +53,21 @@ def _is_extra(facts: Facts, path: str) -> bool:
     name="extra-file",
     criterion="C5",
     severity="error",
+    confidence="certain",
+    clause="exact-files",
+    known_limits="""Decides by the profile's file lists and incidental globs; a non-code file type the profile does not list as incidental is reported.""",
     title="File the contract does not allow",
     why="""The contract fixes the file set (for example no src/__init__.py, no utils.py): the pipeline
         copies and patches exactly those files, so code placed elsewhere is lost or shadows the real
         modules. Documentation, data, caches and run outputs are ignored.""",
     fix="Move the code into one of the required files and delete the extra file.",
-    bad=[Example(files={**_FULL_REPO, "src/utils.py": "def helper():\n    return 1\n"})],
+    bad=[
+        Example(files={**_FULL_REPO, "src/utils.py": "def helper():\n    return 1\n"}),
+        Example(files={**_FULL_REPO, "src/__init__.py": ""}, note="an empty __init__.py changes imports"),
+    ],
     good=[
         Example(files={**_FULL_REPO, "README.md": "# notes\n", "config/runs/a.yaml": "run_id: a\n"}),
+        Example(files={**_FULL_REPO, "config/.gitkeep": ""}, note="an empty template marker holds no code"),
         Example(
             files={**_FULL_REPO, "src/utils.py": "def helper():\n    return 1\n"},
             profile="airas-v1-early",
@@ -70,7 +79,7 @@ def extra_file(facts: Facts) -> Iterator[Hit]:
     if facts.profile.extra_files == "allowed":
         return
     for path, file in sorted(facts.code_files.items()):
-        if not _is_extra(facts, path):
+        if not _is_extra(facts, path) or (file.unreadable is None and is_template_marker(path, file.text)):
             continue
         evidence = f"({file.unreadable})" if file.unreadable else None
         yield Hit(
@@ -87,6 +96,8 @@ def extra_file(facts: Facts) -> Iterator[Hit]:
     name="unsafe-path",
     criterion="C5",
     severity="error",
+    confidence="certain",
+    known_limits="None known: the entry names an absolute path, '..' or an unusable name.",
     title="Bundle entry names a path outside the repository",
     why="""An absolute path, a path with '..' or a symbolic link would write or read outside the
         repository when the bundle is materialised; expcheck never writes such entries and the

@@ -114,6 +114,8 @@ def _value(data: dict[str, Any], path: tuple[str, ...]) -> Any:
     name="method-not-distinguished",
     criterion="C4",
     severity="error",
+    confidence="inferred",
+    known_limits="""Follows reads of the method key through the code; a method chosen through a dynamic lookup it cannot follow makes runs look identical.""",
     title="Two methods of the experiment run the same code",
     why="""The experiment compares a proposed method with baselines, each a run config with its own
         `method`. If no code decides on the method, and the two run configs differ only in settings
@@ -198,6 +200,8 @@ def _decides(facts: Facts) -> bool:
     name="method-unknown-to-dispatch",
     criterion="C4",
     severity="error",
+    confidence="inferred",
+    known_limits="""Follows comparisons of cfg.method and mapping lookups to the raise; names normalised at run time in a way not modelled can be misjudged.""",
     title="The code raises for a method a run config names",
     why="""The code picks the method's implementation by comparing cfg.method with the names it
         knows, or by looking it up in a mapping, and raises for anything else. A run whose method
@@ -266,6 +270,8 @@ def method_unknown_to_dispatch(facts: Facts) -> Iterator[Hit]:
     name="model-hard-coded",
     criterion="C4",
     severity="warning",
+    confidence="heuristic",
+    known_limits="""Compares literal model ids passed to known loaders with the configured names; a literal that names a sub-module or tokenizer of the configured model may be reported.""",
     title="The code loads a hard-coded model instead of the configured one",
     why="""Run configs name the model (`model.name`); a loader called with a literal model id that is
         none of the configured ones trains something else than the experiment plan says, and the
@@ -349,6 +355,8 @@ def plot_confusion(summary, preds, labels):
     name="fabricated-results",
     criterion="C4",
     severity="error",
+    confidence="inferred",
+    known_limits="""Follows values from rate-named keys, random draws and literals into matrices and logged metrics; a rate is recognised by its key name, and a deliberately simulated result is reported.""",
     title="Results are made up instead of measured",
     why="""A confusion matrix assembled from an accuracy figure times a sample count, predictions or
         metrics drawn at random, or a metric logged as a written-in constant look like results but
@@ -435,6 +443,8 @@ def _setting_line(facts: Facts, run: RunVariant, key: str) -> int:
     name="variations-differ-only-in-unread-settings",
     criterion="C4",
     severity="error",
+    confidence="inferred",
+    known_limits="""A setting counts as read when its name (or a parent's) appears in the code; settings consumed without being named (e.g. **cfg.training into a constructor) are seen through the parent's name only.""",
     title="Runs that differ only in settings the code never reads",
     why="""Each run variation exists to test something: a method, a warm start, a step count. When two
         runs differ only in settings whose names (and whose parents' names) appear nowhere in the code,

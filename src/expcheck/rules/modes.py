@@ -118,6 +118,9 @@ def _applies(facts: Facts) -> bool:
     name="mode-switch-unused",
     criterion="C9",
     severity="error",
+    confidence="inferred",
+    clause="trial-switch",
+    known_limits="""Looks for reads of the profile's switch key; a key read through a dynamic lookup it cannot follow is missed.""",
     title="The code never reads the trial/full mode switch",
     why="""The pipeline's trial run passes mode=trial (or trial_mode=true) to get a quick smoke test. Code
         that never looks at that key runs the full experiment, with W&B online, under the trial label.""",
@@ -150,6 +153,7 @@ class _Effect:
     pattern: re.Pattern[str]
     branch: str  # "trial" or "full"
     what: str
+    clause: str  # the profile's clause that asks for it
 
 
 _EFFECTS = (
@@ -160,6 +164,7 @@ _EFFECTS = (
         re.compile(r"disabled|WANDB_MODE|offline"),
         "trial",
         "W&B mode 'disabled'",
+        "trial-wandb-disabled",
     ),
     _Effect(
         "C903",
@@ -168,6 +173,7 @@ _EFFECTS = (
         re.compile(r"n_trials\W{0,8}(?:=|:)\s*0\b|optuna\w*\W{0,8}(?:enabled|use)\w*\W{0,4}(?:=|:)\s*False", re.I),
         "trial",
         "Optuna n_trials = 0",
+        "trial-optuna-off",
     ),
     _Effect(
         "C904",
@@ -176,6 +182,7 @@ _EFFECTS = (
         re.compile(r"epoch\w*['\"]?\]?\s*(?:=|:)\s*1\b|epoch\w*\W{0,6}min\(\s*1\b|max_steps\w*\s*=\s*[12]\b", re.I),
         "trial",
         "one epoch",
+        "trial-one-epoch",
     ),
     _Effect(
         "C905",
@@ -186,6 +193,7 @@ _EFFECTS = (
         ),
         "trial",
         "a limit of 1-2 batches",
+        "trial-few-batches",
     ),
     _Effect(
         "C906",
@@ -194,6 +202,7 @@ _EFFECTS = (
         re.compile(r"online"),
         "full",
         "W&B mode 'online'",
+        "full-wandb-online",
     ),
 )
 
@@ -212,6 +221,10 @@ def _effect_rule(effect: _Effect) -> None:
         name=effect.name,
         criterion="C9",
         severity="warning",
+        confidence="heuristic",
+        clause=effect.clause,
+        known_limits=f"""Searches the source of the {effect.branch}-mode branches for a pattern of {effect.what}; a
+            setting made by a helper called there, or in a config file the branch selects, is not seen.""",
         title=effect.title,
         why=f"""In {effect.branch} mode the contract expects {effect.what}. expcheck looks for it in the code
             that runs only in {effect.branch} mode (branches on the mode key); none sets it, so the

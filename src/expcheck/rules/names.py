@@ -55,6 +55,8 @@ def _name(diag: Diagnostic) -> str:
     name="undefined-name",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Static scoping as Python defines it; names created dynamically (globals() writes, exec, star imports of unknown modules) are not seen.""",
     title="Name is used but never defined",
     why="""Python looks the name up when the line runs and raises NameError: a missing import (`os`,
         `Any`), a variable defined in another function, or a typo. The run stops there, often after
@@ -99,6 +101,8 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
     name="local-before-assignment",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Follows Python's local-scope rule along the statement order; a read that a preceding branch always skips at run time is still reported.""",
     title="Local variable read before it is assigned",
     why="""A name assigned anywhere in a function is local to the whole function; reading it before the
         assignment raises UnboundLocalError, even when a global of the same name exists.""",
@@ -139,6 +143,8 @@ def _loads(tree: ast.Module, name: str, skip_line: int) -> list[int]:
     name="import-replaced-by-definition",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Reports a def/class that rebinds an imported name; a deliberate wrapper with the same name that handles both call shapes is reported.""",
     title="An imported name is replaced by a function or class of the same name",
     why="""A def or class statement rebinds the module-level name, so every use of the import — also
         the ones written above the def, inside functions — calls the project's own function instead,
@@ -200,6 +206,8 @@ def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
     name="star-import-name",
     criterion="R",
     severity="warning",
+    confidence="inferred",
+    known_limits="Names that may come from a star import of a module it cannot read are uncertain by nature.",
     title="Name may come from a star import, or may not exist",
     why="""After `from m import *` nobody can tell from the file which names exist; a name the star
         import does not provide raises NameError at run time.""",
@@ -252,6 +260,8 @@ _COMPILE_CODES = (
     name="compile-time-syntax-error",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: Python's compiler refuses the construct.",
     title="File parses but Python refuses to compile it",
     why="""Some errors pass the parser and are raised only when Python compiles the module: `return` or
         `yield` outside a function, `break` outside a loop, a duplicate parameter name, `nonlocal`
@@ -289,6 +299,8 @@ _FORMAT_CODES = ("F501", "F502", "F505", "F506", "F507", "F508", "F509", "F521",
     name="format-string-mismatch",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Checks format strings against literal arguments; arguments passed through *args/**kwargs are not checked.""",
     title="String formatting whose arguments do not fit its placeholders",
     why="""A %-format or str.format call with too few arguments, a missing name, or a malformed
         placeholder raises TypeError, KeyError, IndexError or ValueError when the line runs — often in
@@ -314,6 +326,8 @@ def format_string_mismatch(facts: Facts) -> Iterator[Hit]:
     name="suspicious-construct",
     criterion="R",
     severity="warning",
+    confidence="inferred",
+    known_limits="""Reports constructs Python accepts but that do not do what they say; an intentional identity test on an interned literal is reported.""",
     title="Code that runs but does not do what it says",
     why="""`x is "literal"` compares identity, not value (and Python warns about it); `assert (cond, msg)`
         asserts a non-empty tuple and never fails; a name in `__all__` that the module does not define

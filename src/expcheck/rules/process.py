@@ -49,6 +49,8 @@ def _launcher(version_base: str = "", cwd: str = "", config: str = _CONFIG, trai
     name="child-process-in-hydra-job-dir",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Models Hydra's working-directory change by version_base and hydra.job.chdir; a launcher that changes directory back is not followed.""",
     title="A child `python -m src.…` is started from inside a Hydra job that changed the working directory",
     why="""Without version_base (or with "1.1", or hydra.job.chdir: true) Hydra runs the task function
         inside outputs/<date>/<time>. A child started there with `python -m src.train` looks for the
@@ -130,6 +132,8 @@ def main(cfg):
     name="wandb-online-in-trial",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Looks for anything that turns W&B off or checks WANDB_API_KEY in trial mode; handling through a wrapper it cannot follow is reported.""",
     title="W&B starts online in trial mode and nothing handles a missing API key",
     why="""The trial run is a smoke test on a machine that may have no W&B credentials. When nothing in
         the code or config turns W&B off (mode disabled/offline) or checks WANDB_API_KEY, wandb.init
@@ -223,6 +227,8 @@ def _target_problem(facts: Facts, index: ProjectIndex, launch: Launch) -> str | 
     name="child-process-target-missing",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Resolves the child process's module or script against the submission's files; a target built at run time is not resolved.""",
     title="A child process runs a module or script that does not exist or cannot run that way",
     why="""`subprocess.run([sys.executable, "-m", "src.training"])` needs src/training.py; a script run by
         path (`python src/train.py`) gets no package, so its relative imports and `src.` imports fail.""",

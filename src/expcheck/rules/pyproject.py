@@ -53,6 +53,8 @@ _GOOD = _pyproject(
     name="pyproject-invalid-toml",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: the TOML parser rejects the file.",
     title="pyproject.toml is not valid TOML",
     why="uv refuses to parse the file (exit 2) and nothing is installed or run.",
     fix="Correct the TOML at the reported line and column.",
@@ -72,6 +74,8 @@ def invalid_toml(facts: Facts) -> Iterator[Hit]:
     name="pyproject-no-project-table",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: uv reads dependencies only from [project].",
     title="pyproject.toml has no [project] table",
     why="""uv reads dependencies only from the standard [project] table. With dependencies declared
         under [tool.poetry] alone, `uv run` succeeds in creating an empty environment and the first
@@ -112,6 +116,8 @@ def no_project_table(facts: Facts) -> Iterator[Hit]:
     name="dependencies-not-a-list",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: uv rejects dependencies that are not a list of strings.",
     title="[project] dependencies is not a list of strings",
     why="""PEP 621 defines `dependencies` as an array of requirement strings. uv rejects a
         [project.dependencies] table or a single string ("invalid type: map, expected a sequence",
@@ -167,6 +173,8 @@ def _requirement_strings(project: dict[str, Any]) -> Iterator[str]:
     name="invalid-requirement",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: the PEP 508 parser (packaging) rejects the string.",
     title="Dependency is not a valid PEP 508 requirement",
     why="""uv cannot read the static metadata, falls back to building the project, and the build
         backend rejects the string ("must be pep508"): exit 1, nothing installed.""",
@@ -199,6 +207,8 @@ def invalid_requirement(facts: Facts) -> Iterator[Hit]:
     name="missing-name-or-version",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: uv refuses a [project] without name, or version unless dynamic.",
     title="[project] lacks name or version",
     why="""uv refuses a [project] table without `name`, or without `version` unless it is listed in
         `dynamic` (exit 2).""",
@@ -231,6 +241,8 @@ def missing_name_or_version(facts: Facts) -> Iterator[Hit]:
     name="requires-python-missing",
     criterion="R",
     severity="warning",
+    confidence="certain",
+    known_limits="None known: uv warns and picks any interpreter.",
     title="[project] has no requires-python",
     why="""uv then takes whatever interpreter comes first on PATH and warns; the run may get a Python
         the code was not written for.""",
@@ -252,6 +264,8 @@ def requires_python_missing(facts: Facts) -> Iterator[Hit]:
     name="invalid-project-metadata",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="Validates the fields as uv does; a uv release that relaxes a check makes a finding stale.",
     title="[project] name, version, requires-python or optional-dependencies is malformed",
     why="""uv validates these fields and refuses the whole file when one is malformed (exit 2): a name
         with spaces, a version that is not PEP 440, requires-python like "3.11" or "^3.11", or
@@ -316,6 +330,8 @@ def _hatch_finds_package(facts: Facts, doc: dict[str, Any], name: str) -> bool:
     name="project-not-buildable",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Models hatchling's package discovery; other build backends are checked by their documented defaults only.""",
     title="uv must build the project, and the build backend cannot find its package",
     why="""With a [build-system] table uv builds and installs the project itself before running. Hatchling
         looks for a package named after the project (src/<name>/__init__.py, <name>/__init__.py);

@@ -48,6 +48,8 @@ _MODEL = "import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n\n\ndef build
     name="missing-project-module",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Resolves project imports against the submission's files; a module generated at run time is missed.""",
     title="Import of a project module that does not exist",
     why="""`from src.utils import x` or `from .helpers import y` needs src/utils.py or src/helpers.py in
         the repository; without it the import raises ModuleNotFoundError before anything runs.""",
@@ -90,6 +92,8 @@ def missing_project_module(facts: Facts) -> Iterator[Hit]:
     name="missing-project-symbol",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Resolves names against what the module defines; names injected at run time (setattr, globals()) are missed.""",
     title="Name imported from (or looked up on) a project module that does not define it",
     why="""`from src.model import build` fails with ImportError when model.py defines no `build`;
         `import src.model as m; m.build()` fails with AttributeError. Generated files often rename a
@@ -157,6 +161,8 @@ def missing_project_symbol(facts: Facts) -> Iterator[Hit]:
     name="call-arguments-mismatch",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Matches calls with the signatures of project functions; calls through decorators that change the signature are skipped where seen.""",
     title="Call to a project function or class with arguments it does not accept",
     why="""When train.py calls `build_model(cfg, num_classes)` but model.py defines `build_model(cfg)`,
         Python raises TypeError at the call: too many or too few positional arguments, a missing
@@ -254,6 +260,8 @@ def _extends_sys_path(facts: Facts) -> bool:
     name="sibling-import-without-package",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Assumes the documented launch `python -m src.main` from the repository root; a sys.path change it cannot follow is missed.""",
     title="Bare import of a sibling module that is not on sys.path",
     why="""Run as `python -m src.main` from the repository root, only the root is on sys.path:
         `src/model.py` is `src.model`, and a bare `import model` or `from model import Net` inside src/
@@ -373,6 +381,8 @@ def _yields(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     name="unpacking-count-mismatch",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Compares unpacking counts with every tuple the function can return for that call; returns built by loops or helpers are skipped.""",
     title="A project function's result is unpacked into the wrong number of names",
     why="""`a, b, c = f(...)` raises ValueError (too many / not enough values to unpack) when every tuple f
         can return for that call has another length. A helper that grew a return value (or lost one) while

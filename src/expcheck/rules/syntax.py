@@ -13,6 +13,8 @@ from expcheck.rules.base import Example, Hit, rule
     name="python-syntax-error",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: Python's own parser rejects the file.",
     title="Python file does not parse",
     why="""A syntax error stops the run at import, before any experiment work. The position is the
         parser's own, so there is no guessing (and no false report: a file that parses is never
@@ -40,6 +42,8 @@ def python_syntax_error(facts: Facts) -> Iterator[Hit]:
     name="yaml-syntax-error",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: the YAML parser rejects the file.",
     title="YAML config does not parse",
     why="""Hydra loads config.yaml and the run configs before main() starts; a YAML error there ends
         the run with a parser traceback.""",
@@ -63,6 +67,8 @@ def yaml_syntax_error(facts: Facts) -> Iterator[Hit]:
     name="unreadable-file",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: the file is binary, not UTF-8 or over the size limit.",
     title="Code or config file is not readable text",
     why="""A source or config file that is binary, not UTF-8 or absurdly large cannot be imported or
         loaded by the run.""",

@@ -132,6 +132,8 @@ def _reproduce(run: RunOutcome) -> str:
     name="trial-environment-not-built",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: uv itself failed to build the environment in the sandbox.",
     title="uv could not build the environment from pyproject.toml",
     why="""The pipeline starts every command with `uv run`, which first builds the environment from
         pyproject.toml. The trial ran `uv sync` on the submission and uv refused: the project cannot be
@@ -180,6 +182,8 @@ def environment_not_built(facts: Facts) -> Iterator[Hit]:
     name="trial-crash",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="""The crash happened in the sandbox; a crash caused only by the sandbox's limits (no network, no GPU) is reported by T104 where recognised.""",
     title="The trial run crashed with a Python exception",
     why="""The trial ran the pipeline's own command in trial mode and it died with a traceback. This
         is not a prediction: the full run will stop at the same line before any result exists.""",
@@ -250,6 +254,8 @@ def trial_crash(facts: Facts) -> Iterator[Hit]:
     name="trial-timeout",
     criterion="C9",
     severity="error",
+    confidence="certain",
+    known_limits="The time limit of the sandbox may be shorter than a slow but correct trial needs.",
     title="The trial run did not finish within the time limit",
     why="""Trial mode exists to prove in minutes that a run works end to end (one epoch, a batch or
         two, no hyper-parameter search). A trial that outlives the limit either hangs or does not
@@ -292,6 +298,8 @@ def trial_timeout(facts: Facts) -> Iterator[Hit]:
     name="trial-network-blocked",
     criterion="R",
     severity="warning",
+    confidence="inferred",
+    known_limits="""Recognises network errors in the traceback; a network failure with an unfamiliar message is reported as a crash.""",
     title="The trial stopped where the run reaches for the network",
     why="""The trial runs with the network off by default, so it ends where the code first downloads
         or connects — typically a dataset or a pretrained model. The pipeline's runners have network
@@ -402,6 +410,8 @@ def _carried(facts: Facts, result: TrialResult, network: bool) -> Iterator[tuple
     name="trial-exit-without-traceback",
     criterion="R",
     severity="error",
+    confidence="certain",
+    known_limits="None known: the process exited non-zero without a Python traceback.",
     title="The trial run failed without a Python traceback",
     why="""The run ended with a non-zero status but no Python exception to point at: an explicit
         `sys.exit(...)`, a crash in native code (segmentation fault, abort), or a kill (for example
@@ -466,6 +476,8 @@ def trial_exit(facts: Facts) -> Iterator[Hit]:
     name="trial-module-not-installed",
     criterion="R",
     severity="warning",
+    confidence="certain",
+    known_limits="None known: the module is missing from the interpreter given.",
     title="A third-party module is missing from the interpreter given with --python",
     why="""With `--python PATH` the trial uses an existing environment, so a missing third-party
         module may be the environment's gap rather than the submission's. The run stopped at the
@@ -537,6 +549,8 @@ _LOSS_CODE = """\
     name="trial-nonfinite-metric",
     criterion="R",
     severity="warning",
+    confidence="inferred",
+    known_limits="Reads metrics from the trial's printed output; a NaN printed for another purpose is reported.",
     title="The trial produced a NaN or infinite metric",
     why="""A NaN or infinite loss or score in a short trial means the numbers are already broken
         (division by zero, log of zero, an exploding step); the full run would report garbage.""",
@@ -638,6 +652,8 @@ def _rising(values: list[MetricValue]) -> bool:
     name="trial-loss-rose",
     criterion="R",
     severity="warning",
+    confidence="heuristic",
+    known_limits="A loss that rises over a one-epoch trial can be noise.",
     title="The trial's loss ended above where it started",
     why="""Over a handful of optimisation steps a working training loop brings the training loss down.
         A loss that ends clearly above its first value points at a sign error, a wrong target, a
@@ -726,6 +742,8 @@ _METHOD_CODE = """\
     name="trial-identical-metrics",
     criterion="R",
     severity="warning",
+    confidence="heuristic",
+    known_limits="Identical printed metrics can be a coincidence on a tiny trial subset.",
     title="Runs of different methods printed identical metrics in the trial",
     why="""The proposed method and its baselines are different computations; identical loss and
         score values, to every printed digit, mean the method setting never reaches the code that
@@ -770,6 +788,8 @@ def trial_identical(facts: Facts) -> Iterator[Hit]:
     name="trial-output-outside-results",
     criterion="R",
     severity="warning",
+    confidence="certain",
+    known_limits="None known: files appeared outside results_dir during the trial.",
     title="The trial wrote files outside results_dir",
     why="""The pipeline passes results_dir and collects only what lands there; files written into the
         working directory are lost on the runner or overwrite each other between runs.""",
@@ -826,6 +846,8 @@ def trial_outputs(facts: Facts) -> Iterator[Hit]:
     name="trial-did-nothing",
     criterion="R",
     severity="warning",
+    confidence="heuristic",
+    known_limits="A correct trial that prints nothing and writes only to W&B (disabled) looks idle.",
     title="The trial run exited successfully without doing anything visible",
     why="""The run printed nothing and wrote no file, not even Hydra's run folder, and exited 0. An
         experiment that trains and evaluates leaves some trace; this usually means the entry point is
@@ -894,6 +916,8 @@ if __name__ == "__main__":
     name="trial-failure-carried-on",
     criterion="R",
     severity="warning",
+    confidence="inferred",
+    known_limits="""Reads child-process exit statuses from the trial's output; an error that a retry handled is reported.""",
     title="A process of the trial crashed and the run carried on",
     why="""A traceback from the submission's code was printed, but the run did not stop there: a
         child process per variation died and the launcher went on, or an exception was printed and

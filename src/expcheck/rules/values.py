@@ -52,6 +52,8 @@ def _example(lr: str, extra: str = "", note: str = "") -> Example:
     name="yaml-exponent-string",
     criterion="R",
     severity="error",
+    confidence="inferred",
+    known_limits="""Follows YAML values read with PyYAML into optimizer and tensor arguments; a conversion through a helper it cannot follow is reported.""",
     title="A config number PyYAML reads as a string reaches an optimizer or tensor",
     why="""PyYAML follows YAML 1.1: `1e-3`, `5e-4` or `1.0e3` (no dot, or an exponent without a sign) are
         strings, not floats. Code that loads its configs with yaml.safe_load and passes such a value

@@ -107,6 +107,9 @@ def _init_scope(facts: Facts, path: str, call: CallSite) -> Scope:
     name="wandb-init-missing",
     criterion="C6",
     severity="error",
+    confidence="inferred",
+    clause="wandb-logging",
+    known_limits="""Looks for wandb.init reachable from train.py; a W&B run started through a wrapper library (e.g. a Lightning logger) is missed.""",
     title="Training never starts a W&B run",
     why="""The contract has train log every run to W&B and evaluate read the runs back through the
         W&B API. Without a `wandb.init` call nothing is logged, and evaluation finds no run to read.""",
@@ -149,6 +152,9 @@ def wandb_init_missing(facts: Facts) -> Iterator[Hit]:
     name="wandb-init-target",
     criterion="C6",
     severity="error",
+    confidence="inferred",
+    clause="config-wandb",
+    known_limits="""Compares wandb.init's project/entity with the config's; a project set through WANDB_PROJECT in the environment is not seen.""",
     title="wandb.init logs to a project evaluate does not read",
     why="""evaluate looks runs up as `<entity>/<project>/<run_id>` with the entity and project of
         config/config.yaml. A `wandb.init` without `project` logs to W&B's default project, and one
@@ -205,6 +211,9 @@ def wandb_init_target(facts: Facts) -> Iterator[Hit]:
     name="wandb-target-not-from-config",
     criterion="C6",
     severity="warning",
+    confidence="inferred",
+    clause="config-wandb",
+    known_limits="""Checks that entity and project come from the config; values routed through helpers it cannot follow are reported.""",
     title="wandb.init does not take entity and project from the config",
     why="""The contract keeps the W&B entity and project in config/config.yaml so train and evaluate
         agree on where runs live. A missing entity (W&B then picks the API key's default) or a
@@ -280,6 +289,9 @@ def _mode_guarded(scope: Scope, call: CallSite) -> bool:
     name="wandb-mode-ignored",
     criterion="C6",
     severity="error",
+    confidence="inferred",
+    clause="trial-wandb-disabled",
+    known_limits="""Follows the config's wandb.mode to wandb.init; a mode set through WANDB_MODE in a way it does not follow is reported.""",
     title="The config's W&B mode never reaches wandb.init",
     why="""Trial mode turns W&B off by setting `wandb.mode: disabled` in the config. A `wandb.init`
         that passes no `mode=` (and is not skipped when the mode is disabled, nor told through
@@ -346,6 +358,9 @@ def wandb_mode_ignored(facts: Facts) -> Iterator[Hit]:
     name="wandb-log-missing",
     criterion="C6",
     severity="error",
+    confidence="inferred",
+    clause="wandb-logging",
+    known_limits="""Looks for wandb.log or summary writes after wandb.init; logging through a wrapper (a Lightning logger, a callback) is missed.""",
     title="A W&B run is started but no metric is logged",
     why="""evaluate reads each run's history and summary from W&B. A run that is started but never
         given a metric through `wandb.log` (or a summary entry) has neither: the evaluation has no
@@ -400,6 +415,9 @@ def _logging_functions(train: dict[str, ModuleIndex], w: WandbFacts) -> set[str]
     name="wandb-log-not-per-step",
     criterion="C6",
     severity="warning",
+    confidence="inferred",
+    clause="wandb-per-step",
+    known_limits="""Checks whether a wandb.log call sits in a loop or a function a loop calls; a loop hidden in a library's training API is not seen.""",
     title="Metrics are logged to W&B only once, not per step or epoch",
     why="""The contract asks for time series: learning curves in evaluate are drawn from each run's
         history. When every `wandb.log` call sits outside the training loop (and outside any
@@ -453,6 +471,9 @@ def wandb_log_not_per_step(facts: Facts) -> Iterator[Hit]:
     name="wandb-summary-missing",
     criterion="C6",
     severity="warning",
+    confidence="inferred",
+    clause="wandb-summary",
+    known_limits="""Looks for writes to wandb.summary / run.summary; summaries set through wrapper APIs are missed.""",
     title="Final and best metrics are not written to the W&B summary",
     why="""The contract stores final/best values (best_val_acc, final_test_acc, best_epoch, ...) in
         `wandb.summary`, where evaluate reads them. Without summary writes the summary holds only the
@@ -532,6 +553,8 @@ def _history_only_in_summary(key: str, w: WandbFacts) -> bool:
     name="metric-key-not-written",
     criterion="C6",
     severity="error",
+    confidence="inferred",
+    known_limits="""Compares literal keys evaluate reads with keys train writes; keys built at run time (f-strings with unknown parts) are matched as patterns and may be misjudged.""",
     title="evaluate reads a W&B metric that train never writes",
     why="""Every key evaluate reads from a run's history (`run.history(keys=[...])`, `history["k"]`)
         or summary (`run.summary["k"]`, `.get("k")`) must be one train writes with `wandb.log` or to
@@ -632,6 +655,9 @@ def _read_message(read: KeyRead, w: WandbFacts) -> str:
     name="optuna-trial-logged",
     criterion="C6",
     severity="error",
+    confidence="inferred",
+    clause="optuna-trials-unlogged",
+    known_limits="""Follows calls from the Optuna objective to wandb.init/log; a W&B call behind a flag that is off during the search is still reported.""",
     title="Optuna trials are logged to W&B",
     why="""The contract logs only the final run with the best hyperparameters. A `wandb.init` or
         `wandb.log` reachable from the objective passed to `study.optimize` logs every trial as a
@@ -689,6 +715,9 @@ def optuna_trial_logged(facts: Facts) -> Iterator[Hit]:
     name="train-json-output",
     criterion="C6",
     severity="error",
+    confidence="inferred",
+    clause="no-train-json",
+    known_limits="""Looks for json.dump/dumps to stdout or a results.json file in train.py; JSON written for another purpose under that name is reported.""",
     title="train.py prints JSON results or writes results.json",
     why="""Under the W&B contract results travel through W&B only; the contract forbids
         results.json files and JSON dumped to stdout from train.py (the older contract that read
@@ -753,6 +782,9 @@ def _key_line(facts: Facts, key: str) -> int:
     name="config-wandb-settings",
     criterion="C6",
     severity="error",
+    confidence="certain",
+    clause="config-wandb",
+    known_limits="None known: the keys are read from the YAML of config/config.yaml.",
     title="config/config.yaml lacks the W&B entity or project",
     why="""train and evaluate both take the W&B entity and project from config/config.yaml; the
         contract makes them mandatory there. Without them train logs to a default place and evaluate
