@@ -72,6 +72,29 @@ def _excerpt(finding: Finding, sources: dict[tuple[str, str], list[str]], source
     return "<pre>" + "".join(body) + "</pre>"
 
 
+def _contract(report: Report) -> str:
+    """How the profile was chosen and which contract clauses were in force."""
+    parts = []
+    choice = report.profile_choice
+    if choice is not None:
+        ambiguous = (
+            f" <strong>Ambiguous</strong>: {_e(', '.join(choice.alternatives))} fitted as well." if choice.ambiguous else ""
+        )
+        evidence = "".join(f"<li>{_e(e)}</li>" for e in choice.evidence)
+        parts.append(f"<p class='profile-choice'>Profile chosen by {_e(choice.how)}.{ambiguous}</p><ul>{evidence}</ul>")
+    if report.clauses:
+        rows = "".join(
+            f"<tr><td><code>{_e(c.id)}</code></td><td>{'in force' if c.in_force else 'not in force'}</td>"
+            f"<td>{_e(c.text)}</td><td class='muted'>{_e(c.why)}</td></tr>"
+            for c in report.clauses
+        )
+        parts.append(
+            "<details class='clauses'><summary>contract clauses</summary><table><thead><tr><th>clause</th>"
+            f"<th>state</th><th>asks</th><th>why</th></tr></thead><tbody>{rows}</tbody></table></details>"
+        )
+    return "".join(parts)
+
+
 def render_html(
     reports: Sequence[Report],
     rule_titles: dict[str, str],
@@ -128,6 +151,7 @@ def render_html(
             )
             + "</p>"
         )
+        out.append(_contract(r))
         if not r.findings:
             out.append("</section>")
             continue
@@ -136,7 +160,8 @@ def render_html(
             cls = "error" if f.severity is Severity.ERROR else "warning"
             out.append(
                 f"<h3><span class='{cls}'>{_e(f.severity.value)}</span> <code>{_e(f.location())}</code> "
-                f"<code>{_e(f.rule)}</code> {_e(f.message)}</h3>{_excerpt(f, sources, r.input)}"
+                f"<code>{_e(f.rule)}</code> {_e(f.message)} <span class='muted'>[{_e(f.confidence.value)}]</span></h3>"
+                f"{_excerpt(f, sources, r.input)}"
                 f"<div class='muted'>fix: {_e(f.fix)}</div>"
             )
         out.append("</details></section>")

@@ -11,17 +11,24 @@ from expcheck.rules.base import Example, Rule
 
 def rules_table(rules: Sequence[Rule]) -> str:
     width = max((len(r.name) for r in rules), default=4)
-    lines = [f"{'id':<5} {'name':<{width}} {'crit':<4} {'severity':<8} title"]
-    lines += [f"{r.id:<5} {r.name:<{width}} {r.criterion:<4} {r.severity.value:<8} {r.title}" for r in rules]
+    lines = [f"{'id':<5} {'name':<{width}} {'crit':<4} {'severity':<8} {'confidence':<10} title"]
+    lines += [
+        f"{r.id:<5} {r.name:<{width}} {r.criterion:<4} {r.severity.value:<8} {r.confidence.value:<10} {r.title}"
+        for r in rules
+    ]
     return "\n".join(lines) + "\n"
 
 
 def rules_markdown(rules: Sequence[Rule]) -> str:
-    lines = ["| id | name | criterion | severity | what it finds |", "|---|---|---|---|---|"]
+    lines = [
+        "| id | name | criterion | severity | confidence | what it finds |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rules:
         title = r.title.replace("|", "\\|")
         lines.append(
-            f"| `{r.id}` | {r.name} | {r.criterion} {criterion_title(r.criterion)} | {r.severity.value} | {title} |"
+            f"| `{r.id}` | {r.name} | {r.criterion} {criterion_title(r.criterion)} | {r.severity.value} "
+            f"| {r.confidence.value} | {title} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -36,6 +43,9 @@ def rules_json(rules: Sequence[Rule]) -> str:
             "title": r.title,
             "why": r.why,
             "fix": r.fix,
+            "confidence": r.confidence.value,
+            "known_limits": r.known_limits,
+            "clause": r.clause,
         }
         for r in rules
     ]
@@ -66,7 +76,16 @@ def explain(rule: Rule) -> str:
         f"Why: {rule.why}",
         "",
         f"Fix: {rule.fix}",
+        "",
+        f"Confidence: {rule.confidence.value}"
+        + (" (advice: never blocks readiness)" if rule.confidence.value == "heuristic" else ""),
+        f"Known limits: {rule.known_limits}",
     ]
+    if rule.clause:
+        lines.append(
+            f"Contract clause: {rule.clause} (the rule runs only where the input's contract states it; "
+            "see 'expcheck profiles NAME')"
+        )
     for label, examples in (("Fires on", rule.bad), ("Stays silent on", rule.good)):
         for i, example in enumerate(examples, start=1):
             lines += ["", f"{label} (example {i}):", *_example(example)]

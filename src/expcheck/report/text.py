@@ -32,12 +32,30 @@ def _status(report: Report, style: Style) -> str:
 def _finding(f: Finding, style: Style) -> list[str]:
     where = f.path if f.line is None else f"{f.path}:{f.line}" + (f":{f.column}" if f.column else "")
     sev = style(f"{f.severity.value:<7}", "red" if f.severity is Severity.ERROR else "yellow")
-    lines = [f"  {sev} {style(where, 'bold')}  {style(f.rule, 'cyan')}  {f.message}"]
+    lines = [f"  {sev} {style(where, 'bold')}  {style(f.rule, 'cyan')}  {f.message} {style(f'[{f.confidence.value}]', 'dim')}"]
     if f.evidence:
         lines.append(f"          {style('| ' + f.evidence, 'dim')}")
     if f.fix:
         lines.append(f"          fix: {f.fix}")
     return lines
+
+
+def _contract(report: Report) -> list[str]:
+    """How the profile was chosen, and the clauses in force (and not) for this input."""
+    out = []
+    choice = report.profile_choice
+    if choice is not None:
+        why = "; ".join(choice.evidence)
+        out.append(f"  profile chosen by {choice.how}" + (f": {why}" if why else ""))
+        if choice.ambiguous:
+            out.append(f"  ambiguous: {', '.join(choice.alternatives)} fitted as well")
+    on = [c.id for c in report.clauses if c.in_force]
+    off = [c.id for c in report.clauses if not c.in_force]
+    if on:
+        out.append(f"  clauses in force: {', '.join(on)}")
+    if off:
+        out.append(f"  clauses not in force (their rules did not run): {', '.join(off)}")
+    return out
 
 
 def render_report(report: Report, style: Style) -> str:
@@ -47,6 +65,7 @@ def render_report(report: Report, style: Style) -> str:
     s = report.summary
     meta = f"{report.kind}, profile {report.profile}"
     out = [f"{head} ({meta}): {_status(report, style)} — {s.errors} errors, {s.warnings} warnings"]
+    out.extend(_contract(report))
     if report.recorded is not None and report.recorded.is_code_ready is not None:
         said = "ready" if report.recorded.is_code_ready else "not ready"
         who = report.recorded.reviewer or "reviewer"

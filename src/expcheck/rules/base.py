@@ -94,6 +94,8 @@ def rule(
         bad_t, good_t = tuple(bad), tuple(good)
         if not bad_t or not good_t:
             raise ValueError(f"rule {id} needs at least one bad and one good example")
+        if Confidence(confidence) is Confidence.HEURISTIC and Severity(severity) is Severity.ERROR:
+            raise ValueError(f"rule {id} is heuristic: it advises (warning), it cannot block (error)")
         if not known_limits.strip():
             raise ValueError(f"rule {id} needs a known_limits line: what it can get wrong")
         if id in REGISTRY:

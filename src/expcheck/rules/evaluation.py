@@ -544,7 +544,7 @@ def _gap_line(index: ModuleIndex, key: str) -> int | None:
     id="C808",
     name="gap-ignores-direction",
     criterion="C8",
-    severity="error",
+    severity="warning",
     confidence="heuristic",
     clause="gap-direction",
     known_limits="""Guesses that the primary metric is minimised from its words (loss, error, latency) and looks for direction words near the gap; it can guess the direction wrong.""",
