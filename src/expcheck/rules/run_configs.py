@@ -81,8 +81,8 @@ def run_config_missing(facts: Facts) -> Iterator[Hit]:
     name="run-id-unusable",
     criterion="C7",
     severity="error",
-    confidence="certain",
-    known_limits="None known: the characters are refused by Hydra's override grammar or by file names.",
+    confidence="inferred",
+    known_limits="Assumes the pipeline pastes the run id unquoted into run={run_id}, as the contract's command shows.",
     title="Run id cannot be passed as run=<id> or used as a file name",
     why="""The run id travels on the command line (run=<id>), into file names and W&B run names. Spaces,
         parentheses or slashes split the shell argument, break Hydra's override grammar and make
