@@ -132,3 +132,30 @@ def test_ran_repositories_get_the_profile_their_traces_state() -> None:
         row = json.loads(line)
         profile, _ = choose_profile(read_submission(str(RAN / row["dir"])))
         assert profile.name == row["profile"], row["dir"]
+
+
+def test_defaults_list_group_names_the_run_folder_when_the_files_are_absent() -> None:
+    sub = _repo({"config/config.yaml": "defaults:\n  - _self_\n  - run: ???\nmode: full\n"})
+    profile, choice = choose_profile(sub)
+    assert profile.name == "airas-v1.5" and not choice.ambiguous
+    assert any("group `run` (config/config.yaml:3)" in e for e in choice.evidence)
+
+
+CORPUS = HERE.parent.parent / "shared" / "corpus"
+
+
+@pytest.mark.skipif(not (CORPUS / "index.jsonl").is_file(), reason="../shared/corpus is absent")
+def test_every_clause_pattern_recognises_some_real_contract_text() -> None:
+    """A clause no contract text of its family states is a dead pattern (its rules would never run on traces)."""
+    from expcheck.inputs import read_submission
+    from expcheck.profiles.clauses import clause_states
+
+    texts: dict[str, set[str]] = {}
+    for line in (CORPUS / "index.jsonl").read_text(encoding="utf-8").splitlines():
+        sub = read_submission(str(CORPUS / json.loads(line)["trace"]))
+        profile, _ = choose_profile(sub)
+        texts.setdefault(profile.name, set()).add(sub.contract_text or "")
+    for profile in builtin_profiles():
+        stated = {c.id for text in texts.get(profile.name, ()) for c in clause_states(profile, text) if c.in_force}
+        if profile.name in texts:
+            assert {c.id for c in profile.clauses} - stated == set(), profile.name

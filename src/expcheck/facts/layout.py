@@ -42,6 +42,18 @@ class LayoutSignals:
     declared: dict[str, int] = field(default_factory=dict)
     # key read from a configuration root -> first places it is read
     root_reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # config group the primary config's defaults list selects (``run``, ``runs`` of ``runs@run``) -> line
+    default_groups: dict[str, int] = field(default_factory=dict)
+
+    def group_signal(self, folder: str) -> Signal | None:
+        """The defaults-list entry that selects a file of ``folder`` (``config/run/`` -> group ``run``)."""
+        if not folder.startswith("config/"):
+            return None
+        group = folder.removeprefix("config/").rstrip("/")
+        line = self.default_groups.get(group)
+        if line is None:
+            return None
+        return Signal(f"the defaults list of {PRIMARY_CONFIG} selects from group `{group}`", f"{PRIMARY_CONFIG}:{line}")
 
     def declared_signal(self, key: str) -> Signal | None:
         line = self.declared.get(key)
@@ -70,6 +82,28 @@ def _top_level_keys(text: str) -> dict[str, int]:
         for key, _ in node.value
         if isinstance(key, yaml.ScalarNode) and isinstance(key.value, str)
     }
+
+
+def _default_groups(text: str) -> dict[str, int]:
+    """Config groups named by the top-level ``defaults:`` list (``- run: x``, ``- runs@run: x``) and their lines."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    groups: dict[str, int] = {}
+    for key, value in node.value:
+        if not (isinstance(key, yaml.ScalarNode) and key.value == "defaults" and isinstance(value, yaml.SequenceNode)):
+            continue
+        for item in value.value:
+            if isinstance(item, yaml.MappingNode):
+                for entry, _ in item.value:
+                    if isinstance(entry, yaml.ScalarNode) and isinstance(entry.value, str):
+                        name = entry.value.removeprefix("override ").strip().split("@", 1)[0]
+                        groups.setdefault(name, entry.start_mark.line + 1)
+    return groups
 
 
 def _read_key(node: ast.AST) -> tuple[str, str] | None:
@@ -137,4 +171,5 @@ def layout_signals(sub: Submission, folders: Iterable[str], switch_keys: Iterabl
         run_folders=run_folders,
         declared={k: line for k, line in declared.items() if k in keys},
         root_reads=_root_reads(sub, keys),
+        default_groups=_default_groups(primary.text) if primary is not None and not primary.unreadable else {},
     )

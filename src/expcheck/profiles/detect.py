@@ -3,7 +3,9 @@
 In order: a trace's contract text (its own instructions), a bundle's keys, then the repository's
 layout and configuration. The layout step weighs what the files declare, not loose text:
 
-- the run-config folder a profile names holds YAML files (``config/run/`` vs ``config/runs/``),
+- the run-config folder a profile names holds YAML files (``config/run/`` vs ``config/runs/``), or
+  the primary config's defaults list selects from that folder's group (``- run: ???``,
+  ``- runs@run: x``) when the run configs come separately (a bundle with ``--context``),
 - ``config/config.yaml`` declares the profile's trial/full switch key at top level
   (``trial_mode`` vs ``mode``),
 - the code reads that key from a configuration root (``cfg.trial_mode``; ``run_cfg.model`` is not
@@ -27,7 +29,7 @@ DEFAULT_PROFILE = "airas-v2"
 _REPO_TEXT_SUFFIXES = (".py", ".yaml", ".yml")
 # Weights of the layout signals: the run-config folder outweighs the switch key, which a config
 # declaration shows better than a read in the code.
-_FOLDER, _DECLARED, _READ, _TEXT = 4, 2, 1, 1
+_FOLDER, _GROUP, _DECLARED, _READ, _TEXT = 4, 3, 2, 1, 1
 
 
 class ProfileChoice(BaseModel):
@@ -73,9 +75,15 @@ def _score(profile: Profile, sub: Submission, signals: LayoutSignals) -> _Scored
     for wanted in detect.repo_paths_any:
         if wanted.endswith("/"):
             held = signals.run_folders.get(wanted)
+            group = signals.group_signal(wanted)
             if held:
                 score += _FOLDER
                 evidence.append(f"{wanted} holds {len(held)} YAML file(s) ({held[0]})")
+            elif group:
+                score += _GROUP
+            if group:
+                evidence.append(_fmt(group))
+            if held or group:
                 break
         elif wanted in sub.files:
             score += _FOLDER
