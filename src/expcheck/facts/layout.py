@@ -68,15 +68,18 @@ class LayoutSignals:
         return Signal(f"the code reads `<cfg>.{key}`", places[0])
 
 
-def _top_level_keys(text: str) -> dict[str, int]:
-    """Top-level mapping keys of a YAML document and their 1-based lines (empty when it does not parse)."""
+def _mapping(text: str) -> yaml.MappingNode | None:
+    """The YAML document's top-level mapping as a node (which keeps line numbers), or None."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         node = yaml.compose(text, Loader=loader)
     except yaml.YAMLError:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
+        return None
+    return node if isinstance(node, yaml.MappingNode) else None
+
+
+def _top_level_keys(node: yaml.MappingNode) -> dict[str, int]:
+    """Top-level mapping keys and their 1-based lines."""
     return {
         key.value: key.start_mark.line + 1
         for key, _ in node.value
@@ -84,25 +87,19 @@ def _top_level_keys(text: str) -> dict[str, int]:
     }
 
 
-def _default_groups(text: str) -> dict[str, int]:
+def _default_groups(node: yaml.MappingNode) -> dict[str, int]:
     """Config groups named by the top-level ``defaults:`` list (``- run: x``, ``- runs@run: x``) and their lines."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        node = yaml.compose(text, Loader=loader)
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
     groups: dict[str, int] = {}
     for key, value in node.value:
         if not (isinstance(key, yaml.ScalarNode) and key.value == "defaults" and isinstance(value, yaml.SequenceNode)):
             continue
         for item in value.value:
-            if isinstance(item, yaml.MappingNode):
-                for entry, _ in item.value:
-                    if isinstance(entry, yaml.ScalarNode) and isinstance(entry.value, str):
-                        name = entry.value.removeprefix("override ").strip().split("@", 1)[0]
-                        groups.setdefault(name, entry.start_mark.line + 1)
+            if not isinstance(item, yaml.MappingNode):
+                continue
+            for entry, _ in item.value:
+                if isinstance(entry, yaml.ScalarNode) and isinstance(entry.value, str):
+                    name = entry.value.removeprefix("override ").strip().split("@", 1)[0]
+                    groups.setdefault(name, entry.start_mark.line + 1)
     return groups
 
 
@@ -165,11 +162,12 @@ def layout_signals(sub: Submission, folders: Iterable[str], switch_keys: Iterabl
         if held:
             run_folders[folder] = held
     primary = sub.files.get(PRIMARY_CONFIG)
-    declared = _top_level_keys(primary.text) if primary is not None and not primary.unreadable else {}
+    node = _mapping(primary.text) if primary is not None and not primary.unreadable else None
+    declared = _top_level_keys(node) if node is not None else {}
     keys = tuple(dict.fromkeys(switch_keys))
     return LayoutSignals(
         run_folders=run_folders,
         declared={k: line for k, line in declared.items() if k in keys},
         root_reads=_root_reads(sub, keys),
-        default_groups=_default_groups(primary.text) if primary is not None and not primary.unreadable else {},
+        default_groups=_default_groups(node) if node is not None else {},
     )
