@@ -26,7 +26,7 @@ RAN = ROOT.parent / "shared" / "corpus" / "ran"
 PRECISION = [ROOT.parent / "shared" / "precision", ROOT / "tests" / "fixtures" / "precision"]
 
 # What a blocking finding claims about a run of the code.
-REFUSED_OVERRIDE = frozenset({"C204", "C205", "C704"})  # Hydra refuses (or silently misreads) the documented overrides
+REFUSED_OVERRIDE = frozenset({"C204", "C205", "C704"})  # Hydra refuses (or misreads) the documented overrides
 MISSING_KEY = frozenset({"C701", "C702", "C708", "C206"})  # a config key read or written that is not there
 CRASH_C = frozenset({"C201", "C202", "C207", "C301", "C402"})  # criterion rules that predict the run stops
 
