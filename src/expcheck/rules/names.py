@@ -15,8 +15,8 @@ from expcheck.facts.imports import project_index
 from expcheck.facts.lint import (
     Diagnostic,
     LintResult,
-    in_unevaluated_annotation,
     lint,
+    name_errors,
     start_lint,
     verified_compile_error,
 )
@@ -82,9 +82,8 @@ def _name(diag: Diagnostic) -> str:
     ],
 )
 def undefined_name(facts: Facts) -> Iterator[Hit]:
-    for diag in _lint(facts).by_code("F821"):
-        if not _parsed(facts, diag) or in_unevaluated_annotation(facts.python[diag.path], diag.line, diag.column):
-            continue
+    _lint(facts)  # says once when ruff could not run
+    for diag in facts.derived(name_errors):
         yield Hit(
             path=diag.path,
             line=diag.line,
