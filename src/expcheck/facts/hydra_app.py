@@ -21,7 +21,7 @@ class HydraApp:
     column: int
     # The folder given: a literal (relative to the module's folder, as Hydra reads it), or, for a
     # module-level constant built from __file__ (``str(Path(__file__).parent.parent / "config")``),
-    # the repository folder it names (``from_file``). None when absent or not statically known.
+    # the path it names with "/" for the repository root (``from_file``). None when absent or unknown.
     config_path: str | None
     config_name: str | None
     version_base: str | None  # the literal given ("1.3", "1.1"), None for version_base=None
@@ -36,9 +36,11 @@ class HydraApp:
         """The repository folder config_path points at, if known."""
         if self.config_path is None:
             return None
-        base = "" if self.from_file else posixpath.dirname(self.path)
-        joined = posixpath.normpath(posixpath.join(base, self.config_path))
-        return "" if joined == "." else joined
+        if self.from_file:  # "/" is the repository root
+            joined = posixpath.normpath(self.config_path).lstrip("/")
+        else:
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), self.config_path))
+        return "" if joined in (".", "") else joined
 
 
 def _literal(node: ast.expr | None) -> tuple[bool, str | None]:
@@ -57,7 +59,7 @@ _MAX_EVAL_DEPTH = 12
 @dataclass(frozen=True)
 class _PathValue:
     text: str
-    from_file: bool  # a repository path derived from __file__ (else a plain relative string)
+    from_file: bool  # a path derived from __file__, with "/" for the repository root (else a plain string)
 
 
 def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
@@ -86,7 +88,7 @@ def _join(left: _PathValue, right: _PathValue) -> _PathValue:
 def _parent(value: _PathValue, times: int = 1) -> _PathValue | None:
     text = posixpath.normpath(value.text)
     for _ in range(times):
-        if value.from_file and text in ("", "."):
+        if value.from_file and text.strip("/") == "":
             return None  # above the repository: not a folder of the submission
         text = posixpath.dirname(text)
     return _PathValue(text, value.from_file)
@@ -110,7 +112,7 @@ def _static_path(node: ast.expr, module_path: str, constants: dict[str, ast.expr
         return _PathValue(node.value, False)
     if isinstance(node, ast.Name):
         if node.id == "__file__":
-            return _PathValue(module_path, True)
+            return _PathValue("/" + module_path, True)  # "/" stands for the repository root
         value = constants.get(node.id)
         return again(value) if value is not None else None
     if isinstance(node, ast.JoinedStr):  # f"{BASE}/config": only the first part may be a path from __file__
