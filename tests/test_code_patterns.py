@@ -204,6 +204,7 @@ def test_same_leaf_in_another_section_is_not_the_value_read(body: str) -> None:
     "body",
     [
         '    return torch.optim.SGD(net.parameters(), lr=run["warmup"]["lr"])',
+        '    return torch.optim.SGD(net.parameters(), lr=run["runs"][0]["warmup"]["lr"])',
         '    w = run["warmup"]\n    return torch.optim.SGD(net.parameters(), lr=w.get("lr"))',
         '    return torch.optim.SGD(net.parameters(), **run["warmup"])',
         '    return torch.optim.SGD(net.parameters(), lr=run["lr"])',
@@ -297,6 +298,11 @@ def test_config_path_constant_reaches_the_config(constant: str) -> None:
 def test_config_path_constant_that_misses_still_fires() -> None:
     found = _findings("C202", _app('CONF_DIR = str(Path(__file__).parent / "config")'))
     assert len(found) == 1 and "src/config/config.yaml" in found[0]
+
+
+def test_config_path_none_is_still_no_config_folder() -> None:
+    found = _findings("C202", _app("CONF_DIR = None"))
+    assert len(found) == 1 and "config_path is not given" in found[0]
 
 
 def test_config_path_expression_that_cannot_be_evaluated_is_not_called_missing() -> None:

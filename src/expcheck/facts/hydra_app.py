@@ -28,7 +28,8 @@ class HydraApp:
     version_base_given: bool
     cfg_param: str | None  # the decorated function's first parameter: the composed config
     node: ast.FunctionDef
-    config_path_given: bool = False  # config_path= is passed at all (a value or an expression)
+    # config_path= is given as an expression whose value the code alone does not tell (os.environ[...]).
+    config_path_unknown: bool = False
     from_file: bool = False  # config_path is a repository path computed from __file__
 
     @property
@@ -41,6 +42,15 @@ class HydraApp:
         else:
             joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), self.config_path))
         return "" if joined in (".", "") else joined
+
+
+def _is_none(node: ast.expr | None, constants: dict[str, ast.expr]) -> bool:
+    """Absent, or the literal None (also through module constants)."""
+    for _ in range(_MAX_EVAL_DEPTH):
+        if not (isinstance(node, ast.Name) and node.id in constants):
+            break
+        node = constants[node.id]
+    return node is None or (isinstance(node, ast.Constant) and node.value is None)
 
 
 def _literal(node: ast.expr | None) -> tuple[bool, str | None]:
@@ -230,7 +240,7 @@ def hydra_apps(facts: Facts) -> list[HydraApp]:
                         version_base_given="version_base" in given,
                         cfg_param=args[0].arg if args else None,
                         node=node,
-                        config_path_given="config_path" in given,
+                        config_path_unknown=path_value is None and not _is_none(given.get("config_path"), constants),
                         from_file=path_value is not None and path_value.from_file,
                     )
                 )

@@ -121,6 +121,8 @@ def _read_chain(node: ast.expr, index: ModuleIndex, function: str, depth: int = 
     if depth > 8:
         return ()
     if isinstance(node, ast.Subscript):
+        if isinstance(node.slice, ast.Constant) and type(node.slice.value) is int:  # a list item: no key
+            return _read_chain(node.value, index, function, depth + 1) or None
         key, owner = const_str(node.slice), node.value
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
         key, owner = const_str(node.args[0]), node.func.value
