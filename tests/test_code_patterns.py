@@ -341,3 +341,10 @@ def test_note_on_a_hook_nobody_implements_still_fires(hook: str) -> None:
     example = Example(files={"src/model.py": _HOOKS.format(hook=hook, subclass="")})
     assert len(_findings("C101", example)) == 1
     assert len(_findings("C102", example)) == 1
+
+
+def test_local_read_behind_a_bound_name_test_never_raises() -> None:
+    guarded = "import torch\n\n\ndef step():\n    if 'torch' in locals():\n        return torch.zeros(1)\n    import torch\n    return torch.ones(1)\n"
+    plain = guarded.replace("    if 'torch' in locals():\n        return", "    return")
+    assert _findings("R302", Example(files={"src/train.py": guarded})) == []
+    assert len(_findings("R302", Example(files={"src/train.py": plain}))) == 1

@@ -328,14 +328,15 @@ def _guarded_nodes(tree: ast.Module) -> list[tuple[str, ast.stmt | ast.expr]]:
 
 
 def name_errors(facts: Facts) -> list[Diagnostic]:
-    """ruff's undefined names (F821) where the lookup can really raise NameError.
+    """ruff's undefined names (F821) and locals read before assignment (F823) where the lookup can
+    really raise NameError / UnboundLocalError, in parsed files.
 
     Left out: names in annotations the interpreter never evaluates, and uses that run only once a
     ``"x" in locals()``-style test has found the name bound.
     """
     out: list[Diagnostic] = []
     guards: dict[str, list[tuple[str, tuple[tuple[int, int], tuple[int, int]]]]] = {}
-    for diag in facts.derived(lint).by_code("F821"):
+    for diag in facts.derived(lint).by_code("F821", "F823"):
         module = facts.python.get(diag.path)
         if module is None or module.tree is None or in_unevaluated_annotation(module, diag.line, diag.column):
             continue

@@ -84,6 +84,8 @@ def _name(diag: Diagnostic) -> str:
 def undefined_name(facts: Facts) -> Iterator[Hit]:
     _lint(facts)  # says once when ruff could not run
     for diag in facts.derived(name_errors):
+        if diag.code != "F821":
+            continue
         yield Hit(
             path=diag.path,
             line=diag.line,
@@ -112,8 +114,9 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
     good=[Example(files={"src/train.py": "import torch\n\n\ndef step():\n    x = torch.zeros(1)\n    return x\n"})],
 )
 def local_before_assignment(facts: Facts) -> Iterator[Hit]:
-    for diag in _lint(facts).by_code("F823"):
-        if _parsed(facts, diag):
+    _lint(facts)  # says once when ruff could not run
+    for diag in facts.derived(name_errors):
+        if diag.code == "F823":
             yield Hit(
                 path=diag.path,
                 line=diag.line,
