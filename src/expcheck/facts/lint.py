@@ -61,6 +61,12 @@ class Diagnostic:
     end_column: int
     message: str
 
+    @property
+    def subject(self) -> str | None:
+        """The name the message is about: ruff writes it in backticks (Undefined name `x`)."""
+        parts = self.message.split("`")
+        return parts[1] if len(parts) >= 3 and parts[1] else None
+
 
 @dataclass
 class LintResult:
@@ -345,8 +351,7 @@ def name_errors(facts: Facts) -> list[Diagnostic]:
             spans = _spans(module, [n for _, n in pairs])
             guards[diag.path] = [(name, span) for (name, _), span in zip(pairs, spans, strict=True)]
         point = (diag.line, diag.column)
-        name = diag.message.split("`")[1] if diag.message.count("`") >= 2 else ""
-        if any(n == name and start <= point < end for n, (start, end) in guards[diag.path]):
+        if any(n == diag.subject and start <= point < end for n, (start, end) in guards[diag.path]):
             continue
         out.append(diag)
     return out

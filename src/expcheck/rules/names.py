@@ -23,7 +23,6 @@ from expcheck.facts.lint import (
 from expcheck.rules.base import Example, Hit, rule
 
 _log = logging.getLogger("expcheck")
-_NAME = re.compile(r"`([^`]+)`")
 _REDEFINED_FROM = re.compile(r"from line (\d+)")
 
 
@@ -45,8 +44,7 @@ def _parsed(facts: Facts, diag: Diagnostic) -> bool:
 
 
 def _name(diag: Diagnostic) -> str:
-    match = _NAME.search(diag.message)
-    return match.group(1) if match else "?"
+    return diag.subject or "?"
 
 
 @rule(
