@@ -50,6 +50,7 @@ _BROAD_EXCEPTIONS = frozenset(
     }
 )
 _STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
+_IN_PLACE_MERGES = frozenset({"merge_with", "update"})
 _MAX_DEPTH = 8
 
 
@@ -690,6 +691,8 @@ class _Walker:
                 key = _const_str(node.args[0]) if node.args else None
                 if func.attr in _GET_METHODS and key is not None:
                     self.record(node, Binding(owner.root, (*owner.keys, key)), "optional", ctx)
+                if func.attr in _IN_PLACE_MERGES:
+                    self._in_place_merge(node, owner, ctx)
                 for arg in [*node.args, *(kw.value for kw in node.keywords)]:
                     self.expr(arg, ctx)
                 return
@@ -714,10 +717,6 @@ class _Walker:
             if owner is not None:
                 prefix = _static_prefix(node.args[1], self.local_text)
                 self.record(node, Binding(owner.root, (*owner.keys, *prefix, "*")), "write", ctx, struct_open=True)
-        if name in ("update", "merge_with") and isinstance(func, ast.Attribute):
-            owner = self.a._expr_binding(self.bindings, func.value)
-            if owner is not None:
-                self.record(node, Binding(owner.root, (*owner.keys, "*")), "write", ctx, struct_open=True)
         if name == "select" and len(node.args) >= 2 and _dotted(func).endswith("OmegaConf.select"):
             owner = self.a._expr_binding(self.bindings, node.args[0])
             key = _const_str(node.args[1])
@@ -730,6 +729,30 @@ class _Walker:
         if target is not None:
             module, definition = target
             self.a.analyse_call_target(module, definition, node, self.bindings, self.cls, self.depth, ctx)
+
+    def _in_place_merge(self, node: ast.Call, owner: Binding, ctx: _Ctx) -> None:
+        """``node.merge_with(...)`` / ``node.update(...)``: the keys the arguments bring are written at ``owner``.
+
+        A run file merged in (``cfg.merge_with(OmegaConf.load(".../runs/{run}.yaml"))``) is a run-file merge:
+        its keys are the run's own. A mapping literal or keyword arguments write their constant keys;
+        anything else may write any key under the node. Like OmegaConf.merge, an in-place merge into a
+        node still in struct mode refuses keys the node lacks.
+        """
+        opened = _opened(owner, ctx)
+        receiver = _segments(node.func.value) if isinstance(node.func, ast.Attribute) else None
+        plain = receiver is not None and receiver[0][0] in self.rebound_plain  # a plain container, not struct
+        keys: list[str | None] = [kw.arg for kw in node.keywords if kw.arg is not None]
+        for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg is None)]:
+            if _is_runfile(arg, self.a, self.bindings, self.module, self.local_text):
+                base = owner.keys if owner.root == "cfg" and "*" not in owner.keys and not (opened or plain) else None
+                self.record(node, owner, "write", ctx, value="runfile-merge", struct_open=True, struct_merge_base=base)
+            elif isinstance(arg, ast.Dict):
+                keys.extend(_const_str(k) if k is not None else None for k in arg.keys)
+            else:
+                keys.append(None)
+        for key in dict.fromkeys(keys):
+            written = Binding(owner.root, (*owner.keys, key if key is not None else "*"))
+            self.record(node, written, "write", ctx, struct_open=opened or plain, value_text=_display(node))
 
     def target(self, target: ast.expr, value: ast.expr | None, ctx: _Ctx, augmented: bool) -> None:
         if isinstance(target, ast.Tuple | ast.List):
@@ -760,13 +783,11 @@ class _Walker:
             return
         if augmented:
             self.record(target, full, "read", ctx)
-        opened = any(full.root == o.root and full.keys[: len(o.keys)] == o.keys for o in ctx.struct_open)
+        opened = _opened(full, ctx)
         kind_value: Literal["runfile", "runfile-merge", "other"] = "other"
         extra: dict[str, object] = {}
         if value is not None:
-            if self.a._is_runfile_load(value, self.module, self.local_text) or self.a._expr_binding(
-                self.bindings, value
-            ) == Binding("runfile", ()):
+            if _is_runfile(value, self.a, self.bindings, self.module, self.local_text):
                 kind_value = "runfile"
             elif _merges_runfile(value, self.a, self.bindings, self.module, self.local_text):
                 kind_value = "runfile-merge"
@@ -794,9 +815,27 @@ class _Walker:
         first = self.a._expr_binding(self.bindings, merge.args[0])
         if first is None or first.root != "cfg" or "*" in first.keys:
             return None
-        if any(o.root == "cfg" and first.keys[: len(o.keys)] == o.keys for o in ctx.struct_open):
+        if _opened(first, ctx):
             return None
         return first.keys
+
+
+def _is_runfile(
+    node: ast.expr,
+    analyzer: _Analyzer,
+    bindings: dict[tuple[str, ...], Binding],
+    module: _Module,
+    local: dict[str, str],
+) -> bool:
+    """Whether ``node`` is the run file itself: loaded right there, or a name bound to it."""
+    return analyzer._is_runfile_load(node, module, local) or analyzer._expr_binding(bindings, node) == Binding(
+        "runfile", ()
+    )
+
+
+def _opened(binding: Binding, ctx: _Ctx) -> bool:
+    """Whether struct mode is lifted at ``binding`` here (open_dict around it or one of its parents)."""
+    return any(binding.root == o.root and binding.keys[: len(o.keys)] == o.keys for o in ctx.struct_open)
 
 
 def _merges_runfile(
@@ -808,10 +847,7 @@ def _merges_runfile(
 ) -> bool:
     if not (isinstance(value, ast.Call) and _call_name(value) == "merge"):
         return False
-    return any(
-        analyzer._is_runfile_load(arg, module, local) or analyzer._expr_binding(bindings, arg) == Binding("runfile", ())
-        for arg in value.args
-    )
+    return any(_is_runfile(arg, analyzer, bindings, module, local) for arg in value.args)
 
 
 def _display(node: ast.expr) -> str:

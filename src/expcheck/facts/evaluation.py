@@ -20,6 +20,8 @@ from expcheck.facts.astindex import CallSite, ModuleIndex, code_modules, const_s
 
 EVALUATE = "src/evaluate.py"
 _FIGURE_EXT = re.compile(r"\.(?:pdf|png|jpe?g|svg|eps)$", re.I)
+# Shell-style wildcards: a string holding one is a pattern that lists files (glob, rglob, fnmatch), not a name.
+_WILDCARD = re.compile(r"[*?]")
 
 
 @dataclass(frozen=True)
@@ -343,14 +345,18 @@ class NamedFile:
 
 
 def named_files(facts: Facts, path: str) -> list[NamedFile]:
-    """File-like names spelled in module ``path`` (strings ending in an extension), in source order."""
+    """File-like names spelled in module ``path`` (strings ending in an extension), in source order.
+
+    A glob pattern (``results_dir.rglob("*.pdf")``) matches files that exist; it names none, so it is
+    not one of them.
+    """
     index = index_of(facts, path)
     if index is None:
         return []
     found = []
     for node, fn in index.strings:
         text = template(node)
-        if text is None or "\n" in text or len(text) > 200:
+        if text is None or "\n" in text or len(text) > 200 or _WILDCARD.search(text):
             continue
         found.append(NamedFile(path, node.lineno, node.col_offset + 1, text, fn))  # type: ignore[attr-defined]
     found.sort(key=lambda f: (f.line, f.column))

@@ -61,6 +61,12 @@ class Diagnostic:
     end_column: int
     message: str
 
+    @property
+    def subject(self) -> str | None:
+        """The name the message is about: ruff writes it in backticks (Undefined name `x`)."""
+        parts = self.message.split("`")
+        return parts[1] if len(parts) >= 3 and parts[1] else None
+
 
 @dataclass
 class LintResult:
@@ -128,7 +134,9 @@ def start_lint(facts: Facts) -> _Started | LintResult:
             target.write_text(text, encoding="utf-8")
     except (OSError, UnicodeError) as exc:
         tmp.cleanup()
-        return LintResult(note=f"the files could not be copied for ruff ({type(exc).__name__}); lint checks were skipped")
+        return LintResult(
+            note=f"the files could not be copied for ruff ({type(exc).__name__}); lint checks were skipped"
+        )
     command = [
         binary,
         "check",
@@ -226,7 +234,9 @@ def _char_column(line_text: str, byte_offset: int) -> int:
     return len(line_text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
 
 
-def _spans(module: PyModule, nodes: list[ast.expr]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+def _spans(
+    module: PyModule, nodes: list[ast.expr] | list[ast.stmt | ast.expr]
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     spans = []
     for node in nodes:
         end_line = node.end_lineno or node.lineno
@@ -273,6 +283,78 @@ def in_unevaluated_annotation(module: PyModule, line: int, column: int) -> bool:
     _, never = _annotation_nodes(module.tree)
     point = (line, column)
     return any(start <= point < end for start, end in _spans(module, never))
+
+
+_SCOPE_TABLES = frozenset({"locals", "globals", "vars", "dir"})
+
+
+def _looked_up(test: ast.expr, negated: bool) -> set[str]:
+    """Names that ``test`` proves bound when it is true (``negated``: when it is false).
+
+    ``"x" in locals()`` (or globals(), vars(), dir()) holds only when ``x`` is bound in that table,
+    so a use of ``x`` it guards never raises NameError, and when nothing binds ``x`` it never runs.
+    """
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _looked_up(test.operand, not negated)
+    if isinstance(test, ast.BoolOp):
+        # `a and b` true: both true; `a or b` false: both false. Otherwise nothing is proven.
+        if isinstance(test.op, ast.Or if negated else ast.And):
+            return set().union(*(_looked_up(v, negated) for v in test.values))
+        return set()
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return set()
+    wanted = ast.NotIn if negated else ast.In
+    table = test.comparators[0]
+    if (
+        isinstance(test.ops[0], wanted)
+        and isinstance(test.left, ast.Constant)
+        and isinstance(test.left.value, str)
+        and isinstance(table, ast.Call)
+        and isinstance(table.func, ast.Name)
+        and table.func.id in _SCOPE_TABLES
+        and not table.args
+    ):
+        return {test.left.value}
+    return set()
+
+
+def _guarded_nodes(tree: ast.Module) -> list[tuple[str, ast.stmt | ast.expr]]:
+    """(name, node) for code that runs only when ``name`` is bound (see ``_looked_up``)."""
+    found: list[tuple[str, ast.stmt | ast.expr]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If | ast.IfExp):
+            body = node.body if isinstance(node.body, list) else [node.body]
+            orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
+            found += [(name, n) for name in _looked_up(node.test, False) for n in body]
+            found += [(name, n) for name in _looked_up(node.test, True) for n in orelse]
+        elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            for i, value in enumerate(node.values[:-1]):
+                found += [(name, n) for name in _looked_up(value, False) for n in node.values[i + 1 :]]
+    return found
+
+
+def name_errors(facts: Facts) -> list[Diagnostic]:
+    """ruff's undefined names (F821) and locals read before assignment (F823) where the lookup can
+    really raise NameError / UnboundLocalError, in parsed files.
+
+    Left out: names in annotations the interpreter never evaluates, and uses that run only once a
+    ``"x" in locals()``-style test has found the name bound.
+    """
+    out: list[Diagnostic] = []
+    guards: dict[str, list[tuple[str, tuple[tuple[int, int], tuple[int, int]]]]] = {}
+    for diag in facts.derived(lint).by_code("F821", "F823"):
+        module = facts.python.get(diag.path)
+        if module is None or module.tree is None or in_unevaluated_annotation(module, diag.line, diag.column):
+            continue
+        if diag.path not in guards:
+            pairs = _guarded_nodes(module.tree)
+            spans = _spans(module, [n for _, n in pairs])
+            guards[diag.path] = [(name, span) for (name, _), span in zip(pairs, spans, strict=True)]
+        point = (diag.line, diag.column)
+        if any(n == diag.subject and start <= point < end for n, (start, end) in guards[diag.path]):
+            continue
+        out.append(diag)
+    return out
 
 
 def verified_compile_error(module: PyModule) -> tuple[int, int, str] | None:

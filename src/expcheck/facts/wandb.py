@@ -78,7 +78,10 @@ class Reach:
 
 @dataclass
 class WandbFacts:
+    # wandb.init calls that may log a run (online or offline); a call with mode="disabled" written out
+    # logs nothing anywhere, so it needs no entity or project and starts no run: it is in disabled_inits.
     inits: list[tuple[str, CallSite]] = field(default_factory=list)
+    disabled_inits: list[tuple[str, CallSite]] = field(default_factory=list)
     writes: list[KeyWrite] = field(default_factory=list)
     # Train-side modules that set WANDB_MODE in the environment.
     mode_env: list[tuple[str, int]] = field(default_factory=list)
@@ -161,6 +164,15 @@ def _is_log(call: CallSite, run_vars: set[str]) -> bool:
     return isinstance(first, ast.Dict | ast.DictComp | ast.Name | ast.Call | ast.Subscript | ast.Attribute)
 
 
+def _disabled(init: CallSite) -> bool:
+    """``wandb.init(mode="disabled")`` (or ``settings=wandb.Settings(mode="disabled")``): a no-op run."""
+    mode = init.keyword("mode")
+    settings = init.keyword("settings")
+    if mode is None and isinstance(settings, ast.Call) and _last_name(settings.func) == "Settings":
+        mode = next((kw.value for kw in settings.keywords if kw.arg == "mode"), None)
+    return const_str(mode) == "disabled"
+
+
 def _summary_target(node: ast.expr) -> bool:
     """``X.summary`` (any X): W&B run summaries are the only summaries train code writes to."""
     return isinstance(node, ast.Attribute) and node.attr == "summary"
@@ -170,7 +182,7 @@ def _train_side(facts: Facts, out: WandbFacts, resolver: KeyResolver, path: str,
     run_vars = _run_variables(index)
     for call in index.calls:
         if call.name in ("wandb.init", "wandb.sdk.init"):
-            out.inits.append((path, call))
+            (out.disabled_inits if _disabled(call) else out.inits).append((path, call))
             continue
         if _is_log(call, run_vars):
             scope = index.scope(call.function)
@@ -312,7 +324,7 @@ def _find_wandb(
     inside = [c for c in index.calls if c.function == scope.qualname or c.function.startswith(scope.qualname + ".")]
     for call in inside:
         if call.name in ("wandb.init", "wandb.sdk.init") or _is_log(call, run_vars):
-            if _guarded_off(scope, call):
+            if _guarded_off(scope, call) or (call.attr == "init" and _disabled(call)):
                 continue
             return index.path, call, chain
     for call in inside:
@@ -527,7 +539,7 @@ def wandb_facts(facts: Facts) -> WandbFacts:
             continue
         train[path] = index
         _train_side(facts, out, resolver, path, index)
-    if (out.inits or out.writes) and any("optimize(" in facts.files[p].text for p in train):
+    if (out.inits or out.disabled_inits or out.writes) and any("optimize(" in facts.files[p].text for p in train):
         _objective_reaches(facts, out, resolver, train)
     out.writes.sort(key=lambda w: (w.path, w.line))
     return out

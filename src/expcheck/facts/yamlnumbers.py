@@ -16,7 +16,8 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+
+import yaml
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, const_str, dotted, indexes, root_name
@@ -25,6 +26,7 @@ from expcheck.facts.hydra_app import hydra_apps
 _PYYAML_LOADS = frozenset({"yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.unsafe_load"})
 # A number with an exponent that YAML 1.1 does not resolve to float: no dot, or an unsigned exponent.
 _EXPONENT = re.compile(r"[-+]?(?:\d[\d_]*)?(?:\.\d*)?[eE][-+]?\d+")
+_MAX_YAML_DEPTH = 64
 _SINK = re.compile(r"^(?:torch\.optim\.(?:lr_scheduler\.)?[A-Z]\w*|torch\.tensor|torch\.full|math\.\w+)$")
 
 
@@ -36,25 +38,17 @@ class NumericString:
     line: int
     key: str
     text: str
+    keys: tuple[str, ...] = ()  # the mapping keys from the document root to it (list levels left out)
 
 
 @dataclass(frozen=True)
 class NumericSink:
-    """A call that receives, read by ``keys`` from a PyYAML-loaded config, values that are strings."""
+    """A call that receives, read from a PyYAML-loaded config, values that are strings."""
 
     call: CallSite
     path: str
-    keys: tuple[str, ...]
-
-
-def _walk(data: Any) -> Iterator[tuple[str, Any]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield str(key), value
-            yield from _walk(value)
-    elif isinstance(data, list):
-        for item in data:
-            yield from _walk(item)
+    keys: tuple[str, ...]  # the reads, as written: "optimizer.lr"
+    origins: tuple[NumericString, ...] = ()  # the YAML values those reads can reach
 
 
 def loads_with_pyyaml(facts: Facts) -> bool:
@@ -64,33 +58,45 @@ def loads_with_pyyaml(facts: Facts) -> bool:
     return any(call.name in _PYYAML_LOADS for index in facts.derived(indexes).values() for call in index.calls)
 
 
+def _plain_exponents(
+    node: yaml.Node | None, keys: tuple[str, ...], depth: int = 0
+) -> Iterator[tuple[tuple[str, ...], yaml.ScalarNode]]:
+    """Unquoted scalars that resolve to strings and look like exponent numbers, with their key paths."""
+    if node is None or depth > _MAX_YAML_DEPTH:
+        return
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            yield from _plain_exponents(value, (*keys, str(name)), depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _plain_exponents(item, keys, depth + 1)
+    elif (
+        isinstance(node, yaml.ScalarNode)
+        and keys
+        and not node.style  # plain (unquoted): None or "" depending on the loader
+        and node.tag == "tag:yaml.org,2002:str"
+        and _EXPONENT.fullmatch(node.value)
+    ):
+        yield keys, node
+
+
 def numeric_strings(facts: Facts) -> list[NumericString]:
     """Unquoted exponent numbers in the YAML files that PyYAML turns into strings."""
     if not loads_with_pyyaml(facts):
         return []
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     found: list[NumericString] = []
     for path, doc in sorted(facts.yaml.items()):
-        if doc.data is None:
+        if doc.data is None or not _EXPONENT.search(doc.file.text):
             continue
-        seen: set[tuple[str, str]] = set()
-        for key, value in _walk(doc.data):
-            if not isinstance(value, str) or not _EXPONENT.fullmatch(value) or (key, value) in seen:
-                continue
-            seen.add((key, value))
-            plain = re.compile(rf"^\s*-?\s*{re.escape(key)}\s*:\s*{re.escape(value)}\s*(?:#.*)?$")
-            for number, text in enumerate(doc.file.lines, start=1):
-                if plain.match(text):
-                    found.append(NumericString(path, number, key, value))
+        try:
+            root = yaml.compose(doc.file.text, Loader=loader)
+        except yaml.YAMLError:
+            continue
+        for keys, node in _plain_exponents(root, ()):
+            found.append(NumericString(path, node.start_mark.line + 1, keys[-1], node.value, keys))
     return found
-
-
-def _key_read(node: ast.expr) -> str | None:
-    """``k`` when ``node`` reads a config entry by a literal key: ``x["k"]`` or ``x.get("k", ...)``."""
-    if isinstance(node, ast.Subscript):
-        return const_str(node.slice)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
-        return const_str(node.args[0])
-    return None
 
 
 def _literal_mapping(node: ast.expr, index: ModuleIndex, function: str) -> bool:
@@ -105,58 +111,82 @@ def _literal_mapping(node: ast.expr, index: ModuleIndex, function: str) -> bool:
     )
 
 
-def _value_keys(node: ast.expr, index: ModuleIndex, function: str) -> set[str]:
-    """Config keys whose raw value ``node`` is: a direct read, or a local name every assignment of which is one."""
-    key = _key_read(node)
-    if key is not None:
-        return set() if _literal_mapping(node, index, function) else {key}
+def _read_chain(node: ast.expr, index: ModuleIndex, function: str, depth: int = 0) -> tuple[str, ...] | None:
+    """The literal keys ``node`` reads, outermost first: ``run["optimizer"]["lr"]`` -> ("optimizer", "lr").
+
+    A local name bound to one such read continues it (``opt = run["optimizer"]; opt["lr"]``); the
+    chain starts wherever the code's own keys start, so it is a suffix of the key path in the file.
+    None when ``node`` is not a read by a literal key.
+    """
+    if depth > 8:
+        return ()
+    if isinstance(node, ast.Subscript):
+        if isinstance(node.slice, ast.Constant) and type(node.slice.value) is int:  # a list item: no key
+            return _read_chain(node.value, index, function, depth + 1) or None
+        key, owner = const_str(node.slice), node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        key, owner = const_str(node.args[0]), node.func.value
+    else:
+        return None
+    if key is None:
+        return None
+    return (*_owner_chain(owner, index, function, depth), key)
+
+
+def _owner_chain(owner: ast.expr, index: ModuleIndex, function: str, depth: int) -> tuple[str, ...]:
+    if isinstance(owner, ast.Name):
+        chains = {_read_chain(v, index, function, depth + 1) for v in index.scope(function).assigns.get(owner.id, [])}
+        return (next(iter(chains)) or ()) if len(chains) == 1 else ()
+    return _read_chain(owner, index, function, depth + 1) or ()
+
+
+def _value_chains(node: ast.expr, index: ModuleIndex, function: str) -> set[tuple[str, ...]]:
+    """Key chains whose raw value ``node`` is: a direct read, or a local name every assignment of which is one."""
+    chain = _read_chain(node, index, function)
+    if chain is not None:
+        return set() if _literal_mapping(node, index, function) else {chain}
     if isinstance(node, ast.Name):
         values = index.scope(function).assigns.get(node.id, [])
-        keys = [_key_read(v) for v in values]
+        chains = [_read_chain(v, index, function) for v in values]
         if (
             values
-            and all(k is not None for k in keys)
+            and all(c is not None for c in chains)
             and not any(_literal_mapping(v, index, function) for v in values)
         ):
-            return {k for k in keys if k is not None}
+            return {c for c in chains if c is not None}
     return set()
 
 
+def _ends(keys: tuple[str, ...], chain: tuple[str, ...]) -> bool:
+    """Whether a read of ``chain`` can reach the value at ``keys``: the chain ends the key path
+    (a read of ``optimizer.lr`` never returns ``adapter.lr``)."""
+    return len(chain) <= len(keys) and keys[len(keys) - len(chain) :] == chain
+
+
 def numeric_sinks(facts: Facts) -> list[NumericSink]:
-    """Optimizer/tensor/math calls whose arguments are config reads of keys that hold exponent strings."""
+    """Optimizer/tensor/math calls whose arguments are config reads of values that are exponent strings."""
     strings = facts.derived(numeric_strings)
     if not strings:
         return []
     risky = {s.key for s in strings}
-    nested = _nested_keys(facts, risky)
     out: list[NumericSink] = []
     for path, index in sorted(facts.derived(indexes).items()):
         for call in index.calls:
             if not _SINK.match(call.name):
                 continue
-            keys: set[str] = set()
+            reads: dict[tuple[str, ...], list[NumericString]] = {}
             for arg in [*call.node.args, *(k.value for k in call.node.keywords if k.arg is not None)]:
-                keys |= _value_keys(arg, index, call.function) & risky
+                for chain in _value_chains(arg, index, call.function):
+                    if chain[-1] in risky:
+                        reads[chain] = [s for s in strings if _ends(s.keys, chain)]
             for kw in call.node.keywords:
                 if kw.arg is None:  # **cfg["optimizer"]: every value of that mapping is passed
-                    for parent in _value_keys(kw.value, index, call.function):
-                        keys |= nested.get(parent, set())
-            if keys:
-                out.append(NumericSink(call, path, tuple(sorted(keys))))
-    return out
-
-
-def _nested_keys(facts: Facts, risky: set[str]) -> dict[str, set[str]]:
-    """Mapping key -> the risky keys directly under it (``optimizer: {lr: 1e-3}`` gives optimizer -> {lr})."""
-    out: dict[str, set[str]] = {}
-    for doc in facts.yaml.values():
-        for key, value in _walk(doc.data):
-            if isinstance(value, dict):
-                inner = {
-                    str(k)
-                    for k, v in value.items()
-                    if str(k) in risky and isinstance(v, str) and _EXPONENT.fullmatch(v)
-                }
-                if inner:
-                    out.setdefault(key, set()).update(inner)
+                    for parent in _value_chains(kw.value, index, call.function):
+                        for s in strings:
+                            if _ends(s.keys[:-1], parent):
+                                reads.setdefault((*parent, s.key), []).append(s)
+            origins = tuple(dict.fromkeys(s for found in reads.values() for s in found))
+            if origins:
+                keys = tuple(sorted(".".join(c) for c, found in reads.items() if found))
+                out.append(NumericSink(call, path, keys, origins))
     return out

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
+from expcheck.facts.interfaces import in_interface_stub, is_interface, overridden_methods
 from expcheck.rules.base import Example, Hit, rule
 
 _CHECKED_SUFFIXES = (".py", ".yaml", ".yml", ".toml")
@@ -99,7 +100,7 @@ _PLACEHOLDERS: tuple[_Marker, ...] = (
 )
 
 
-def _marker_hits(facts: Facts, markers: tuple[_Marker, ...]) -> Iterator[Hit]:
+def _marker_hits(facts: Facts, markers: tuple[_Marker, ...], skip_interfaces: bool = False) -> Iterator[Hit]:
     for path, file in sorted(facts.code_files.items()):
         if not path.endswith(_CHECKED_SUFFIXES) or file.unreadable is not None:
             continue
@@ -117,6 +118,8 @@ def _marker_hits(facts: Facts, markers: tuple[_Marker, ...]) -> Iterator[Hit]:
                 column0 = start - (file.text.rfind("\n", 0, start) + 1)
                 if (number, marker.label) in reported:
                     continue  # one finding per marker kind and line
+                if skip_interfaces and in_interface_stub(facts, path, number):
+                    continue  # "to be implemented by subclasses" on a hook they do implement
                 if marker.prose_only and module is not None:
                     # The match's last character lies inside the comment or string it belongs to.
                     last = match.end() - 1
@@ -166,7 +169,7 @@ def _marker_hits(facts: Facts, markers: tuple[_Marker, ...]) -> Iterator[Hit]:
     ],
 )
 def unfinished_marker(facts: Facts) -> Iterator[Hit]:
-    yield from _marker_hits(facts, _UNFINISHED)
+    yield from _marker_hits(facts, _UNFINISHED, skip_interfaces=True)
 
 
 @rule(
@@ -248,32 +251,19 @@ _STUB_FIX = {
     ],
 )
 def stub_function(facts: Facts) -> Iterator[Hit]:
-    overridden = _overridden_methods(facts)
+    overridden = facts.derived(overridden_methods)
     for path, module in facts.python.items():
         if facts.files[path].origin != "code":
             continue
         for fn in module.functions:
-            if fn.stub is None or fn.intentional_stub:
-                continue
-            owner, _, method = fn.qualname.rpartition(".")
-            if owner and (owner.rpartition(".")[2], method) in overridden:
-                continue  # an interface method that a project subclass implements
+            if fn.stub is None or is_interface(fn.qualname, fn.intentional_stub, overridden):
+                continue  # a declaration: abstract, or an interface method a project subclass implements
             yield Hit(
                 path=path,
                 line=fn.line,
                 column=fn.column,
                 message=f"`{fn.qualname}` is not implemented: {_STUB_FIX[fn.stub]}",
             )
-
-
-def _overridden_methods(facts: Facts) -> set[tuple[str, str]]:
-    """(class, method) pairs where some project class derived from ``class`` defines ``method``."""
-    found: set[tuple[str, str]] = set()
-    for module in facts.python.values():
-        for cls in module.classes:
-            for base in cls.bases:
-                found.update((base, method) for method in cls.methods)
-    return found
 
 
 @rule(

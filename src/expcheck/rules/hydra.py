@@ -72,6 +72,8 @@ def hydra_config_not_found(facts: Facts) -> Iterator[Hit]:
     if not _uses_hydra_runs(facts):
         return
     for app in facts.derived(hydra_apps):
+        if app.config_path_unknown:
+            continue  # an expression whose value the code alone does not tell
         if app.config_path is None:
             problem = "config_path is not given, so Hydra searches no config folder"
         elif app.config_name is None:

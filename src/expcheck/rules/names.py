@@ -15,15 +15,14 @@ from expcheck.facts.imports import project_index
 from expcheck.facts.lint import (
     Diagnostic,
     LintResult,
-    in_unevaluated_annotation,
     lint,
+    name_errors,
     start_lint,
     verified_compile_error,
 )
 from expcheck.rules.base import Example, Hit, rule
 
 _log = logging.getLogger("expcheck")
-_NAME = re.compile(r"`([^`]+)`")
 _REDEFINED_FROM = re.compile(r"from line (\d+)")
 
 
@@ -45,8 +44,7 @@ def _parsed(facts: Facts, diag: Diagnostic) -> bool:
 
 
 def _name(diag: Diagnostic) -> str:
-    match = _NAME.search(diag.message)
-    return match.group(1) if match else "?"
+    return diag.subject or "?"
 
 
 @rule(
@@ -84,8 +82,9 @@ def _name(diag: Diagnostic) -> str:
     ],
 )
 def undefined_name(facts: Facts) -> Iterator[Hit]:
-    for diag in _lint(facts).by_code("F821"):
-        if not _parsed(facts, diag) or in_unevaluated_annotation(facts.python[diag.path], diag.line, diag.column):
+    _lint(facts)  # says once when ruff could not run
+    for diag in facts.derived(name_errors):
+        if diag.code != "F821":
             continue
         yield Hit(
             path=diag.path,
@@ -117,8 +116,9 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
     good=[Example(files={"src/train.py": "import torch\n\n\ndef step():\n    x = torch.zeros(1)\n    return x\n"})],
 )
 def local_before_assignment(facts: Facts) -> Iterator[Hit]:
-    for diag in _lint(facts).by_code("F823"):
-        if _parsed(facts, diag):
+    _lint(facts)  # says once when ruff could not run
+    for diag in facts.derived(name_errors):
+        if diag.code == "F823":
             yield Hit(
                 path=diag.path,
                 line=diag.line,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.yamlnumbers import numeric_sinks, numeric_strings
+from expcheck.facts.yamlnumbers import numeric_sinks
 from expcheck.rules.base import Example, Hit, rule
 
 _MAIN = """\
@@ -83,9 +83,8 @@ def _example(lr: str, extra: str = "", note: str = "") -> Example:
     ],
 )
 def yaml_exponent_string(facts: Facts) -> Iterator[Hit]:
-    strings = facts.derived(numeric_strings)
     for sink in facts.derived(numeric_sinks):
-        origins = [s for s in strings if s.key in sink.keys]
+        origins = sink.origins
         shown = ", ".join(f"{s.key}: {s.text} ({s.path}:{s.line})" for s in origins[:3])
         more = f" and {len(origins) - 3} more" if len(origins) > 3 else ""
         yield Hit(
