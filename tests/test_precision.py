@@ -22,21 +22,6 @@ SETS = {
 }
 
 
-# Shared examples whose misread is fixed in facts/ by other work of this round (issue 11, items 4 and
-# the Hydra defaults list); they pass once that work is merged, and then these marks can go.
-_FIXED_ELSEWHERE = frozenset(
-    {
-        "inplace_merge_with",
-        "glob_pattern_as_figure",
-        "disabled_wandb_init",
-        "yaml_key_other_section",
-        "locals_guard",
-        "config_path_constant",
-        "hydra_override_in_defaults",
-        "abstract_hook_comment",
-    }
-)
-
 
 def _cases() -> list[tuple[str, Path, str]]:
     cases = []
@@ -55,8 +40,8 @@ def _cases() -> list[tuple[str, Path, str]]:
 def test_correct_submission_is_ready(name: str, path: Path, expect: str) -> None:
     assert expect == "ready"
     report = check(str(path))
-    if name == "shared" and path.name in _FIXED_ELSEWHERE and not report.ready:
-        pytest.xfail(f"{path.name}: the misread is fixed by another branch of this round")
+    if name == "shared" and path.name == "hydra_override_in_defaults" and not report.ready:
+        pytest.xfail("override hydra/... in the defaults list: fixed with the in-memory compose (branch wt-19)")
     assert report.error is None, report.error
     errors = [f"{f.rule} {f.location()}: {f.message}" for f in report.findings if f.severity.value == "error"]
     assert not errors, errors
