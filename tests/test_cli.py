@@ -30,7 +30,14 @@ def test_verdict_format_is_exactly_the_pipeline_shape() -> None:
 
 
 def test_ready_example_exits_zero() -> None:
-    proc = run("check", str(EXAMPLES / "ready_bundle.json"), "--format", "verdict")
+    proc = run(
+        "check",
+        str(EXAMPLES / "ready_bundle.json"),
+        "--context",
+        str(EXAMPLES / "ready_context.yaml"),
+        "--format",
+        "verdict",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == {"is_code_ready": True, "code_issue": ""}
 
@@ -38,7 +45,17 @@ def test_ready_example_exits_zero() -> None:
 def test_jsonl_keeps_order_and_reports_bad_input_in_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    proc = run("check", str(FIXTURES / "trace_v2.txt"), str(bad), str(EXAMPLES / "ready_bundle.json"), "-f", "jsonl")
+    context = str(EXAMPLES / "ready_context.yaml")
+    proc = run(
+        "check",
+        str(FIXTURES / "trace_v2.txt"),
+        str(bad),
+        str(EXAMPLES / "ready_bundle.json"),
+        "--context",
+        context,
+        "-f",
+        "jsonl",
+    )
     assert proc.returncode == 2
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [line["input"] for line in lines] == [
@@ -46,14 +63,16 @@ def test_jsonl_keeps_order_and_reports_bad_input_in_line(tmp_path: Path) -> None
         str(bad),
         str(EXAMPLES / "ready_bundle.json"),
     ]
-    assert lines[1]["error"] and lines[1]["verdict"] is None
+    assert lines[1]["error"] and lines[1]["verdict"]["is_code_ready"] is False  # unreadable: a verdict all the same
     assert lines[0]["verdict"]["is_code_ready"] is False and lines[2]["verdict"]["is_code_ready"] is True
     for finding in lines[0]["findings"]:
         assert set(finding) >= {"rule", "criterion", "severity", "path", "line", "column", "message", "evidence", "fix"}
 
 
 def test_json_document() -> None:
-    proc = run("check", str(EXAMPLES / "ready_bundle.json"), "-f", "json")
+    proc = run(
+        "check", str(EXAMPLES / "ready_bundle.json"), "--context", str(EXAMPLES / "ready_context.yaml"), "-f", "json"
+    )
     doc = json.loads(proc.stdout)
     assert doc["inputs"] == 1 and doc["ready"] == 1 and len(doc["reports"]) == 1
 
@@ -149,7 +168,16 @@ def test_user_profile_file(tmp_path: Path) -> None:
     bundle = tmp_path / "b.json"
     bundle.write_text(json.dumps({**json.loads((EXAMPLES / "ready_bundle.json").read_text()), "utils_py": "X = 1\n"}))
     assert run("check", str(bundle), "-f", "verdict").returncode == 1
-    proc = run("check", str(bundle), "-f", "jsonl", "--profile", str(profile))
+    proc = run(
+        "check",
+        str(bundle),
+        "-f",
+        "jsonl",
+        "--profile",
+        str(profile),
+        "--context",
+        str(EXAMPLES / "ready_context.yaml"),
+    )
     assert json.loads(proc.stdout)["profile"] == "mine"
     assert proc.returncode == 0, proc.stdout
     broken = tmp_path / "broken.yaml"

@@ -55,3 +55,20 @@ def test_readme_example_command_runs_and_the_example_is_ready() -> None:
     report = json.loads(proc.stdout)["reports"][0]
     assert report["verdict"]["is_code_ready"] is True
     assert report["findings"] == [], [f["rule"] for f in report["findings"]]
+
+
+def test_readme_pipeline_snippet_runs_as_written() -> None:
+    """The 20-line pipeline integration in the README, executed as written from the project root."""
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- pipeline-snippet -->\n```python\n(?P<code>.*?)```", text, re.S)
+    assert block is not None
+    code = block.group("code")
+    assert len(code.strip().splitlines()) <= 25
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.splitlines()[:2]
+    assert first == "False"
+    assert "[R203]" in second and '"torch>=2.2"' in second  # the submission's own dependencies, as a list

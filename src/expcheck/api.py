@@ -1,25 +1,50 @@
-"""The Python API: judge one input and get its Report."""
+"""The Python API: judge one input and get its typed Report.
+
+Inputs come as a path (``check``) or in memory (``check_files``): a mapping of files by bundle key
+or repository path, optionally nesting ``run_configs`` or wrapped as ``{"files": {...}}``, with the
+research context as a mapping. Every call returns a Report whose ``verdict`` is set, also when the
+input cannot be read or the check itself fails (fail closed).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from expcheck.coverage import crash_findings
 from expcheck.engine import check_loaded
 from expcheck.errors import InputError
 from expcheck.findings import Finding, Severity
-from expcheck.inputs import Loaded, load, load_files
+from expcheck.inputs import Loaded, context_from_mapping, load, load_files
+from expcheck.inputs.context import read_context
 from expcheck.report.schema import Recorded, Report, summarise
-from expcheck.verdict import make_verdict
+from expcheck.submission import ResearchContext
+from expcheck.verdict import DEFAULT_ISSUE_BUDGET, make_verdict
 
 if TYPE_CHECKING:
     from expcheck.sandbox import TrialOptions, TrialResult
 
+__all__ = ["TrialChecked", "check", "check_files", "check_with_trial", "report_for"]
 
-def report_for(loaded: Loaded, source: str, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Report:
-    outcome = check_loaded(loaded, select, ignore)
+
+def report_for(
+    loaded: Loaded,
+    source: str,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    *,
+    honor_inline_ignores: bool = False,
+    issue_budget: int = DEFAULT_ISSUE_BUDGET,
+) -> Report:
     sub = loaded.submission
+    try:
+        outcome = check_loaded(loaded, select, ignore, honor_inline_ignores)
+        findings, errors = outcome.findings, outcome.rule_errors
+    except Exception as exc:  # the check itself failed: not ready, never a silent pass
+        problem = f"{type(exc).__name__}: {exc}"
+        findings, errors = crash_findings([("the check", problem)]), [f"the check: {problem}"]
     recorded = None
     if sub.recorded is not None:
         recorded = Recorded(
@@ -33,11 +58,11 @@ def report_for(loaded: Loaded, source: str, select: Sequence[str] = (), ignore: 
         profile=loaded.profile.name,
         profile_choice=loaded.choice,
         clauses=loaded.clauses,
-        verdict=make_verdict(outcome.findings),
-        findings=outcome.findings,
-        summary=summarise(outcome.findings, len(sub.files)),
+        verdict=make_verdict(findings, issue_budget),
+        findings=findings,
+        summary=summarise(findings, len(sub.files)),
         recorded=recorded,
-        internal_errors=outcome.rule_errors,
+        internal_errors=errors,
     )
 
 
@@ -45,30 +70,77 @@ def check(
     source: str,
     *,
     profile: str | None = None,
-    context: str | None = None,
+    context: str | Mapping[str, Any] | ResearchContext | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    honor_inline_ignores: bool = False,
+    issue_budget: int = DEFAULT_ISSUE_BUDGET,
 ) -> Report:
     """Judge one repository directory, bundle JSON or review trace.
 
-    Unreadable input does not raise: the Report carries ``error`` and no verdict.
+    ``context`` is a research-context file (JSON/YAML) or the context itself as a mapping.
+    Unreadable input does not raise: the Report carries ``error`` and a not-ready verdict.
     """
     try:
-        loaded = load(source, profile=profile, context=context)
+        loaded = load(source, profile=profile, context=_context(context))
     except InputError as exc:
         return Report.failed(source, str(exc))
-    return report_for(loaded, source, select, ignore)
+    except Exception as exc:  # a bug while reading: not ready, never a silent pass or a lost input
+        return _crashed(source, exc)
+    return report_for(
+        loaded, source, select, ignore, honor_inline_ignores=honor_inline_ignores, issue_budget=issue_budget
+    )
+
+
+def _crashed(source: str, exc: Exception) -> Report:
+    """The report of an input whose reading failed inside expcheck: an X001 finding, not ready."""
+    problem = f"{type(exc).__name__}: {exc}"
+    findings = crash_findings([("reading the input", problem)])
+    return Report(
+        input=source,
+        verdict=make_verdict(findings),
+        findings=findings,
+        summary=summarise(findings, 0),
+        internal_errors=[f"reading the input: {problem}"],
+    )
+
+
+def _context(context: str | Mapping[str, Any] | ResearchContext | None) -> ResearchContext | None:
+    if context is None or isinstance(context, ResearchContext):
+        return context
+    if isinstance(context, Mapping):
+        return context_from_mapping(context, "context")
+    return read_context(Path(context))
 
 
 def check_files(
-    files: dict[str, str],
+    files: Mapping[str, Any],
     *,
-    profile: str = "airas-v2",
+    context: str | Mapping[str, Any] | ResearchContext | None = None,
+    profile: str | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    honor_inline_ignores: bool = False,
+    issue_budget: int = DEFAULT_ISSUE_BUDGET,
+    source: str = "<memory>",
 ) -> Report:
-    """Judge in-memory files (repository path or bundle key -> text) under ``profile``."""
-    return report_for(load_files(files, profile), "<memory>", select, ignore)
+    """Judge files held in memory, as the pipeline holds them.
+
+    ``files`` maps bundle keys (``train_py``, ``config_yaml``, ...) or repository paths to texts; it
+    may nest run configs as ``"run_configs": {run_id: yaml}`` and may be wrapped as ``{"files": {...}}``.
+    ``context`` is the research context (``hypothesis``, ``primary_metric``, ``experiment_runs``) as a
+    mapping, or a file. ``profile`` is detected when None. Bad input does not raise: the Report then
+    carries ``error`` and a not-ready verdict.
+    """
+    try:
+        loaded = load_files(files, profile, source=source, context=_context(context))
+    except InputError as exc:
+        return Report.failed(source, str(exc))
+    except Exception as exc:  # a bug while reading: not ready, never a silent pass
+        return _crashed(source, exc)
+    return report_for(
+        loaded, source, select, ignore, honor_inline_ignores=honor_inline_ignores, issue_budget=issue_budget
+    )
 
 
 @dataclass(frozen=True)
@@ -105,6 +177,8 @@ def check_with_trial(
     context: str | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    honor_inline_ignores: bool = False,
+    issue_budget: int = DEFAULT_ISSUE_BUDGET,
 ) -> TrialChecked:
     """Judge ``source`` statically, then run its trial in the sandbox and add the T-rule findings.
 
@@ -122,7 +196,9 @@ def check_with_trial(
         loaded = load(source, profile=profile, context=context)
     except InputError as exc:
         return TrialChecked(report=Report.failed(source, str(exc)), trial=None, skipped=str(exc))
-    static = report_for(loaded, source, select, ignore)
+    static = report_for(
+        loaded, source, select, ignore, honor_inline_ignores=honor_inline_ignores, issue_budget=issue_budget
+    )
     if only_if_clean and not static.ready:
         why = f"the static check found {static.summary.errors} error(s)"
         return TrialChecked(report=static, trial=None, skipped=why)
@@ -130,12 +206,12 @@ def check_with_trial(
     if not rules:
         return TrialChecked(report=static, trial=None, skipped="no trial rule (T1xx) is selected")
     result = run_trial(loaded, prepared)
-    outcome = run_rules(attach_trial(Facts(loaded.submission, loaded.profile), result), rules)
-    findings = _static_then_trial(static.findings, outcome.findings)
+    outcome = run_rules(attach_trial(Facts(loaded.submission, loaded.profile), result), rules, honor_inline_ignores)
+    findings = _static_then_trial(static.findings, [*outcome.findings, *outcome.coverage()])
     report = static.model_copy(
         update={
             "findings": findings,
-            "verdict": make_verdict(findings),
+            "verdict": make_verdict(findings, issue_budget),
             "summary": summarise(findings, len(loaded.submission.files)),
             "internal_errors": [*static.internal_errors, *outcome.rule_errors],
         }

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from expcheck.report.schema import Report
+from expcheck.verdict import DEFAULT_ISSUE_BUDGET
 
 _TRACE_SUFFIXES = (".txt", ".json")
 _EXPERIMENT_MARKERS = ("pyproject.toml", "src", "config")
@@ -25,6 +26,8 @@ class Options:
     context: str | None = None
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    honor_inline_ignores: bool = False
+    issue_budget: int = DEFAULT_ISSUE_BUDGET
 
 
 def _index_entries(path: Path) -> list[str] | None:
@@ -82,7 +85,15 @@ def _check_one(args: tuple[str, Options]) -> Report:
     from expcheck.api import check
 
     source, options = args
-    return check(source, profile=options.profile, context=options.context, select=options.select, ignore=options.ignore)
+    return check(
+        source,
+        profile=options.profile,
+        context=options.context,
+        select=options.select,
+        ignore=options.ignore,
+        honor_inline_ignores=options.honor_inline_ignores,
+        issue_budget=options.issue_budget,
+    )
 
 
 class Progress:

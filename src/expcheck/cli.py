@@ -123,6 +123,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--jobs", "-j", type=int, default=1, metavar="N", help="judge inputs in N processes (default 1); order is kept"
     )
     check.add_argument("--html", metavar="OUT", help="also write one self-contained HTML report of the batch to OUT")
+    _add_verdict_options(check)
     _add_trial_options(check)
 
     audit = sub.add_parser(
@@ -156,6 +157,23 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     profiles.add_argument("name", nargs="?", metavar="NAME", help="print this profile's YAML")
     return parser
+
+
+def _add_verdict_options(check: argparse.ArgumentParser) -> None:
+    check.add_argument(
+        "--honor-inline-ignores",
+        action="store_true",
+        default=os.environ.get("EXPCHECK_HONOR_INLINE_IGNORES", "") not in ("", "0"),
+        help="let `# expcheck: ignore[...]` comments in the submission's Python code silence rules "
+        "(default: off, since the code under review must not open its own gate; "
+        "EXPCHECK_HONOR_INLINE_IGNORES=1 sets it)",
+    )
+    check.add_argument(
+        "--issue-budget",
+        type=int,
+        metavar="CHARS",
+        help="longest code_issue in characters (default: 4000); what does not fit is counted, the report keeps it",
+    )
 
 
 def _add_trial_options(check: _Parser) -> None:
@@ -275,6 +293,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise _UsageError("--format verdict takes exactly one input (use jsonl for many)")
     if args.jobs < 1:
         raise _UsageError("--jobs must be 1 or more")
+    if args.issue_budget is not None and args.issue_budget < 200:
+        raise _UsageError("--issue-budget must be at least 200 characters")
+    verdict_options = {"honor_inline_ignores": args.honor_inline_ignores}
+    if args.issue_budget is not None:
+        verdict_options["issue_budget"] = args.issue_budget
     select, ignore = _split_ids(args.select), _split_ids(args.ignore)
     _validate_selectors([*select, *ignore])
     if args.profile:
@@ -297,7 +320,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     trial_failed = False
     progress = Progress(len(sources))
     if trial_options is None:
-        options = Options(profile=args.profile, context=args.context, select=tuple(select), ignore=tuple(ignore))
+        options = Options(
+            profile=args.profile, context=args.context, select=tuple(select), ignore=tuple(ignore), **verdict_options
+        )
         batch = run(sources, options, jobs=args.jobs, on_done=lambda r: progress.step(r.input))
     else:
         batch = iter(())
@@ -318,6 +343,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             context=args.context,
             select=select,
             ignore=ignore,
+            **verdict_options,
         )
         report = checked.report
         problem = _trial_problem(source, checked)
@@ -334,10 +360,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             sys.stderr.write(f"expcheck: internal error in a rule (please report): {problem}\n")
 
     if args.format == "verdict":
-        report = reports[0]
-        if report.verdict is not None:
-            keys = load_profile(report.profile).verdict_keys if report.profile else None
-            sys.stdout.write(render_verdict(report, *(keys.ready, keys.issue) if keys else ()) + "\n")
+        report = reports[0]  # every report has a verdict, an unreadable input's too (not ready, the reason)
+        keys = load_profile(report.profile).verdict_keys if report.profile else None
+        sys.stdout.write(render_verdict(report, *(keys.ready, keys.issue) if keys else ()) + "\n")
     elif args.format == "json":
         sys.stdout.write(render_json(reports, __version__))
     elif args.format == "jsonl":
@@ -350,6 +375,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.html:
         _write_html(args.html, reports)
 
+    if any(r.internal_errors for r in reports):
+        return EXIT_INTERNAL  # a rule failed: its X001 finding already made the input not ready
     if any(r.error is not None for r in reports) or trial_failed:
         return EXIT_USAGE
     return EXIT_READY if all(r.ready for r in reports) else EXIT_NOT_READY
@@ -427,8 +454,13 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
+    from expcheck.coverage import CATALOG
     from expcheck.report.rules_doc import explain
 
+    for kind in CATALOG:  # findings about the check itself (X001, X002): documented, not rules
+        if args.rule.upper() == kind.id or args.rule.lower() == kind.name:
+            sys.stdout.write(f"{kind.id} {kind.name} ({kind.severity.value}): {kind.title}\n\n{kind.why}\n\nFix: {kind.fix}\n")
+            return 0
     sys.stdout.write(explain(_find_rule(args.rule)))
     return 0
 

@@ -1,22 +1,29 @@
 """Select rules, run them over the facts, and turn their hits into findings with evidence.
 
 The engine is also where the evidence contract is enforced: a hit whose path is not in the
-submission, or whose line is not in its file, is a bug in the rule and is reported as such.
+submission, or whose line is not in its file, is a bug in the rule and is reported as such. It fails
+closed: a rule that raises becomes an X001 finding (the input is not ready), rules that found an
+input lacking are named by an X002 finding, and the submission's own `# expcheck: ignore` comments
+are honoured only when the user opts in (``honor_inline_ignores``).
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import re
+import tokenize
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from expcheck.coverage import crash_findings, not_applied_findings
 from expcheck.facts import Facts
 from expcheck.findings import Confidence, Finding, Severity
 from expcheck.inputs import Loaded
 from expcheck.profiles.clauses import clauses_off
 from expcheck.rules.base import Hit, Rule, all_rules
+from expcheck.submission import SourceFile
 
 _SUPPRESS = re.compile(r"#\s*expcheck:\s*ignore(?:\[(?P<ids>[A-Za-z0-9_,\s-]+)\])?")
 MAX_EVIDENCE = 240
@@ -27,6 +34,18 @@ class Outcome:
     findings: list[Finding]
     # Rules that raised or broke the evidence contract: internal errors, never silently dropped.
     rule_errors: list[str] = field(default_factory=list)
+    # The same, as (rule id or stage, what happened), for the X001 findings.
+    crashes: list[tuple[str, str]] = field(default_factory=list)
+    # Input found lacking -> ids of the rules that could not check everything without it.
+    not_applied: dict[str, set[str]] = field(default_factory=dict)
+
+    def fail(self, who: str, problem: str) -> None:
+        self.rule_errors.append(f"{who}: {problem}")
+        self.crashes.append((who, problem))
+
+    def coverage(self) -> list[Finding]:
+        """The findings about the check itself: X001 per failure, X002 per lacking input."""
+        return [*crash_findings(self.crashes), *not_applied_findings(self.not_applied)]
 
 
 def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = (), off: Sequence[str] = ()) -> list[Rule]:
@@ -40,14 +59,43 @@ def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = (), off: Se
     return chosen
 
 
-def _suppressed(line_text: str, rule: Rule) -> bool:
-    match = _SUPPRESS.search(line_text)
+def _suppressed(text: str, rule: Rule) -> bool:
+    """Whether the comment ``text`` is an inline ignore that names ``rule`` (or names no rule)."""
+    match = _SUPPRESS.search(text)
     if match is None:
         return False
     ids = match.group("ids")
     if not ids:
         return True
     return any(rule.matches(part.strip()) for part in ids.split(",") if part.strip())
+
+
+def python_comments(text: str) -> dict[int, str]:
+    """Line -> the Python comment on it, from the tokenizer (text inside string literals is no comment)."""
+    comments: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                comments[token.start[0]] = token.string
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the comments read before the tokenizer stopped still count
+    return comments
+
+
+class _InlineIgnores:
+    """The user's opt-in to the submission's own suppression comments (real Python comments only)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._comments: dict[str, dict[int, str]] = {}
+
+    def silences(self, file: SourceFile, line: int, rule: Rule) -> bool:
+        if not self.enabled or file.origin != "code" or not file.path.endswith(".py"):
+            return False
+        if file.path not in self._comments:
+            self._comments[file.path] = python_comments(file.text)
+        comment = self._comments[file.path].get(line)
+        return comment is not None and _suppressed(comment, rule)
 
 
 def effective_severity(rule: Rule, overrides: dict[str, str]) -> Severity:
@@ -63,8 +111,9 @@ def effective_severity(rule: Rule, overrides: dict[str, str]) -> Severity:
     return Severity(overrides[max(matching, key=len)])
 
 
-def _to_finding(facts: Facts, rule: Rule, hit: Hit) -> Finding | str:
-    """The finding for ``hit``, or a message saying why the hit breaks the evidence contract."""
+def _to_finding(facts: Facts, rule: Rule, hit: Hit, ignores: _InlineIgnores) -> Finding | str:
+    """The finding for ``hit``, "" when the user lets an inline comment silence it, or a message
+    saying why the hit breaks the evidence contract."""
     sub = facts.submission
     file = sub.files.get(hit.path)
     rejected = any(entry.name == hit.path for entry in sub.rejected)
@@ -76,7 +125,7 @@ def _to_finding(facts: Facts, rule: Rule, hit: Hit) -> Finding | str:
         last = max(len(file.lines), 1)
         if not 1 <= hit.line <= last:
             return f"{rule.id}: line {hit.line} is outside {hit.path} (1..{last})"
-        if file.origin == "code" and _suppressed(file.line(hit.line), rule):
+        if ignores.silences(file, hit.line, rule):
             return ""
         evidence = hit.evidence if hit.evidence is not None else file.line(hit.line).strip()
     elif rejected:
@@ -117,25 +166,31 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run_rules(facts: Facts, rules: Sequence[Rule]) -> Outcome:
+def run_rules(facts: Facts, rules: Sequence[Rule], honor_inline_ignores: bool = False) -> Outcome:
+    """The rules' findings over ``facts``; failures and lacking inputs are kept in the outcome
+    (``Outcome.coverage`` turns them into findings)."""
     outcome = Outcome(findings=[])
+    ignores = _InlineIgnores(honor_inline_ignores)
     seen: set[tuple[str, str, int | None, int | None, str]] = set()
     for fact in dict.fromkeys(f for rule in rules for f in rule.prefetch):
         try:
             facts.derived(fact)  # starts background work (e.g. ruff) before the first rule runs
         except Exception as exc:
-            outcome.rule_errors.append(f"prefetch {getattr(fact, '__name__', fact)}: {type(exc).__name__}: {exc}")
+            outcome.fail(f"fact {getattr(fact, '__name__', fact)}", f"{type(exc).__name__}: {exc}")
     for rule in rules:
         try:
-            hits = list(rule.check(facts))
+            with facts.tracking() as lacking:
+                hits = list(rule.check(facts))
         except Exception as exc:  # a broken rule must not hide the others' findings
-            outcome.rule_errors.append(f"{rule.id}: {type(exc).__name__}: {exc}")
+            outcome.fail(rule.id, f"{type(exc).__name__}: {exc}")
             continue
+        for what in lacking:
+            outcome.not_applied.setdefault(what, set()).add(rule.id)
         for hit in hits:
-            made = _to_finding(facts, rule, hit)
+            made = _to_finding(facts, rule, hit, ignores)
             if isinstance(made, str):
                 if made:
-                    outcome.rule_errors.append(made)
+                    outcome.fail(rule.id, made.removeprefix(f"{rule.id}: "))
                 continue
             key = (made.rule, made.path, made.line, made.column, made.message)
             if key not in seen:
@@ -151,8 +206,14 @@ def rules_in_force(loaded: Loaded, select: Sequence[str] = (), ignore: Sequence[
     return [r for r in select_rules(select, ignore, loaded.profile.rules_off) if r.clause not in off]
 
 
-def check_loaded(loaded: Loaded, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Outcome:
+def check_loaded(
+    loaded: Loaded, select: Sequence[str] = (), ignore: Sequence[str] = (), honor_inline_ignores: bool = False
+) -> Outcome:
+    """Every selected rule over ``loaded``, the findings about the check itself included."""
     rules = rules_in_force(loaded, select, ignore)
     with _collector_paused():
         # The facts are dropped when run_rules returns, before the collector resumes: it never walks them.
-        return run_rules(Facts(loaded.submission, loaded.profile), rules)
+        honor = honor_inline_ignores or loaded.profile.honor_inline_ignores
+        outcome = run_rules(Facts(loaded.submission, loaded.profile), rules, honor)
+    outcome.findings = sorted([*outcome.findings, *outcome.coverage()], key=Finding.sort_key)
+    return outcome

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,8 +23,18 @@ class Confidence(StrEnum):
     HEURISTIC = "heuristic"  # word lists or name patterns: advice, never blocks
 
 
+FindingScope = Literal["file", "input"]
+
+
 class Finding(BaseModel):
-    """One defect at one place. ``line``/``column`` are 1-based; ``line`` is null only for a missing file."""
+    """One defect at one place. ``line``/``column`` are 1-based; ``line`` is null only for a missing file.
+
+    ``scope`` is "file" for a finding about the submission's code: ``path`` (and ``line`` unless the
+    file is missing) locate it, ``evidence`` quotes it. A finding about the check itself — a rule
+    that crashed, rules that could not run for lack of inputs, a limit that tripped — has scope
+    "input": it has no place in the code, so ``path`` is "" and ``line`` null, and ``evidence`` states
+    what was observed (the exception, the inputs that are absent). See expcheck/coverage.py.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -37,6 +48,7 @@ class Finding(BaseModel):
     evidence: str = ""
     fix: str = ""
     confidence: Confidence = Confidence.INFERRED
+    scope: FindingScope = "file"
 
     @property
     def blocking(self) -> bool:
@@ -44,6 +56,8 @@ class Finding(BaseModel):
         return self.severity is Severity.ERROR and self.confidence is not Confidence.HEURISTIC
 
     def location(self) -> str:
+        if self.scope == "input":
+            return "(whole input)"
         if self.line is None:
             return self.path
         return f"{self.path}:{self.line}"

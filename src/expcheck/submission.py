@@ -95,6 +95,8 @@ class Submission:
     rejected: list[RejectedEntry] = field(default_factory=list)
     # The reference code a derived bundle was made from (v0 contracts), when a trace carries it.
     base_files: dict[str, SourceFile] | None = None
+    # Run configs a bundle nests as "run_configs": {run_id: yaml}; placed as files once the profile is known.
+    run_configs: dict[str, str] = field(default_factory=dict)
 
     def file(self, path: str) -> SourceFile | None:
         return self.files.get(path)

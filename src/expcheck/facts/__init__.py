@@ -6,7 +6,8 @@ for parsing it. Facts describe; they never judge.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -16,9 +17,13 @@ import yaml
 from expcheck.facts.pyproject import PyprojectFacts
 from expcheck.facts.python import PyModule
 from expcheck.profiles.schema import Profile
-from expcheck.submission import SourceFile, Submission
+from expcheck.submission import RunSpec, SourceFile, Submission
 
-__all__ = ["Facts", "PyModule", "PyprojectFacts", "YamlDoc"]
+__all__ = ["PRIMARY_METRIC", "RUNS", "Facts", "PyModule", "PyprojectFacts", "YamlDoc", "experiment_runs"]
+
+# Inputs a fact can lack (see Facts.lacking); expcheck/coverage.py says what each absence means.
+RUNS = "experiment runs"
+PRIMARY_METRIC = "primary metric"
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 T = TypeVar("T")
@@ -58,16 +63,49 @@ class Facts:
         self.submission = submission
         self.profile = profile
         self._derived: dict[Callable[[Facts], Any], Any] = {}
+        # Inputs each derived fact found missing, and the open frames (rule, then facts inside it).
+        self._derived_gaps: dict[Callable[[Facts], Any], frozenset[str]] = {}
+        self._frames: list[set[str]] = []
 
     def derived(self, compute: Callable[[Facts], T]) -> T:
         """``compute(self)``, computed once per submission and shared by every rule that asks.
 
         Fact modules (facts/config.py, facts/imports.py, ...) expose plain functions of Facts and
-        call them through here, so adding a fact never touches this class.
+        call them through here, so adding a fact never touches this class. The inputs a fact lacked
+        (``lacking``) are remembered with it and charged to every rule that reads it, cached or not.
         """
-        if compute not in self._derived:
-            self._derived[compute] = compute(self)
-        return self._derived[compute]
+        try:
+            value: T = self._derived[compute]
+        except KeyError:
+            self._frames.append(set())
+            try:
+                value = compute(self)
+            finally:
+                gaps = self._frames.pop()
+            self._derived[compute] = value
+            if gaps:
+                self._derived_gaps[compute] = frozenset(gaps)
+                if self._frames:
+                    self._frames[-1].update(gaps)
+            return value
+        if self._frames and compute in self._derived_gaps:
+            self._frames[-1].update(self._derived_gaps[compute])
+        return value
+
+    def lacking(self, what: str) -> None:
+        """Record that the fact or rule being computed could not look at everything: ``what`` is absent."""
+        if self._frames:
+            self._frames[-1].add(what)
+
+    @contextmanager
+    def tracking(self) -> Iterator[set[str]]:
+        """The inputs found lacking while the ``with`` body runs (one rule's check)."""
+        frame: set[str] = set()
+        self._frames.append(frame)
+        try:
+            yield frame
+        finally:
+            self._frames.pop()
 
     @property
     def files(self) -> dict[str, SourceFile]:
@@ -100,3 +138,12 @@ class Facts:
         if file is None or file.unreadable is not None or file.is_blank:
             return None
         return PyprojectFacts(file)
+
+
+def experiment_runs(facts: Facts) -> tuple[RunSpec, ...]:
+    """The experiment runs of the research context; an empty list is recorded as a lacking input
+    when the contract has run configs (the checks that go run by run then check nothing)."""
+    runs = facts.submission.context.runs
+    if not runs and facts.profile.run_config_dir is not None:
+        facts.lacking(RUNS)
+    return runs

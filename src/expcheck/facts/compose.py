@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from expcheck.facts import Facts
+from expcheck.facts import Facts, experiment_runs
 from expcheck.facts.hydra_app import HydraApp, entry_app
 from expcheck.submission import RunSpec
 
@@ -317,7 +317,7 @@ def compose_setup(facts: Facts) -> ComposeSetup:
     prefix = f"{config_dir}/" if config_dir else ""
     if f"{prefix}{config_name}.yaml" not in facts.files:
         return ComposeSetup(app, config_dir, config_name, (), "the primary config file does not exist")
-    runs = facts.submission.context.runs
+    runs = experiment_runs(facts)
     if not runs:
         return ComposeSetup(app, config_dir, config_name, (), "no experiment runs are known")
     yaml_files = {

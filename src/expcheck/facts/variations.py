@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from expcheck.facts import Facts
+from expcheck.facts import Facts, experiment_runs
 
 # Keys that name or describe a run rather than configure it.
 _LABELS = frozenset(
@@ -58,7 +58,7 @@ def run_variants(facts: Facts) -> list[list[RunVariant]]:
     groups: list[list[RunVariant]] = []
     if profile.run_config_dir is not None:
         group = []
-        for run in facts.submission.context.runs:
+        for run in experiment_runs(facts):
             path = profile.run_config_path(run.run_id)
             doc = facts.yaml.get(path) if path else None
             if path and doc is not None and isinstance(doc.data, dict):

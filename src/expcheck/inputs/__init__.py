@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from expcheck.errors import InputError
-from expcheck.inputs.bundle import files_from_bundle, parse_bundle_text
-from expcheck.inputs.context import read_context
+from expcheck.inputs.bundle import files_from_bundle, parse_bundle_text, unwrap_bundle
+from expcheck.inputs.context import context_from_mapping, read_context
 from expcheck.inputs.directory import submission_from_directory
 from expcheck.inputs.limits import read_text_file
 from expcheck.inputs.trace import looks_like_trace, submission_from_trace
@@ -22,9 +23,9 @@ from expcheck.profiles import load_profile
 from expcheck.profiles.clauses import ClauseState, clause_states
 from expcheck.profiles.detect import ProfileChoice, choose_profile
 from expcheck.profiles.schema import Profile
-from expcheck.submission import ResearchContext, RunSpec, SourceFile, Submission
+from expcheck.submission import RejectedEntry, ResearchContext, RunSpec, SourceFile, Submission
 
-__all__ = ["Loaded", "load", "load_files", "read_submission"]
+__all__ = ["Loaded", "context_from_mapping", "load", "load_files", "read_submission", "submission_from_mapping"]
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,32 @@ def read_submission(source: str) -> Submission:
     if not text.strip():
         raise InputError(f"{source}: empty file")
     if text.lstrip().startswith("{"):
-        files, rejected, keys = files_from_bundle(parse_bundle_text(text, source))
-        return Submission(source=source, kind="bundle", files=files, rejected=rejected, bundle_keys=keys)
+        return submission_from_mapping(parse_bundle_text(text, source), source)
     if looks_like_trace(text):
         return submission_from_trace(text, source)
     raise InputError(f"{source}: not a code bundle (JSON), a review trace, or a repository directory")
+
+
+def submission_from_mapping(bundle: Mapping[str, Any], source: str) -> Submission:
+    """A bundle's submission: file keys or paths (``files`` wrapper opened), nested run configs kept aside."""
+    files, rejected, keys = files_from_bundle(bundle)
+    _, run_configs = unwrap_bundle(bundle)
+    return Submission(
+        source=source, kind="bundle", files=files, rejected=rejected, bundle_keys=keys, run_configs=run_configs
+    )
+
+
+def _place_nested_run_configs(sub: Submission, profile: Profile) -> None:
+    """Put the bundle's nested run configs where the profile keeps run configs (generated code, not context)."""
+    for run_id, text in sorted(sub.run_configs.items()):
+        path = profile.run_config_path(run_id)
+        reason = unsafe_reason(run_id) or ("a run id cannot hold '/'" if "/" in run_id else None)
+        if path is None:
+            continue
+        if reason is not None:
+            sub.rejected.append(RejectedEntry(name=f"run_configs[{run_id!r}]", reason=reason, text=text))
+        elif path not in sub.files:
+            sub.add_file(SourceFile(path=path, text=text.replace("\r\n", "\n")))
 
 
 def _runs_from_files(sub: Submission, profile: Profile) -> tuple[RunSpec, ...]:
@@ -78,14 +100,18 @@ def _place_run_configs(sub: Submission, profile: Profile) -> None:
             sub.add_file(SourceFile(path=path, text=run.config_text, origin="context"))
 
 
-def load(source: str, profile: str | None = None, context: str | None = None) -> Loaded:
-    sub = read_submission(source)
-    if context is not None:
-        sub.context = read_context(Path(context))
+def _chosen(sub: Submission, profile: str | Profile | None, given: str) -> tuple[Profile, ProfileChoice]:
+    """The profile asked for (``given`` says how, for the report), else the one the input shows."""
+    if isinstance(profile, Profile):
+        return profile, ProfileChoice(how="given", evidence=[f"{given} {profile.name}"])
     if profile:
-        chosen, choice = load_profile(profile), ProfileChoice(how="given", evidence=[f"--profile {profile}"])
-    else:
-        chosen, choice = choose_profile(sub)
+        return load_profile(profile), ProfileChoice(how="given", evidence=[f"{given} {profile}"])
+    return choose_profile(sub)
+
+
+def _finish(sub: Submission, chosen: Profile, choice: ProfileChoice) -> Loaded:
+    """Place the run configs the input nests or its context supplies, and derive runs from run-config files."""
+    _place_nested_run_configs(sub, chosen)
     if not sub.context.runs:
         derived = _runs_from_files(sub, chosen)
         if derived:
@@ -94,27 +120,36 @@ def load(source: str, profile: str | None = None, context: str | None = None) ->
     return Loaded(submission=sub, profile=chosen, choice=choice, clauses=clause_states(chosen, sub.contract_text))
 
 
+def load(source: str, profile: str | None = None, context: str | ResearchContext | None = None) -> Loaded:
+    """``source`` read and made ready to judge; ``context`` is a context file or an already read context."""
+    sub = read_submission(source)
+    if isinstance(context, ResearchContext):
+        sub.context = context
+    elif context is not None:
+        sub.context = read_context(Path(context))
+    return _finish(sub, *_chosen(sub, profile, "--profile"))
+
+
 def load_files(
-    files: Mapping[str, str],
-    profile: str | Profile = "airas-v2",
+    files: Mapping[str, Any],
+    profile: str | Profile | None = "airas-v2",
     runs: Sequence[RunSpec] = (),
     source: str = "<memory>",
+    context: ResearchContext | None = None,
 ) -> Loaded:
-    """A submission from in-memory files (path or bundle key -> text), judged by ``profile``."""
-    found, rejected, keys = files_from_bundle(dict(files))
-    sub = Submission(
-        source=source,
-        kind="bundle",
-        files=found,
-        rejected=rejected,
-        bundle_keys=keys,
-        context=ResearchContext(runs=tuple(runs)),
-    )
-    chosen = profile if isinstance(profile, Profile) else load_profile(profile)
-    _place_run_configs(sub, chosen)
-    return Loaded(
-        submission=sub,
-        profile=chosen,
-        choice=ProfileChoice(how="given", evidence=[f"profile {chosen.name}"]),
-        clauses=clause_states(chosen, None),
-    )
+    """A submission from in-memory files, judged by ``profile`` (detected when None).
+
+    ``files`` maps bundle keys or repository paths to texts, and may nest run configs
+    (``"run_configs": {run_id: yaml}``) or wrap everything as ``{"files": {...}}``. ``runs`` (or
+    ``context``) is the research context; ``runs`` wins when both list experiment runs.
+    """
+    sub = submission_from_mapping(files, source)
+    sub.context = context or ResearchContext()
+    if runs:
+        sub.context = replace(sub.context, runs=tuple(runs))
+    chosen, choice = _chosen(sub, profile, "profile")
+    if runs:  # the caller's runs are the whole list: no run derived from files is added
+        _place_nested_run_configs(sub, chosen)
+        _place_run_configs(sub, chosen)
+        return Loaded(submission=sub, profile=chosen, choice=choice, clauses=clause_states(chosen, sub.contract_text))
+    return _finish(sub, chosen, choice)

@@ -136,6 +136,11 @@ class Profile(_Strict):
     )
     run_config_dir: str | None = Field(None, description="folder holding one <run_id>.yaml per experiment run")
     run_config_sections: list[str] = Field(default_factory=list)
+    run_configs_from: Literal["context", "submission"] = Field(
+        "context",
+        description="who supplies the run configs: the research context (the pipeline), or the code "
+        "generator as part of the submission (then a submission without any is not ready)",
+    )
     commands: Commands
     modes: Modes | None = None
     verdict_keys: VerdictKeys = Field(default_factory=VerdictKeys)
@@ -148,6 +153,11 @@ class Profile(_Strict):
     )
     saves_model: bool = Field(False, description="the training code must save the trained model")
     rules_off: list[str] = Field(default_factory=list, description="rule ids or prefixes this contract does not use")
+    honor_inline_ignores: bool = Field(
+        False,
+        description="let `# expcheck: ignore[...]` comments in the submission's Python code silence rules; "
+        "a user's own profile may turn it on, never the submission",
+    )
     severity: dict[str, Literal["error", "warning"]] = Field(
         default_factory=dict, description="rule id or prefix -> severity this contract gives it"
     )

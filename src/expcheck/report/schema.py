@@ -34,7 +34,9 @@ class Report(BaseModel):
     clauses: list[ClauseState] = Field(
         default_factory=list, description="the profile's contract clauses, and which are in force for this input"
     )
-    verdict: Verdict | None = Field(None, description="null when the input could not be read")
+    verdict: Verdict | None = Field(
+        None, description="always set by expcheck; not ready, with the reason, when the input could not be read"
+    )
     findings: list[Finding] = Field(default_factory=list)
     error: str | None = Field(None, description="one line when the input could not be read")
     summary: Summary = Field(default_factory=Summary)
@@ -43,7 +45,9 @@ class Report(BaseModel):
 
     @classmethod
     def failed(cls, source: str, message: str) -> Report:
-        return cls(input=source, error=message)
+        """The report of an input that could not be read: not ready, the reason as ``code_issue``."""
+        verdict = Verdict(is_code_ready=False, code_issue=f"The input could not be read: {message}")
+        return cls(input=source, error=message, verdict=verdict)
 
     @property
     def ready(self) -> bool:

@@ -30,7 +30,10 @@ def _status(report: Report, style: Style) -> str:
 
 
 def _finding(f: Finding, style: Style) -> list[str]:
-    where = f.path if f.line is None else f"{f.path}:{f.line}" + (f":{f.column}" if f.column else "")
+    if f.scope == "input":
+        where = f.location()
+    else:
+        where = f.path if f.line is None else f"{f.path}:{f.line}" + (f":{f.column}" if f.column else "")
     sev = style(f"{f.severity.value:<7}", "red" if f.severity is Severity.ERROR else "yellow")
     lines = [f"  {sev} {style(where, 'bold')}  {style(f.rule, 'cyan')}  {f.message} {style(f'[{f.confidence.value}]', 'dim')}"]
     if f.evidence:

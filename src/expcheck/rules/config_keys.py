@@ -169,7 +169,45 @@ def config_key_missing(facts: Facts) -> Iterator[Hit]:
             line=access.line,
             column=access.column,
             message=f"`{access.text}` reads '{dotted}', which {problem}",
+            fix=None if all(m.mandatory for m in misses) else _add_key_fix(facts, access, misses, effs),
         )
+
+
+def _add_key_fix(facts: Facts, access: Access, misses: list[_Miss], effs: list[Effective]) -> str | None:
+    """The concrete edit: the key to add and the file(s) to add it to, when the configs show where it belongs.
+
+    A key the composed config holds one level down, in every run that misses it (``cfg.training.lr``
+    where the run config is mounted as ``run``), is to be read there. A key some runs have belongs in the run configs of the others, at the path those runs' files
+    hold it; a key read from the run file, or under ``run`` where the contract mounts the run
+    config, belongs in the run configs; a key no run has, read from the app config, in the primary
+    config file. None when the configs do not tell.
+    """
+    keys = access.binding.keys
+    if access.binding.root == "cfg":
+        mounts = [
+            str(k) for k, v in misses[0].eff.config.items() if isinstance(v, dict) and str(k) != (keys[0] if keys else "")
+        ]
+        for mount in mounts:
+            if all(not is_absent(lookup(m.eff.config, (mount, *keys))) for m in misses):
+                return f"Read the key under `{mount}` (`cfg.{mount}.<key>`): the composed config holds it there."
+    missing = sorted({m.eff.run_id for m in misses})
+    holders = [e for e in effs if e.run_id not in missing and e.runfile is not None]
+    relative: tuple[str, ...] | None = None
+    if access.binding.root == "runfile" or any(not is_absent(lookup(e.runfile, keys)) for e in holders):
+        relative = keys
+    elif keys[:1] == ("run",) and len(keys) > 1 and facts.profile.run_config_dir is not None:
+        relative = keys[1:]
+    if relative:
+        paths = [p for p in (facts.profile.run_config_path(r) for r in missing) if p and p in facts.files]
+        if paths:
+            shown = ", ".join(paths[:4]) + (f" and {len(paths) - 4} more" if len(paths) > 4 else "")
+            return f"Add `{'.'.join(relative)}` to {shown}, or read a key the configs define."
+    setup = facts.derived(compose_setup)
+    if access.binding.root == "cfg" and not holders and setup.config_name is not None:
+        primary = f"{setup.config_dir}/{setup.config_name}.yaml" if setup.config_dir else f"{setup.config_name}.yaml"
+        if primary in facts.files:
+            return f"Add `{'.'.join(keys)}` to {primary}, or read a key the configs define."
+    return None
 
 
 @rule(

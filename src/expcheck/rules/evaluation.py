@@ -11,7 +11,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from expcheck.facts import Facts
+from expcheck.facts import PRIMARY_METRIC, Facts
 from expcheck.facts.astindex import ModuleIndex, Scope, const_str, dotted, index_of, template
 from expcheck.facts.dictkeys import KeyResolver
 from expcheck.facts.evaluation import EVALUATE, evaluate_cli_failure, figure_names, figure_saves, named_files
@@ -567,7 +567,10 @@ def gap_ignores_direction(facts: Facts) -> Iterator[Hit]:
     if outputs is None or not outputs.gap_key or index is None:
         return
     metric = _primary_metric(facts)
-    if metric is None or not _LOWER_IS_BETTER.search(metric) or _HIGHER_IS_BETTER.search(metric):
+    if metric is None:
+        facts.lacking(PRIMARY_METRIC)
+        return
+    if not _LOWER_IS_BETTER.search(metric) or _HIGHER_IS_BETTER.search(metric):
         return
     if _DIRECTION_HANDLED.search(facts.files[EVALUATE].text):
         return

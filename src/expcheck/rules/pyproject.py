@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from expcheck.facts import Facts
+from expcheck.facts.pep621 import project_from_poetry, requirement_ok, requirements_from_table, toml_list
 from expcheck.facts.pyproject import PyprojectFacts
 from expcheck.rules.base import Example, Hit, rule
 
@@ -99,16 +100,20 @@ def no_project_table(facts: Facts) -> Iterator[Hit]:
     if isinstance(project, dict):
         return
     poetry = py.doc.get("tool", {}).get("poetry") if isinstance(py.doc.get("tool"), dict) else None
+    fix = None
     if isinstance(poetry, dict):
         line = py.table_line("tool.poetry.dependencies") or py.table_line("tool.poetry") or 1
         message = "no [project] table: uv ignores [tool.poetry] dependencies, so `uv run` installs nothing"
+        table = project_from_poetry(poetry)
+        if table is not None:
+            fix = f"Add this [project] table, built from [tool.poetry], and keep the dependencies only there:\n{table}"
     elif project is not None:
         line = py.key_line("", "project") or 1
         message = "`project` is not a table, so uv cannot read the project"
     else:
         line = 1
         message = "no [project] table: `uv run` installs no dependencies"
-    yield Hit(path=PATH, line=line, message=message)
+    yield Hit(path=PATH, line=line, message=message, fix=fix)
 
 
 @rule(
@@ -144,12 +149,23 @@ def dependencies_not_a_list(facts: Facts) -> Iterator[Hit]:
         return
     line = _project_line(py, "dependencies")
     if isinstance(deps, dict):
+        listed = requirements_from_table(deps)
         yield Hit(
-            path=PATH, line=line, message="dependencies is a TOML table; uv requires a list of requirement strings"
+            path=PATH,
+            line=line,
+            message="dependencies is a TOML table; uv requires a list of requirement strings",
+            fix=None
+            if listed is None
+            else f"Replace the [project.dependencies] table by this key inside [project]: {toml_list('dependencies', listed)}",
         )
     elif not isinstance(deps, list):
         yield Hit(
-            path=PATH, line=line, message=f"dependencies is a {type(deps).__name__}; uv requires a list of strings"
+            path=PATH,
+            line=line,
+            message=f"dependencies is a {type(deps).__name__}; uv requires a list of strings",
+            fix=f"Write it as a list inside [project]: {toml_list('dependencies', [deps])}"
+            if isinstance(deps, str) and requirement_ok(deps)
+            else None,
         )
     else:
         for item in deps:

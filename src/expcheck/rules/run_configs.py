@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from expcheck.facts import Facts
+from expcheck.facts import Facts, experiment_runs
 from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import RUN_V2, v2
 
@@ -70,10 +70,44 @@ def _key_line(facts: Facts, path: str, key: str) -> int:
     good=[v2()],
 )
 def run_config_missing(facts: Facts) -> Iterator[Hit]:
-    for run in facts.submission.context.runs:
+    for run in experiment_runs(facts):
         path = facts.profile.run_config_path(run.run_id)
         if path is not None and _SAFE_ID.match(run.run_id) and path not in facts.files:
             yield Hit(path=path, line=None, message=f"experiment run {run.run_id!r} has no run config at {path}")
+
+
+@rule(
+    id="C709",
+    name="run-configs-absent",
+    criterion="C7",
+    severity="error",
+    confidence="certain",
+    known_limits="Only for profiles with run_configs_from: submission; a pipeline that adds the run configs "
+    "after the review should judge with a profile that says run_configs_from: context.",
+    title="No run config at all, where the contract makes them part of the submission",
+    why="""Under this contract the code generator writes one run config per experiment run
+        (config/runs/<run_id>.yaml). Without any, `run=<id>` has nothing to load, and the checks that
+        compose each run's config (Hydra overrides, config keys) have nothing to check.""",
+    fix="Add one run config per experiment run to the run-config folder, named by its run id.",
+    bad=[v2(runs=())],
+    good=[v2()],
+)
+def run_configs_absent(facts: Facts) -> Iterator[Hit]:
+    profile = facts.profile
+    if profile.run_configs_from != "submission" or profile.run_config_dir is None:
+        return
+    folder = profile.run_config_dir.rstrip("/") + "/"
+    if facts.submission.context.runs or any(path.startswith(folder) for path in facts.files):
+        return
+    yield Hit(
+        path=folder,
+        line=None,
+        message=f"no run config in {folder} and no experiment run is known: the {profile.name} contract "
+        "makes the run configs part of the code",
+        evidence=f"(no file under {folder})",
+        fix=f"Add {folder}<run_id>.yaml for every experiment run"
+        + (f", with {', '.join(profile.run_config_sections)}." if profile.run_config_sections else "."),
+    )
 
 
 @rule(
@@ -95,7 +129,7 @@ def run_config_missing(facts: Facts) -> Iterator[Hit]:
 def run_id_unusable(facts: Facts) -> Iterator[Hit]:
     if facts.profile.run_config_dir is None:
         return
-    for run in facts.submission.context.runs:
+    for run in experiment_runs(facts):
         if _SAFE_ID.match(run.run_id):
             continue
         path = facts.profile.run_config_path(run.run_id)
@@ -227,7 +261,7 @@ def optuna_space_invalid(facts: Facts) -> Iterator[Hit]:
     good=[v2()],
 )
 def unlisted_run_config(facts: Facts) -> Iterator[Hit]:
-    listed = {r.run_id for r in facts.submission.context.runs}
+    listed = {r.run_id for r in experiment_runs(facts)}
     if not listed:
         return
     for run_id, (path, _) in sorted(_run_files(facts).items()):
