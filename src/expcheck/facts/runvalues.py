@@ -96,3 +96,41 @@ def leaves(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any
             out.update(leaves(value, (*prefix, str(key))))
         return out
     return {prefix: data}
+
+
+_LIST, _TUPLE, _DICT, _SET, _OTHER = object(), object(), object(), object(), object()
+
+
+def frozen(value: Any) -> Any:
+    """A hashable stand-in for a config value: equal stand-ins exactly when the values are equal (``==``).
+
+    Lets runs be grouped by their settings in one pass instead of comparing every pair of runs. A NaN
+    equals nothing (PyYAML hands out one shared NaN object, which a tuple key would find equal to itself).
+    """
+    if isinstance(value, float) and value != value:
+        return object()
+    if isinstance(value, list):
+        return (_LIST, tuple(frozen(item) for item in value))
+    if isinstance(value, tuple):
+        return (_TUPLE, tuple(frozen(item) for item in value))
+    if isinstance(value, dict):
+        return (_DICT, frozenset((key, frozen(item)) for key, item in value.items()))
+    if isinstance(value, set | frozenset):
+        return (_SET, frozenset(frozen(item) for item in value))
+    try:
+        hash(value)
+    except TypeError:
+        return (_OTHER, id(value))  # an unhashable value YAML does not yield: equal only to itself
+    return value
+
+
+def group_by_values(
+    flat: list[dict[tuple[str, ...], Any]], paths: list[tuple[str, ...]], missing: object
+) -> list[list[int]]:
+    """Indices of the flattened runs ``flat`` that hold equal values (``missing`` when absent) at every
+    one of ``paths``, grouped, each group in run order, the groups in order of their first run."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for index, settings in enumerate(flat):
+        key = tuple(frozen(settings.get(path, missing)) for path in paths)
+        groups.setdefault(key, []).append(index)
+    return list(groups.values())

@@ -9,11 +9,12 @@ the same experiment: the variation they stand for was never implemented.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any
 
 from expcheck.facts import Facts, experiment_runs
+from expcheck.facts.runvalues import group_by_values
 
 # Keys that name or describe a run rather than configure it.
 _LABELS = frozenset(
@@ -102,14 +103,42 @@ def same_runs(facts: Facts) -> list[SameRuns]:
 
     found: list[SameRuns] = []
     for group in groups:
-        leaves = {id(run): _leaves(run.settings) for run in group}
-        for first, second in combinations(group, 2):
-            a, b = leaves[id(first)], leaves[id(second)]
-            differing = [
-                path
-                for path in sorted(set(a) | set(b))
-                if a.get(path, _MISSING) != b.get(path, _MISSING) and path and path[-1] not in _LABELS
-            ]
-            if differing and all(all(unseen(part) for part in path) for path in differing):
-                found.append(SameRuns(first, second, tuple(differing)))
+        found.extend(_first_same_pairs(group, unseen))
     return found
+
+
+_SHOWN_PAIRS = 4  # pairs kept per (file, differing settings): a report names three and says whether there are more
+
+
+def _first_same_pairs(group: list[RunVariant], unseen: Callable[[str], bool]) -> list[SameRuns]:
+    """The pairs of ``group`` that differ only in unnamed settings: for each second run's file and set of
+    differing settings, the first few pairs in run order (every pair in order of its first and second run).
+
+    Each run is flattened once and each setting judged once; runs that agree on every setting the code
+    names are grouped, and within such a group, runs with the same values everywhere are one variant,
+    so the work grows with runs times variants, not with every pair of runs.
+    """
+    flat = [_leaves(run.settings) for run in group]
+    paths = list(dict.fromkeys(p for settings in flat for p in settings if p and p[-1] not in _LABELS))
+    hidden = [p for p in paths if all(unseen(part) for part in p)]
+    named = [p for p in paths if not all(unseen(part) for part in p)]
+    candidates: dict[tuple[str, tuple[tuple[str, ...], ...]], list[tuple[int, int]]] = {}
+    for members in group_by_values(flat, named, _MISSING):
+        variants = [[members[i] for i in v] for v in group_by_values([flat[m] for m in members], hidden, _MISSING)]
+        if len(variants) < 2:
+            continue
+        variant_of = {index: n for n, variant in enumerate(variants) for index in variant}
+        keys: dict[tuple[int, int], tuple[tuple[str, ...], ...]] = {}
+        for second in members:
+            mine = variant_of[second]
+            for n, variant in enumerate(variants):
+                if n == mine or variant[0] > second:
+                    continue
+                pair = (min(n, mine), max(n, mine))
+                if pair not in keys:
+                    a, b = flat[variant[0]], flat[variants[mine][0]]
+                    keys[pair] = tuple(sorted(p for p in hidden if a.get(p, _MISSING) != b.get(p, _MISSING)))
+                earlier = [first for first in variant[:_SHOWN_PAIRS] if first < second]
+                candidates.setdefault((group[second].path, keys[pair]), []).extend((f, second) for f in earlier)
+    shown = sorted((pair, keys) for (_, keys), found in candidates.items() for pair in sorted(found)[:_SHOWN_PAIRS])
+    return [SameRuns(group[first], group[second], keys) for (first, second), keys in shown]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import combinations
 from typing import Any
 
 from expcheck.facts import Facts
@@ -13,7 +12,7 @@ from expcheck.facts.astindex import code_modules
 from expcheck.facts.dispatch import decides_on, dispatches, matches, normalize
 from expcheck.facts.fabrication import fabrications_of
 from expcheck.facts.loaders import loaders_of
-from expcheck.facts.runvalues import RunValues, leaves, runs_of
+from expcheck.facts.runvalues import RunValues, group_by_values, leaves, runs_of
 from expcheck.facts.variations import RunVariant, SameRuns, same_runs
 from expcheck.facts.wandb import is_evaluate
 from expcheck.rules.base import Example, Hit, rule
@@ -58,17 +57,20 @@ def _method_runs(facts: Facts) -> list[RunValues]:
 _IGNORED_LEAVES = ("description", "notes", "note", "comment", "comments", "paper", "reference", "citation")
 
 
+def _compared(path: tuple[str, ...]) -> bool:
+    """Whether a setting can tell two methods' runs apart (names, W&B, seeds and search spaces cannot)."""
+    if not path or path[0] in ("run_id", "wandb", "hardware", "seed", "optuna") or path == ("method",):
+        return False
+    return not (path[-1] in _IGNORED_LEAVES or (path[0] == "method" and path[-1] in ("name", "type")))
+
+
 def _differing(a: RunValues, b: RunValues) -> list[tuple[str, ...]]:
     la, lb = leaves(a.data), leaves(b.data)
-    out = []
-    for path in sorted(set(la) | set(lb), key=lambda p: tuple(map(str, p))):
-        if not path or path[0] in ("run_id", "wandb", "hardware", "seed", "optuna") or path == ("method",):
-            continue
-        if path[-1] in _IGNORED_LEAVES or (path[0] == "method" and path[-1] in ("name", "type")):
-            continue
-        if la.get(path, _MISSING) != lb.get(path, _MISSING):
-            out.append(path)
-    return out
+    return [
+        path
+        for path in sorted(set(la) | set(lb), key=lambda p: tuple(map(str, p)))
+        if _compared(path) and la.get(path, _MISSING) != lb.get(path, _MISSING)
+    ]
 
 
 _MISSING = object()
@@ -166,18 +168,9 @@ def method_not_distinguished(facts: Facts) -> Iterator[Hit]:
                     f"{', '.join(repr(lit) for lit in dispatch.literals[:6])}: all take the same default path",
                 )
         return
-    texts = _code_texts(facts)
-    seen: set[tuple[str, str]] = set()
-    for a, b in combinations(runs, 2):
-        if normalize(a.method or "") == normalize(b.method or ""):
-            continue
-        pair = tuple(sorted((a.method or "", b.method or "")))
-        if pair in seen:
-            continue
+    for i, j in _indistinct_method_pairs(runs, _code_texts(facts)):
+        a, b = runs[i], runs[j]
         differing = _differing(a, b)
-        if any(_read(p, texts) for p in differing):
-            continue
-        seen.add(pair)  # type: ignore[arg-type]
         shown = ", ".join(".".join(p) for p in differing[:4]) or "nothing else"
         yield Hit(
             path=b.path,
@@ -185,6 +178,29 @@ def method_not_distinguished(facts: Facts) -> Iterator[Hit]:
             message=f"method {b.method!r} (run {b.run_id}) and {a.method!r} (run {a.run_id}) run the same code: "
             f"no code decides on the method, and their run configs differ only in {shown}, which no code reads",
         )
+
+
+def _indistinct_method_pairs(runs: list[RunValues], texts: list[str]) -> list[tuple[int, int]]:
+    """For each two methods, the first two runs of theirs (in run order) that only settings no code reads tell apart.
+
+    Linear in runs: each run is flattened once, each setting looked up in the code once, and runs are
+    grouped by the values of the settings the code reads; two runs of one group are told apart by no code.
+    """
+    flat = [leaves(run.data) for run in runs]
+    compared = list(dict.fromkeys(p for settings in flat for p in settings if _compared(p)))
+    read = [p for p in compared if _read(p, texts)]
+    methods = [normalize(run.method or "") for run in runs]
+    first: dict[tuple[str, str], tuple[int, int]] = {}
+    for group in group_by_values(flat, read, _MISSING):
+        earliest: dict[str, int] = {}  # method -> its first run in this group
+        for j in group:
+            method = runs[j].method or ""
+            for other, i in earliest.items():
+                if methods[i] != methods[j]:
+                    pair = (other, method) if other < method else (method, other)
+                    first[pair] = min(first.get(pair, (i, j)), (i, j))
+            earliest.setdefault(method, j)
+    return sorted(first.values())
 
 
 def _decides(facts: Facts) -> bool:

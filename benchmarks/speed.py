@@ -1,0 +1,312 @@
+"""expcheck's cost against the floor, measured side by side in one run, as ratios (issue 19).
+
+The floor is what any static checker of a submission must do: read the input and ``ast.parse`` every
+Python file in it. Each figure below is measured interleaved with its floor, repeatedly, so that the
+ratios hold on a shared, loaded machine even when the absolute times drift.
+
+- cli: one ``expcheck check`` call on the shipped ready example (interpreter start-up included, the
+  environment as it is, e.g. PYTHONDONTWRITEBYTECODE) vs a fresh interpreter that reads the bundle
+  and parses its Python files. Target <= 10x.
+- batch: warm, in one process, over the development corpus: median check time per trace vs the
+  median floor per trace (read the trace file, parse its Python files). Target <= 4x.
+- runs: the ready example with 128 experiment runs vs the same with 2 runs (check time). Target <= 4x.
+- code size: the ready example with its training module grown by copies of its functions; time per
+  Python line at each size (linear: the per-line time stays flat or falls).
+
+    uv run python benchmarks/speed.py [--repeat 5] [--quick]
+
+Writes benchmarks/results/speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+RESULTS = ROOT / "benchmarks" / "results" / "speed.json"
+BUNDLE = ROOT / "examples" / "ready_bundle.json"
+CONTEXT = ROOT / "examples" / "ready_context.yaml"
+TARGETS = {"cli_vs_floor": 10.0, "batch_median_vs_floor": 4.0, "runs_128_vs_2": 4.0}
+
+# The floor in a fresh interpreter: read the bundle (and the context), parse every Python file.
+_FLOOR_SCRIPT = """
+import ast, json, sys
+files = json.loads(open(sys.argv[1], encoding="utf-8").read())
+open(sys.argv[2], encoding="utf-8").read()
+for key, text in files.items():
+    if key.endswith("_py") or key.endswith(".py"):
+        ast.parse(text)
+"""
+
+
+def _script() -> str:
+    """The installed console script, run as ``uv run expcheck`` runs it."""
+    script = Path(sys.executable).with_name("expcheck")
+    return str(script) if script.exists() else ""
+
+
+def _timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
+def bench_cli(repeat: int) -> dict[str, float]:
+    script = _script()
+    check = [script, "check", str(BUNDLE), "--context", str(CONTEXT), "-f", "verdict"]
+    floor = [sys.executable, "-c", _FLOOR_SCRIPT, str(BUNDLE), str(CONTEXT)]
+    bare = [sys.executable, "-c", "pass"]
+    _timed(check)
+    times: dict[str, list[float]] = {"check": [], "floor": [], "bare": []}
+    for _ in range(repeat * 2):
+        times["check"].append(_timed(check))
+        times["floor"].append(_timed(floor))
+        times["bare"].append(_timed(bare))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "check_s": round(med["check"], 4),
+        "floor_s": round(med["floor"], 4),
+        "python_startup_s": round(med["bare"], 4),
+        "ratio": round(med["check"] / med["floor"], 2),
+        "pythondontwritebytecode": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
+    }
+
+
+def _floor_in_process(path: str, python_texts: list[str]) -> float:
+    import ast
+
+    start = time.perf_counter()
+    Path(path).read_bytes().decode("utf-8", errors="replace")
+    for text in python_texts:
+        try:
+            ast.parse(text)
+        except (SyntaxError, ValueError):
+            pass
+    return time.perf_counter() - start
+
+
+def _python_texts(path: str) -> list[str]:
+    from expcheck.errors import InputError
+    from expcheck.inputs import read_submission
+
+    try:
+        files = read_submission(path).files
+    except InputError:
+        return []
+    return [f.text for p, f in files.items() if p.endswith(".py") and f.unreadable is None]
+
+
+def bench_batch(repeat: int, limit: int | None) -> dict[str, float] | None:
+    index = CORPUS / "index.jsonl"
+    if not index.is_file():
+        return None
+    from expcheck import check
+
+    paths = [str(CORPUS / json.loads(line)["trace"]) for line in index.read_text().splitlines() if line.strip()]
+    paths = paths[:limit] if limit else paths
+    texts = {p: _python_texts(p) for p in paths}
+    check(paths[0])  # imports and caches warm, as in a long batch
+    best_check = [float("inf")] * len(paths)
+    best_floor = [float("inf")] * len(paths)
+    for _ in range(repeat):
+        for i, path in enumerate(paths):
+            best_floor[i] = min(best_floor[i], _floor_in_process(path, texts[path]))
+            start = time.perf_counter()
+            check(path)
+            best_check[i] = min(best_check[i], time.perf_counter() - start)
+    med_check, med_floor = statistics.median(best_check), statistics.median(best_floor)
+    lines = [sum(t.count("\n") + 1 for t in texts[p]) for p in paths]
+    return {
+        "traces": len(paths),
+        "check_median_ms": round(med_check * 1000, 2),
+        "floor_median_ms": round(med_floor * 1000, 3),
+        "ratio": round(med_check / med_floor, 2),
+        "median_of_per_trace_ratios": round(statistics.median(c / f for c, f in zip(best_check, best_floor)), 2),
+        "check_us_per_python_line": round(sum(best_check) / sum(lines) * 1e6, 1),
+        "floor_us_per_python_line": round(sum(best_floor) / sum(lines) * 1e6, 2),
+    }
+
+
+def _bundle() -> dict[str, str]:
+    data = json.loads(BUNDLE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+METHODS = ("proposed", "comparative-1", "comparative-2", "comparative-3")
+
+
+def _context(count: int) -> dict[str, object]:
+    """The ready example's research context with ``count`` runs of four methods, each run its own settings."""
+    base = yaml.safe_load(CONTEXT.read_text(encoding="utf-8"))
+    runs = []
+    for i in range(count):
+        method = METHODS[i % len(METHODS)]
+        run_id = f"{method}-mlp-mnist-{i}"
+        config = {
+            "run_id": run_id,
+            "method": method,
+            "model": {"name": "mlp", "inputs": 784, "hidden": 64 + 32 * (i % 8), "input_dropout": 0.1 * (i % 4)},
+            "dataset": {"name": "ylecun/mnist", "train_split": "train", "test_split": "test", "image_key": "image",
+                        "label_key": "label"},
+            "training": {"epochs": 10, "batch_size": 128, "learning_rate": 0.001 * (1 + i % 5)},
+            "evaluation": {"max_samples": None},
+            "optuna": {"n_trials": 20, "direction": "maximize",
+                       "search_space": {"learning_rate": {"type": "loguniform", "low": 1e-4, "high": 1e-2}}},
+        }
+        text = yaml.dump(config, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+        runs.append({"run_id": run_id, "method": method, "model": "mlp", "dataset": "mnist", "config_yaml": text})
+    return {**base, "experiment_runs": runs}
+
+
+def _settings_only() -> dict[str, str]:
+    """The ready bundle with no method dispatch: the methods differ only by the settings the model reads.
+
+    Every pair of runs of different methods is then a pair a method rule must compare (the worst case for
+    a rule that is quadratic in runs).
+    """
+    bundle = _bundle()
+    model = bundle["model_py"]
+    start = model.index("    if method ==")
+    bundle["model_py"] = (
+        model[:start] + "    return MLP(model.inputs, model.hidden, num_classes, input_dropout=model.input_dropout)\n"
+    ).replace("def build_model(method: str, ", "def build_model(")
+    bundle["train_py"] = bundle["train_py"].replace("build_model(run.method, ", "build_model(")
+    return bundle
+
+
+_DEF = re.compile(r"^def (\w+)\(", re.M)
+
+
+def _grown(copies: int) -> dict[str, str]:
+    """The ready bundle with ``copies`` renamed copies of the training module's functions appended to it."""
+    bundle = _bundle()
+    train = bundle["train_py"]
+    body = train.split("\n\n\n", 1)[1].split('\nif __name__ == "__main__":')[0]
+    extra = [_DEF.sub(lambda m, j=j: f"def {m.group(1)}_{j}(", body) for j in range(copies)]
+    head, tail = train.split('\nif __name__ == "__main__":')
+    bundle["train_py"] = head + "\n\n" + "\n\n".join(extra) + '\nif __name__ == "__main__":' + tail
+    return bundle
+
+
+def _best_check(files: dict[str, str], context: dict[str, object], repeat: int, tmp: Path) -> tuple[float, int]:
+    from expcheck import check
+
+    bundle_path, context_path = tmp / "bundle.json", tmp / "context.json"
+    bundle_path.write_text(json.dumps(files), encoding="utf-8")
+    context_path.write_text(json.dumps(context), encoding="utf-8")
+    report = check(str(bundle_path), context=str(context_path))
+    assert report.error is None, report.error
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        check(str(bundle_path), context=str(context_path))
+        best = min(best, time.perf_counter() - start)
+    lines = sum(t.count("\n") + 1 for k, t in files.items() if k.endswith("_py"))
+    return best, lines
+
+
+def _interleaved(cases: dict[str, Callable[[], tuple[float, int]]], rounds: int) -> dict[str, tuple[float, int]]:
+    """Best time per case, the cases measured in turn, ``rounds`` times (drift hits every case alike)."""
+    best: dict[str, tuple[float, int]] = {}
+    for _ in range(rounds):
+        for name, measure in cases.items():
+            t, lines = measure()
+            if name not in best or t < best[name][0]:
+                best[name] = (t, lines)
+    return best
+
+
+def bench_runs(repeat: int, tmp: Path) -> dict[str, object]:
+    counts = (2, 8, 32, 128)
+    files = _settings_only()
+    cases = {str(n): (lambda n=n: _best_check(files, _context(n), repeat, tmp)) for n in counts}
+    best = _interleaved(cases, 2)
+    times = {n: round(best[str(n)][0] * 1000, 2) for n in counts}
+    return {"check_ms_by_runs": times, "ratio_128_vs_2": round(times[128] / times[2], 2)}
+
+
+def bench_code_size(repeat: int, tmp: Path) -> dict[str, object]:
+    copies = (0, 8, 32, 128)
+    context = _context(2)
+    cases = {str(c): (lambda c=c: _best_check(_grown(c), context, repeat, tmp)) for c in copies}
+    best = _interleaved(cases, 2)
+    out = {}
+    for c in copies:
+        t, lines = best[str(c)]
+        out[str(lines)] = {"check_ms": round(t * 1000, 2), "us_per_line": round(t / lines * 1e6, 1)}
+    per_line = [v["us_per_line"] for v in out.values()]
+    largest, smallest = max(out, key=int), min(out, key=int)
+    # The marginal cost of a line (time added per line added) against the cost per line of the small input.
+    marginal = (out[largest]["check_ms"] - out[smallest]["check_ms"]) / (int(largest) - int(smallest)) * 1000
+    return {
+        "by_python_lines": out,
+        "us_per_line_largest_vs_smallest": round(per_line[-1] / per_line[0], 2),
+        "marginal_us_per_added_line": round(marginal, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per measurement (best or median kept)")
+    parser.add_argument("--quick", action="store_true", help="first 40 corpus traces, fewer repetitions")
+    args = parser.parse_args()
+    repeat = 2 if args.quick else args.repeat
+    if not _script():
+        print("expcheck console script not found beside this interpreter; run with `uv run`")
+        return 2
+    gc.collect()
+    result: dict[str, object] = {"targets": TARGETS, "load_average": os.getloadavg()[0]}
+    result["cli"] = cli = bench_cli(repeat)
+    print(
+        f"one CLI call: {cli['check_s'] * 1000:.0f} ms vs floor {cli['floor_s'] * 1000:.0f} ms "
+        f"(bare interpreter {cli['python_startup_s'] * 1000:.0f} ms): {cli['ratio']}x (target <= 10x)"
+    )
+    batch = bench_batch(repeat, 40 if args.quick else None)
+    result["batch"] = batch
+    if batch is None:
+        print(f"batch: corpus not found at {CORPUS}; skipped")
+    else:
+        print(
+            f"warm batch over {batch['traces']} traces: median {batch['check_median_ms']} ms vs floor "
+            f"{batch['floor_median_ms']} ms: {batch['ratio']}x (target <= 4x); per Python line "
+            f"{batch['check_us_per_python_line']} us vs {batch['floor_us_per_python_line']} us to parse it"
+        )
+    with tempfile.TemporaryDirectory(prefix="expcheck-speed-") as tmp:
+        result["runs"] = runs = bench_runs(repeat, Path(tmp))
+        times = runs["check_ms_by_runs"]
+        assert isinstance(times, dict)
+        print(
+            "runs: " + ", ".join(f"{n} runs {ms} ms" for n, ms in times.items())
+            + f": 128 vs 2 runs {runs['ratio_128_vs_2']}x (target <= 4x)"
+        )
+        result["code_size"] = size = bench_code_size(repeat, Path(tmp))
+        by_lines = size["by_python_lines"]
+        assert isinstance(by_lines, dict)
+        print(
+            "code size: " + ", ".join(f"{n} lines {v['check_ms']} ms ({v['us_per_line']} us/line)" for n, v in by_lines.items())
+            + f"; per-line time largest vs smallest {size['us_per_line_largest_vs_smallest']}x, "
+            f"{size['marginal_us_per_added_line']} us per added line"
+        )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
