@@ -21,6 +21,7 @@ Writes benchmarks/results/speed.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -92,10 +93,8 @@ def _floor_in_process(path: str, python_texts: list[str]) -> float:
     start = time.perf_counter()
     Path(path).read_bytes().decode("utf-8", errors="replace")
     for text in python_texts:
-        try:
+        with contextlib.suppress(SyntaxError, ValueError):
             ast.parse(text)
-        except (SyntaxError, ValueError):
-            pass
     return time.perf_counter() - start
 
 
@@ -135,7 +134,7 @@ def bench_batch(repeat: int, limit: int | None) -> dict[str, float] | None:
         "check_median_ms": round(med_check * 1000, 2),
         "floor_median_ms": round(med_floor * 1000, 3),
         "ratio": round(med_check / med_floor, 2),
-        "median_of_per_trace_ratios": round(statistics.median(c / f for c, f in zip(best_check, best_floor)), 2),
+        "median_of_per_trace_ratios": round(statistics.median(c / f for c, f in zip(best_check, best_floor, strict=True)), 2),
         "check_us_per_python_line": round(sum(best_check) / sum(lines) * 1e6, 1),
         "floor_us_per_python_line": round(sum(best_floor) / sum(lines) * 1e6, 2),
     }

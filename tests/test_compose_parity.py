@@ -1,5 +1,6 @@
-"""expcheck composes configs through hydra-core internals (no `hydra` node, one cached repository);
-these tests hold that path to Hydra's public compose API: same config, same error."""
+"""expcheck composes configs through hydra-core internals (no `hydra` node unless a defaults list names
+one of Hydra's groups, one cached repository, the config folder held in memory); these tests hold that
+path to Hydra's public compose API over the same files on disk: same config, same error."""
 
 from __future__ import annotations
 
@@ -92,22 +93,72 @@ def _public(config_dir: Path, overrides: list[str]) -> tuple[str, object]:
         GlobalHydra.instance().clear()
 
 
-def _ours(config_dir: Path, overrides: list[str]) -> tuple[str, object]:
+def _folder(config_dir: Path) -> dict[str, str | None]:
+    return {
+        p.relative_to(config_dir).as_posix(): p.read_text() if p.suffix in (".yaml", ".yml") else None
+        for p in config_dir.rglob("*")
+        if p.is_file()
+    }
+
+
+def _ours(config_dir: Path, overrides: list[str], hydra_groups: bool = False) -> tuple[str, object]:
     try:
-        return "ok", _Composer(config_dir).compose("config", overrides)
+        return "ok", _Composer(_folder(config_dir), str(config_dir), hydra_groups).compose("config", overrides)
     except Exception as exc:
         return type(exc).__name__, str(exc).splitlines()[0]
+
+
+# Defaults lists that name Hydra's own groups: composed with them on the search path, `hydra` node dropped.
+HYDRA_GROUP_CASES = {
+    "override-job-logging": (
+        {
+            "config.yaml": "defaults:\n  - _self_\n  - override hydra/job_logging: disabled\nrun: ???\nmode: full\n",
+            "runs/a.yaml": "run_id: a\n",
+        },
+        [["run=a", "mode=trial"], ["run=a", "trial_mode=true"]],
+    ),
+    "override-several-with-run-group": (
+        {
+            "config.yaml": (
+                "defaults:\n  - run: ???\n  - override hydra/hydra_logging: disabled\n"
+                "  - override hydra/job_logging: disabled\n  - _self_\nresults_dir: r\nhydra:\n  output_subdir: null\n"
+            ),
+            "run/a.yaml": "run_id: a\n",
+        },
+        [["run=a", "results_dir=/x"], ["run=b"]],
+    ),
+    "unknown-hydra-option": (
+        {"config.yaml": "defaults:\n  - override hydra/job_logging: no_such_option\n  - _self_\nx: 1\n"},
+        [[]],
+    ),
+    "hydra-group-without-override": (
+        {"config.yaml": "defaults:\n  - hydra/job_logging: disabled\n  - _self_\nx: 1\n"},
+        [[]],
+    ),
+}
+
+
+def _write(files: dict[str, str], root: Path) -> None:
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_result_as_hydra_compose(name: str, tmp_path: Path) -> None:
     files, override_sets = CASES[name]
-    for rel, text in files.items():
-        target = tmp_path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
+    _write(files, tmp_path)
     for overrides in override_sets:
         assert _ours(tmp_path, overrides) == _public(tmp_path, overrides), (name, overrides)
+
+
+@pytest.mark.parametrize("name", sorted(HYDRA_GROUP_CASES))
+def test_hydra_groups_same_result_as_hydra_compose(name: str, tmp_path: Path) -> None:
+    files, override_sets = HYDRA_GROUP_CASES[name]
+    _write(files, tmp_path)
+    for overrides in override_sets:
+        assert _ours(tmp_path, overrides, hydra_groups=True) == _public(tmp_path, overrides), (name, overrides)
 
 
 YAML_TEXTS = {
@@ -126,19 +177,48 @@ YAML_TEXTS = {
 
 @pytest.mark.parametrize("name", sorted(YAML_TEXTS))
 def test_config_file_loads_as_hydra_loads_it(name: str, tmp_path: Path) -> None:
-    """The libyaml-based config source gives Hydra's config, header and error text for every file."""
+    """The in-memory config source gives Hydra's config, header and error text for every file."""
     from hydra._internal.core_plugins.file_config_source import FileConfigSource
     from omegaconf import OmegaConf
 
-    from expcheck.facts.compose import _fast_file_source
+    from expcheck.facts.compose import _memory_source
 
     (tmp_path / "c.yaml").write_text(YAML_TEXTS[name])
 
-    def outcome(source_type: type) -> tuple[str, object]:
+    def outcome(source: object) -> tuple[str, object]:
         try:
-            result = source_type("main", f"file://{tmp_path}").load_config("c")
+            result = source.load_config("c")  # type: ignore[attr-defined]
             return "ok", (OmegaConf.to_container(result.config), result.header, result.path, result.provider)
         except Exception as exc:
             return type(exc).__name__, str(exc)
 
-    assert outcome(_fast_file_source()) == outcome(FileConfigSource)
+    memory = _memory_source()("main", f"file://{tmp_path}", _folder(tmp_path))
+    assert outcome(memory) == outcome(FileConfigSource("main", f"file://{tmp_path}"))
+
+
+def test_folder_answers_as_on_disk(tmp_path: Path) -> None:
+    """Groups, configs and group listings of the in-memory folder are the file source's, stray files included."""
+    from hydra._internal.core_plugins.file_config_source import FileConfigSource
+    from hydra.core.object_type import ObjectType
+
+    from expcheck.facts.compose import _memory_source
+
+    _write(
+        {
+            "config.yaml": "a: 1\n",
+            "run/x.yaml": "b: 2\n",
+            "run/notes.txt": "not yaml\n",
+            "run/deep/y.yaml": "c: 3\n",
+            "data/readme.md": "only a stray file\n",
+            ".gitkeep": "",
+        },
+        tmp_path,
+    )
+    disk = FileConfigSource("main", f"file://{tmp_path}")
+    memory = _memory_source()("main", f"file://{tmp_path}", _folder(tmp_path))
+    for path in ("", "run", "run/deep", "data", "missing", "config", "run/x", "run/notes.txt", "run/deep/y"):
+        assert memory.is_group(path) == disk.is_group(path), path
+        assert memory.is_config(path) == disk.is_config(path), path
+    for path in ("", "run", "run/deep", "data"):
+        for kind in (None, ObjectType.GROUP, ObjectType.CONFIG):
+            assert memory.list(path, kind) == disk.list(path, kind), (path, kind)

@@ -2,28 +2,32 @@
 
 For every experiment run and every mode of the profile, the train command's overrides
 (``run=<id> results_dir=<p>`` plus ``mode=trial|full`` or ``trial_mode=true``) are parsed by Hydra's
-override parser and applied by Hydra's defaults-list and config loader, on a private temporary
-copy of the config folder. Only YAML is read; no submission code runs.
+override parser and applied by Hydra's defaults-list and config loader, over the submission's config
+folder held in memory: Hydra's file config source answers from the submission's files, so nothing is
+written or read on disk, and a config path that leaves the folder (``../``, an absolute path) does not
+exist for Hydra. Only YAML is read; no submission code runs.
 
 Hydra's public ``compose()`` also composes its own ``hydra`` node (launchers, logging, sweepers),
 which costs ~100 ms per call and never reaches the application: Hydra deletes it before calling
 the task function. This module drives the same hydra-core 1.3 internals without that node
-(``prepend_hydra=False``) and reuses one caching repository per submission, so the application
-config, the override semantics and the error messages are Hydra's own
-(tests/test_compose_parity.py checks that against the public API). Within one submission, each
-override string is parsed once, config files are read with libyaml under OmegaConf's YAML rules, and
-an override that only replaces a top-level value is applied to the cached plain config directly.
+(``prepend_hydra=False``) unless a config's defaults list names one of Hydra's own groups
+(``override hydra/job_logging: disabled``), and reuses one caching repository per submission, so the
+application config, the override semantics and the error messages are Hydra's own
+(tests/test_compose_parity.py checks that against the public API). Each distinct override set is
+composed once per submission (a failing group selection fails once), each override string is parsed
+once per process, config files are read with libyaml under OmegaConf's YAML rules, and an override that
+only replaces a top-level value is applied to the cached plain config directly.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import posixpath
 import shlex
-import tempfile
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from expcheck.facts import Facts, experiment_runs
@@ -52,6 +56,16 @@ class ComposeSetup:
     config_name: str | None
     compositions: tuple[Composition, ...]
     skipped: str | None  # reason compose did not run (no app, no runs, unresolved path, ...)
+    # Defaults entries whose config path leaves the config folder (../, or an absolute path): never
+    # read; for Hydra they do not exist.
+    outside: tuple[OutsideEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutsideEntry:
+    config_path: str  # as Hydra resolved it, e.g. ../../shared/base
+    path: str  # the config file whose defaults list names it
+    line: int
 
 
 @functools.cache  # of the profile's command: one of a few constant strings
@@ -101,29 +115,41 @@ def _first_lines(message: str, count: int = 4) -> str:
 
 
 class _Composer:
-    """Hydra's defaults-list and override machinery over one config folder (hydra-core 1.3)."""
+    """Hydra's defaults-list and override machinery over one config folder held in memory (hydra-core 1.3).
 
-    def __init__(self, config_dir: Path) -> None:
+    ``files`` maps each path inside the config folder to its text (None for a file that is not YAML: it
+    only shapes the folder's groups, as a file on disk would). Nothing is read from disk, and a config
+    path that leaves the folder (``../``, or an absolute path) exists for Hydra as little as one that is
+    not there: it is recorded in ``outside``. ``label`` stands for the folder in Hydra's messages. With
+    ``hydra_groups``, Hydra's own ``hydra`` config groups are on the search path, as they are for a real
+    run, so that ``override hydra/...`` entries compose; the ``hydra`` node is then dropped from the
+    result, as Hydra drops it before calling the task function.
+    """
+
+    def __init__(self, files: Mapping[str, str | None], label: str, hydra_groups: bool = False) -> None:
         from hydra._internal.config_repository import ConfigRepository
         from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
-        from hydra._internal.core_plugins.file_config_source import FileConfigSource
-        from hydra._internal.core_plugins.structured_config_source import StructuredConfigSource
-        from hydra._internal.sources_registry import SourcesRegistry
-        from hydra.core.override_parser.overrides_parser import OverridesParser
 
-        registry = SourcesRegistry.instance()
-        registry.register(FileConfigSource)
-        registry.register(StructuredConfigSource)
+        _register_sources()
         search = ConfigSearchPathImpl()
-        search.append("main", f"file://{config_dir}")
+        if hydra_groups:
+            _register_core_plugin_configs()
+            search.append("hydra", "pkg://hydra.conf")
+        search.append("main", f"file://{label}")
         search.append("schema", "structured://")
         repository = ConfigRepository(config_search_path=search)
-        repository.sources[0] = _fast_file_source()("main", f"file://{config_dir}")
+        main = 1 if hydra_groups else 0
+        self.source = _memory_source()("main", f"file://{label}", files)
+        repository.sources[main] = self.source
         self.repo = _caching_repository(repository)
-        self._parser = OverridesParser.create()
-        self._parsed: dict[str, Any] = {}  # override string -> Hydra's Override
+        self.hydra_groups = hydra_groups
         self._groups: dict[str, bool] = {}  # config group name -> whether the folder has it
-        self._composed: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+        self._composed: dict[tuple[str, tuple[str, ...]], dict[str, Any] | Exception] = {}
+
+    @property
+    def outside(self) -> tuple[str, ...]:
+        """Config paths Hydra asked for that leave the config folder, in the order it asked."""
+        return tuple(self.source.outside)
 
     def compose(self, config_name: str, overrides: list[str]) -> dict[str, Any]:
         """The application config for ``overrides``, as Hydra composes it (struct mode, overrides applied).
@@ -136,35 +162,35 @@ class _Composer:
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
         from omegaconf import OmegaConf
 
-        parsed = [self._parse(override) for override in overrides]
+        parsed = [_parse(override) for override in overrides]
         group_overrides = [o for o in parsed if self._selects_group(o)]
         value_overrides = [o for o in parsed if not self._selects_group(o)]
         key = (config_name, tuple(o.input_line for o in group_overrides))
         if key not in self._composed:
-            composed = self._compose_groups(config_name, group_overrides)
+            try:
+                composed = self._compose_groups(config_name, group_overrides)
+            except Exception as exc:  # the same selection fails the same way for every run and mode
+                self._composed[key] = exc
+                raise
             plain = OmegaConf.to_container(composed, resolve=False, throw_on_missing=False)
             assert isinstance(plain, dict)
+            if self.hydra_groups:
+                plain.pop("hydra", None)
             self._composed[key] = plain
-        replaced = _replace_values(self._composed[key], value_overrides)
+        base = self._composed[key]
+        if isinstance(base, Exception):
+            raise base
+        replaced = _replace_values(base, value_overrides)
         if replaced is not None:
             return replaced
         # A fresh struct config from the cached plain data: cheaper than deep-copying the OmegaConf tree,
         # and interpolations stay unresolved as they were.
-        cfg = OmegaConf.create(self._composed[key])
+        cfg = OmegaConf.create(base)
         OmegaConf.set_struct(cfg, True)
         ConfigLoaderImpl._apply_overrides_to_config(value_overrides, cfg)
         container = OmegaConf.to_container(cfg, resolve=False, throw_on_missing=False)
         assert isinstance(container, dict)
         return container
-
-    def _parse(self, override: str) -> Any:
-        """Hydra's parse of one override string (the same string recurs for every run and mode).
-
-        A string Hydra refuses raises its OverrideParseException, as ``parse_overrides`` does on a list.
-        """
-        if override not in self._parsed:
-            self._parsed[override] = self._parser.parse_overrides(overrides=[override])[0]
-        return self._parsed[override]
 
     def _selects_group(self, override: Any) -> bool:
         """Whether Hydra treats ``override`` as a config-group choice rather than a value."""
@@ -186,14 +212,66 @@ class _Composer:
             repo=self.repo,
             config_name=config_name,
             overrides_list=group_overrides,
-            prepend_hydra=False,
+            prepend_hydra=self.hydra_groups,
             skip_missing=False,
         )
         loader = ConfigLoaderImpl.__new__(ConfigLoaderImpl)  # its compose helpers use no instance state
         cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=self.repo)
         OmegaConf.set_struct(cfg, True)
+        if self.hydra_groups:
+            OmegaConf.set_readonly(cfg.hydra, False)  # as Hydra's own loader does
         ConfigLoaderImpl._apply_overrides_to_config(defaults.config_overrides, cfg)
         return cfg
+
+
+_PARSED: dict[str, Any] = {}  # override string -> Hydra's Override, shared by every submission of the process
+_PARSED_LIMIT = 4096
+
+
+def _parse(override: str) -> Any:
+    """Hydra's parse of one override string (``mode=trial``, ``results_dir=...`` recur in every submission).
+
+    A string Hydra refuses raises its OverrideParseException, as ``parse_overrides`` does on a list.
+    Overrides are never changed after parsing, so one parse serves every composition.
+    """
+    found = _PARSED.get(override)
+    if found is None:
+        found = _parser().parse_overrides(overrides=[override])[0]
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[override] = found
+    return found
+
+
+@functools.cache
+def _parser() -> Any:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create()
+
+
+@functools.cache
+def _register_sources() -> None:
+    """The config source types the search path names (Hydra registers them when it scans its plugins)."""
+    from hydra._internal.core_plugins.file_config_source import FileConfigSource
+    from hydra._internal.core_plugins.importlib_resources_config_source import ImportlibResourcesConfigSource
+    from hydra._internal.core_plugins.structured_config_source import StructuredConfigSource
+    from hydra._internal.sources_registry import SourcesRegistry
+
+    registry = SourcesRegistry.instance()
+    for source in (FileConfigSource, ImportlibResourcesConfigSource, StructuredConfigSource):
+        registry.register(source)
+
+
+@functools.cache
+def _register_core_plugin_configs() -> None:
+    """The configs of Hydra's own launcher and sweeper (``hydra/launcher/basic``, ``hydra/sweeper/basic``),
+    which its ``hydra/config`` selects: Hydra's plugin scan registers them when their modules are imported.
+    Plugins installed beside Hydra (other launchers, sweepers) are not looked for."""
+    import importlib
+
+    for module in ("basic_launcher", "basic_sweeper"):
+        importlib.import_module(f"hydra._internal.core_plugins.{module}")
 
 
 _PLAIN_VALUES = (str, int, float, bool, type(None))
@@ -235,9 +313,13 @@ def _plain_copy(value: Any) -> Any:
 
 
 @functools.cache
-def _yaml_loader() -> type:
-    """OmegaConf's YAML loader (duplicate keys refused, its float rule, no timestamps) on libyaml's parser."""
+def _yaml_loader() -> type | None:
+    """OmegaConf's YAML loader (duplicate keys refused, its float rule, no timestamps) on libyaml's parser,
+    or None without libyaml."""
     import yaml
+
+    if not yaml.__with_libyaml__:
+        return None
     from omegaconf._utils import get_yaml_loader
     from yaml.cyaml import CParser
 
@@ -252,42 +334,104 @@ def _yaml_loader() -> type:
     return Loader
 
 
-@functools.cache
-def _fast_file_source() -> type:
-    """Hydra's file config source, reading YAML with :func:`_yaml_loader` when libyaml is there.
+def _inside(config_path: str) -> str | None:
+    """``config_path`` as a path inside the config folder, or None when it leaves the folder."""
+    if not config_path:
+        return ""
+    normal = posixpath.normpath(config_path)
+    if normal.startswith("/") or normal == ".." or normal.startswith("../"):
+        return None
+    return "" if normal == "." else normal
 
-    Only a file that the libyaml parser refuses goes through OmegaConf's pure-Python loader, so a
-    broken file gets Hydra's own error message.
+
+@functools.cache
+def _memory_source() -> type:
+    """Hydra's file config source over a config folder held in memory.
+
+    Each answer is the one FileConfigSource gives for the same files on disk: which paths are groups and
+    configs, what a group lists, the loaded config, its header and, for a file YAML refuses, OmegaConf's
+    own error (the file named as it would be on disk). YAML is read with :func:`_yaml_loader` when libyaml
+    is there; a file the libyaml parser refuses, an empty file or a lone scalar goes through OmegaConf's
+    pure-Python loader, so a broken file gets Hydra's own message.
     """
+    import io
+
     import yaml
-    from hydra._internal.core_plugins.file_config_source import FileConfigSource
     from hydra.plugins.config_source import ConfigLoadError, ConfigResult, ConfigSource
     from omegaconf import OmegaConf
 
-    if not yaml.__with_libyaml__:
-        return FileConfigSource
+    class MemoryConfigSource(ConfigSource):
+        def __init__(self, provider: str, path: str, files: Mapping[str, str | None]) -> None:
+            super().__init__(provider=provider, path=path)
+            self.files = dict(files)
+            self.children: dict[str, set[str]] = {"": set()}  # folder -> names of the files and folders in it
+            for rel in self.files:
+                parts = rel.split("/")
+                for depth in range(len(parts)):
+                    self.children.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
+            self.outside: list[str] = []
 
-    class Source(FileConfigSource):
+        @staticmethod
+        def scheme() -> str:
+            return "file"
+
+        def _resolve(self, config_path: str, asked: str | None = None) -> str | None:
+            rel = _inside(config_path)
+            asked = config_path if asked is None else asked
+            if rel is None and asked not in self.outside:
+                self.outside.append(asked)
+            return rel
+
         def load_config(self, config_path: str) -> ConfigResult:
-            full_path = os.path.realpath(os.path.join(self.path, self._normalize_file_name(config_path)))
-            if not os.path.exists(full_path):
-                raise ConfigLoadError(f"Config not found : {full_path}")
-            with open(full_path, encoding="utf-8") as f:
-                text = f.read()
-            try:
-                data = yaml.load(text, Loader=_yaml_loader())
-            except yaml.YAMLError:
-                return super().load_config(config_path)
-            if not isinstance(data, dict | list):
-                return super().load_config(config_path)  # empty, or a lone scalar: OmegaConf's own handling
+            name = self._normalize_file_name(config_path)
+            rel = self._resolve(name, config_path)
+            text = self.files.get(rel) if rel is not None else None
+            if text is None:
+                raise ConfigLoadError(f"Config not found : {os.path.join(self.path, name)}")
+            data: Any = None
+            loader = _yaml_loader()
+            if loader is not None:
+                try:
+                    data = yaml.load(text, Loader=loader)
+                except yaml.YAMLError:
+                    data = None
+            if isinstance(data, dict | list):
+                config = OmegaConf.create(data)
+            else:  # refused, empty, or a lone scalar: OmegaConf's own loader and messages
+                stream = io.StringIO(text)
+                stream.name = os.path.join(self.path, name)  # type: ignore[misc]
+                config = OmegaConf.load(stream)
             return ConfigResult(
-                config=OmegaConf.create(data),
+                config=config,
                 path=f"{self.scheme()}://{self.path}",
                 provider=self.provider,
                 header=ConfigSource._get_header_dict(text[:512]),
             )
 
-    return Source
+        def available(self) -> bool:
+            return self.is_group("")
+
+        def is_group(self, config_path: str) -> bool:
+            rel = self._resolve(config_path)
+            return rel is not None and rel in self.children
+
+        def is_config(self, config_path: str) -> bool:
+            rel = self._resolve(self._normalize_file_name(config_path), config_path)
+            return rel is not None and rel in self.files
+
+        def list(self, config_path: str, results_filter: Any) -> list[str]:
+            rel = self._resolve(config_path)
+            found: list[str] = []
+            for name in sorted(self.children.get(rel, ())) if rel is not None else ():
+                self._list_add_result(
+                    files=found,
+                    file_path=os.path.join(config_path, name),
+                    file_name=name,
+                    results_filter=results_filter,
+                )
+            return sorted(set(found))
+
+    return MemoryConfigSource
 
 
 def _caching_repository(repository: Any) -> Any:
@@ -320,58 +464,107 @@ def compose_setup(facts: Facts) -> ComposeSetup:
     runs = experiment_runs(facts)
     if not runs:
         return ComposeSetup(app, config_dir, config_name, (), "no experiment runs are known")
-    yaml_files = {
-        path[len(prefix) :]: file.text
-        for path, file in facts.files.items()
-        if path.startswith(prefix) and path.endswith((".yaml", ".yml")) and file.unreadable is None
-    }
-    if any(doc.problem is not None for path, doc in facts.yaml.items() if path.startswith(prefix)):
+    files = config_folder(facts, prefix)
+    if files is None:
         return ComposeSetup(app, config_dir, config_name, (), "a config file does not parse (see R102)")
-    compositions: list[Composition] = []
-    with tempfile.TemporaryDirectory(prefix="expcheck-compose-") as tmp:
-        root = Path(tmp)
-        for rel, text in yaml_files.items():
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        composer = _Composer(root)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Hydra's upgrade notices are not findings
-            compositions.extend(_compose_all(facts, composer, config_name, runs, root, config_dir))
-    return ComposeSetup(app, config_dir, config_name, tuple(compositions), None)
+    docs = [doc.data for path, doc in facts.yaml.items() if path.startswith(prefix)]
+    composer = _Composer(files, config_dir or ".", hydra_groups=any(_names_hydra_group(data) for data in docs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Hydra's upgrade notices are not findings
+        compositions = _compose_all(facts, composer, config_name, runs)
+    primary = f"{prefix}{config_name}.yaml"
+    outside = {_outside_entry(facts, prefix, asked) or OutsideEntry(asked, primary, 1) for asked in composer.outside}
+    located = tuple(sorted(outside, key=lambda e: (e.path, e.line, e.config_path)))
+    return ComposeSetup(app, config_dir, config_name, tuple(compositions), None, located)
 
 
-def _compose_all(
-    facts: Facts, composer: _Composer, config_name: str, runs: tuple[RunSpec, ...], root: Path, config_dir: str
-) -> list[Composition]:
+def _outside_entry(facts: Facts, prefix: str, config_path: str) -> OutsideEntry | None:
+    """The defaults entry that makes Hydra look for ``config_path`` outside the config folder.
+
+    Hydra resolves an entry against the folder of the config that lists it (``<folder>/<entry>``) or, with
+    a leading ``/``, against the config folder itself; the entry text is what remains of the path once
+    that folder is taken off. For a group entry (``- ../group: option``) the group path is the one asked.
+    """
+    for path, file in sorted(facts.files.items()):
+        if not path.startswith(prefix) or not path.endswith(_YAML_SUFFIXES):
+            continue
+        folder = posixpath.dirname(path[len(prefix) :])
+        written = [f"/{config_path}"]
+        if not folder:
+            written.append(config_path)
+        elif config_path.startswith(f"{folder}/"):
+            written.append(config_path[len(folder) + 1 :])
+        for number, text in enumerate(file.lines, start=1):
+            entry = text.strip()
+            if entry.startswith("-") and any(_names_entry(entry[1:], w) for w in written):
+                return OutsideEntry(config_path, path, number)
+    return None
+
+
+def _names_entry(entry: str, written: str) -> bool:
+    """Whether a defaults-list line (without its dash) names ``written``: its config, its group, or the
+    group's option (``- optional ../group@pkg: option`` names ``../group`` and ``../group/option``)."""
+    name, _, option = (part.strip().strip("'\"") for part in entry.partition(":"))
+    words = name.split()
+    if not words:
+        return False
+    group = words[-1].split("@", 1)[0]
+    return written in (group, f"{group}/{option}")
+
+
+def config_folder(facts: Facts, prefix: str) -> dict[str, str | None] | None:
+    """The config folder Hydra composes from: path inside it -> YAML text (None for other files); None when
+    a config file in it does not parse.
+
+    This is the one place composition takes text from the submission: only files that ``facts.yaml``
+    parsed without a problem reach Hydra, so limits applied there (size, depth, aliases) hold here too.
+    """
+    if any(doc.problem is not None for path, doc in facts.yaml.items() if path.startswith(prefix)):
+        return None
+    return {
+        path[len(prefix) :]: file.text if path.endswith(_YAML_SUFFIXES) and file.unreadable is None else None
+        for path, file in facts.files.items()
+        if path.startswith(prefix)
+    }
+
+
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _names_hydra_group(data: Any) -> bool:
+    """Whether a config's defaults list names one of Hydra's own groups (``override hydra/job_logging: ...``)."""
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    for entry in defaults if isinstance(defaults, list) else ():
+        for name in [entry] if isinstance(entry, str) else list(entry) if isinstance(entry, dict) else []:
+            words = str(name).split()
+            if words and words[-1].lstrip("/").split("@")[0].split("/")[0] == "hydra":
+                return True
+    return False
+
+
+def _compose_all(facts: Facts, composer: _Composer, config_name: str, runs: tuple[RunSpec, ...]) -> list[Composition]:
     compositions: list[Composition] = []
     for run in runs:
         for mode in profile_modes(facts):
             overrides = command_overrides(facts, run.run_id, mode)
-            comp = _composition(composer, config_name, run.run_id, mode, overrides, root, config_dir)
+            comp = _composition(composer, config_name, run.run_id, mode, overrides)
             if comp.error_type == "OverrideParseException" and _quoted(run.run_id) is not None:
                 # The id itself is reported by C704; compose again with the id quoted, as a careful command
                 # would pass it, so that the configs' own defects still come to light.
                 quoted = command_overrides(facts, run.run_id, mode, quote=True)
-                comp = _composition(composer, config_name, run.run_id, mode, quoted, root, config_dir)
+                comp = _composition(composer, config_name, run.run_id, mode, quoted)
             compositions.append(comp)
     return compositions
 
 
 def _composition(
-    composer: _Composer,
-    config_name: str,
-    run_id: str,
-    mode: str,
-    overrides: tuple[str, ...],
-    root: Path,
-    config_dir: str,
+    composer: _Composer, config_name: str, run_id: str, mode: str, overrides: tuple[str, ...]
 ) -> Composition:
     try:
         config = composer.compose(config_name, list(overrides))
         return Composition(run_id, mode, overrides, config, None, None)
     except Exception as exc:  # Hydra's own errors are the finding
-        message = _first_lines(str(exc)).replace(str(root), config_dir or ".")
+        message = _first_lines(str(exc))
         _release_frames(exc)
         return Composition(run_id, mode, overrides, None, message, type(exc).__name__)
 

@@ -115,6 +115,13 @@ _KEY_IN_MESSAGE = re.compile(r"(?:override|Key) '([^']+)'")
 _GROUP_IN_MESSAGE = re.compile(r"Could not (?:find|load) '([^'/]+)/")
 
 
+_LEAVES = (
+    "leaves the config folder {folder}/: the run's Hydra would look for it outside the repository "
+    "(expcheck reads nothing there)"
+)
+_INSIDE_FIX = "Keep every config inside the config folder and name it by its path there (no ../, no absolute path)."
+
+
 def _locate(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
     """The config file and line a composition failure is about."""
     file = facts.files[primary]
@@ -167,13 +174,28 @@ def hydra_compose_fails(facts: Facts) -> Iterator[Hit]:
         return
     primary = f"{setup.config_dir}/{setup.config_name}.yaml" if setup.config_dir else f"{setup.config_name}.yaml"
     grouped: dict[tuple[str, int, str], list[Composition]] = defaultdict(list)
+    explained: set[str] = set()
     for comp in setup.compositions:
         if comp.error is None:
             continue
         if comp.error_type == "OverrideParseException" and not _SAFE_RUN_ID.match(comp.run_id):
             continue  # C704 names the unusable run id
         where = _locate(facts, primary, comp)
-        grouped[(*where, comp.error.replace(comp.run_id, "<run_id>"))].append(comp)
+        message = comp.error.replace(comp.run_id, "<run_id>")
+        entry = next((e for e in setup.outside if f"'{e.config_path}" in comp.error), None)
+        if entry is not None:
+            explained.add(entry.config_path)
+            where = (entry.path, entry.line)
+            message += f" ('{entry.config_path}' {_LEAVES.format(folder=setup.config_dir or '.')})"
+        grouped[(*where, message)].append(comp)
+    for entry in setup.outside:
+        if entry.config_path not in explained:
+            yield Hit(
+                path=entry.path,
+                line=entry.line,
+                message=f"defaults entry '{entry.config_path}' {_LEAVES.format(folder=setup.config_dir or '.')}",
+                fix=_INSIDE_FIX,
+            )
     for (path, line, message), comps in sorted(grouped.items()):
         runs = sorted({c.run_id for c in comps})
         modes = sorted({c.mode for c in comps})
@@ -184,6 +206,7 @@ def hydra_compose_fails(facts: Facts) -> Iterator[Hit]:
             path=path,
             line=line,
             message=f"Hydra refuses `{example}` for {scope}{mode_text}: {message}",
+            fix=_INSIDE_FIX if message.endswith("(expcheck reads nothing there))") else None,
         )
 
 
