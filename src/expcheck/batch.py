@@ -118,11 +118,34 @@ class Progress:
         self.stream.flush()
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _warm_parent() -> None:
+    """Import the rules, the facts and Hydra once, before the pool forks: every worker starts with them
+    instead of importing them again (each import costs about as much as judging a few inputs)."""
+    from expcheck.engine import all_rules
+    from expcheck.facts.compose import prepare_hydra
+
+    all_rules()
+    prepare_hydra()
+
+
 def run(
-    sources: Sequence[str], options: Options, jobs: int = 1, on_done: Callable[[Report], None] | None = None
+    sources: Sequence[str],
+    options: Options,
+    jobs: int | None = None,
+    on_done: Callable[[Report], None] | None = None,
 ) -> Iterator[Report]:
-    """Reports in input order; with ``jobs`` > 1 the inputs are judged in that many processes."""
+    """Reports in input order; the inputs are judged in ``jobs`` processes (default, and at most, the usable
+    cores: more workers than cores only compete for them)."""
     work = [(s, options) for s in sources]
+    jobs = min(jobs or usable_cores(), usable_cores())
     if jobs <= 1 or len(work) <= 1:
         for item in work:
             report = _check_one(item)
@@ -130,6 +153,7 @@ def run(
                 on_done(report)
             yield report
         return
+    _warm_parent()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for report in pool.map(_check_one, work, chunksize=max(1, min(16, len(work) // (jobs * 4) or 1))):
             if on_done:

@@ -120,7 +120,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
     check.add_argument(
-        "--jobs", "-j", type=int, default=1, metavar="N", help="judge inputs in N processes (default 1); order is kept"
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="judge inputs in N processes (default and most: the usable CPU cores); order is kept",
     )
     check.add_argument("--html", metavar="OUT", help="also write one self-contained HTML report of the batch to OUT")
     _add_verdict_options(check)
@@ -235,8 +239,6 @@ trial (--trial, --trial-if-clean):
 
 def _trial_options(args: argparse.Namespace) -> TrialOptions | None:
     """The TrialOptions the command line asks for, or None without --trial; usage errors raised."""
-    from expcheck.sandbox import DEFAULT_TIMEOUT, TrialOptions
-
     wants = args.trial or args.trial_if_clean
     given = [
         flag
@@ -254,6 +256,8 @@ def _trial_options(args: argparse.Namespace) -> TrialOptions | None:
         if given:
             raise _UsageError(f"{', '.join(given)} only apply with --trial or --trial-if-clean")
         return None
+    from expcheck.sandbox import DEFAULT_TIMEOUT, TrialOptions  # only when a trial runs
+
     env = args.env or ("python" if args.python else "uv")
     if env == "uv" and args.python:
         raise _UsageError("--python and --env uv exclude each other")
@@ -291,7 +295,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     sources = expand(args.inputs)
     if args.format == "verdict" and len(sources) != 1:
         raise _UsageError("--format verdict takes exactly one input (use jsonl for many)")
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise _UsageError("--jobs must be 1 or more")
     if args.issue_budget is not None and args.issue_budget < 200:
         raise _UsageError("--issue-budget must be at least 200 characters")

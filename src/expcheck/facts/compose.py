@@ -263,6 +263,17 @@ def _register_sources() -> None:
         registry.register(source)
 
 
+def prepare_hydra() -> None:
+    """Import Hydra and build what every composition shares (override parser, config sources, YAML loader)
+    ahead of time: a batch does it once in the parent before its workers fork."""
+    _parser()
+    _register_sources()
+    _yaml_loader()
+    _memory_source()
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl  # noqa: F401
+    from hydra._internal.defaults_list import create_defaults_list  # noqa: F401
+
+
 @functools.cache
 def _register_core_plugin_configs() -> None:
     """The configs of Hydra's own launcher and sweeper (``hydra/launcher/basic``, ``hydra/sweeper/basic``),

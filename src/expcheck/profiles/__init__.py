@@ -26,7 +26,7 @@ def builtin_profile_names() -> list[str]:
 
 def _parse(text: str, origin: str) -> Profile:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise InputError(f"profile {origin} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
