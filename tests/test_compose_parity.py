@@ -222,3 +222,29 @@ def test_folder_answers_as_on_disk(tmp_path: Path) -> None:
     for path in ("", "run", "run/deep", "data"):
         for kind in (None, ObjectType.GROUP, ObjectType.CONFIG):
             assert memory.list(path, kind) == disk.list(path, kind), (path, kind)
+
+
+# Values a run id can take that Hydra's grammar reads as something other than a plain string, and plain ones.
+PREPARSE_VALUES = [
+    "proposed-mlp-mnist-1", "comparative-2_resnet.18", "1e-3", "1.5", "007", "1_000", "0x1f", "true", "False",
+    "null", "NULL", "inf", "nan", "a.b.c", "run_", "_x", "9lives", "1-2", "1.2.3", "e5", "1e", "abc-",
+    "true-false", "null_x", "a..b", "x-1.0", "1__0", "0", "00", "12-", "ab.-cd",
+]
+
+
+def test_joint_parse_gives_each_override_hydra_gives() -> None:
+    """Overrides parsed together as one choice (``run=a,b,...``) equal Hydra's parse of each one alone."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from expcheck.facts import compose
+
+    strings = [f"run={v}" for v in PREPARSE_VALUES]
+    compose._PARSED.clear()
+    compose._preparse(strings)
+    assert all(s in compose._PARSED for s in strings)  # taken by the joint parse, not left to single ones
+    single = OverridesParser.create().parse_overrides(overrides=strings)
+    for text, alone in zip(strings, single, strict=True):
+        joint = compose._PARSED[text]
+        assert repr(joint) == repr(alone), text  # repr: a NaN value equals nothing, its text does
+        assert type(joint.value()) is type(alone.value()), text
+    compose._PARSED.clear()

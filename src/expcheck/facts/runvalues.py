@@ -134,3 +134,10 @@ def group_by_values(
         key = tuple(frozen(settings.get(path, missing)) for path in paths)
         groups.setdefault(key, []).append(index)
     return list(groups.values())
+
+
+def varying_paths(flat: list[dict[tuple[str, ...], Any]], missing: object) -> list[tuple[str, ...]]:
+    """The setting paths of the flattened runs ``flat`` whose value (``missing`` when absent) is not the same
+    in every run, in order of first appearance: only these can tell two runs apart."""
+    paths = list(dict.fromkeys(path for settings in flat for path in settings))
+    return [p for p in paths if len({frozen(settings.get(p, missing)) for settings in flat}) > 1]

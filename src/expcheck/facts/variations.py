@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from expcheck.facts import Facts, experiment_runs
-from expcheck.facts.runvalues import group_by_values
+from expcheck.facts.runvalues import group_by_values, varying_paths
 
 # Keys that name or describe a run rather than configure it.
 _LABELS = frozenset(
@@ -119,7 +119,7 @@ def _first_same_pairs(group: list[RunVariant], unseen: Callable[[str], bool]) ->
     so the work grows with runs times variants, not with every pair of runs.
     """
     flat = [_leaves(run.settings) for run in group]
-    paths = list(dict.fromkeys(p for settings in flat for p in settings if p and p[-1] not in _LABELS))
+    paths = [p for p in varying_paths(flat, _MISSING) if p and p[-1] not in _LABELS]
     hidden = [p for p in paths if all(unseen(part) for part in p)]
     named = [p for p in paths if not all(unseen(part) for part in p)]
     candidates: dict[tuple[str, tuple[tuple[str, ...], ...]], list[tuple[int, int]]] = {}

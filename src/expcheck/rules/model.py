@@ -12,7 +12,7 @@ from expcheck.facts.astindex import code_modules
 from expcheck.facts.dispatch import decides_on, dispatches, matches, normalize
 from expcheck.facts.fabrication import fabrications_of
 from expcheck.facts.loaders import loaders_of
-from expcheck.facts.runvalues import RunValues, group_by_values, leaves, runs_of
+from expcheck.facts.runvalues import RunValues, group_by_values, leaves, runs_of, varying_paths
 from expcheck.facts.variations import RunVariant, SameRuns, same_runs
 from expcheck.facts.wandb import is_evaluate
 from expcheck.rules.base import Example, Hit, rule
@@ -88,7 +88,7 @@ def _read(path: tuple[str, ...], texts: list[str]) -> bool:
     that tells the runs apart appears in the code at all.
     """
     leaf = re.compile(rf"\b{re.escape(path[-1])}\b")
-    if any(leaf.search(text) for text in texts):
+    if any(path[-1] in text and leaf.search(text) for text in texts):
         return True
     for part in path[:-1]:
         p = re.escape(part)
@@ -187,8 +187,7 @@ def _indistinct_method_pairs(runs: list[RunValues], texts: list[str]) -> list[tu
     grouped by the values of the settings the code reads; two runs of one group are told apart by no code.
     """
     flat = [leaves(run.data) for run in runs]
-    compared = list(dict.fromkeys(p for settings in flat for p in settings if _compared(p)))
-    read = [p for p in compared if _read(p, texts)]
+    read = [p for p in varying_paths(flat, _MISSING) if _compared(p) and _read(p, texts)]
     methods = [normalize(run.method or "") for run in runs]
     first: dict[tuple[str, str], tuple[int, int]] = {}
     for group in group_by_values(flat, read, _MISSING):
