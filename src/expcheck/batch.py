@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -153,6 +152,8 @@ def run(
                 on_done(report)
             yield report
         return
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing only when a pool is used
+
     _warm_parent()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for report in pool.map(_check_one, work, chunksize=max(1, min(16, len(work) // (jobs * 4) or 1))):
