@@ -40,8 +40,6 @@ def _cases() -> list[tuple[str, Path, str]]:
 def test_correct_submission_is_ready(name: str, path: Path, expect: str) -> None:
     assert expect == "ready"
     report = check(str(path))
-    if name == "shared" and path.name == "hydra_override_in_defaults" and not report.ready:
-        pytest.xfail("override hydra/... in the defaults list: fixed with the in-memory compose (branch wt-19)")
     assert report.error is None, report.error
     errors = [f"{f.rule} {f.location()}: {f.message}" for f in report.findings if f.severity.value == "error"]
     assert not errors, errors
