@@ -100,20 +100,46 @@ def bench_cli(repeat: int) -> dict[str, object]:
     check = [script, "check", str(BUNDLE), "--context", str(CONTEXT), "-f", "verdict"]
     floor = [sys.executable, "-c", _FLOOR_SCRIPT, str(BUNDLE), str(CONTEXT)]
     bare = [sys.executable, "-c", "pass"]
+    deps = [sys.executable, "-c", _DEPS_SCRIPT]
     _timed(check)
-    times: dict[str, list[tuple[float, float]]] = {"check": [], "floor": [], "bare": []}
+    times: dict[str, list[tuple[float, float]]] = {"check": [], "floor": [], "bare": [], "deps": []}
     for _ in range(repeat * 2):
         times["check"].append(_timed(check))
         times["floor"].append(_timed(floor))
         times["bare"].append(_timed(bare))
+        times["deps"].append(_timed(deps))
     med = {k: _median2(v) for k, v in times.items()}
     return {
+        "stale_bytecode_modules": _stale_bytecode(),
+        # The libraries every such call imports (pydantic with one model, PyYAML, packaging, Hydra's compose
+        # modules), alone: the part of a call expcheck cannot shorten while it uses them.
+        "dependency_imports_ms": {"wall": round(med["deps"][0] * 1000, 1), "cpu": round(med["deps"][1] * 1000, 1)},
         "check_ms": {"wall": round(med["check"][0] * 1000, 1), "cpu": round(med["check"][1] * 1000, 1)},
         "floor_ms": {"wall": round(med["floor"][0] * 1000, 1), "cpu": round(med["floor"][1] * 1000, 1)},
         "python_startup_ms": {"wall": round(med["bare"][0] * 1000, 1), "cpu": round(med["bare"][1] * 1000, 1)},
         "ratio": _ratio(med["check"], med["floor"]),
         "pythondontwritebytecode": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
     }
+
+
+_DEPS_SCRIPT = """
+import yaml, packaging.requirements, pydantic
+class M(pydantic.BaseModel):
+    a: int = 0
+import hydra._internal.config_loader_impl, hydra._internal.defaults_list
+"""
+
+
+def _stale_bytecode() -> int:
+    """expcheck modules whose bytecode is missing or older than the source (recompiled on every call where
+    PYTHONDONTWRITEBYTECODE is set; ``uv sync --reinstall-package expcheck`` compiles them again)."""
+    import importlib.util
+
+    stale = 0
+    for source in (ROOT / "src" / "expcheck").rglob("*.py"):
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        stale += not cached.exists() or cached.stat().st_mtime < source.stat().st_mtime
+    return stale
 
 
 def _floor_in_process(path: str, python_texts: list[str]) -> tuple[float, float]:
@@ -331,8 +357,11 @@ def main() -> int:
         result["cli"] = cli = bench_cli(repeat)
         print(
             f"one CLI call: {_both(cli['check_ms'])} ms vs floor {_both(cli['floor_ms'])} ms "
-            f"(bare interpreter {_both(cli['python_startup_ms'])} ms): {_both(cli['ratio'], 'x')} (target <= 10x)"
+            f"(bare interpreter {_both(cli['python_startup_ms'])} ms): {_both(cli['ratio'], 'x')} (target <= 10x); "
+            f"importing pydantic, PyYAML, packaging and Hydra alone: {_both(cli['dependency_imports_ms'])} ms"
         )
+        if cli["stale_bytecode_modules"]:
+            print(f"  ({cli['stale_bytecode_modules']} expcheck modules without current bytecode: reinstall first)")
     if "batch" in parts:
         result["batch"] = batch = bench_batch(repeat, 40 if args.quick else None)
         if batch is None:
