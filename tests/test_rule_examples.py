@@ -87,3 +87,55 @@ def test_every_rule_is_documented() -> None:
         assert r.bad and r.good, r.id
         assert r.title and r.why and r.fix, r.id
         assert r.criterion in {"R", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"}, r.id
+
+
+# Repairs (`expcheck fix`): every rule with a repair shows it on a bad example, and the repair is
+# exact, removes the finding, adds no other, and is idempotent.
+
+REPAIRING = [r for r in RULES if r.repair is not None]
+
+
+def _fix(example: Example):  # type: ignore[no-untyped-def]
+    from expcheck.fix import fix_loaded
+
+    runs = [RunSpec(run_id=rid, config_text=text) for rid, text in example.runs]
+    return fix_loaded(load_files(example.files, example.profile, runs), "<example>")
+
+
+def _counts(findings) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    out: dict[str, int] = {}
+    for f in findings:
+        out[f.rule] = out.get(f.rule, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("rule", REPAIRING, ids=lambda r: r.id)
+def test_repairing_rule_shows_its_repair(rule: Rule) -> None:
+    assert any(ex.repaired for ex in rule.bad), f"{rule.id} has a repair but no bad example with repaired text"
+
+
+def _repair_cases() -> list[tuple[Rule, int, Example]]:
+    return [(r, i, ex) for r in REPAIRING for i, ex in enumerate(r.bad, start=1)]
+
+
+@pytest.mark.parametrize("case", _repair_cases(), ids=_case_id)
+def test_repair_of_bad_example(case: tuple[Rule, int, Example]) -> None:
+    rule, _, example = case
+    result = _fix(example)
+    assert result.before is not None and result.after is not None
+    mine = [f for f in result.before.findings if f.rule == rule.id]
+    if example.repaired is None:
+        assert not any(r.rule == rule.id for r in result.repairs), "the repair must leave this example alone"
+        assert not any(f.fixable for f in mine)
+        return
+    assert mine and all(f.fixable for f in mine), "the finding must say `expcheck fix` repairs it"
+    assert {p: result.files[p] for p in result.changed} == dict(example.repaired)
+    assert set(result.changed) <= set(example.files), "a repair touched a file the example does not have"
+    after = _counts(result.after.findings)
+    assert rule.id not in after, [f.message for f in result.after.findings if f.rule == rule.id]
+    before = _counts(result.before.findings)
+    added = {r: n for r, n in after.items() if n > before.get(r, 0)}
+    assert not added, f"the repair added findings: {added}"
+    # Idempotent: fixing the repaired files changes nothing.
+    again = _fix(Example(files={**example.files, **example.repaired}, profile=example.profile, runs=example.runs))
+    assert not again.repairs and not again.changed

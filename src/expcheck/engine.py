@@ -148,6 +148,20 @@ def _to_finding(facts: Facts, rule: Rule, hit: Hit, ignores: _InlineIgnores) -> 
     )
 
 
+def _mark_fixable(facts: Facts, rule: Rule, finding: Finding, errors: list[str]) -> Finding:
+    """``finding`` marked fixable when its rule's repair yields an edit for it (see expcheck.fix)."""
+    if rule.repair is None:
+        return finding
+    from expcheck.fix import repair_edits
+
+    try:
+        edits = repair_edits(facts, rule, finding)
+    except Exception as exc:  # a broken repair leaves the finding unfixable, and says so
+        errors.append(f"{rule.id} repair: {type(exc).__name__}: {exc}")
+        return finding
+    return finding.model_copy(update={"fixable": True}) if edits else finding
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused for one check, then restored as it was.
@@ -195,7 +209,7 @@ def run_rules(facts: Facts, rules: Sequence[Rule], honor_inline_ignores: bool = 
             key = (made.rule, made.path, made.line, made.column, made.message)
             if key not in seen:
                 seen.add(key)
-                outcome.findings.append(made)
+                outcome.findings.append(_mark_fixable(facts, rule, made, outcome.rule_errors))
     outcome.findings.sort(key=Finding.sort_key)
     return outcome
 

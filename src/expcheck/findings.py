@@ -49,6 +49,8 @@ class Finding(BaseModel):
     fix: str = ""
     confidence: Confidence = Confidence.INFERRED
     scope: FindingScope = "file"
+    # `expcheck fix` repairs this finding deterministically (its rule's repair yields an edit for it).
+    fixable: bool = False
 
     @property
     def blocking(self) -> bool:

@@ -259,3 +259,8 @@ def submission_from_trace(text: str, name: str) -> Submission:
         rejected=rejected,
         base_files=base_files,
     )
+
+
+def bundle_object(text: str, name: str) -> dict[str, Any]:
+    """The trace's code bundle as the JSON object it holds (what `expcheck fix --output` rewrites)."""
+    return _find_bundle(_split(text), name)

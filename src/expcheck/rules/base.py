@@ -7,11 +7,15 @@ bad examples make it fire and its good examples keep it silent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from expcheck.facts import Facts
-from expcheck.findings import Confidence, Severity
+from expcheck.findings import Confidence, Finding, Severity
+
+if TYPE_CHECKING:
+    from expcheck.repairs import Edit
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,9 @@ class Example:
     # Trial examples (T rules) are run in the sandbox: "python" with the test's own interpreter,
     # "uv" with an environment uv builds from the example's pyproject.toml; "" for a static example.
     trial: str = ""
+    # For a bad example of a rule with a repair: the text of every file `expcheck fix` changes, after
+    # the repair (None: the repair must leave this example alone, its fix hint stays written).
+    repaired: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class Hit:
 
 
 Check = Callable[[Facts], Iterable[Hit]]
+# A repair: a pure function of the facts and one of the rule's findings, returning the text edits that
+# remove it (none when the repair is not certainly right for this finding). See expcheck.repairs.
+Repair = Callable[[Facts, Finding], "Sequence[Edit]"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class Rule:
     good: tuple[Example, ...] = field(default_factory=tuple)
     # Facts worth starting before any rule runs (ones that do their work in the background, like ruff).
     prefetch: tuple[Callable[[Facts], object], ...] = ()
+    # The rule's deterministic repair, when it has one (`expcheck fix`).
+    repair: Repair | None = None
 
     def matches(self, selector: str) -> bool:
         """A selector is a rule id prefix (``C1``, ``R20``, ``R201``) or the rule's name."""
@@ -87,6 +99,7 @@ def rule(
     known_limits: str,
     clause: str | None = None,
     prefetch: Iterable[Callable[[Facts], object]] = (),
+    repair: Repair | None = None,
 ) -> Callable[[Check], Check]:
     """Register ``check`` as a rule; refuses a rule without a bad and a good example."""
 
@@ -115,6 +128,7 @@ def rule(
             bad=bad_t,
             good=good_t,
             prefetch=tuple(prefetch),
+            repair=repair,
         )
         return check
 

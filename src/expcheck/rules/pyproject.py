@@ -14,6 +14,7 @@ from typing import Any
 from expcheck.facts import Facts
 from expcheck.facts.pep621 import project_from_poetry, requirement_ok, requirements_from_table, toml_list
 from expcheck.facts.pyproject import PyprojectFacts
+from expcheck.repairs.pyproject import repair_dependencies_table, repair_poetry_only
 from expcheck.rules.base import Example, Hit, rule
 
 PATH = "pyproject.toml"
@@ -42,6 +43,17 @@ def _project_line(py: PyprojectFacts, key: str | None = None) -> int:
 def _pyproject(body: str) -> dict[str, str]:
     return {PATH: body}
 
+
+_TABLE_WITH_COMMENTS = (
+    '[project]  # the experiment\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n\n'
+    '[project.dependencies]\n# the model\ntorch = "^2.1"  # CUDA wheels\n'
+    'transformers = {version = ">=4.40", extras = ["torch"]}\nwandb = "*"\n\n[tool.uv]\npackage = false\n'
+)
+_TABLE_WITH_COMMENTS_REPAIRED = (
+    '[project]  # the experiment\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+    'dependencies = [\n    # the model\n    "torch>=2.1,<3.0", # CUDA wheels\n    "transformers[torch]>=4.40",\n'
+    '    "wandb",\n]\n\n[tool.uv]\npackage = false\n'
+)
 
 _GOOD = _pyproject(
     '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
@@ -87,10 +99,22 @@ def invalid_toml(facts: Facts) -> Iterator[Hit]:
             files=_pyproject(
                 '[tool.poetry]\nname = "exp"\nversion = "0.1.0"\n\n'
                 '[tool.poetry.dependencies]\npython = "^3.11"\ntorch = "^2.0"\n'
-            )
-        )
+            ),
+            repaired=_pyproject(
+                "# Written by `expcheck fix` from [tool.poetry]: uv installs only what [project] declares.\n"
+                '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11,<4.0"\n'
+                'dependencies = [\n    "torch>=2.0,<3.0",\n]\n\n'
+                '[tool.poetry]\nname = "exp"\nversion = "0.1.0"\n\n'
+                '[tool.poetry.dependencies]\npython = "^3.11"\ntorch = "^2.0"\n'
+            ),
+        ),
+        Example(
+            files=_pyproject('[tool.poetry]\nname = "exp"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\ntorch = "^2.0"\n'),
+            note="no python constraint to derive requires-python from: no repair",
+        ),
     ],
     good=[Example(files=_GOOD)],
+    repair=repair_poetry_only,
 )
 def no_project_table(facts: Facts) -> Iterator[Hit]:
     py = facts.pyproject
@@ -133,11 +157,31 @@ def no_project_table(facts: Facts) -> Iterator[Hit]:
             files=_pyproject(
                 '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n\n'
                 '[project.dependencies]\ntorch = ">=2.0"\n'
-            )
+            ),
+            repaired=_pyproject(
+                '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+                'dependencies = [\n    "torch>=2.0",\n]\n'
+            ),
         ),
-        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = "torch"\n')),
+        Example(
+            files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = "torch"\n'),
+            repaired=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["torch"]\n'),
+        ),
+        Example(
+            files=_pyproject(_TABLE_WITH_COMMENTS),
+            repaired=_pyproject(_TABLE_WITH_COMMENTS_REPAIRED),
+            note="Poetry-style constraints have exact PEP 440 ranges; comments move with their entries",
+        ),
+        Example(
+            files=_pyproject(
+                '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n\n'
+                '[project.dependencies]\ntorch = ">=2.0"\nmylib = {git = "https://example.org/mylib.git"}\n'
+            ),
+            note="a git source has no requirement-string equivalent expcheck can be sure of: no repair",
+        ),
     ],
     good=[Example(files=_GOOD)],
+    repair=repair_dependencies_table,
 )
 def dependencies_not_a_list(facts: Facts) -> Iterator[Hit]:
     found = _project(facts)

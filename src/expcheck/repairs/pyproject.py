@@ -1,0 +1,246 @@
+"""Repairs of pyproject.toml (R202, R203), made with tomlkit so comments, quotes and layout stay.
+
+Both repairs translate dependency tables into PEP 508 requirement strings. The translation is offered
+only where it is exact: `"*"` is no constraint, an operator specifier is kept as written, Poetry's
+caret (`^1.3`) and tilde (`~1.3`) have documented ranges, a bare version is an exact pin, and an
+inline table may only carry `version` and `extras`. Anything else (git/path/url sources, markers,
+`optional = true`) leaves the finding with its written fix hint.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+from expcheck.facts import Facts
+from expcheck.findings import Finding
+from expcheck.repairs import Edit, replace_whole
+
+PATH = "pyproject.toml"
+_OPERATOR = re.compile(r"^\s*(===|==|!=|~=|<=|>=|<|>)")
+_NUMERIC = re.compile(r"^\d+(?:\.\d+)*$")
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.I)
+
+
+def _bump(parts: list[int], index: int) -> str:
+    """The version ``parts`` with ``parts[index]`` raised by one and every later part zero."""
+    out = [*parts[:index], parts[index] + 1, *([0] * (len(parts) - index - 1))]
+    return ".".join(str(p) for p in out)
+
+
+def poetry_specifier(spec: str) -> str | None:
+    """The PEP 440 specifier for a Poetry version constraint, or None when there is no exact one."""
+    spec = spec.strip()
+    if spec in ("", "*"):
+        return ""
+    if spec.startswith("^") or (spec.startswith("~") and not spec.startswith("~=")):
+        version = spec[1:].strip()
+        if not _NUMERIC.match(version):
+            return None
+        parts = [int(p) for p in version.split(".")]
+        if spec.startswith("^"):
+            nonzero = next((i for i, p in enumerate(parts) if p != 0), len(parts) - 1)
+            upper = _bump(parts, nonzero)
+        else:
+            upper = _bump(parts, min(1, len(parts) - 1) if len(parts) > 1 else 0)
+        return f">={version},<{upper}"
+    if _OPERATOR.match(spec):
+        return spec
+    if re.match(r"^\d+(?:\.\d+)*(?:\.\*)?$", spec):
+        return f"=={spec}"
+    return None
+
+
+def _valid_requirement(text: str) -> bool:
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: ~50 ms to import
+
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        return False
+    return True
+
+
+def requirement(name: str, value: Any) -> str | None:
+    """``name = value`` of a dependency table as a requirement string, or None when not exact."""
+    extras: list[str] = []
+    if isinstance(value, dict):
+        if not set(value) <= {"version", "extras"} or not isinstance(value.get("version", "*"), str):
+            return None
+        raw_extras = value.get("extras", [])
+        if not isinstance(raw_extras, list) or not all(isinstance(e, str) for e in raw_extras):
+            return None
+        extras = [str(e) for e in raw_extras]
+        value = value.get("version", "*")
+    if not isinstance(value, str) or not _NAME.match(name):
+        return None
+    spec = poetry_specifier(value)
+    if spec is None:
+        return None
+    text = name + (f"[{','.join(extras)}]" if extras else "") + spec
+    return text if _valid_requirement(text) else None
+
+
+def _python_requirement(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    spec = poetry_specifier(value)
+    if not spec:
+        return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(spec)
+    except InvalidSpecifier:
+        return None
+    return spec
+
+
+def _comment(item: Any) -> str | None:
+    trivia = getattr(item, "trivia", None)
+    text = getattr(trivia, "comment", "") or ""
+    return text.lstrip("#").strip() or None
+
+
+def _dependency_array(table: Any) -> tuple[Any, str | None] | None:
+    """A multi-line tomlkit array of the table's requirements (comments carried), and its python spec."""
+    import tomlkit
+    from tomlkit.items import Comment
+
+    array = tomlkit.array()
+    array.multiline(True)
+    python: str | None = None
+    for key, item in table.value.body:
+        if key is None:
+            if isinstance(item, Comment):
+                array.add_line(comment=str(item).strip().lstrip("#").strip() or None, indent="    ")
+            continue
+        name = key.key
+        value = item.unwrap() if hasattr(item, "unwrap") else item
+        if name.lower() == "python":
+            python = _python_requirement(value)
+            if python is None:
+                return None
+            continue
+        text = requirement(name, value)
+        if text is None:
+            return None
+        array.add_line(text, comment=_comment(item))
+    array.add_line(indent="")
+    return array, python
+
+
+def _checked(old: str, new: str) -> list[Edit]:
+    """The edit, when the new file parses and its [project] has a list of valid requirement strings."""
+    try:
+        doc = tomllib.loads(new)
+    except tomllib.TOMLDecodeError:
+        return []
+    project = doc.get("project")
+    if not isinstance(project, dict):
+        return []
+    deps = project.get("dependencies", [])
+    if not isinstance(deps, list) or not all(isinstance(d, str) and _valid_requirement(d) for d in deps):
+        return []
+    return replace_whole(PATH, old, new)
+
+
+def repair_dependencies_table(facts: Facts, finding: Finding) -> list[Edit]:
+    """R203: a [project.dependencies] table, or a single string, becomes a list inside [project]."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import Table
+
+    file = facts.files.get(PATH)
+    if file is None or finding.path != PATH:
+        return []
+    try:
+        doc = tomlkit.parse(file.text)
+    except TOMLKitError:
+        return []
+    project = doc.get("project")
+    if not isinstance(project, Table) or project.is_super_table():
+        return []
+    deps = project.get("dependencies")
+    if isinstance(deps, str):
+        text = str(deps)
+        if not _valid_requirement(text):
+            return []
+        array = tomlkit.array()
+        array.append(text)
+        project["dependencies"] = array
+    elif isinstance(deps, Table) or (isinstance(deps, dict) and hasattr(deps, "value")):
+        made = _dependency_array(deps)
+        if made is None:
+            return []
+        array, python = made
+        del project["dependencies"]
+        if python is not None and "requires-python" not in project:
+            project.append("requires-python", python)
+        project.append("dependencies", array)
+    else:
+        return []
+    new = tomlkit.dumps(doc)
+    if new.endswith("\n\n") and not file.text.endswith("\n\n"):
+        new = new.rstrip("\n") + "\n"  # the removed table was the last one: no blank line left at the end
+    return _checked(file.text, new)
+
+
+def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
+    """R202: a [project] table written from [tool.poetry] (name, version, python, dependencies).
+
+    The new table is inserted before the file's first table header; [tool.poetry] stays as it was.
+    """
+    import tomlkit
+
+    file = facts.files.get(PATH)
+    if file is None or finding.path != PATH:
+        return []
+    try:
+        data = tomllib.loads(file.text)
+        doc = tomlkit.parse(file.text)
+    except Exception:  # tomllib and tomlkit raise their own errors; R201 reports the file
+        return []
+    if "project" in data:
+        return []
+    tool = doc.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    if poetry is None or deps is None or not hasattr(deps, "value"):
+        return []
+    name, version = poetry.get("name"), poetry.get("version")
+    if not isinstance(name, str) or not _NAME.match(str(name)) or not isinstance(version, str):
+        return []
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(str(version))
+    except InvalidVersion:
+        return []
+    made = _dependency_array(deps)
+    if made is None or made[1] is None:
+        return []  # without Poetry's python constraint there is no exact requires-python
+    array, python = made
+    table = tomlkit.table()
+    table.add("name", str(name))
+    table.add("version", str(version))
+    description = poetry.get("description")
+    if isinstance(description, str):
+        table.add("description", str(description))
+    table.add("requires-python", python)
+    table.add("dependencies", array)
+    new_doc = tomlkit.document()
+    new_doc.add("project", table)
+    block = f"# {_NOTE}\n" + tomlkit.dumps(new_doc).strip("\n") + "\n\n"
+    at = _first_header_offset(file.text)
+    new = file.text[:at] + block + file.text[at:]
+    return _checked(file.text, new)
+
+
+_NOTE = "Written by `expcheck fix` from [tool.poetry]: uv installs only what [project] declares."
+
+
+def _first_header_offset(text: str) -> int:
+    match = re.search(r"^[ \t]*\[", text, flags=re.M)
+    return match.start() if match else len(text)
