@@ -112,9 +112,7 @@ def _report(loaded: Loaded, source: str, select: Sequence[str], ignore: Sequence
     return report_for(loaded, source, select, ignore)
 
 
-def fix_loaded(
-    loaded: Loaded, source: str, select: Sequence[str] = (), ignore: Sequence[str] = ()
-) -> FixResult:
+def fix_loaded(loaded: Loaded, source: str, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> FixResult:
     """Repair ``loaded`` and judge the result; ``loaded`` itself is not changed."""
     result = FixResult(source=source, kind=loaded.submission.kind, profile=loaded.profile.name)
     result.before = _report(loaded, source, select, ignore)

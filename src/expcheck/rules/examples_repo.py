@@ -48,6 +48,7 @@ def v2(
     runs: tuple[tuple[str, str], ...] = RUNS_V2,
     note: str = "",
     extra: dict[str, str] | None = None,
+    repaired: dict[str, str] | None = None,
 ) -> Example:
     """A v2 repo (run configs in config/runs/, mode=trial|full) with ``main`` and ``config`` replaced."""
     return Example(
@@ -55,6 +56,7 @@ def v2(
         profile="airas-v2",
         runs=tuple(runs),
         note=note,
+        repaired=repaired,
     )
 
 

@@ -11,6 +11,7 @@ from expcheck.facts import Facts
 from expcheck.facts.cfgflow import cfg_flow
 from expcheck.facts.compose import Composition, compose_setup
 from expcheck.facts.hydra_app import hydra_apps
+from expcheck.repairs.hydra import repair_hydra_node_read, repair_missing_mode_key, repair_version_base
 from expcheck.rules.base import Hit, rule
 from expcheck.rules.examples_repo import CONFIG_V1, MAIN_V2, v1, v2
 
@@ -99,8 +100,28 @@ def hydra_config_not_found(facts: Facts) -> Iterator[Hit]:
         directory into outputs/<date>/<time>: relative paths (data, .cache/, config/runs/) then point
         elsewhere.""",
     fix='Pass version_base="1.3" to @hydra.main.',
-    bad=[v2(main=MAIN_V2.replace(', version_base="1.3"', ""))],
+    bad=[
+        v2(main=MAIN_V2.replace(', version_base="1.3"', ""), repaired={"src/main.py": MAIN_V2}),
+        v2(
+            main=MAIN_V2.replace(
+                'config_path="../config", config_name="config", version_base="1.3"',
+                "\n    config_path='../config',\n    config_name='config',\n",
+            ),
+            repaired={
+                "src/main.py": MAIN_V2.replace(
+                    'config_path="../config", config_name="config", version_base="1.3"',
+                    "\n    config_path='../config',\n    config_name='config',\n    version_base='1.3',\n",
+                )
+            },
+            note="a trailing comma and single quotes are kept",
+        ),
+        v2(
+            main=MAIN_V2.replace('config_path="../config", config_name="config", version_base="1.3"', 'config_name="config"'),
+            note="no config_path: version_base would also move the config search path, so no repair",
+        ),
+    ],
     good=[v2()],
+    repair=repair_version_base,
 )
 def hydra_version_base_missing(facts: Facts) -> Iterator[Hit]:
     for app in facts.derived(hydra_apps):
@@ -163,10 +184,12 @@ def _locate(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
         v2(
             config="run: ???\nresults_dir: results\nwandb:\n  mode: online\n",
             note="mode=trial targets a key config.yaml lacks",
+            repaired={"config/config.yaml": "run: ???\nresults_dir: results\nwandb:\n  mode: online\nmode: full\n"},
         ),
         v1(config=CONFIG_V1.replace("  - run: ???\n", ""), note="run=<id> selects a group the defaults list lacks"),
     ],
     good=[v2(), v1()],
+    repair=repair_missing_mode_key,
 )
 def hydra_compose_fails(facts: Facts) -> Iterator[Hit]:
     setup = facts.derived(compose_setup)
@@ -268,10 +291,16 @@ def run_group_replaced(facts: Facts) -> Iterator[Hit]:
         v2(
             main=MAIN_V2.replace(
                 "    print(cfg.run.training.lr, cfg.results_dir)\n", "    print(cfg.hydra.runtime.choices)\n"
-            )
+            ),
+            repaired={
+                "src/main.py": MAIN_V2.replace(
+                    "    print(cfg.run.training.lr, cfg.results_dir)\n", "    print(HydraConfig.get().runtime.choices)\n"
+                ).replace("open_dict\n", "open_dict\nfrom hydra.core.hydra_config import HydraConfig\n", 1)
+            },
         )
     ],
     good=[v2()],
+    repair=repair_hydra_node_read,
 )
 def hydra_node_read(facts: Facts) -> Iterator[Hit]:
     for access in facts.derived(cfg_flow).accesses:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from expcheck.facts import Facts
 from expcheck.facts.yamlnumbers import numeric_sinks
+from expcheck.repairs.yamlnumbers import repair_yaml_numbers
 from expcheck.rules.base import Example, Hit, rule
 
 _MAIN = """\
@@ -35,7 +36,11 @@ def train(run):
 _SMOKE = "runs:\n  - run_id: baseline\n    training:\n      lr: {lr}\n      epochs: 1\n"
 
 
-def _example(lr: str, extra: str = "", note: str = "") -> Example:
+def _repaired(lr: str) -> dict[str, str]:
+    return {"config/smoke_test.yaml": _SMOKE.format(lr=lr)}
+
+
+def _example(lr: str, extra: str = "", note: str = "", repaired: dict[str, str] | None = None) -> Example:
     return Example(
         files={
             "src/main.py": _MAIN,
@@ -44,6 +49,7 @@ def _example(lr: str, extra: str = "", note: str = "") -> Example:
         },
         profile="airas-v0-derived",
         note=note,
+        repaired=repaired,
     )
 
 
@@ -62,8 +68,9 @@ def _example(lr: str, extra: str = "", note: str = "") -> Example:
         reads these as floats.""",
     fix="Write the number with a dot and a signed exponent (1.0e-3) in the YAML, or convert it in code (float(...)).",
     bad=[
-        _example("1e-3"),
-        _example("5e-4", note="a run file value"),
+        _example("1e-3", repaired=_repaired("1.0e-3")),
+        _example("5e-4", note="a run file value", repaired=_repaired("5.0e-4")),
+        _example("2e3", note="an unsigned exponent", repaired=_repaired("2.0e+3")),
     ],
     good=[
         _example("1.0e-3", note="a dot and a signed exponent: a float to PyYAML"),
@@ -81,6 +88,7 @@ def _example(lr: str, extra: str = "", note: str = "") -> Example:
             note="the value read comes from a dict written in Python",
         ),
     ],
+    repair=repair_yaml_numbers,
 )
 def yaml_exponent_string(facts: Facts) -> Iterator[Hit]:
     for sink in facts.derived(numeric_sinks):
