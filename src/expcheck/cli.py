@@ -1,4 +1,4 @@
-"""Command line: ``expcheck check``, ``rules``, ``explain``, ``profiles``.
+"""Command line: ``expcheck check``, ``fix``, ``rules``, ``explain``, ``profiles``.
 
 Exit status of ``check``: 0 when every input is ready, 1 when any is not, 2 on a usage error or an
 input that cannot be read (one line on stderr, never a traceback), 3 on an internal error.
@@ -128,6 +128,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--html", metavar="OUT", help="also write one self-contained HTML report of the batch to OUT")
     _add_verdict_options(check)
+    check.add_argument(
+        "--fix", action="store_true", help="apply the safe repairs first (directories in place), then judge"
+    )
     _add_trial_options(check)
 
     audit = sub.add_parser(
@@ -160,6 +163,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="List the built-in profiles, or print one as YAML to start a profile of your own.",
     )
     profiles.add_argument("name", nargs="?", metavar="NAME", help="print this profile's YAML")
+    from expcheck.cli_fix import add_fix_parser
+
+    add_fix_parser(sub)
     return parser
 
 
@@ -323,7 +329,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     reports = []
     trial_failed = False
     progress = Progress(len(sources))
-    if trial_options is None:
+    if args.fix:
+        batch = iter(_fixed_reports(args, verdict_options))
+    elif trial_options is None:
         options = Options(
             profile=args.profile, context=args.context, select=tuple(select), ignore=tuple(ignore), **verdict_options
         )
@@ -384,6 +392,25 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if any(r.error is not None for r in reports) or trial_failed:
         return EXIT_USAGE
     return EXIT_READY if all(r.ready for r in reports) else EXIT_NOT_READY
+
+
+def _fixed_reports(args: argparse.Namespace, verdict_options: dict) -> list:  # type: ignore[type-arg]
+    """`check --fix`: the reports of the repaired inputs (see expcheck.cli_fix)."""
+    from expcheck.cli_fix import FixUsageError, check_fix
+
+    try:
+        return check_fix(args, verdict_options)
+    except FixUsageError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from expcheck.cli_fix import FixUsageError, cmd_fix
+
+    try:
+        return cmd_fix(args)
+    except FixUsageError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def _write_html(target: str, reports: list) -> None:  # type: ignore[type-arg]
@@ -501,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rules": _cmd_rules,
         "explain": _cmd_explain,
         "profiles": _cmd_profiles,
+        "fix": _cmd_fix,
     }
     try:
         return handlers[args.command](args)

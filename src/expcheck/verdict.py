@@ -25,6 +25,8 @@ DEFAULT_ISSUE_BUDGET = 4000
 _TAIL_ROOM = 160
 # A shared message part shorter than this is no template: places are then listed with their messages.
 _MIN_TEMPLATE = 16
+# Ends an item `expcheck fix` repairs entirely, so a pipeline can run fix first and send the rest on.
+FIXABLE_MARK = " [fixable: expcheck fix]"
 
 
 class Verdict(BaseModel):
@@ -162,7 +164,7 @@ def make_verdict(findings: Sequence[Finding], budget: int = DEFAULT_ISSUE_BUDGET
     shown = 0
     item_limit = max(budget // 3, 600)
     for group in groups:
-        item = issue_item(group, item_limit)
+        item = issue_item(group, item_limit) + (FIXABLE_MARK if all(f.fixable for f in group) else "")
         heading = CAUSES[cause_of(group[0].rule)] + ":"
         added = ([heading] if heading != cause else []) + [item]
         cost = sum(len(line) + 1 for line in added)
