@@ -59,7 +59,7 @@ def test_uv_accepts_a_minimal_valid_project(tmp_path: Path) -> None:
 
 
 def test_poetry_only_dependencies_are_not_installed(tmp_path: Path) -> None:
-    (example,) = REGISTRY["R202"].bad
+    example = REGISTRY["R202"].bad[0]
     _materialise(dict(example.files), tmp_path)
     proc = _uv(tmp_path, "lock")
     assert proc.returncode == 0, proc.stderr  # uv is content ...
@@ -91,3 +91,30 @@ def test_unbuildable_project_fails_uv_run(tmp_path: Path) -> None:
         _materialise(files, root)
         proc = _uv(root, "run", "python", "-c", "print(1)", offline=False)
         assert proc.returncode == 0, proc.stderr
+
+
+def _repaired_cases() -> list[tuple[str, int, dict[str, str]]]:
+    return [
+        (rule.id, i, {**example.files, **example.repaired})
+        for rule in all_rules()
+        if rule.id.startswith("R2") and rule.repair is not None
+        for i, example in enumerate(rule.bad)
+        if example.repaired
+    ]
+
+
+@pytest.mark.parametrize("case", _repaired_cases(), ids=lambda c: f"{c[0]}-{c[1] + 1}")
+def test_uv_accepts_the_repaired_pyproject(case: tuple[str, int, dict[str, str]], tmp_path: Path) -> None:
+    """What `expcheck fix` writes for an R2 finding is a pyproject.toml uv reads and resolves."""
+    _, _, files = case
+    _materialise(files, tmp_path)
+    proc = _uv(tmp_path, "lock", "--dry-run", offline=not NETWORK)
+    assert "Failed to parse" not in proc.stderr and proc.returncode != 2, proc.stderr
+    if NETWORK:
+        assert proc.returncode == 0, proc.stderr
+        if "torch" not in files["pyproject.toml"]:  # small enough to install: uv builds/syncs and runs
+            run = _uv(tmp_path, "run", "python", "-c", "print(1)", offline=False)
+            assert run.returncode == 0, run.stderr
+    elif proc.returncode != 0:
+        # Offline, uv has read the dependencies and stops only because a package is not in its cache.
+        assert "network was disabled" in proc.stderr or "not found in the cache" in proc.stderr, proc.stderr

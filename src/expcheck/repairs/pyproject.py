@@ -244,3 +244,40 @@ _NOTE = "Written by `expcheck fix` from [tool.poetry]: uv installs only what [pr
 def _first_header_offset(text: str) -> int:
     match = re.search(r"^[ \t]*\[", text, flags=re.M)
     return match.start() if match else len(text)
+
+
+def repair_not_packaged(facts: Facts, finding: Finding) -> list[Edit]:
+    """R208: ``[tool.uv] package = false`` — the experiment runs as modules and is never built.
+
+    An existing [tool.uv] table gets the key; otherwise the table is appended at the end of the file.
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import Table
+
+    file = facts.files.get(PATH)
+    if file is None or finding.path != PATH:
+        return []
+    try:
+        doc = tomlkit.parse(file.text)
+    except TOMLKitError:
+        return []
+    tool = doc.get("tool")
+    uv = tool.get("uv") if isinstance(tool, Table) else None
+    if uv is not None:
+        if not isinstance(uv, Table) or uv.is_super_table() or "package" in uv:
+            return []
+        uv.add("package", False)
+        new = tomlkit.dumps(doc)
+    else:
+        if re.search(r"^\s*\[\s*tool\s*\.\s*uv\b", file.text, flags=re.M) or "tool.uv" in file.text:
+            return []  # written some other way (dotted keys, inline table): leave it
+        body = file.text.rstrip("\n")
+        new = body + "\n\n[tool.uv]\npackage = false\n"
+    try:
+        after = tomllib.loads(new)
+    except tomllib.TOMLDecodeError:
+        return []
+    if after.get("tool", {}).get("uv", {}).get("package") is not False:
+        return []
+    return replace_whole(PATH, file.text, new)

@@ -14,7 +14,7 @@ from typing import Any
 from expcheck.facts import Facts
 from expcheck.facts.pep621 import project_from_poetry, requirement_ok, requirements_from_table, toml_list
 from expcheck.facts.pyproject import PyprojectFacts
-from expcheck.repairs.pyproject import repair_dependencies_table, repair_poetry_only
+from expcheck.repairs.pyproject import repair_dependencies_table, repair_not_packaged, repair_poetry_only
 from expcheck.rules.base import Example, Hit, rule
 
 PATH = "pyproject.toml"
@@ -53,6 +53,12 @@ _TABLE_WITH_COMMENTS_REPAIRED = (
     '[project]  # the experiment\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
     'dependencies = [\n    # the model\n    "torch>=2.1,<3.0", # CUDA wheels\n    "transformers[torch]>=4.40",\n'
     '    "wandb",\n]\n\n[tool.uv]\npackage = false\n'
+)
+
+_POETRY_CORE = (
+    '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n\n'
+    '[tool.uv]\ndev-dependencies = []\n\n'
+    '[build-system]\nrequires = ["poetry-core>=1.7.0"]\nbuild-backend = "poetry.core.masonry.api"\n'
 )
 
 _GOOD = _pyproject(
@@ -385,6 +391,12 @@ def _hatch_finds_package(facts: Facts, doc: dict[str, Any], name: str) -> bool:
     return any(c in facts.files for c in candidates)
 
 
+def _poetry_finds_package(facts: Facts, poetry: dict[str, Any], name: str) -> bool:
+    if "packages" in poetry or poetry.get("package-mode") is False:
+        return True  # explicit file selection (or no package at all): trust it
+    return _hatch_finds_package(facts, {}, name)
+
+
 @rule(
     id="R208",
     name="project-not-buildable",
@@ -397,7 +409,7 @@ def _hatch_finds_package(facts: Facts, doc: dict[str, Any], name: str) -> bool:
         looks for a package named after the project (src/<name>/__init__.py, <name>/__init__.py);
         an experiment repo with only src/main.py has none, so `uv run` fails with "Unable to determine
         which files to ship inside the wheel" (exit 1). The same happens when setuptools is told to
-        ship packages that do not exist.""",
+        ship packages that do not exist, and with poetry-core ("No file/folder found for package").""",
     fix="Add `[tool.uv]\\npackage = false` (the experiment is run as modules, not installed), or drop [build-system].",
     bad=[
         Example(
@@ -407,7 +419,12 @@ def _hatch_finds_package(facts: Facts, doc: dict[str, Any], name: str) -> bool:
                     'dependencies = []\n\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
                 ),
                 "src/main.py": "print('run')\n",
-            }
+            },
+            repaired=_pyproject(
+                '[project]\nname = "ml-experiment"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+                'dependencies = []\n\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+                "\n[tool.uv]\npackage = false\n"
+            ),
         ),
         Example(
             files={
@@ -417,7 +434,20 @@ def _hatch_finds_package(facts: Facts, doc: dict[str, Any], name: str) -> bool:
                     '[tool.setuptools]\npackages = ["exp"]\n'
                 ),
                 "src/main.py": "print('run')\n",
-            }
+            },
+            repaired=_pyproject(
+                '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = []\n\n'
+                '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+                '[tool.setuptools]\npackages = ["exp"]\n\n[tool.uv]\npackage = false\n'
+            ),
+        ),
+        Example(
+            files={
+                **_pyproject(_POETRY_CORE),
+                "src/main.py": "print('run')\n",
+            },
+            repaired=_pyproject(_POETRY_CORE.replace("dev-dependencies = []\n", "dev-dependencies = []\npackage = false\n")),
+            note="poetry-core finds no package either; an existing [tool.uv] table gets the key",
         ),
     ],
     good=[
@@ -433,6 +463,7 @@ def _hatch_finds_package(facts: Facts, doc: dict[str, Any], name: str) -> bool:
         ),
         Example(files={**_GOOD, "src/main.py": "print('run')\n"}),
     ],
+    repair=repair_not_packaged,
 )
 def project_not_buildable(facts: Facts) -> Iterator[Hit]:
     found = _project(facts)
@@ -453,6 +484,13 @@ def project_not_buildable(facts: Facts) -> Iterator[Hit]:
             path=PATH,
             line=line,
             message=f"hatchling will look for a package named after {name!r} and find none, so `uv run` fails to build the project",
+        )
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    if backend.startswith("poetry.core") and isinstance(name, str) and not _poetry_finds_package(facts, poetry, name):
+        yield Hit(
+            path=PATH,
+            line=line,
+            message=f"poetry-core will look for a package named after {name!r} and find none, so `uv run` fails to build the project",
         )
     setuptools = tool.get("setuptools") if isinstance(tool.get("setuptools"), dict) else {}
     packages = setuptools.get("packages")
