@@ -26,7 +26,8 @@ from expcheck.repairs import Edit, apply_to_files, named_paths
 from expcheck.report.schema import Report
 from expcheck.rules.base import REGISTRY, Rule
 
-MAX_ROUNDS = 5
+# A round repairs what the findings of the moment name (R407 names three YAML lines per finding).
+MAX_ROUNDS = 20
 
 
 @dataclass(frozen=True)

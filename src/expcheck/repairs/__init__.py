@@ -61,7 +61,7 @@ def named_paths(finding: Finding, paths: Iterable[str]) -> set[str]:
     """The files a finding names: its own path, and submission paths its message cites as ``path:line``."""
     named = {finding.path}
     for path in paths:
-        if f"{path}:" in finding.message:
+        if re.search(rf"(?<![\w./-]){re.escape(path)}:\d", finding.message):
             named.add(path)
     return named
 
