@@ -67,6 +67,11 @@ def _example(example: Example) -> list[str]:
     return out
 
 
+def _doc_line(function: object) -> str:
+    doc = (getattr(function, "__doc__", None) or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
 def explain(rule: Rule) -> str:
     lines = [
         f"{rule.id} {rule.name} ({rule.severity.value}, criterion {rule.criterion}: {criterion_title(rule.criterion)})",
@@ -86,6 +91,8 @@ def explain(rule: Rule) -> str:
             f"Contract clause: {rule.clause} (the rule runs only where the input's contract states it; "
             "see 'expcheck profiles NAME')"
         )
+    if rule.repair is not None:
+        lines += ["", f"Repair: `expcheck fix` repairs it where the repair is certainly right: {_doc_line(rule.repair)}"]
     for label, examples in (("Fires on", rule.bad), ("Stays silent on", rule.good)):
         for i, example in enumerate(examples, start=1):
             lines += ["", f"{label} (example {i}):", *_example(example)]
