@@ -97,7 +97,7 @@ def _repaired_cases() -> list[tuple[str, int, dict[str, str]]]:
     return [
         (rule.id, i, {**example.files, **example.repaired})
         for rule in all_rules()
-        if rule.id.startswith("R2") and rule.repair is not None
+        if rule.id.startswith(("R2", "R5")) and rule.repair is not None
         for i, example in enumerate(rule.bad)
         if example.repaired
     ]
@@ -105,7 +105,7 @@ def _repaired_cases() -> list[tuple[str, int, dict[str, str]]]:
 
 @pytest.mark.parametrize("case", _repaired_cases(), ids=lambda c: f"{c[0]}-{c[1] + 1}")
 def test_uv_accepts_the_repaired_pyproject(case: tuple[str, int, dict[str, str]], tmp_path: Path) -> None:
-    """What `expcheck fix` writes for an R2 finding is a pyproject.toml uv reads and resolves."""
+    """What `expcheck fix` writes for an R2 or R5 finding is a pyproject.toml uv reads and resolves."""
     _, _, files = case
     _materialise(files, tmp_path)
     proc = _uv(tmp_path, "lock", "--dry-run", offline=not NETWORK)

@@ -281,3 +281,50 @@ def repair_not_packaged(facts: Facts, finding: Finding) -> list[Edit]:
     if after.get("tool", {}).get("uv", {}).get("package") is not False:
         return []
     return replace_whole(PATH, file.text, new)
+
+
+def repair_undeclared_import(facts: Facts, finding: Finding) -> list[Edit]:
+    """R501: the one distribution the curated table names for the import is added to [project] dependencies.
+
+    Only for an import missing from the list (not one declared in an optional extra), whose provider the
+    table knows for certain and alone; the name is added without a version constraint.
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import Array, Table
+
+    from expcheck.facts.dependencies import declared_dependencies, external_imports
+
+    file = facts.files.get(PATH)
+    if file is None or f"{PATH}:" not in finding.message or "optional-dependencies" in finding.message:
+        return []
+    matches = [
+        e
+        for e in facts.derived(external_imports)
+        if (e.fact.path, e.fact.line, e.fact.column) == (finding.path, finding.line, finding.column)
+    ]
+    if len(matches) != 1 or not matches[0].certain or len(matches[0].providers) != 1:
+        return []
+    (distribution,) = matches[0].providers
+    declared = facts.derived(declared_dependencies)
+    if declared is None or distribution in {d.name for d in declared.requirements}:
+        return []
+    if not _valid_requirement(distribution):
+        return []
+    try:
+        doc = tomlkit.parse(file.text)
+    except TOMLKitError:
+        return []
+    project = doc.get("project")
+    if not isinstance(project, Table):
+        return []
+    deps = project.get("dependencies")
+    if deps is None:
+        array = tomlkit.array()
+        array.append(distribution)
+        project.append("dependencies", array)
+    elif isinstance(deps, Array):
+        deps.append(distribution)
+    else:
+        return []
+    return _checked(file.text, tomlkit.dumps(doc))

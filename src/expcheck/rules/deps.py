@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from expcheck.facts import Facts
 from expcheck.facts.dependencies import DeclaredDependencies, ExternalImport, declared_dependencies, external_imports
 from expcheck.facts.distributions import closure, normalise, suggestion
+from expcheck.repairs.pyproject import repair_undeclared_import
 from expcheck.rules.base import Example, Hit, rule
 
 _PYPROJECT = (
@@ -53,6 +54,13 @@ def _poetry_names(facts: Facts) -> frozenset[str]:
     return frozenset(normalise(str(k)) for k in deps) if isinstance(deps, dict) else frozenset()
 
 
+def _declared_at(facts: Facts) -> str:
+    """Where the dependency list is (the file a repair edits), cited in the message: "; not in pyproject.toml:7"."""
+    py = facts.pyproject
+    line = (py.key_line("project", "dependencies") or py.table_line("project")) if py is not None else None
+    return f"; not in pyproject.toml:{line}" if line else ""
+
+
 def _wanted(ext: ExternalImport) -> str:
     return " or ".join(sorted(ext.providers))
 
@@ -84,7 +92,10 @@ def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
         (scikit-learn, opencv-python, pillow), which is easy to miss.""",
     fix='Add the distribution to [project] dependencies (e.g. `"scikit-learn>=1.3"` for `import sklearn`).',
     bad=[
-        Example(files={"pyproject.toml": _pyproject("torch>=2.0", "hydra-core>=1.3"), "src/train.py": _TRAIN}),
+        Example(
+            files={"pyproject.toml": _pyproject("torch>=2.0", "hydra-core>=1.3"), "src/train.py": _TRAIN},
+            repaired={"pyproject.toml": _pyproject("torch>=2.0", "hydra-core>=1.3", "scikit-learn")},
+        ),
         Example(
             files={
                 "pyproject.toml": _PYPROJECT.format(deps='    "torch",\n').replace(
@@ -92,7 +103,19 @@ def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
                 ),
                 "src/evaluate.py": "import torch\nimport matplotlib.pyplot as plt\n",
             },
-            note="optional extras are not installed by `uv run`",
+            note="optional extras are not installed by `uv run`; moving one out of its extra is a judgement: no repair",
+        ),
+        Example(
+            files={
+                "pyproject.toml": '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+                'dependencies = ["torch"]  # core\n',
+                "src/evaluate.py": "import torch\nimport yaml\nimport sklearn\n",
+            },
+            repaired={
+                "pyproject.toml": '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+                'dependencies = ["torch", "pyyaml", "scikit-learn"]  # core\n',
+            },
+            note="the distribution's name comes from the curated import table (yaml -> pyyaml)",
         ),
     ],
     good=[
@@ -117,13 +140,14 @@ def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
             note="a broken dependency table is R203's finding, not this rule's",
         ),
     ],
+    repair=repair_undeclared_import,
 )
 def undeclared_dependency(facts: Facts) -> Iterator[Hit]:
     poetry = _poetry_names(facts)
     for ext, others, declared in _first_per_distribution(facts):
         status = _status(ext, declared)
         if status == "missing":
-            message = f"`{ext.module}` is imported{_elsewhere(others)}, but no declared dependency provides it (needs {_wanted(ext)})"
+            message = f"`{ext.module}` is imported{_elsewhere(others)}, but no declared dependency provides it (needs {_wanted(ext)}{_declared_at(facts)})"
             if ext.providers & poetry:
                 message += "; it is listed only under [tool.poetry.dependencies], which uv ignores"
         elif status == "optional":
