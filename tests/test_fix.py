@@ -264,3 +264,18 @@ def test_api_returns_edits_and_files(tmp_path: Path) -> None:
 def test_fix_help_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "expcheck", "fix", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "--output" in proc.stdout
+
+
+def test_diff_applies_with_patch(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("patch") is None:
+        pytest.skip("patch not installed")
+    text = '[project]\nname = "e"\nversion = "0"\n\n[project.dependencies]\ntorch = "*"'  # no final newline
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text(text)
+    result = fix_files({"pyproject.toml": text}, select=["R203"])
+    proc = subprocess.run(["patch", "-p1"], input=result.diff(), cwd=repo, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (repo / "pyproject.toml").read_text() == result.files["pyproject.toml"]

@@ -66,16 +66,14 @@ class FixResult:
         """A unified diff (``a/``, ``b/`` prefixes, as git writes it) of every changed file."""
         out: list[str] = []
         for path in self.changed:
-            out.extend(
-                difflib.unified_diff(
-                    self.original[path].splitlines(keepends=True),
-                    self.files[path].splitlines(keepends=True),
-                    fromfile=f"a/{path}",
-                    tofile=f"b/{path}",
-                )
-            )
-            if out and not out[-1].endswith("\n"):
-                out[-1] += "\n\\ No newline at end of file\n"
+            for line in difflib.unified_diff(
+                self.original[path].splitlines(keepends=True),
+                self.files[path].splitlines(keepends=True),
+                fromfile=f"a/{path}",
+                tofile=f"b/{path}",
+            ):
+                # A last line without a newline is marked as git marks it, so the diff applies with patch.
+                out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
         return "".join(out)
 
 
