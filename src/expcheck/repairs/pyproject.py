@@ -283,33 +283,49 @@ def repair_not_packaged(facts: Facts, finding: Finding) -> list[Edit]:
     return replace_whole(PATH, file.text, new)
 
 
-def repair_undeclared_import(facts: Facts, finding: Finding) -> list[Edit]:
-    """R501: the one distribution the curated table names for the import is added to [project] dependencies.
+def _certain_provider(facts: Facts, path: str, line: int | None, column: int | None) -> str | None:
+    """The one distribution the curated table names for certain for the import at path:line:column."""
+    from expcheck.facts.dependencies import external_imports
 
-    Only for an import missing from the list (not one declared in an optional extra), whose provider the
-    table knows for certain and alone; the name is added without a version constraint.
+    matches = [e for e in facts.derived(external_imports) if (e.fact.path, e.fact.line, e.fact.column) == (path, line, column)]
+    if len(matches) != 1 or not matches[0].certain or len(matches[0].providers) != 1:
+        return None
+    (distribution,) = matches[0].providers
+    return distribution if _valid_requirement(distribution) else None
+
+
+def repair_undeclared_import(facts: Facts, finding: Finding) -> list[Edit]:
+    """R501: the distributions the curated table names for the undeclared imports join [project] dependencies.
+
+    Only imports missing from the list (not ones declared in an optional extra) whose provider the table
+    knows for certain and alone; names are added without a version constraint. Every R501 finding
+    proposes the same edit, with all of them, so that one that another makes installed only
+    indirectly (omegaconf once hydra-core is declared) is still declared itself.
     """
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
     from tomlkit.items import Array, Table
 
-    from expcheck.facts.dependencies import declared_dependencies, external_imports
+    from expcheck.facts.dependencies import declared_dependencies
+    from expcheck.rules.base import REGISTRY
 
     file = facts.files.get(PATH)
     if file is None or f"{PATH}:" not in finding.message or "optional-dependencies" in finding.message:
         return []
-    matches = [
-        e
-        for e in facts.derived(external_imports)
-        if (e.fact.path, e.fact.line, e.fact.column) == (finding.path, finding.line, finding.column)
-    ]
-    if len(matches) != 1 or not matches[0].certain or len(matches[0].providers) != 1:
+    if _certain_provider(facts, finding.path, finding.line, finding.column) is None:
         return []
-    (distribution,) = matches[0].providers
     declared = facts.derived(declared_dependencies)
-    if declared is None or distribution in {d.name for d in declared.requirements}:
+    if declared is None:
         return []
-    if not _valid_requirement(distribution):
+    names = {d.name for d in declared.requirements}
+    wanted: list[str] = []
+    for hit in REGISTRY["R501"].check(facts):
+        if f"{PATH}:" not in hit.message or "optional-dependencies" in hit.message:
+            continue
+        distribution = _certain_provider(facts, hit.path, hit.line, hit.column)
+        if distribution is not None and distribution not in names and distribution not in wanted:
+            wanted.append(distribution)
+    if not wanted:
         return []
     try:
         doc = tomlkit.parse(file.text)
@@ -320,11 +336,10 @@ def repair_undeclared_import(facts: Facts, finding: Finding) -> list[Edit]:
         return []
     deps = project.get("dependencies")
     if deps is None:
-        array = tomlkit.array()
-        array.append(distribution)
-        project.append("dependencies", array)
-    elif isinstance(deps, Array):
-        deps.append(distribution)
-    else:
+        deps = tomlkit.array()
+        project.append("dependencies", deps)
+    if not isinstance(deps, Array):
         return []
+    for distribution in wanted:
+        deps.append(distribution)
     return _checked(file.text, tomlkit.dumps(doc))
