@@ -279,3 +279,17 @@ def test_diff_applies_with_patch(tmp_path: Path) -> None:
     proc = subprocess.run(["patch", "-p1"], input=result.diff(), cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (repo / "pyproject.toml").read_text() == result.files["pyproject.toml"]
+
+
+def test_repaired_submission_keeps_the_contract_state() -> None:
+    """The re-check judges the repaired files by the same profile and contract clauses as the first check."""
+    from dataclasses import replace
+
+    from expcheck.fix import _with_texts
+
+    loaded = load_files({"pyproject.toml": "x = 1\n"}, "airas-v1")
+    marked = replace(loaded, clauses=["sentinel"])  # type: ignore[list-item]
+    again = _with_texts(marked, {"pyproject.toml": "x = 2\n"})
+    assert again.clauses == ["sentinel"] and again.profile is loaded.profile and again.choice == loaded.choice
+    assert again.submission.files["pyproject.toml"].text == "x = 2\n"
+    assert loaded.submission.files["pyproject.toml"].text == "x = 1\n"

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from expcheck.engine import run_rules, select_rules
+from expcheck.engine import rules_in_force, run_rules
 from expcheck.errors import InputError
 from expcheck.facts import Facts
 from expcheck.findings import Finding
@@ -102,7 +102,7 @@ def _with_texts(loaded: Loaded, texts: dict[str, str]) -> Loaded:
     files = dict(sub.files)
     for path, text in texts.items():
         files[path] = replace(sub.files[path], text=text)
-    return Loaded(submission=replace(sub, files=files), profile=loaded.profile)
+    return replace(loaded, submission=replace(sub, files=files))  # profile, choice and clauses kept
 
 
 def _report(loaded: Loaded, source: str, select: Sequence[str], ignore: Sequence[str]) -> Report:
@@ -115,7 +115,7 @@ def fix_loaded(loaded: Loaded, source: str, select: Sequence[str] = (), ignore: 
     """Repair ``loaded`` and judge the result; ``loaded`` itself is not changed."""
     result = FixResult(source=source, kind=loaded.submission.kind, profile=loaded.profile.name)
     result.before = _report(loaded, source, select, ignore)
-    rules = [r for r in select_rules(select, ignore, loaded.profile.rules_off) if r.repair is not None]
+    rules = [r for r in rules_in_force(loaded, select, ignore) if r.repair is not None]
     current = loaded
     for _ in range(MAX_ROUNDS):
         facts = Facts(current.submission, current.profile)
