@@ -293,3 +293,18 @@ def test_repaired_submission_keeps_the_contract_state() -> None:
     assert again.clauses == ["sentinel"] and again.profile is loaded.profile and again.choice == loaded.choice
     assert again.submission.files["pyproject.toml"].text == "x = 2\n"
     assert loaded.submission.files["pyproject.toml"].text == "x = 1\n"
+
+
+def test_write_refuses_a_file_replaced_by_a_symlink(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = _repo(tmp_path / "repo")
+    result = fix(str(repo))
+    outside = tmp_path / "outside.toml"
+    outside.write_bytes((repo / "pyproject.toml").read_bytes())
+    (repo / "pyproject.toml").unlink()
+    (repo / "pyproject.toml").symlink_to(outside)
+    from expcheck.errors import InputError
+    from expcheck.fix import write_directory
+
+    with pytest.raises(InputError):
+        write_directory(result, str(repo))
+    assert outside.read_bytes() == PYPROJECT_TABLE.replace("\n", "\r\n").encode()

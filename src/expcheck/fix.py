@@ -179,6 +179,8 @@ def write_directory(result: FixResult, root: str) -> list[str]:
     plans: list[tuple[Path, str]] = []
     for path in result.changed:
         target = base / path
+        if target.is_symlink() or not target.resolve().is_relative_to(base.resolve()):
+            raise InputError(f"{target}: a symbolic link or outside the repository; nothing written")
         try:
             data = target.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
