@@ -21,8 +21,9 @@ EXIT_READY, EXIT_NOT_READY, EXIT_USAGE = 0, 1, 2
 
 _EPILOG = """\
 Only repairs that are certainly right are made (dependencies written as a TOML table or only for
-Poetry, YAML numbers PyYAML reads as strings, @hydra.main without version_base, cfg.hydra read in the
-app, the trial/full switch missing from config.yaml); every other finding keeps its written fix.
+Poetry, an import no declared distribution provides, a project uv cannot build, YAML numbers PyYAML
+reads as strings, @hydra.main without version_base, cfg.hydra read in the app, the trial/full switch
+missing from config.yaml); every other finding keeps its written fix.
 Edits change only the spans they repair: comments, quotes and layout stay.
 
 examples:
