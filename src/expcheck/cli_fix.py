@@ -80,9 +80,12 @@ def _validate(args: argparse.Namespace) -> None:
         raise FixUsageError(f"--context {args.context}: no such file")
 
 
-def _summary(result: FixResult) -> str:
-    from expcheck.verdict import issue_line
+def _line(finding: Any) -> str:
+    fix = f" Fix: {finding.fix}" if finding.fix else ""
+    return f"- {finding.location()} [{finding.rule}] {finding.message}.{fix}"
 
+
+def _summary(result: FixResult) -> str:
     after = result.after
     assert after is not None and result.before is not None
     fixed = len(result.before.findings) - len(after.findings)
@@ -95,8 +98,9 @@ def _summary(result: FixResult) -> str:
     else:
         head = "nothing to repair"
     state = "READY" if after.ready else "NOT READY"
-    lines = [f"expcheck: {result.source}: {head}; after fix: {state} — {after.summary.errors} error(s)"]
-    lines.extend(f"  {issue_line(f)}" for f in after.findings if f.severity == "error")
+    blocking = [f for f in after.findings if f.blocking]
+    lines = [f"expcheck: {result.source}: {head}; after fix: {state} — {len(blocking)} blocking finding(s)"]
+    lines.extend(f"  {_line(f)}" for f in blocking)
     return "\n".join(lines) + "\n"
 
 
@@ -115,12 +119,19 @@ def _as_json(result: FixResult) -> dict[str, Any]:
     }
 
 
-def _fix_all(args: argparse.Namespace) -> list[FixResult]:
+def _fix_all(args: argparse.Namespace, report_options: dict[str, Any] | None = None) -> list[FixResult]:
     from expcheck.batch import expand
     from expcheck.fix import fix
 
     return [
-        fix(source, profile=args.profile, context=args.context, select=_ids(args.select), ignore=_ids(args.ignore))
+        fix(
+            source,
+            profile=args.profile,
+            context=args.context,
+            select=_ids(args.select),
+            ignore=_ids(args.ignore),
+            **(report_options or {}),
+        )
         for source in expand(args.inputs)
     ]
 
@@ -170,7 +181,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return EXIT_READY if all(r.after is not None and r.after.ready for r in readable) else EXIT_NOT_READY
 
 
-def check_fix(args: argparse.Namespace) -> list[Any]:
+def check_fix(args: argparse.Namespace, report_options: dict[str, Any] | None = None) -> list[Any]:
     """`expcheck check --fix`: repair each input (directories in place) and return the reports after it.
 
     A bundle or trace is judged as repaired but not rewritten (`expcheck fix --output` writes it).
@@ -182,7 +193,7 @@ def check_fix(args: argparse.Namespace) -> list[Any]:
     if getattr(args, "trial", False) or getattr(args, "trial_if_clean", False):
         raise FixUsageError("--fix and --trial exclude each other (fix first, then run the trial)")
     reports: list[Report] = []
-    for result in _fix_all(args):
+    for result in _fix_all(args, report_options):
         if result.error is not None:
             reports.append(Report.failed(result.source, result.error))
             continue

@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from expcheck.engine import rules_in_force, run_rules
 from expcheck.errors import InputError
@@ -105,22 +106,29 @@ def _with_texts(loaded: Loaded, texts: dict[str, str]) -> Loaded:
     return replace(loaded, submission=replace(sub, files=files))  # profile, choice and clauses kept
 
 
-def _report(loaded: Loaded, source: str, select: Sequence[str], ignore: Sequence[str]) -> Report:
+def _report(loaded: Loaded, source: str, select: Sequence[str], ignore: Sequence[str], options: Any) -> Report:
     from expcheck.api import report_for
 
-    return report_for(loaded, source, select, ignore)
+    return report_for(loaded, source, select, ignore, **options)
 
 
-def fix_loaded(loaded: Loaded, source: str, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> FixResult:
-    """Repair ``loaded`` and judge the result; ``loaded`` itself is not changed."""
+def fix_loaded(
+    loaded: Loaded, source: str, select: Sequence[str] = (), ignore: Sequence[str] = (), **report_options: Any
+) -> FixResult:
+    """Repair ``loaded`` and judge the result; ``loaded`` itself is not changed.
+
+    ``report_options`` (honor_inline_ignores, issue_budget) are those of ``api.report_for``: a finding
+    an honoured inline ignore silences is neither reported nor repaired.
+    """
     result = FixResult(source=source, kind=loaded.submission.kind, profile=loaded.profile.name)
-    result.before = _report(loaded, source, select, ignore)
+    result.before = _report(loaded, source, select, ignore, report_options)
     rules = [r for r in rules_in_force(loaded, select, ignore) if r.repair is not None]
+    honor = bool(report_options.get("honor_inline_ignores")) or loaded.profile.honor_inline_ignores
     current = loaded
     for _ in range(MAX_ROUNDS):
         facts = Facts(current.submission, current.profile)
         proposed: list[tuple[str, Edit]] = []
-        for finding in run_rules(facts, rules).findings:
+        for finding in run_rules(facts, rules, honor).findings:
             if finding.fixable:
                 proposed.extend((finding.rule, e) for e in repair_edits(facts, REGISTRY[finding.rule], finding))
         if not proposed:
@@ -139,7 +147,7 @@ def fix_loaded(loaded: Loaded, source: str, select: Sequence[str] = (), ignore: 
             result.original.setdefault(path, texts[path])
         current = _with_texts(current, changed)
     result.files = {p: current.submission.files[p].text for p in result.original}
-    result.after = _report(current, source, select, ignore) if result.changed else result.before
+    result.after = _report(current, source, select, ignore, report_options) if result.changed else result.before
     return result
 
 
@@ -150,6 +158,7 @@ def fix(
     context: str | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    **report_options: Any,
 ) -> FixResult:
     """Repair one repository directory, bundle JSON or review trace (nothing is written).
 
@@ -159,7 +168,7 @@ def fix(
         loaded = load(source, profile=profile, context=context)
     except InputError as exc:
         return FixResult(source=source, kind="", profile="", error=str(exc))
-    return fix_loaded(loaded, source, select, ignore)
+    return fix_loaded(loaded, source, select, ignore, **report_options)
 
 
 def fix_files(
