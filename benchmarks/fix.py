@@ -11,7 +11,10 @@ repaired bundle, and fix it again. Prints and records:
 - idempotence: the second fix must change nothing;
 - the time a fix takes per input (median).
 
-    uv run python benchmarks/fix.py [--show]
+With --uv (needs the package index), every distinct repaired pyproject.toml is also resolved by real
+`uv lock --dry-run`, and the failures are listed with uv's reason.
+
+    uv run python benchmarks/fix.py [--show] [--uv]
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def _keys(findings: list[Any]) -> Counter[tuple[str, str, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", action="store_true", help="print every input the fix changes")
+    parser.add_argument("--uv", action="store_true", help="resolve each repaired pyproject.toml with real uv")
     args = parser.parse_args()
     if not (CORPUS / "index.jsonl").exists():
         print(f"corpus not found at {CORPUS}", file=sys.stderr)
@@ -62,6 +66,7 @@ def main() -> int:
     findings_before = findings_after = 0
     times: list[float] = []
     examples: list[str] = []
+    pyprojects: dict[str, str] = {}
     for entry in index:
         source = str(CORPUS / entry["trace"])
         loaded = load(source)
@@ -91,6 +96,8 @@ def main() -> int:
             else:
                 introduced[rule] += 1
                 examples.append(f"{entry['trace']}: {rule} {path}: {message}")
+        if "pyproject.toml" in result.changed:
+            pyprojects.setdefault(result.files["pyproject.toml"], entry["trace"])
         again = fix_loaded(_with_texts(loaded, result.files), source)
         not_idempotent += bool(again.repairs)
         if args.show:
@@ -128,9 +135,45 @@ def main() -> int:
         print(f"  {line}")
     print(f"second fix changed something: {not_idempotent} inputs (target 0)")
     print(f"median fix time: {figures['median_fix_ms']} ms per input (check, repair rounds, re-check)")
+    if args.uv:
+        failures = _uv_lock(pyprojects)
+        figures["uv_lock_repaired_pyprojects"] = {"distinct": len(pyprojects), "failed": failures}
+        print(f"real uv lock over {len(pyprojects)} distinct repaired pyproject.toml: {len(failures)} failed")
+        for trace, reason in failures.items():
+            print(f"  {trace}: {reason}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
+
+
+def _uv_lock(pyprojects: dict[str, str]) -> dict[str, str]:
+    """trace -> uv's last error line, for each repaired pyproject.toml uv cannot lock."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("uv") is None:
+        return {"(all)": "uv not installed"}
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CONFIG": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    failed: dict[str, str] = {}
+    for text, trace in pyprojects.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "pyproject.toml").write_text(text)
+            Path(tmp, "src").mkdir()
+            Path(tmp, "src", "main.py").write_text("print(1)\n")
+            try:
+                proc = subprocess.run(
+                    ["uv", "lock", "--dry-run"], cwd=tmp, capture_output=True, text=True, timeout=300, env=env
+                )
+            except subprocess.TimeoutExpired:
+                failed[trace] = "timeout"
+                continue
+            if proc.returncode != 0:
+                lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+                failed[trace] = f"exit {proc.returncode}: {lines[-1][:200] if lines else ''}"
+    return failed
 
 
 if __name__ == "__main__":
