@@ -80,8 +80,16 @@ RUNS_V1 = (("r1", "run_id: r1\nmethod: proposed\ntraining:\n  lr: 0.1\n"),)
 
 
 def v1(
-    main: str = MAIN_V1, config: str = CONFIG_V1, runs: tuple[tuple[str, str], ...] = RUNS_V1, note: str = ""
+    main: str = MAIN_V1,
+    config: str = CONFIG_V1,
+    runs: tuple[tuple[str, str], ...] = RUNS_V1,
+    note: str = "",
+    repaired: dict[str, str] | None = None,
 ) -> Example:
     return Example(
-        files={"src/main.py": main, "config/config.yaml": config}, profile="airas-v1", runs=tuple(runs), note=note
+        files={"src/main.py": main, "config/config.yaml": config},
+        profile="airas-v1",
+        runs=tuple(runs),
+        note=note,
+        repaired=repaired,
     )

@@ -187,6 +187,11 @@ def _locate(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
             repaired={"config/config.yaml": "run: ???\nresults_dir: results\nwandb:\n  mode: online\nmode: full\n"},
         ),
         v1(config=CONFIG_V1.replace("  - run: ???\n", ""), note="run=<id> selects a group the defaults list lacks"),
+        v1(
+            config=CONFIG_V1.replace("trial_mode: false\n", ""),
+            note="trial_mode=true targets a key config.yaml lacks; the full run is the default",
+            repaired={"config/config.yaml": CONFIG_V1.replace("trial_mode: false\n", "") + "trial_mode: false\n"},
+        ),
     ],
     good=[v2(), v1()],
     repair=repair_missing_mode_key,
