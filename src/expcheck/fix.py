@@ -125,7 +125,8 @@ def fix_loaded(
     rules = [r for r in rules_in_force(loaded, select, ignore) if r.repair is not None]
     honor = bool(report_options.get("honor_inline_ignores")) or loaded.profile.honor_inline_ignores
     current = loaded
-    for _ in range(MAX_ROUNDS):
+    # Nothing fixable in the first check: no round to run (a repair only ever follows a fixable finding).
+    for _ in range(MAX_ROUNDS if any(f.fixable for f in result.before.findings) else 0):
         facts = Facts(current.submission, current.profile)
         proposed: list[tuple[str, Edit]] = []
         for finding in run_rules(facts, rules, honor).findings:
