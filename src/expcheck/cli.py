@@ -440,7 +440,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         batch = iter(())
     for report in batch:
-        report = _after_config(resolved, report)
+        report = _after_config(resolved, report, args.issue_budget)
         reports.append(report)
         if report.error is not None and args.format in ("text", "verdict"):
             sys.stderr.write(f"expcheck: {report.error}\n")
@@ -460,7 +460,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             ignore=options.ignore,
             **verdict_options,
         )
-        report = _after_config(resolved, checked.report)
+        report = _after_config(resolved, checked.report, args.issue_budget)
         problem = _trial_problem(source, checked)
         if problem is not None:
             trial_failed = True
@@ -571,10 +571,11 @@ def _run_grouped(
         yield from run(list(group), options, jobs=jobs, on_done=on_done)
 
 
-def _after_config(resolved: Resolved, report: Report) -> Report:
+def _after_config(resolved: Resolved, report: Report, issue_budget: int | None) -> Report:
     from expcheck.config import apply_per_file_ignores
 
-    return apply_per_file_ignores(report, resolved.for_input(report.input)["per_file_ignores"] or {})
+    per_file = resolved.for_input(report.input)["per_file_ignores"] or {}
+    return apply_per_file_ignores(report, per_file, issue_budget)
 
 
 def _render(fmt: str, reports: list, color: bool) -> str:  # type: ignore[type-arg]

@@ -304,18 +304,24 @@ def ignored_here(path: str, rule: str, per_file_ignores: Mapping[str, Sequence[s
     return False
 
 
-def apply_per_file_ignores(report: Any, per_file_ignores: Mapping[str, Sequence[str]]) -> Any:
+def apply_per_file_ignores(
+    report: Any, per_file_ignores: Mapping[str, Sequence[str]], issue_budget: int | None = None
+) -> Any:
     """The report without the findings that per-file ignores switch off; verdict and summary recomputed."""
     if not per_file_ignores or report.error is not None:
         return report
     from expcheck.report.schema import summarise
-    from expcheck.verdict import make_verdict
+    from expcheck.verdict import DEFAULT_ISSUE_BUDGET, make_verdict
 
     kept = [f for f in report.findings if not ignored_here(f.path, f.rule, per_file_ignores)]
     if len(kept) == len(report.findings):
         return report
     return report.model_copy(
-        update={"findings": kept, "verdict": make_verdict(kept), "summary": summarise(kept, report.summary.files)}
+        update={
+            "findings": kept,
+            "verdict": make_verdict(kept, issue_budget or DEFAULT_ISSUE_BUDGET),
+            "summary": summarise(kept, report.summary.files),
+        }
     )
 
 
