@@ -10,17 +10,37 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from expcheck.api import TrialChecked
+    from expcheck.batch import Options
+    from expcheck.config import Resolved
+    from expcheck.report.schema import Report
     from expcheck.sandbox import TrialOptions
 
 EXIT_READY, EXIT_NOT_READY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+FORMATS = ("text", "concise", "verdict", "json", "jsonl", "sarif", "github", "junit")
+SCHEMAS = ("report", "profile", "config")
 
 _DESCRIPTION = """\
 Decide whether a machine-generated ML experiment repository is ready to run, and say precisely
 what to fix when it is not. Static checks never import or run the submission's code."""
+
+_INTEGRATIONS = """\
+integrations (README, section Integration):
+  formats          expcheck check --format concise|sarif|github|junit [--output-file FILE]
+  configuration    [tool.expcheck] in pyproject.toml, or expcheck.toml; 'expcheck config' shows the
+                   effective values (a checked repository's own configuration applies only with
+                   --trust-submission-config)
+  pre-commit       hook id 'expcheck' (.pre-commit-hooks.yaml of the expcheck repository)
+  GitHub Actions   the composite action action.yml: annotations, SARIF upload to code scanning
+  JSON Schemas     expcheck schema report|profile|config
+  HTTP service     expcheck serve: POST /v1/check, /v1/verdict; GET /v1/rules, /healthz
+                   (pip install 'expcheck[serve]')
+"""
 
 _CHECK_EPILOG = """\
 inputs:
@@ -33,6 +53,12 @@ formats:
   verdict   exactly {"is_code_ready": bool, "code_issue": str}, for one input, as the pipeline parses it
   json      one document with every report
   jsonl     one report per line, in input order; an unreadable input gets a line with "error"
+  concise   one line per finding: path:line:col: RULE message (like ruff's concise output)
+  sarif     SARIF 2.1.0 for code scanning (GitHub, GitLab, IDE SARIF viewers); stable fingerprints
+  github    GitHub Actions annotations (::error file=...,line=...::), at most 10 errors and 10
+            warnings annotated per step, the rest in the log with a summary notice
+  junit     JUnit XML: one test case per input, one failure per error finding, for CI test reporters
+  --output-file FILE writes any format to FILE instead of stdout.
 
 exit status: 0 all ready, 1 any not ready, 2 usage error, unreadable input, or a requested trial that
              could not run, 3 internal error
@@ -42,6 +68,27 @@ examples:
   expcheck check ./my-experiment-repo --format verdict
   expcheck check run.json --context research.yaml --profile airas-v1
   expcheck check traces/*.txt --format jsonl --ignore R206
+"""
+
+_CONFIG_EPILOG = """\
+files, nearest first from the current directory upwards (or --config FILE):
+  expcheck.toml / .expcheck.toml   keys at the top level
+  pyproject.toml                   keys under [tool.expcheck]
+
+  [tool.expcheck]
+  profile = "airas-v1"                 # or a profile YAML file, relative to this file
+  context = "research.yaml"
+  ignore = ["R206"]
+  per-file-ignores = { "src/evaluate.py" = ["C8"] }
+  format = "concise"
+  [tool.expcheck.trial]
+  mode = "if-clean"                    # off | always | if-clean
+  timeout = 300
+
+Command-line flags win over files. A configuration inside a checked repository (or found from the
+current directory inside one, as with 'expcheck check .') is the submission's: it is ignored unless
+--trust-submission-config (or trust-submission-config = true in your own file) is given, and even
+then it can only set profile, context, select, ignore and per-file-ignores.
 """
 
 
@@ -71,18 +118,28 @@ def _split_ids(values: Sequence[str] | None) -> list[str]:
     return out
 
 
-def _use_color(choice: str) -> bool:
+def _use_color(choice: str, to_file: bool = False) -> bool:
+    """--color always/never win; otherwise NO_COLOR (any value) turns colour off, FORCE_COLOR (any value
+    but 0/false) turns it on, and else colour is used on a terminal (never in an --output-file)."""
     if choice == "always":
         return True
     if choice == "never" or os.environ.get("NO_COLOR"):
         return False
-    return sys.stdout.isatty()
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None and force.strip().lower() not in ("0", "false", "no"):
+        return True
+    return not to_file and sys.stdout.isatty()
 
 
 def _build_parser() -> argparse.ArgumentParser:
     from expcheck import __version__
 
-    parser = _Parser(prog="expcheck", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="expcheck",
+        description=_DESCRIPTION,
+        epilog=_INTEGRATIONS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"expcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -94,44 +151,52 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("inputs", nargs="+", metavar="PATH", help="repository directory, bundle JSON or review trace")
-    check.add_argument(
-        "--format",
-        "-f",
-        choices=("text", "verdict", "json", "jsonl"),
-        default="text",
-        help="output format (default: text)",
-    )
-    check.add_argument(
-        "--profile",
-        "-p",
-        metavar="NAME|FILE",
-        help="contract profile: a built-in name (see 'expcheck profiles') or a YAML file; default: detected",
-    )
-    check.add_argument(
-        "--context",
-        metavar="FILE",
-        help="research context (JSON or YAML: hypothesis, primary_metric, experiment_runs) for bundles and repos",
-    )
-    check.add_argument(
-        "--select", action="append", metavar="IDS", help="only these rule ids, prefixes or names (comma-separated)"
-    )
-    check.add_argument(
-        "--ignore", action="append", metavar="IDS", help="skip these rule ids, prefixes or names (comma-separated)"
-    )
-    check.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
-    check.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        metavar="N",
-        help="judge inputs in N processes (default and most: the usable CPU cores); order is kept",
-    )
-    check.add_argument("--html", metavar="OUT", help="also write one self-contained HTML report of the batch to OUT")
-    _add_verdict_options(check)
+    _add_check_options(check)
     check.add_argument(
         "--fix", action="store_true", help="apply the safe repairs first (directories in place), then judge"
     )
-    _add_trial_options(check)
+
+    config = sub.add_parser(
+        "config",
+        help="print the effective configuration and where each value comes from",
+        description="Print the configuration 'expcheck check' would use with the same inputs and flags: each "
+        "value with its source (default, a configuration file, the command line), and the configuration "
+        "of checked repositories, applied only with --trust-submission-config.",
+        epilog=_CONFIG_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    config.add_argument(
+        "inputs", nargs="*", metavar="PATH", help="the inputs 'check' would get (for their own configuration)"
+    )
+    _add_check_options(config)
+    config.add_argument("--show", choices=("text", "json"), default="text", help="how to print it (default: text)")
+    config.epilog_extra = None
+
+    schema = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the report, of profiles or of the configuration",
+        description="Print a JSON Schema (draft 2020-12). The same files are in the repository under schemas/.",
+    )
+    schema.add_argument(
+        "which", nargs="?", choices=SCHEMAS, default="report", help="report (default), profile or config"
+    )
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the HTTP service for pipelines (needs the extra: pip install 'expcheck[serve]')",
+        description="Serve POST /v1/check, POST /v1/verdict, GET /v1/rules and GET /healthz (OpenAPI at "
+        "/openapi.json). Static checks only: submitted code is never run. Errors are JSON; bodies over "
+        "--max-body-bytes get 413, checks over --timeout get 504.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="checking processes (default: one per CPU core)"
+    )
+    serve.add_argument(
+        "--max-body-bytes", type=int, default=None, metavar="BYTES", help="largest request body (default: 8 MiB)"
+    )
+    serve.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="limit per check (default: 30)")
 
     audit = sub.add_parser(
         "audit",
@@ -167,6 +232,55 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_fix_parser(sub)
     return parser
+
+
+def _add_check_options(check: _Parser) -> None:
+    check.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        default=None,
+        help="output format (default: text; see 'formats' below)",
+    )
+    check.add_argument(
+        "--output-file", "-o", metavar="FILE", help="write the output to FILE instead of stdout (any format)"
+    )
+    check.add_argument(
+        "--profile",
+        "-p",
+        metavar="NAME|FILE",
+        help="contract profile: a built-in name (see 'expcheck profiles') or a YAML file; default: detected",
+    )
+    check.add_argument(
+        "--context",
+        metavar="FILE",
+        help="research context (JSON or YAML: hypothesis, primary_metric, experiment_runs) for bundles and repos",
+    )
+    check.add_argument(
+        "--select", action="append", metavar="IDS", help="only these rule ids, prefixes or names (comma-separated)"
+    )
+    check.add_argument(
+        "--ignore", action="append", metavar="IDS", help="skip these rule ids, prefixes or names (comma-separated)"
+    )
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
+    check.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="judge inputs in N processes (default and most: the usable CPU cores); order is kept",
+    )
+    check.add_argument("--html", metavar="OUT", help="also write one self-contained HTML report of the batch to OUT")
+    conf = check.add_argument_group("configuration ([tool.expcheck] in pyproject.toml, or expcheck.toml)")
+    conf.add_argument("--config", metavar="FILE", help="read this configuration file instead of searching for one")
+    conf.add_argument("--isolated", action="store_true", help="read no configuration file at all")
+    conf.add_argument(
+        "--trust-submission-config",
+        action="store_true",
+        help="apply the configuration inside checked repositories (written by the code under review: off by default)",
+    )
+    _add_verdict_options(check)
+    _add_trial_options(check)
 
 
 def _add_verdict_options(check: argparse.ArgumentParser) -> None:
@@ -291,14 +405,12 @@ def _trial_problem(source: str, checked: TrialChecked) -> str | None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from expcheck import __version__
-    from expcheck.batch import Options, Progress, expand, run
+    from expcheck.batch import Progress, expand
     from expcheck.errors import InputError
     from expcheck.profiles import load_profile
-    from expcheck.report.machine import render_json, render_jsonl, render_verdict
-    from expcheck.report.text import Style, render_text
 
     sources = expand(args.inputs)
+    resolved = _apply_config(args, sources)
     if args.format == "verdict" and len(sources) != 1:
         raise _UsageError("--format verdict takes exactly one input (use jsonl for many)")
     if args.jobs is not None and args.jobs < 1:
@@ -308,15 +420,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     verdict_options = {"honor_inline_ignores": args.honor_inline_ignores}
     if args.issue_budget is not None:
         verdict_options["issue_budget"] = args.issue_budget
-    select, ignore = _split_ids(args.select), _split_ids(args.ignore)
-    _validate_selectors([*select, *ignore])
-    if args.profile:
-        try:
-            load_profile(args.profile)
-        except InputError as exc:
-            raise _UsageError(str(exc)) from None
-    if args.context and not os.path.isfile(args.context):
-        raise _UsageError(f"--context {args.context}: no such file")
+    options_for = _per_input_options(resolved, sources, verdict_options)
+    for profile, context in {(o.profile, o.context) for o in options_for.values()}:
+        if profile:
+            try:
+                load_profile(profile)
+            except InputError as exc:
+                raise _UsageError(str(exc)) from None
+        if context and not os.path.isfile(context):
+            raise _UsageError(f"--context {context}: no such file")
     trial_options = _trial_options(args)
     if trial_options is not None:
         from expcheck.sandbox import prepare
@@ -332,13 +444,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.fix:
         batch = iter(_fixed_reports(args, verdict_options))
     elif trial_options is None:
-        options = Options(
-            profile=args.profile, context=args.context, select=tuple(select), ignore=tuple(ignore), **verdict_options
-        )
-        batch = run(sources, options, jobs=args.jobs, on_done=lambda r: progress.step(r.input))
+        batch = _run_grouped(sources, options_for, args.jobs, lambda r: progress.step(r.input))
     else:
         batch = iter(())
     for report in batch:
+        report = _after_config(resolved, report, args.issue_budget)
         reports.append(report)
         if report.error is not None and args.format in ("text", "verdict"):
             sys.stderr.write(f"expcheck: {report.error}\n")
@@ -347,17 +457,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for source in sources if trial_options is not None else ():
         from expcheck.api import check_with_trial
 
+        options = options_for[source]
         checked = check_with_trial(
             source,
             trial_options,
             only_if_clean=args.trial_if_clean and not args.trial,
-            profile=args.profile,
-            context=args.context,
-            select=select,
-            ignore=ignore,
+            profile=options.profile,
+            context=options.context,
+            select=options.select,
+            ignore=options.ignore,
             **verdict_options,
         )
-        report = checked.report
+        report = _after_config(resolved, checked.report, args.issue_budget)
         problem = _trial_problem(source, checked)
         if problem is not None:
             trial_failed = True
@@ -371,18 +482,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for problem in report.internal_errors:
             sys.stderr.write(f"expcheck: internal error in a rule (please report): {problem}\n")
 
-    if args.format == "verdict":
-        report = reports[0]  # every report has a verdict, an unreadable input's too (not ready, the reason)
-        keys = load_profile(report.profile).verdict_keys if report.profile else None
-        sys.stdout.write(render_verdict(report, *(keys.ready, keys.issue) if keys else ()) + "\n")
-    elif args.format == "json":
-        sys.stdout.write(render_json(reports, __version__))
-    elif args.format == "jsonl":
-        sys.stdout.write(render_jsonl(reports))
-    else:
-        readable = [r for r in reports if r.error is None]
-        if readable or len(reports) > 1:
-            sys.stdout.write(render_text(readable if len(reports) == 1 else reports, Style(_use_color(args.color))))
+    _emit(_render(args.format, reports, _use_color(args.color, args.output_file is not None)), args.output_file)
 
     if args.html:
         _write_html(args.html, reports)
@@ -411,6 +511,154 @@ def _cmd_fix(args: argparse.Namespace) -> int:
         return cmd_fix(args)
     except FixUsageError as exc:
         raise _UsageError(str(exc)) from None
+def _config_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The configurable values the command line gives (None: not given, the configuration decides)."""
+    mode = "always" if args.trial else "if-clean" if args.trial_if_clean else None
+    return {
+        "profile": args.profile,
+        "context": args.context,
+        "select": _split_ids(args.select) if args.select else None,
+        "ignore": _split_ids(args.ignore) if args.ignore else None,
+        "format": args.format,
+        "trial.mode": mode,
+        "trial.env": args.env,
+        "trial.python": args.python,
+        "trial.timeout": args.timeout,
+        "trial.network": True if args.network else None,
+        "trial.memory_limit": args.memory_limit,
+    }
+
+
+def _resolve_config(args: argparse.Namespace, sources: Sequence[str]) -> Resolved:
+    from expcheck.config import resolve
+    from expcheck.errors import InputError
+
+    try:
+        return resolve(
+            sources,
+            _config_flags(args),
+            config_file=args.config,
+            isolated=args.isolated,
+            trust_submission=args.trust_submission_config,
+        )
+    except InputError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _apply_config(args: argparse.Namespace, sources: Sequence[str]) -> Resolved:
+    """Fill ``args`` from the effective configuration (flags given on the command line win)."""
+    resolved = _resolve_config(args, sources)
+    for note in resolved.notes:
+        sys.stderr.write(f"expcheck: note: {note}\n")
+    args.format = resolved.value("format")
+    args.profile, args.context = resolved.value("profile"), resolved.value("context")
+    args.select, args.ignore = resolved.value("select"), resolved.value("ignore")
+    mode = resolved.value("trial.mode")
+    args.trial, args.trial_if_clean = mode == "always", mode == "if-clean"
+    if mode != "off":  # trial settings of a configuration file matter only when a trial runs
+        args.env, args.python = resolved.value("trial.env"), resolved.value("trial.python")
+        args.timeout, args.network = resolved.value("trial.timeout"), resolved.value("trial.network")
+        args.memory_limit = resolved.value("trial.memory_limit")
+    return resolved
+
+
+def _per_input_options(
+    resolved: Resolved, sources: Sequence[str], verdict_options: dict[str, Any] | None = None
+) -> dict[str, Options]:
+    """Each input's profile, context and rule selection (a trusted submission configuration may differ)."""
+    from expcheck.batch import Options
+
+    out = {}
+    for source in sources:
+        values = resolved.for_input(source)
+        select, ignore = _split_ids(values["select"]), _split_ids(values["ignore"])
+        per_file = [i for ids in (values["per_file_ignores"] or {}).values() for i in ids]
+        _validate_selectors([*select, *ignore, *per_file])
+        out[source] = Options(
+            profile=values["profile"],
+            context=values["context"],
+            select=tuple(select),
+            ignore=tuple(ignore),
+            **(verdict_options or {}),
+        )
+    return out
+
+
+def _run_grouped(
+    sources: Sequence[str], options_for: dict[str, Options], jobs: int | None, on_done: Callable[[Report], None]
+) -> Iterator[Report]:
+    """batch.run over runs of consecutive inputs that share their options, keeping the input order."""
+    from itertools import groupby
+
+    from expcheck.batch import run
+
+    for options, group in groupby(sources, key=lambda s: options_for[s]):
+        yield from run(list(group), options, jobs=jobs, on_done=on_done)
+
+
+def _after_config(resolved: Resolved, report: Report, issue_budget: int | None) -> Report:
+    from expcheck.config import apply_per_file_ignores
+
+    per_file = resolved.for_input(report.input)["per_file_ignores"] or {}
+    return apply_per_file_ignores(report, per_file, issue_budget)
+
+
+def _render(fmt: str, reports: list, color: bool) -> str:  # type: ignore[type-arg]
+    """The reports in format ``fmt``; each renderer module is imported only when its format is used."""
+    from expcheck import __version__
+
+    if fmt == "verdict":
+        from expcheck.profiles import load_profile
+        from expcheck.report.machine import render_verdict
+
+        report = reports[0]  # every report has a verdict, an unreadable input's too (not ready, the reason)
+        keys = load_profile(report.profile).verdict_keys if report.profile else None
+        return render_verdict(report, *(keys.ready, keys.issue) if keys else ()) + "\n"
+    if fmt in ("json", "jsonl"):
+        from expcheck.report.machine import render_json, render_jsonl
+
+        return render_json(reports, __version__) if fmt == "json" else render_jsonl(reports)
+    if fmt == "sarif":
+        from expcheck.coverage import CATALOG
+        from expcheck.report.sarif import render_sarif
+        from expcheck.rules.base import all_rules
+
+        return render_sarif(reports, all_rules(), __version__, CATALOG)
+    if fmt == "github":
+        from expcheck.report.github import render_github
+
+        return render_github(reports)
+    if fmt == "junit":
+        from expcheck.report.junit import render_junit
+
+        return render_junit(reports)
+    if fmt == "concise":
+        from expcheck.report.concise import render_concise
+
+        return render_concise(reports)
+    from expcheck.report.text import Style, render_text
+
+    readable = [r for r in reports if r.error is None]
+    if readable or len(reports) > 1:
+        return render_text(readable if len(reports) == 1 else reports, Style(color))
+    return ""
+
+
+def _emit(text: str, target: str | None) -> None:
+    """Write to stdout, or to ``target`` (--output-file) through a temporary file renamed into place."""
+    if target is None:
+        sys.stdout.write(text)
+        return
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(target))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".expcheck-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise _UsageError(f"--output-file {target}: {exc.strerror or exc}") from None
 
 
 def _write_html(target: str, reports: list) -> None:  # type: ignore[type-arg]
@@ -453,7 +701,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(render_audit_json(reports))
     else:
-        sys.stdout.write(render_audit_text([r for r in reports if r.error is None] or reports, Style(_use_color(args.color))))
+        sys.stdout.write(
+            render_audit_text([r for r in reports if r.error is None] or reports, Style(_use_color(args.color)))
+        )
     return EXIT_USAGE if any(r.error is not None for r in reports) else 0
 
 
@@ -475,6 +725,45 @@ def _find_rule(key: str):  # type: ignore[no-untyped-def]
     raise _UsageError(f"unknown rule {key!r} (see 'expcheck rules')")
 
 
+def _cmd_config(args: argparse.Namespace) -> int:
+    import json
+
+    from expcheck.batch import expand
+    from expcheck.config import as_json, describe
+
+    resolved = _resolve_config(args, expand(args.inputs))
+    _per_input_options(resolved, expand(args.inputs))  # the same validation check does
+    if args.show == "json":
+        sys.stdout.write(json.dumps(as_json(resolved), indent=2) + "\n")
+    else:
+        sys.stdout.write(describe(resolved))
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from expcheck.report.schemas import schema_text
+
+    sys.stdout.write(schema_text(args.which))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from expcheck.serve import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, Settings, serve
+    except ImportError as exc:
+        raise _UsageError(
+            f"expcheck serve needs the serve extra ({exc.name} is missing): pip install 'expcheck[serve]'"
+        ) from None
+    workers = args.workers if args.workers is not None else max(1, os.cpu_count() or 1)
+    limit = args.max_body_bytes if args.max_body_bytes is not None else DEFAULT_MAX_BODY
+    timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
+    if workers < 1 or limit < 1 or timeout <= 0 or not 0 <= args.port <= 65535:
+        raise _UsageError("--workers, --max-body-bytes and --timeout must be positive, --port 0-65535")
+    sys.stderr.write(f"expcheck: serving on http://{args.host}:{args.port} ({workers} workers)\n")
+    serve(args.host, args.port, Settings(workers=workers, max_body_bytes=limit, timeout=timeout))
+    return 0
+
+
 def _cmd_rules(args: argparse.Namespace) -> int:
     from expcheck.report.rules_doc import rules_json, rules_markdown, rules_table
     from expcheck.rules.base import all_rules
@@ -490,7 +779,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
     for kind in CATALOG:  # findings about the check itself (X001, X002): documented, not rules
         if args.rule.upper() == kind.id or args.rule.lower() == kind.name:
-            sys.stdout.write(f"{kind.id} {kind.name} ({kind.severity.value}): {kind.title}\n\n{kind.why}\n\nFix: {kind.fix}\n")
+            sys.stdout.write(
+                f"{kind.id} {kind.name} ({kind.severity.value}): {kind.title}\n\n{kind.why}\n\nFix: {kind.fix}\n"
+            )
             return 0
     sys.stdout.write(explain(_find_rule(args.rule)))
     return 0
@@ -529,6 +820,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "explain": _cmd_explain,
         "profiles": _cmd_profiles,
         "fix": _cmd_fix,
+        "config": _cmd_config,
+        "schema": _cmd_schema,
+        "serve": _cmd_serve,
     }
     try:
         return handlers[args.command](args)

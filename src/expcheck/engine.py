@@ -111,6 +111,10 @@ def effective_severity(rule: Rule, overrides: dict[str, str]) -> Severity:
     return Severity(overrides[max(matching, key=len)])
 
 
+def _end_known(hit: Hit) -> bool:
+    return hit.line is not None and hit.end_line is not None and hit.end_line >= hit.line
+
+
 def _to_finding(facts: Facts, rule: Rule, hit: Hit, ignores: _InlineIgnores) -> Finding | str:
     """The finding for ``hit``, "" when the user lets an inline comment silence it, or a message
     saying why the hit breaks the evidence contract."""
@@ -141,6 +145,8 @@ def _to_finding(facts: Facts, rule: Rule, hit: Hit, ignores: _InlineIgnores) -> 
         path=hit.path,
         line=hit.line,
         column=hit.column,
+        end_line=hit.end_line if _end_known(hit) else None,
+        end_column=hit.end_column if _end_known(hit) else None,
         message=hit.message,
         evidence=evidence,
         fix=hit.fix or rule.fix,

@@ -44,6 +44,10 @@ class Finding(BaseModel):
     path: str
     line: int | None = Field(default=None, ge=1)
     column: int | None = Field(default=None, ge=1)
+    end_line: int | None = Field(default=None, ge=1, description="last line of the flagged text, when known")
+    end_column: int | None = Field(
+        default=None, ge=1, description="column just past the flagged text on end_line (1-based), when known"
+    )
     message: str
     evidence: str = ""
     fix: str = ""

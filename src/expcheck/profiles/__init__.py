@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -24,13 +25,58 @@ def builtin_profile_names() -> list[str]:
     return sorted(names)
 
 
-def _parse(text: str, origin: str) -> Profile:
+_MAX_EXTENDS = 8
+
+
+def _mapping(text: str, origin: str) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise InputError(f"profile {origin} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise InputError(f"profile {origin} must be a YAML mapping")
+    return data
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` over ``base``: mappings merged key by key, every other value replaced."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _extended(data: dict[str, Any], origin: str, folder: Path | None, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``data`` with its ``extends:`` resolved: a built-in name, or a file relative to ``folder``."""
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent:
+        raise InputError(f"profile {origin}: extends: must name a built-in profile or a profile file")
+    if parent in chain or len(chain) >= _MAX_EXTENDS:
+        raise InputError(f"profile {origin}: extends: loops back ({' -> '.join((*chain, parent))})")
+    if parent in builtin_profile_names():
+        text = resources.files(__package__).joinpath(f"{parent}.yaml").read_text(encoding="utf-8")
+        base = _mapping(text, parent)
+        parent_folder = None
+    else:
+        path = (folder / parent) if folder is not None else Path(parent)
+        if not path.is_file():
+            known = ", ".join(builtin_profile_names())
+            raise InputError(f"profile {origin}: extends: {parent!r} is not a built-in ({known}) nor a file")
+        try:
+            base = _mapping(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"profile {origin}: extends: cannot read {path}: {exc}") from None
+        parent_folder = path.parent
+    return _merged(_extended(base, parent, parent_folder, (*chain, origin)), data)
+
+
+def _parse(text: str, origin: str, folder: Path | None = None) -> Profile:
+    data = _extended(_mapping(text, origin), origin, folder)
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
@@ -65,4 +111,4 @@ def load_profile(name_or_path: str) -> Profile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read profile {name_or_path}: {exc}") from None
-    return _parse(text, name_or_path)
+    return _parse(text, name_or_path, path.parent)

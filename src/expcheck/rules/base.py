@@ -45,6 +45,9 @@ class Hit:
     column: int | None = None
     evidence: str | None = None
     fix: str | None = None
+    # Where the flagged text ends (1-based, end column exclusive), when the rule knows it.
+    end_line: int | None = None
+    end_column: int | None = None
 
 
 Check = Callable[[Facts], Iterable[Hit]]

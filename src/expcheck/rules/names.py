@@ -90,6 +90,8 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
             path=diag.path,
             line=diag.line,
             column=diag.column,
+            end_line=diag.end_line,
+            end_column=diag.end_column,
             message=f"`{_name(diag)}` is not defined here: NameError when this line runs",
         )
 
@@ -123,6 +125,8 @@ def local_before_assignment(facts: Facts) -> Iterator[Hit]:
                 path=diag.path,
                 line=diag.line,
                 column=diag.column,
+                end_line=diag.end_line,
+                end_column=diag.end_column,
                 message=f"local `{_name(diag)}` is read before it is assigned: UnboundLocalError",
             )
 
@@ -195,6 +199,8 @@ def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
             path=diag.path,
             line=diag.line,
             column=diag.column,
+            end_line=diag.end_line,
+            end_column=diag.end_column,
             message=f"`{name}` imported at line {first} is replaced by this definition; "
             f"the use{'s' if len(uses) > 1 else ''} at line{'s' if len(uses) > 1 else ''} {shown} call{'' if len(uses) > 1 else 's'} it instead of the import",
         )
@@ -234,6 +240,8 @@ def star_import_name(facts: Facts) -> Iterator[Hit]:
             path=diag.path,
             line=diag.line,
             column=diag.column,
+            end_line=diag.end_line,
+            end_column=diag.end_column,
             message=f"`{name}` is not defined in this file; it can only come from `from {origin} import *`",
         )
 
@@ -316,7 +324,12 @@ def format_string_mismatch(facts: Facts) -> Iterator[Hit]:
     for diag in _lint(facts).by_code(*_FORMAT_CODES):
         if _parsed(facts, diag):
             yield Hit(
-                path=diag.path, line=diag.line, column=diag.column, message=f"{diag.message}: fails when this line runs"
+                path=diag.path,
+                line=diag.line,
+                column=diag.column,
+                end_line=diag.end_line,
+                end_column=diag.end_column,
+                message=f"{diag.message}: fails when this line runs",
             )
 
 
@@ -342,4 +355,11 @@ def format_string_mismatch(facts: Facts) -> Iterator[Hit]:
 def suspicious_construct(facts: Facts) -> Iterator[Hit]:
     for diag in _lint(facts).by_code("F631", "F632", "F822"):
         if _parsed(facts, diag):
-            yield Hit(path=diag.path, line=diag.line, column=diag.column, message=diag.message)
+            yield Hit(
+                path=diag.path,
+                line=diag.line,
+                column=diag.column,
+                end_line=diag.end_line,
+                end_column=diag.end_column,
+                message=diag.message,
+            )
