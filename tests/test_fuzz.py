@@ -3,12 +3,9 @@ benchmark benchmarks/fuzz.py runs 10,000+ inputs with a time limit per input).""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from fuzzing import bundle_text, context_text, directory_files, judge, profile_text, trace_text
-
-pytest.importorskip("hypothesis")
 
 _BUDGET = settings(
     max_examples=25,
