@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import pickle
 import resource
 import sys
+import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -136,6 +138,10 @@ def main() -> int:
     )
     for failure in result["failures"][:20]:
         print(f"  #{failure['input']} {failure['kind']}: {failure['outcome']}")
+    if result["failures"]:  # kept outside the project, for replaying with tests/fuzzing.py's judge()
+        replay = Path(tempfile.gettempdir()) / "expcheck-fuzz-failures.pickle"
+        replay.write_bytes(pickle.dumps({f["input"]: items[f["input"]] for f in result["failures"]}))
+        print(f"failing inputs saved to {replay} (index -> (kind, payload))")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
