@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_NAME_BYTES = 255  # one path component (NAME_MAX on Linux, macOS and Windows)
 
 
 def unsafe_reason(name: str) -> str | None:
@@ -15,6 +17,8 @@ def unsafe_reason(name: str) -> str | None:
         return "empty file name"
     if "\x00" in name:
         return "file name contains a NUL byte"
+    if _SURROGATE.search(name):
+        return "file name is not valid Unicode text (a lone surrogate)"
     if name.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(name):
         return "absolute path"
     parts = re.split(r"[\\/]", name)
@@ -22,6 +26,8 @@ def unsafe_reason(name: str) -> str | None:
         return "path climbs out of the repository with '..'"
     if any(part == "" for part in parts[:-1]) or parts[-1] == "":
         return "path has an empty folder or file name"
+    if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in parts):
+        return f"a file or folder name longer than {MAX_NAME_BYTES} bytes (no file system can hold it)"
     return None
 
 

@@ -5,11 +5,39 @@ Readers in ``expcheck.inputs`` build these objects; nothing here judges anything
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
 InputKind = Literal["directory", "bundle", "trace"]
+
+# Where a line ends, as the parser of each file type counts lines (str.splitlines also splits on form
+# feeds, vertical tabs, file/group/record separators, NEL and the Unicode separators, which would
+# shift every later line number away from the parser's).
+_PYTHON_BREAK = re.compile(r"\r\n?|\n")  # Python's tokenizer (universal newlines)
+_YAML_BREAK = re.compile("\r\n?|[\n\x85\u2028\u2029]")  # PyYAML and libyaml (YAML 1.1 line breaks)
+_YAML_ONLY_BREAK = re.compile("[\x85\u2028\u2029]")
+_TOML_BREAK = re.compile(r"\r?\n")  # tomllib: a bare CR is not a line break
+
+
+def split_lines(text: str, path: str) -> list[str]:
+    """``text`` cut into lines the way the parser of ``path``'s file type counts them, without endings.
+
+    Like ``str.splitlines``, a final line break does not start another line, and an empty text has no lines.
+    """
+    yaml = path.endswith((".yaml", ".yml"))
+    if "\r" not in text and not (yaml and not text.isascii() and _YAML_ONLY_BREAK.search(text)):
+        lines = text.split("\n")  # the common case: every parser agrees
+    elif yaml:
+        lines = _YAML_BREAK.split(text)
+    elif path.endswith(".toml"):
+        lines = _TOML_BREAK.split(text)
+    else:
+        lines = _PYTHON_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 FileOrigin = Literal["code", "context"]
 
 
@@ -26,8 +54,8 @@ class SourceFile:
 
     @cached_property
     def lines(self) -> list[str]:
-        """The file's lines without line endings; an empty file has no lines."""
-        return self.text.splitlines()
+        """The file's lines without line endings, as its parser counts them; an empty file has no lines."""
+        return split_lines(self.text, self.path)
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based), or "" when out of range."""

@@ -16,6 +16,7 @@ import yaml
 
 from expcheck.facts.pyproject import PyprojectFacts
 from expcheck.facts.python import PyModule
+from expcheck.limits import yaml_limit
 from expcheck.profiles.schema import Profile
 from expcheck.submission import RunSpec, SourceFile, Submission
 
@@ -34,6 +35,9 @@ class YamlProblem:
     line: int
     column: int
     message: str
+    # "syntax": the YAML does not parse; "limit": it passes a nesting or alias limit (expcheck.limits)
+    # and is not composed at all.
+    kind: str = "syntax"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class YamlDoc:
 
 
 def _parse_yaml(file: SourceFile) -> YamlDoc:
+    limit = yaml_limit(file.text)
+    if limit is not None:  # checked before libyaml's composer recurses into it
+        return YamlDoc(file=file, data=None, problem=YamlProblem(limit.line, limit.column, limit.message, "limit"))
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return YamlDoc(file=file, data=yaml.load(file.text, Loader=loader), problem=None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from expcheck.limits import yaml_limit
 from expcheck.submission import Submission
 
 PRIMARY_CONFIG = "config/config.yaml"
@@ -70,6 +71,8 @@ class LayoutSignals:
 
 def _mapping(text: str) -> yaml.MappingNode | None:
     """The YAML document's top-level mapping as a node (which keeps line numbers), or None."""
+    if yaml_limit(text) is not None:
+        return None  # nested or aliased past the limits: libyaml's composer would recurse into it (R104)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         node = yaml.compose(text, Loader=loader)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, Outline, calls_on_lines, code_modules, const_str, outline_of
+from expcheck.submission import split_lines
 
 _HF_ENV = frozenset(
     {"HF_HOME", "HF_DATASETS_CACHE", "TRANSFORMERS_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HUB_CACHE", "XDG_CACHE_HOME"}
@@ -169,7 +170,7 @@ def _trigger_lines(outline: Outline, text: str) -> set[int]:
     words = [*_TRIGGERS, "datasets."]
     words += [local for local, target in outline.aliases.items() if target.startswith("torchvision.datasets")]
     lines = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text, ".py"), start=1):
         if "(" in line and any(word in line for word in words):
             lines.add(number)
     return lines

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from expcheck.limits import MAX_TOML_NESTING, toml_depth
 from expcheck.submission import SourceFile
 
 _TOML_ERROR_POS = re.compile(r"\(at line (?P<line>\d+), column (?P<col>\d+)\)")
@@ -35,6 +36,16 @@ class PyprojectFacts:
         self.file = file
         self.doc: dict[str, Any] | None = None
         self.problem: TomlProblem | None = None
+        depth, line, column = toml_depth(file.text)
+        if depth > MAX_TOML_NESTING:
+            # tomllib would recurse once per level (and fail near 300); uv refuses past its own limit.
+            self.problem = TomlProblem(
+                line=line,
+                column=column,
+                message=f"arrays or inline tables nested {depth} deep; uv's TOML parser refuses more than "
+                f"{MAX_TOML_NESTING} levels (cannot recurse further)",
+            )
+            return
         try:
             self.doc = tomllib.loads(file.text)
         except tomllib.TOMLDecodeError as exc:

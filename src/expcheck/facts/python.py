@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from expcheck.limits import MAX_NESTING, LimitProblem, tree_depth
 from expcheck.submission import SourceFile
 
 
@@ -194,10 +195,22 @@ class PyModule:
         self.path = file.path
         self.tree: ast.Module | None = None
         self.syntax: SyntaxProblem | None = None
+        # A limit the tree passes (nesting deeper than expcheck judges); the tree is then dropped.
+        self.limit: LimitProblem | None = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self.tree = ast.parse(file.text, filename=file.path)
+                tree = ast.parse(file.text, filename=file.path)
+            depth, deepest = tree_depth(tree)
+            if depth > MAX_NESTING:
+                self.limit = LimitProblem(
+                    line=getattr(deepest, "lineno", 1),
+                    column=getattr(deepest, "col_offset", 0) + 1,
+                    message=f"syntax tree nested more than {MAX_NESTING} levels deep (expcheck judges up to "
+                    f"{MAX_NESTING})",
+                )
+            else:
+                self.tree = tree
         except SyntaxError as exc:
             line = exc.lineno or 1
             column = exc.offset or 1

@@ -230,6 +230,18 @@ def settled_binding(facts: Facts, info: ModuleInfo, name: str) -> Binding | None
     or not); no function declares the name ``global``; and no module-level code between the first binding
     and the last one calls ``name``.
     """
+    cache = facts.derived(_settled_cache)
+    key = (info.path, name)
+    if key not in cache:  # once per module and name, not once per call (the walk below spans the module)
+        cache[key] = _settled_binding(facts, info, name)
+    return cache[key]
+
+
+def _settled_cache(facts: Facts) -> dict[tuple[str, str], Binding | None]:
+    return {}
+
+
+def _settled_binding(facts: Facts, info: ModuleInfo, name: str) -> Binding | None:
     found = info.bindings.get(name)
     module = facts.python.get(info.path)
     if not found or module is None or module.tree is None or any(b.kind == "global" for b in found):

@@ -13,17 +13,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from expcheck.errors import InputError
-from expcheck.inputs.bundle import files_from_bundle, parse_bundle_text, unwrap_bundle
+from expcheck.inputs.bundle import files_from_bundle, parse_bundle_text, source_file, unwrap_bundle
 from expcheck.inputs.context import context_from_mapping, read_context
 from expcheck.inputs.directory import submission_from_directory
-from expcheck.inputs.limits import read_text_file
+from expcheck.inputs.limits import limit_judged, read_text_file
 from expcheck.inputs.trace import looks_like_trace, submission_from_trace
 from expcheck.paths import unsafe_reason
 from expcheck.profiles import load_profile
 from expcheck.profiles.clauses import ClauseState, clause_states
 from expcheck.profiles.detect import ProfileChoice, choose_profile
 from expcheck.profiles.schema import Profile
-from expcheck.submission import RejectedEntry, ResearchContext, RunSpec, SourceFile, Submission
+from expcheck.submission import RejectedEntry, ResearchContext, RunSpec, Submission
 
 __all__ = ["Loaded", "context_from_mapping", "load", "load_files", "read_submission", "submission_from_mapping"]
 
@@ -39,6 +39,12 @@ class Loaded:
 
 def read_submission(source: str) -> Submission:
     """The submission in ``source`` (a directory, a bundle JSON file or a review trace)."""
+    sub = _read_submission(source)
+    limit_judged(sub.files)
+    return sub
+
+
+def _read_submission(source: str) -> Submission:
     path = Path(source)
     if not path.exists():
         raise InputError(f"{source}: no such file or directory")
@@ -75,7 +81,7 @@ def _place_nested_run_configs(sub: Submission, profile: Profile) -> None:
         if reason is not None:
             sub.rejected.append(RejectedEntry(name=f"run_configs[{run_id!r}]", reason=reason, text=text))
         elif path not in sub.files:
-            sub.add_file(SourceFile(path=path, text=text.replace("\r\n", "\n")))
+            sub.add_file(source_file(path, text))
 
 
 def _runs_from_files(sub: Submission, profile: Profile) -> tuple[RunSpec, ...]:
@@ -97,7 +103,7 @@ def _place_run_configs(sub: Submission, profile: Profile) -> None:
             continue
         path = profile.run_config_path(run.run_id)
         if path is not None and path not in sub.files:
-            sub.add_file(SourceFile(path=path, text=run.config_text, origin="context"))
+            sub.add_file(source_file(path, run.config_text, origin="context"))
 
 
 def _chosen(sub: Submission, profile: str | Profile | None, given: str) -> tuple[Profile, ProfileChoice]:
@@ -117,6 +123,7 @@ def _finish(sub: Submission, chosen: Profile, choice: ProfileChoice) -> Loaded:
         if derived:
             sub.context = replace(sub.context, runs=derived) if sub.context else ResearchContext(runs=derived)
     _place_run_configs(sub, chosen)
+    limit_judged(sub.files)  # again, with the run configs of the context in place
     return Loaded(submission=sub, profile=chosen, choice=choice, clauses=clause_states(chosen, sub.contract_text))
 
 
@@ -144,6 +151,7 @@ def load_files(
     ``context``) is the research context; ``runs`` wins when both list experiment runs.
     """
     sub = submission_from_mapping(files, source)
+    limit_judged(sub.files)
     sub.context = context or ResearchContext()
     if runs:
         sub.context = replace(sub.context, runs=tuple(runs))
@@ -151,5 +159,6 @@ def load_files(
     if runs:  # the caller's runs are the whole list: no run derived from files is added
         _place_nested_run_configs(sub, chosen)
         _place_run_configs(sub, chosen)
+        limit_judged(sub.files)
         return Loaded(submission=sub, profile=chosen, choice=choice, clauses=clause_states(chosen, sub.contract_text))
     return _finish(sub, chosen, choice)

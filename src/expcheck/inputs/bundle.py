@@ -15,8 +15,10 @@ from typing import Any
 import yaml
 
 from expcheck.errors import InputError
+from expcheck.inputs.limits import check_nesting
+from expcheck.limits import MAX_NESTING
 from expcheck.paths import normalise, unsafe_reason
-from expcheck.submission import RejectedEntry, SourceFile
+from expcheck.submission import FileOrigin, RejectedEntry, SourceFile
 
 # AIRAS names files by key: <stem>_py lives in src/, <stem>_yaml in config/, <stem>_toml at the root.
 _KEY_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -85,9 +87,17 @@ def files_from_bundle(obj: Mapping[str, Any]) -> tuple[dict[str, SourceFile], li
     opened; nested run configs are not files yet: see ``unwrap_bundle``)."""
     inner = obj.get(FILES_KEY)
     keys_seen = tuple(sorted({*(str(k) for k in obj), *(str(k) for k in inner)} if isinstance(inner, Mapping) else {str(k) for k in obj}))
+    duplicates = {**getattr(obj, "duplicates", {}), **getattr(inner, "duplicates", {})}
     obj, _ = unwrap_bundle(obj)
     files: dict[str, SourceFile] = {}
     rejected: list[RejectedEntry] = []
+    for key, dropped in sorted(duplicates.items()):
+        if key_to_path(str(key)) is None:
+            continue
+        for value in dropped:
+            why = "duplicate key: the bundle gives it more than once and only its last value is kept"
+            rejected.append(_rejected(str(key), why, value if isinstance(value, str) else ""))
+    named_by: dict[str, str] = {}
     for key in sorted(obj, key=str):
         value = obj[key]
         path = key_to_path(str(key))
@@ -95,21 +105,84 @@ def files_from_bundle(obj: Mapping[str, Any]) -> tuple[dict[str, SourceFile], li
             continue  # metadata beside the code (ids, notes): not a file
         reason = unsafe_reason(path)
         if reason is not None:
-            rejected.append(RejectedEntry(name=str(key), reason=reason, text=value))
+            rejected.append(_rejected(str(key), reason, value))
             continue
         path = normalise(path)
-        if "\x00" in value:
-            files[path] = SourceFile(path=path, text="", unreadable="binary data (NUL bytes)")
-        else:
-            files[path] = SourceFile(path=path, text=value.replace("\r\n", "\n"))
+        if path in named_by:
+            why = f"names the same file as entry {named_by[path]!r} (only one of them can be that file)"
+            rejected.append(_rejected(str(key), why, value))
+            continue
+        named_by[path] = str(key)
+        files[path] = source_file(path, value)
     return files, rejected, keys_seen
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate (which no report, file or terminal can encode) shown as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _rejected(name: str, reason: str, text: str) -> RejectedEntry:
+    """An entry that cannot be a file; its name and text are only shown, so they are made printable."""
+    return RejectedEntry(name=printable(name), reason=reason, text=printable(text))
+
+
+def source_file(path: str, text: str, origin: FileOrigin = "code") -> SourceFile:
+    """The file ``path`` holding ``text`` as it would be written to disk and read back by its parser.
+
+    Text no file can hold (NUL bytes, a lone surrogate, which a JSON escape can produce and UTF-8
+    cannot encode) makes the file unreadable. A byte-order mark at the start of a Python or YAML file
+    is dropped, as Python and PyYAML drop it; tomllib does not, so a TOML file keeps it.
+    """
+    if "\x00" in text:
+        return SourceFile(path=path, text="", origin=origin, unreadable="binary data (NUL bytes)")
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        why = f"not encodable as UTF-8 (a lone surrogate at character {bad.start()})"
+        return SourceFile(path=path, text="", origin=origin, unreadable=why)
+    if path.endswith((".py", ".yaml", ".yml")):
+        text = text.removeprefix("\ufeff")
+    return SourceFile(path=path, text=text.replace("\r\n", "\n"), origin=origin)
+
+
+class _Object(dict[str, Any]):
+    """A decoded JSON object that remembers the keys it held more than once (json keeps the last value)."""
+
+    duplicates: dict[str, list[Any]]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = _Object(pairs)
+    if len(obj) < len(pairs):
+        seen: dict[str, list[Any]] = {}
+        for key, value in pairs:
+            seen.setdefault(key, []).append(value)
+        obj.duplicates = {key: values[:-1] for key, values in seen.items() if len(values) > 1}
+    return obj
+
+
+def decode_json(text: str, name: str, start: int = 0) -> tuple[Any, int]:
+    """The JSON value at ``start`` of ``text`` and where it ends; objects remember duplicate keys.
+
+    A value nested deeper than expcheck reads is an InputError; a syntax error is json's own.
+    """
+    try:
+        obj, end = json.JSONDecoder(object_pairs_hook=_object).raw_decode(text, start)
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested more than {MAX_NESTING} levels deep") from None
+    return check_nesting(obj, name, "JSON"), end
 
 
 def parse_bundle_text(text: str, name: str) -> dict[str, Any]:
     try:
-        obj = json.loads(text)
+        obj, end = decode_json(text, name, len(text) - len(text.lstrip()))
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if text[end:].strip():
+        raise InputError(f"{name}: invalid JSON: extra data after the bundle's object")
     if not is_code_bundle(obj):
         raise InputError(
             f"{name}: JSON but not a code bundle (expected an object with keys such as train_py, main_py, config_yaml)"

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from expcheck.errors import InputError
-from expcheck.inputs.limits import read_text_file
+from expcheck.inputs.limits import load_json_input, load_yaml_input, read_text_file
 from expcheck.submission import ResearchContext, RunSpec
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _RUN_LIST_KEYS = ("experiment_runs", "runs")
 _CONFIG_KEYS = ("config_yaml", "config_content", "config")
 
@@ -37,6 +39,9 @@ def _run(entry: Any, position: int, origin: str) -> RunSpec:
             break
     if config is not None and not isinstance(config, str):
         config = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    for text in (run_id, config):
+        if text is not None and _SURROGATE.search(text):
+            raise InputError(f"{origin}: experiment run #{position} holds text that is not valid Unicode (a lone surrogate)")
     return RunSpec(
         run_id=run_id.strip(),
         method=_text(entry.get("method")),
@@ -72,9 +77,8 @@ def context_from_mapping(data: Any, origin: str) -> ResearchContext:
 
 def read_context(path: Path) -> ResearchContext:
     text = read_text_file(path, "context file")
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: context is not valid JSON/YAML: {first}") from None
+    if path.suffix.lower() == ".json":
+        data = load_json_input(text, str(path), "context")
+    else:
+        data = load_yaml_input(text, str(path), "context")
     return context_from_mapping(data, str(path))

@@ -1,14 +1,24 @@
-"""Size limits and decoding shared by the readers, so hostile or accidental input fails cleanly."""
+"""Size and depth limits and decoding shared by the readers, so hostile or accidental input fails cleanly."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from expcheck.errors import InputError
+from expcheck.limits import MAX_INPUT_BYTES, MAX_NESTING, data_depth, yaml_limit
+from expcheck.submission import SourceFile
 
-MAX_INPUT_BYTES = 16 * 1024 * 1024  # a bundle or trace file
+__all__ = ["MAX_INPUT_BYTES", "MAX_REPO_FILES", "MAX_REPO_FILE_BYTES", "limit_judged", "read_text_file"]
 MAX_REPO_FILE_BYTES = 2 * 1024 * 1024  # one file inside a repository directory
 MAX_REPO_FILES = 5000  # files read from one repository directory (incidental ones included)
+# Python, YAML and TOML that expcheck parses, per file and per submission (see limit_judged): over
+# 20x the largest file (23 KB) and the largest submission (44 KB) of the development corpus.
+MAX_JUDGED_FILE_BYTES = 512 * 1024
+MAX_JUDGED_TOTAL_BYTES = 1024 * 1024
+_JUDGED_SUFFIXES = (".py", ".yaml", ".yml", ".toml")
 
 
 def read_text_file(path: Path, what: str) -> str:
@@ -37,3 +47,61 @@ def decode_text(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 text (bad byte at offset {exc.start})") from None
     return text.removeprefix("\ufeff")
+
+
+def check_nesting(data: Any, name: str, what: str) -> Any:
+    """``data`` (decoded JSON or YAML), or an InputError when it nests deeper than expcheck reads."""
+    if data_depth(data) > MAX_NESTING:
+        raise InputError(f"{name}: {what} nested more than {MAX_NESTING} levels deep")
+    return data
+
+
+def load_yaml_input(text: str, name: str, what: str) -> Any:
+    """Top-level YAML input (a context or profile file), within the depth and alias limits, or an InputError."""
+    import yaml
+
+    limit = yaml_limit(text)
+    if limit is not None:
+        raise InputError(f"{name}: {what} line {limit.line}: {limit.message}")
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{name}: {what} is not valid YAML: {first}") from None
+    return check_nesting(data, name, what)
+
+
+def load_json_input(text: str, name: str, what: str) -> Any:
+    """Top-level JSON input, within the depth limit, or an InputError (json's own decoder guards its recursion)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{name}: {what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InputError(f"{name}: {what} nested more than {MAX_NESTING} levels deep") from None
+    return check_nesting(data, name, what)
+
+
+def limit_judged(files: dict[str, SourceFile]) -> None:
+    """Mark as unreadable each code or config file past the size expcheck parses (per file and in total).
+
+    Parsing costs memory many times the text (Python's syntax tree ~100x, YAML nodes more), so the
+    Python, YAML and TOML expcheck parses are held to MAX_JUDGED_FILE_BYTES per file and
+    MAX_JUDGED_TOTAL_BYTES together — generated experiment code is tens of kilobytes.
+    The repository's own folders (src/, config/, pyproject.toml) are counted first.
+    """
+    total = 0
+    judged = [p for p, f in files.items() if p.endswith(_JUDGED_SUFFIXES) and f.unreadable is None]
+    for path in sorted(judged, key=lambda p: (not p.startswith(("src/", "config/", "pyproject.toml")), p)):
+        file = files[path]
+        size = len(file.text.encode("utf-8", "surrogatepass"))
+        if size > MAX_JUDGED_FILE_BYTES:
+            why = f"{size} bytes, more than the {MAX_JUDGED_FILE_BYTES // 1024} KiB expcheck parses in one file"
+        elif total + size > MAX_JUDGED_TOTAL_BYTES:
+            why = f"not parsed: the submission's code and configs pass the {MAX_JUDGED_TOTAL_BYTES // 1024} KiB expcheck parses"
+        else:
+            total += size
+            continue
+        files[path] = replace(file, text="", unreadable=why)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from expcheck.errors import InputError
-from expcheck.inputs.bundle import files_from_bundle, is_code_bundle
+from expcheck.inputs.bundle import decode_json, files_from_bundle, is_code_bundle, printable
 from expcheck.submission import RecordedVerdict, ResearchContext, RunSpec, Submission
 
 _HEADING = re.compile(r"^# (?P<title>[^\n#][^\n]*?)\s*$", re.M)
@@ -35,6 +35,7 @@ _FIELD = re.compile(r"^[ \t]*(?P<key>Method|Model|Dataset):[ \t]*(?P<value>[^\n]
 _FENCE_OPEN = re.compile(r"^[ \t]*```[ \t]*(?:ya?ml)?[ \t]*$", re.M)
 _FENCE_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.M)
 _PRIMARY_METRIC = re.compile(r"""primary_metric=(?P<q>['"])(?P<value>(?:\\.|(?!(?P=q)).)*)(?P=q)""", re.S)
+_MAX_BUNDLE_CANDIDATES = 256
 _VARIATIONS = re.compile(r"^[ \t]*- Run Variations:[ \t]*(?P<list>\[[^\n]*\])[ \t]*$", re.M)
 
 
@@ -105,12 +106,13 @@ def _split(text: str) -> _Sections:
     return _Sections(prompt=prompt, parts=parts, output=text[out_match.end() :] if out_match else None)
 
 
-def _decode_first_object(text: str) -> Any:
-    brace = text.find("{")
+def _decode_first_object(text: str, name: str, start: int = 0) -> Any:
+    """The JSON object that opens at the first brace at or after ``start``; None when it is not JSON."""
+    brace = text.find("{", start)
     if brace < 0:
         return None
     try:
-        obj, _ = json.JSONDecoder().raw_decode(text, brace)
+        obj, _ = decode_json(text, name, brace)
     except json.JSONDecodeError:
         return None
     return obj
@@ -123,7 +125,7 @@ def _find_bundle(sections: _Sections, name: str) -> dict[str, Any]:
         if brace < 0:
             raise InputError(f"{name}: the trace's code section holds no JSON object")
         try:
-            obj, _ = json.JSONDecoder().raw_decode(code, brace)
+            obj, _ = decode_json(code, name, brace)
         except json.JSONDecodeError as exc:
             line = sections.prompt[: sections.prompt.find(code)].count("\n") + exc.lineno
             raise InputError(
@@ -132,12 +134,15 @@ def _find_bundle(sections: _Sections, name: str) -> dict[str, Any]:
         if not is_code_bundle(obj):
             raise InputError(f"{name}: the trace's code section is JSON but not a code bundle")
         return obj
-    # No known heading: take the last line that opens a JSON object holding file keys.
+    # No known heading: take the last line that opens a JSON object holding file keys. Candidates are
+    # tried from the end, and only so many: each failed decode costs json a count of the lines before it.
     found: dict[str, Any] | None = None
-    for match in re.finditer(r"^\{", sections.prompt, re.M):
-        obj = _decode_first_object(sections.prompt[match.start() :])
+    starts = [m.start() for m in re.finditer(r"^\{", sections.prompt, re.M)]
+    for start in reversed(starts[-_MAX_BUNDLE_CANDIDATES:]):
+        obj = _decode_first_object(sections.prompt, name, start)
         if is_code_bundle(obj):
             found = obj
+            break
     if found is None:
         raise InputError(
             f"{name}: a review trace, but it has no code bundle (no JSON object with train_py, main_py, ...)"
@@ -209,13 +214,13 @@ def _variations(section: str | None) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
-def _recorded(output: str | None, reviewer: str | None) -> RecordedVerdict | None:
+def _recorded(output: str | None, reviewer: str | None, name: str) -> RecordedVerdict | None:
     if output is None:
         return None
     text = output.strip()
     if text.startswith("```"):
         text = re.sub(r"\A```[a-zA-Z]*\n|\n?```\s*\Z", "", text)
-    obj = _decode_first_object(text)
+    obj = _decode_first_object(text, name)
     if not isinstance(obj, dict):
         return None
     ready_key = next((k for k in obj if k.startswith("is_") and k.endswith("_ready")), None)
@@ -224,19 +229,20 @@ def _recorded(output: str | None, reviewer: str | None) -> RecordedVerdict | Non
     issue = obj.get(issue_key) if issue_key else ""
     return RecordedVerdict(
         is_code_ready=ready if isinstance(ready, bool) else None,
-        code_issue=issue if isinstance(issue, str) else json.dumps(issue),
+        code_issue=printable(issue) if isinstance(issue, str) else json.dumps(issue),
         reviewer=reviewer,
     )
 
 
 def submission_from_trace(text: str, name: str) -> Submission:
+    text = text.replace("\r\n", "\n")  # a trace saved with CRLF line ends reads as the same trace
     llm = _LLM_NAME.match(text)
     reviewer = (llm.group("name").strip() or None) if llm else None
     sections = _split(text)
     bundle = _find_bundle(sections, name)
     files, rejected, keys = files_from_bundle(bundle)
     base_files = None
-    base_obj = _decode_first_object(sections.parts.get("base", ""))
+    base_obj = _decode_first_object(sections.parts.get("base", ""), name)
     if is_code_bundle(base_obj):
         base_files, _, _ = files_from_bundle(base_obj)
     parts = sections.parts
@@ -255,7 +261,7 @@ def submission_from_trace(text: str, name: str) -> Submission:
         context=context,
         contract_text=parts.get("instructions"),
         bundle_keys=keys,
-        recorded=_recorded(sections.output, reviewer),
+        recorded=_recorded(sections.output, reviewer, name),
         rejected=rejected,
         base_files=base_files,
     )

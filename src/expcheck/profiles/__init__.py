@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from expcheck.errors import InputError
+from expcheck.limits import MAX_INPUT_BYTES, MAX_NESTING, data_depth, yaml_limit
 from expcheck.profiles.schema import Profile
 
 __all__ = ["Profile", "builtin_profile_names", "builtin_profiles", "load_profile"]
@@ -29,12 +30,17 @@ _MAX_EXTENDS = 8
 
 
 def _mapping(text: str, origin: str) -> dict[str, Any]:
+    limit = yaml_limit(text)
+    if limit is not None:  # before PyYAML's recursive composer meets it
+        raise InputError(f"profile {origin} line {limit.line}: {limit.message}")
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise InputError(f"profile {origin} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise InputError(f"profile {origin} must be a YAML mapping")
+    if data_depth(data) > MAX_NESTING:
+        raise InputError(f"profile {origin} is nested more than {MAX_NESTING} levels deep")
     return data
 
 
@@ -107,6 +113,8 @@ def load_profile(name_or_path: str) -> Profile:
     if not path.is_file():
         known = ", ".join(builtin_profile_names())
         raise InputError(f"unknown profile {name_or_path!r}: not a built-in ({known}) nor a file")
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise InputError(f"cannot read profile {name_or_path}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -53,7 +53,7 @@ def python_syntax_error(facts: Facts) -> Iterator[Hit]:
 )
 def yaml_syntax_error(facts: Facts) -> Iterator[Hit]:
     for path, doc in facts.yaml.items():
-        if doc.problem is not None:
+        if doc.problem is not None and doc.problem.kind == "syntax":
             yield Hit(
                 path=path,
                 line=doc.problem.line,
@@ -85,4 +85,54 @@ def unreadable_file(facts: Facts) -> Iterator[Hit]:
                 column=1,
                 message=f"{path} is not readable text: {file.unreadable}",
                 evidence=f"({file.unreadable})",
+            )
+
+
+@rule(
+    id="R104",
+    name="beyond-limits",
+    criterion="R",
+    severity="error",
+    title="File nested too deeply (or expanding too far) for expcheck to judge",
+    confidence="certain",
+    known_limits="A file between Python's or Hydra's own limits and expcheck's (nesting 100 deep) is refused "
+    "although it might run; generated code never nests that deep.",
+    why="""A file whose nesting or alias expansion passes expcheck's limits cannot be judged, and a
+        file that cannot be judged is not ready: Python expressions or YAML collections nested more than
+        100 deep, or YAML aliases that expand a document by more than 100,000 nodes (an alias bomb).
+        Such nesting is also where tools that read the file recursively give up (PyYAML, Hydra,
+        linters); generated code never needs it.""",
+    fix="Flatten the structure: split the expression into named steps, write the list or mapping out flat, "
+    "and use YAML anchors only for small repeated blocks.",
+    bad=[
+        Example(files={"src/train.py": "X = " + "-" * 150 + "1\n"}),
+        Example(files={"config/config.yaml": "deep: " + "[" * 150 + "]" * 150 + "\n"}),
+        Example(
+            files={
+                "config/config.yaml": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(5))
+            }
+        ),
+    ],
+    good=[
+        Example(files={"src/train.py": "X = " + " + ".join(["1"] * 60) + "\n"}),
+        Example(files={"config/config.yaml": "base: &b {lr: 0.1}\nrun: {<<: *b, epochs: 2}\nother: *b\n"}),
+    ],
+)
+def beyond_limits(facts: Facts) -> Iterator[Hit]:
+    for path, module in facts.python.items():
+        if module.limit is not None:
+            yield Hit(
+                path=path,
+                line=module.limit.line,
+                column=module.limit.column,
+                message=f"{path} cannot be judged: {module.limit.message}",
+            )
+    for path, doc in facts.yaml.items():
+        if doc.problem is not None and doc.problem.kind == "limit":
+            yield Hit(
+                path=path,
+                line=doc.problem.line,
+                column=doc.problem.column,
+                message=f"{path} cannot be judged: {doc.problem.message}",
             )

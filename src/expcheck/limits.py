@@ -1,0 +1,255 @@
+"""Depth and expansion limits for structured text, checked before anything recursive touches it.
+
+Hostile input is cheap to write and expensive to read: YAML nested 50,000 deep segfaults libyaml's
+composer (and exhausts PyYAML's pure-Python one), ten lines of YAML aliases expand to millions of
+nodes, a pyproject array nested a few hundred deep exhausts ``tomllib``, and Python expressions
+nested a few hundred deep exhaust every recursive walk over the syntax tree. Each check here is
+iterative, costs time proportional to the input, and says in one line what limit was passed:
+
+* :func:`yaml_limit` scans the YAML *event stream* (libyaml's parser when PyYAML has it, else
+  PyYAML's pure-Python one; both keep their own stack, neither recurses) before a document is
+  composed: collection depth, and the node count the document's aliases expand to.
+* :func:`toml_depth` scans TOML text for the nesting of arrays and inline tables, skipping strings
+  and comments, before ``tomllib`` recurses into them.
+* :func:`tree_depth` measures a parsed Python syntax tree (or any tree of ``ast`` nodes) level by level.
+* :func:`data_depth` measures decoded JSON or YAML data (dicts and lists) without recursion.
+
+Facts turn a tripped limit into a finding (a file expcheck cannot judge is not ready, rule R104);
+readers of top-level input (bundle, trace, ``--context``, ``--profile``) turn it into an InputError.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024  # a bundle, trace, context or profile file
+
+# Nesting of YAML collections, JSON values and Python syntax trees that expcheck judges. The
+# development corpus nests Python syntax trees at most 18 deep and configs at most 6; Python's own
+# parser refuses expressions nested ~1,000 deep; recursive walks in rules need ~3 frames per level.
+MAX_NESTING = 100
+# TOML: uv's parser (toml_edit) refuses arrays and inline tables nested deeper than this, so a deeper
+# pyproject.toml is one uv cannot read at all (measured with uv 0.13.9: 80 levels parse; at 81 `uv lock`
+# fails with "cannot recurse further; max recursion depth met").
+MAX_TOML_NESTING = 80
+# Nodes a YAML document's aliases may add beyond the nodes it writes out (a "billion laughs" of ten
+# lines adds millions; a config reusing a few anchors adds tens).
+MAX_ALIAS_EXPANSION = 100_000
+
+
+@dataclass(frozen=True)
+class LimitProblem:
+    """A limit that a text passes: where (1-based line and column), and a one-line message."""
+
+    line: int
+    column: int
+    message: str
+
+
+def yaml_limit(text: str) -> LimitProblem | None:
+    """The first depth or alias-expansion limit ``text`` (a YAML stream) passes, or None.
+
+    Syntax errors are not reported here (the loader reports them with its own message): the scan stops
+    at the first one and returns None, unless a limit was already passed before it.
+    """
+    import yaml
+
+    parser: Any
+    if getattr(yaml, "__with_libyaml__", False):
+        from yaml.cyaml import CParser
+
+        try:
+            parser = CParser(text)
+        except UnicodeEncodeError:  # a lone surrogate: libyaml takes UTF-8 only
+            return LimitProblem(1, 1, "text that cannot be encoded as UTF-8 (a lone surrogate)")
+    else:
+        from yaml.parser import Parser
+        from yaml.reader import Reader
+        from yaml.scanner import Scanner
+
+        class _Events(Reader, Scanner, Parser):  # type: ignore[misc]
+            def __init__(self, stream: str) -> None:
+                Reader.__init__(self, stream)
+                Scanner.__init__(self)
+                Parser.__init__(self)
+
+        parser = _Events(text)
+    try:
+        return _scan_events(parser)
+    except (yaml.YAMLError, UnicodeError):
+        return None
+    finally:
+        dispose = getattr(parser, "dispose", None)
+        if dispose is not None:
+            dispose()
+
+
+def _scan_events(parser: Any) -> LimitProblem | None:
+    import yaml
+
+    starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    # One frame per open collection: [anchor, expanded node count so far].
+    stack: list[list[Any]] = []
+    sizes: dict[str, int] = {}  # anchor -> expanded node count of its node
+    written = 0
+    expanded = 0
+    while True:
+        event = parser.get_event()
+        if event is None or isinstance(event, yaml.StreamEndEvent):
+            return None
+        if isinstance(event, starts):
+            written += 1
+            stack.append([event.anchor, 1])
+            if len(stack) > MAX_NESTING:
+                mark = event.start_mark
+                return LimitProblem(
+                    mark.line + 1,
+                    mark.column + 1,
+                    f"collections nested more than {MAX_NESTING} levels deep (expcheck judges up to {MAX_NESTING})",
+                )
+            continue
+        if isinstance(event, ends):
+            anchor, size = stack.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            written += 1
+            anchor, size = event.anchor, 1
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, size = None, sizes.get(event.anchor, 1)
+        else:
+            continue  # stream, document
+        if anchor is not None:
+            sizes[anchor] = size
+        if stack:
+            stack[-1][1] += size
+        else:
+            expanded += size
+        if expanded - written > MAX_ALIAS_EXPANSION or (stack and stack[-1][1] - written > MAX_ALIAS_EXPANSION):
+            mark = event.start_mark
+            return LimitProblem(
+                mark.line + 1,
+                mark.column + 1,
+                f"aliases expand the document by more than {MAX_ALIAS_EXPANSION:,} nodes (an alias bomb)",
+            )
+
+
+_TOML_SPECIAL = re.compile(r"[\n#\"'\[\]{}]")
+
+
+def toml_depth(text: str) -> tuple[int, int, int]:
+    """(deepest nesting of arrays and inline tables, its 1-based line, column) in TOML ``text``.
+
+    Strings (basic, literal, multi-line) and comments are skipped, so brackets inside them do not
+    count; table headers (``[a]``, ``[[a]]``) open nothing. A malformed text gives a best-effort
+    figure: tomllib reports the syntax error itself.
+    """
+    depth = best = 0
+    best_at = (1, 1)
+    line, line_start = 1, 0
+    i, n = 0, len(text)
+    while True:
+        match = _TOML_SPECIAL.search(text, i)
+        if match is None:
+            break
+        i = match.start()
+        ch = text[i]
+        if ch == "\n":
+            line, line_start = line + 1, i + 1
+            i += 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif ch in "\"'":
+            if text.startswith(ch * 3, i):
+                end = text.find(ch * 3, i + 3)
+                while ch == '"' and end > 0 and _escaped(text, end):
+                    end = text.find(ch * 3, end + 1)
+                stop = n if end < 0 else end + 3
+                while stop < n and text[stop] == ch:  # up to two quotes may end the string's content
+                    stop += 1
+                newlines = text.count("\n", i, stop)
+                if newlines:
+                    line += newlines
+                    line_start = text.rfind("\n", i, stop) + 1
+            else:
+                j = i + 1
+                while j < n and text[j] != ch and text[j] != "\n":
+                    j += 2 if (ch == '"' and text[j] == "\\") else 1
+                stop = j + 1 if j < n and text[j] == ch else j
+            i = stop
+        elif ch == "[" and depth == 0 and not text[line_start:i].strip():
+            end = text.find("\n", i)  # a table header: nothing on its line opens a value
+            i = n if end < 0 else end
+        else:
+            if ch in "[{":
+                depth += 1
+                if depth > best:
+                    best, best_at = depth, (line, i - line_start + 1)
+            else:
+                depth = max(depth - 1, 0)
+            i += 1
+    return best, best_at[0], best_at[1]
+
+
+def _escaped(text: str, index: int) -> bool:
+    """Whether the character at ``index`` is preceded by an odd number of backslashes."""
+    count = 0
+    while index - count - 1 >= 0 and text[index - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
+
+
+_LEAF_KINDS: tuple[type, ...] = ()
+
+
+def tree_depth(root: Any, limit: int = MAX_NESTING) -> tuple[int, Any]:
+    """(depth of the ``ast`` tree under ``root``, a positioned node at the deepest level), stopping past ``limit``.
+
+    Contexts and operators (``Load``, ``Add``, ...) are leaves without a position and are not counted.
+    """
+    import ast
+
+    global _LEAF_KINDS
+    if not _LEAF_KINDS:
+        _LEAF_KINDS = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+
+    level: list[Any] = [root]
+    depth = 0
+    deepest = root
+    while level:
+        depth += 1
+        deepest = next((node for node in level if hasattr(node, "lineno")), deepest)
+        if depth > limit:
+            break
+        nxt: list[Any] = []
+        add = nxt.append
+        for node in level:
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            add(item)
+                elif isinstance(value, ast.AST) and not isinstance(value, _LEAF_KINDS):
+                    add(value)
+        level = nxt
+    return depth, deepest
+
+
+def data_depth(value: Any, limit: int = MAX_NESTING) -> int:
+    """Nesting depth of decoded data (dicts, lists, tuples), stopping once past ``limit``."""
+    level = [value]
+    depth = 0
+    while level and depth <= limit:
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(v for v in item.values() if isinstance(v, dict | list | tuple))
+                nxt.extend(k for k in item if isinstance(k, tuple))
+            elif isinstance(item, list | tuple):
+                nxt.extend(v for v in item if isinstance(v, dict | list | tuple))
+        depth += 1
+        level = nxt
+    return depth
