@@ -453,7 +453,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(render_audit_json(reports))
     else:
-        sys.stdout.write(render_audit_text([r for r in reports if r.error is None] or reports, Style(_use_color(args.color))))
+        sys.stdout.write(
+            render_audit_text([r for r in reports if r.error is None] or reports, Style(_use_color(args.color)))
+        )
     return EXIT_USAGE if any(r.error is not None for r in reports) else 0
 
 

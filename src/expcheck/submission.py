@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-InputKind = Literal["directory", "bundle", "trace"]
+InputKind = Literal["directory", "bundle", "trace", "file"]  # file: one Python source file
 FileOrigin = Literal["code", "context"]
 
 
