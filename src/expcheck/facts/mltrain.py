@@ -21,7 +21,7 @@ import ast
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, ModuleIndex, dotted, indexes
+from expcheck.facts.astindex import CallSite, ModuleIndex, dotted, enclosing_loops, indexes
 from expcheck.facts.splits import words
 
 _CE_FUNCS = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss"})
@@ -388,15 +388,14 @@ def _eval_in_training_loops(every: dict[str, ModuleIndex], out: TrainingFacts) -
     mode_calls = {id(m.call.node) for m in out.modes if m.mode == "eval"}
     for path, index in every.items():
         loops: dict[int, list[CallSite]] = {}
-        positions = None
+        enclosing = None
         for call in index.calls:
             if not call.in_loop:
                 continue
-            if positions is None:
-                positions = _loop_positions(index.tree)
-            where = positions.get(id(call.node))
-            if where is not None:
-                loops.setdefault(id(where[0]), []).append(call)
+            if enclosing is None:
+                enclosing = enclosing_loops(index.tree)
+            for loop in enclosing.get(id(call.node), []):
+                loops.setdefault(id(loop), []).append(call)
         for calls in loops.values():
             trained = any(c.attr in trains or c.attr == "backward" for c in calls)
             switch = next((c for c in calls if id(c.node) in mode_calls or (c.attr in evals and c.attr)), None)

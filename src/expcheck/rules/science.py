@@ -396,6 +396,21 @@ def evaluate(model, loader):
     return correct
 """
         ),
+        _ex(
+            """
+import torch
+from transformers import AutoModelForSequenceClassification
+
+model = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased")
+opt = torch.optim.AdamW(model.parameters(), lr=2e-5)
+for batch in train_loader:
+    opt.zero_grad()
+    model(**batch).loss.backward()
+    opt.step()
+with torch.inference_mode():
+    preds = [model(**b).logits.argmax(-1) for b in test_loader]
+"""
+        ),
     ),
     good=(
         _ex(
@@ -410,6 +425,25 @@ def evaluate(model, loader):
     return correct
 """,
             note="torch.no_grad() evaluation after eval()",
+        ),
+        _ex(
+            """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+
+def train_epoch(model, loader, optimizer, criterion):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+
+def evaluate(model, loader):
+    with torch.no_grad():
+        return sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
+""",
+            note="no dropout or batch norm: train and eval mode compute the same",
         ),
     ),
     confidence="inferred",
@@ -454,6 +488,17 @@ def evaluate(model, loader):
 for epoch in range(10):
     train_epoch(model, train_loader, optimizer)
     evaluate(model, val_loader)
+"""
+        ),
+        _ex(
+            """
+for epoch in range(10):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+    model.eval()
+    val_loss = sum(criterion(model(x), y).item() for x, y in val_loader)
 """
         ),
     ),
@@ -938,6 +983,14 @@ rng = np.random.default_rng()
 idx = rng.permutation(100)
 """
         ),
+        _ex(
+            """
+import random
+
+sampler = random.Random()
+batch = sampler.sample(items, 8)
+"""
+        ),
     ),
     good=(
         _ex(
@@ -946,6 +999,14 @@ import numpy as np
 
 rng = np.random.default_rng(cfg.seed)
 idx = rng.permutation(100)
+"""
+        ),
+        _ex(
+            """
+import random
+
+sampler = random.Random(seed)
+batch = sampler.sample(items, 8)
 """
         ),
     ),
@@ -968,6 +1029,10 @@ dataset:
 training:
   epochs: {epochs}
   lr: 0.1
+"""
+
+_EVAL = """evaluation:
+  max_eval_samples: {n}
 """
 
 
