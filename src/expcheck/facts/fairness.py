@@ -59,6 +59,7 @@ def unfair_pairs(facts: Facts) -> list[UnfairPair]:
     proposed = [r for r in runs if _PROPOSED.match(r.run_id)]
     baselines = [r for r in runs if _BASELINE.match(r.run_id)]
     found: list[UnfairPair] = []
+    flat: dict[str, dict[tuple[str, ...], Any]] = {}
     for ours in sorted(proposed, key=lambda r: r.run_id):
         mine = {k: v for k, v in leaves(ours.data).items() if _compared(k)}
         if not mine:
@@ -66,7 +67,7 @@ def unfair_pairs(facts: Facts) -> list[UnfairPair]:
         for theirs in sorted(baselines, key=lambda r: r.run_id):
             if (ours.model, ours.dataset) != (theirs.model, theirs.dataset) or ours.model is None:
                 continue
-            other = leaves(theirs.data)
+            other = flat.setdefault(theirs.run_id, leaves(theirs.data))
             for key, value in sorted(mine.items()):
                 if key in other and other[key] != value and not isinstance(value, dict | list):
                     lines = facts.files[ours.path].lines

@@ -21,7 +21,7 @@ import ast
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, ModuleIndex, dotted, enclosing_loops, indexes
+from expcheck.facts.astindex import CallSite, ModuleIndex, dotted, indexes
 from expcheck.facts.splits import words
 
 _CE_FUNCS = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss"})
@@ -136,29 +136,60 @@ def _is_optimizer_step(call: CallSite, index: ModuleIndex) -> bool:
     return False
 
 
-def _loop_positions(tree: ast.Module) -> dict[int, tuple[ast.For | ast.AsyncFor | ast.While, int, bool]]:
-    """For each call node inside a loop: (innermost loop, body statement index, statement is the call)."""
-    found: dict[int, tuple[ast.For | ast.AsyncFor | ast.While, int, bool]] = {}
-    stack: list[tuple[ast.AST, tuple[ast.For | ast.AsyncFor | ast.While, int, ast.stmt] | None]] = [(tree, None)]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            where = None
-        if isinstance(node, ast.Call) and where is not None:
-            loop, position, stmt = where
-            plain = isinstance(stmt, ast.Expr) and stmt.value is node
-            found[id(node)] = (loop, position, plain)
-        if isinstance(node, ast.For | ast.AsyncFor | ast.While):
-            for i, stmt in enumerate(node.body):
-                stack.append((stmt, (node, i, stmt)))
-            for child in (node.iter, node.target) if not isinstance(node, ast.While) else (node.test,):
-                stack.append((child, where))
-            for stmt in node.orelse:
-                stack.append((stmt, where))
-            continue
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, where))
+_Loop = ast.For | ast.AsyncFor | ast.While
+
+
+@dataclass
+class _Statements:
+    """Loops and ifs of one module, from the shared statement list (no expression walk)."""
+
+    loops: list[ast.For | ast.AsyncFor | ast.While]
+    ifs: list[ast.If]
+    assigns: list[ast.Assign]
+
+
+def _statements(statements: list[ast.stmt]) -> _Statements:
+    loops = [s for s in statements if isinstance(s, _Loop)]
+    ifs = [s for s in statements if isinstance(s, ast.If)]
+    assigns = [s for s in statements if isinstance(s, ast.Assign)]
+    return _Statements(loops, ifs, assigns)
+
+
+def _span(node: ast.AST) -> tuple[int, int]:
+    start = getattr(node, "lineno", 1)
+    return start, getattr(node, "end_lineno", None) or start
+
+
+def _within(call: CallSite, index: ModuleIndex) -> tuple[int, int]:
+    scope = index.scopes.get(call.function)
+    return _span(scope.node) if scope is not None and call.function else (1, 10**9)
+
+
+def loops_around(call: CallSite, index: ModuleIndex, loops: list[ast.For | ast.AsyncFor | ast.While]) -> list[_Loop]:
+    """The loops of the call's own function whose body holds the call, outermost first."""
+    first, last = _within(call, index)
+    line = call.line
+    found = []
+    for loop in loops:
+        if loop.lineno > line:
+            break
+        body_start, body_end = loop.body[0].lineno, _span(loop.body[-1])[1]
+        if first <= loop.lineno <= last and body_start <= line <= body_end:
+            found.append(loop)
     return found
+
+
+def _loop_position(call: CallSite, index: ModuleIndex, loops: list[_Loop]) -> tuple[_Loop, int, bool] | None:
+    """(innermost loop, index of the body statement holding the call, that statement is the call)."""
+    around = loops_around(call, index, loops)
+    if not around:
+        return None
+    loop = around[-1]
+    for i, stmt in enumerate(loop.body):
+        start, end = _span(stmt)
+        if start <= call.line <= end:
+            return loop, i, isinstance(stmt, ast.Expr) and stmt.value is call.node
+    return None
 
 
 def _softmax_producer(node: ast.expr, call: CallSite, index: ModuleIndex) -> ast.Call | None:
@@ -206,18 +237,13 @@ def _ctor_kind(value: ast.expr, index: ModuleIndex) -> str | None:
     return None
 
 
-def _self_losses(index: ModuleIndex) -> dict[str, str]:
+def _self_losses(index: ModuleIndex, assigns: list[ast.Assign]) -> dict[str, str]:
     """``self.<attr>`` names assigned a CE/NLL loss object anywhere in the module, when assigned once."""
     found: dict[str, set[str | None]] = {}
-    for node in ast.walk(index.tree):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if (
-                    isinstance(target, ast.Attribute)
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == "self"
-                ):
-                    found.setdefault(target.attr, set()).add(_ctor_kind(node.value, index))
+    for node in assigns:
+        for target in node.targets:
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                found.setdefault(target.attr, set()).add(_ctor_kind(node.value, index))
     return {k: next(iter(v)) for k, v in found.items() if len(v) == 1 and None not in v}  # type: ignore[misc]
 
 
@@ -228,15 +254,14 @@ def _mod_divisor(test: ast.expr) -> ast.expr | None:
     return None
 
 
-def _gating_if(function_node: ast.AST, call: ast.Call) -> ast.If | None:
-    """The innermost ``if`` statement of the function whose body holds ``call``."""
+def _gating_if(call: CallSite, index: ModuleIndex, ifs: list[ast.If]) -> ast.If | None:
+    """The innermost ``if`` statement of the call's function whose body (not else) holds the call."""
+    first, last = _within(call, index)
     best: ast.If | None = None
-    for node in ast.walk(function_node):
-        if (
-            isinstance(node, ast.If)
-            and (best is None or node.lineno >= best.lineno)
-            and any(call is n for stmt in node.body for n in ast.walk(stmt))
-        ):
+    for node in ifs:
+        if node.lineno > call.line:
+            break
+        if first <= node.lineno <= last and node.body[0].lineno <= call.line <= _span(node.body[-1])[1]:
             best = node
     return best
 
@@ -258,39 +283,74 @@ def _divides_by(function_node: ast.AST, divisor: str) -> bool:
     return False
 
 
-def _module_facts(path: str, index: ModuleIndex, text: str, out: TrainingFacts) -> None:
+_STEP_ATTRS = frozenset({"backward", "step", "zero_grad"})
+_MODE_ATTRS = frozenset({"eval", "train"})
+_NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode"})
+_MODE_LAYERS = ("Dropout", "BatchNorm", "AlphaDropout", "SyncBatchNorm", "InstanceNorm")
+_PRETRAINED = frozenset({"from_pretrained", "create_model", "dropout"})
+_DETACHING = frozenset({"item", "detach", "numpy", "tolist", "float"})
+_LAYER_HINTS = ("Dropout", "dropout", "BatchNorm", "InstanceNorm", "from_pretrained", "create_model", "torchvision")
+
+
+def _mode_dependent(call: CallSite) -> bool:
+    """A call building a dropout/batch-norm layer or a pretrained network."""
+    attr, name = call.attr, call.name
+    if attr.startswith(_MODE_LAYERS):
+        return name.startswith("torch.nn.")
+    if attr in _PRETRAINED:
+        return attr == "from_pretrained" or name in ("timm.create_model", "torch.nn.functional.dropout")
+    return name.startswith("torchvision.models.")
+
+
+def _detached(call: CallSite, index: ModuleIndex) -> str | None:
+    """How the receiver of ``x.backward()`` was taken out of the graph, when every value of it was."""
+    receiver = call.node.func.value  # type: ignore[attr-defined]
+    values = [receiver]
+    if isinstance(receiver, ast.Name):
+        values = index.scope(call.function).assigns.get(receiver.id, [])
+    ends = {_last_call(v) for v in values}
+    return "/".join(sorted(ends)) if values and ends <= _DETACHING else None  # type: ignore[arg-type]
+
+
+def _module_facts(path: str, index: ModuleIndex, text: str, statements: list[ast.stmt], out: TrainingFacts) -> None:
     softmax_seen = "softmax" in text
-    positions: dict[int, tuple[ast.For | ast.AsyncFor | ast.While, int, bool]] | None = None
+    layers_seen = any(word in text for word in _LAYER_HINTS)
+    shapes: list[_Statements] = []
+
+    def shape() -> _Statements:
+        if not shapes:
+            shapes.append(_statements(statements))
+        return shapes[0]
+
     by_function: dict[str, FunctionSteps] = {}
     ce_self: dict[str, str] | None = None
     for call in index.calls:
         attr = call.attr
-        is_method = isinstance(call.node.func, ast.Attribute)
-        if attr in ("backward", "step", "zero_grad") and is_method:
+        if attr in _STEP_ATTRS:
+            if not isinstance(call.node.func, ast.Attribute):
+                continue
+            steps = by_function.get(call.function)
+            if steps is None:
+                steps = by_function[call.function] = FunctionSteps(path, call.function)
             if attr == "zero_grad":
-                steps = by_function.setdefault(call.function, FunctionSteps(path, call.function))
                 steps.zero_grad.append(call)
                 out.zero_grad_modules.add(path)
-                if call.in_loop:
-                    if positions is None:
-                        positions = _loop_positions(index.tree)
-                    where = positions.get(id(call.node))
-                    if where is not None:
-                        steps.zero_grad_in_loop.append(LoopCall(call, *where))
+                where = _loop_position(call, index, shape().loops) if call.in_loop else None
+                if where is not None:
+                    steps.zero_grad_in_loop.append(LoopCall(call, *where))
                 continue
-            if attr == "step" and not _is_optimizer_step(call, index):
+            if attr == "backward":
+                how = _detached(call, index)
+                if how is not None:
+                    out.detached_backward.append((path, call, how))
+            elif not _is_optimizer_step(call, index):
                 continue
-            if not call.in_loop:
-                by_function.setdefault(call.function, FunctionSteps(path, call.function))
+            where = _loop_position(call, index, shape().loops) if call.in_loop else None
+            if where is not None:
+                (steps.backward if attr == "backward" else steps.step).append(LoopCall(call, *where))
+        elif attr in _MODE_ATTRS:
+            if not isinstance(call.node.func, ast.Attribute):
                 continue
-            if positions is None:
-                positions = _loop_positions(index.tree)
-            where = positions.get(id(call.node))
-            if where is None:
-                continue
-            steps = by_function.setdefault(call.function, FunctionSteps(path, call.function))
-            (steps.backward if attr == "backward" else steps.step).append(LoopCall(call, *where))
-        elif attr in ("eval", "train") and is_method:
             said = set(_receiver_words(call))
             if said & _TRAINER_WORDS or call.node.keywords or len(call.node.args) > 1:
                 continue
@@ -303,9 +363,13 @@ def _module_facts(path: str, index: ModuleIndex, text: str, out: TrainingFacts) 
             elif attr == "eval" and call.node.args:
                 continue
             out.modes.append(ModeCall(path, call, mode))
+        elif call.name in _NO_GRAD:
+            out.no_grad.append((path, call.line, call.column))
+        elif layers_seen and _mode_dependent(call):
+            out.mode_dependent_layers.append((path, call.name))
         elif softmax_seen and call.node.args:
             if ce_self is None:
-                ce_self = _self_losses(index)
+                ce_self = _self_losses(index, shape().assigns)
             kind = _loss_kind(call, index, ce_self)
             if kind is None:
                 continue
@@ -319,7 +383,7 @@ def _module_facts(path: str, index: ModuleIndex, text: str, out: TrainingFacts) 
         if scope is None or not steps.backward:
             continue
         for step in steps.step:
-            gate = _gating_if(scope.node, step.call.node)
+            gate = _gating_if(step.call, index, shape().ifs)
             divisor = _mod_divisor(gate.test) if gate is not None else None
             if divisor is None or isinstance(divisor, ast.Constant):
                 continue
@@ -332,42 +396,9 @@ def training_facts(facts: Facts) -> TrainingFacts:
     out = TrainingFacts([], [], [], [], set())
     every = facts.derived(indexes)
     for path, index in every.items():
-        _module_facts(path, index, facts.files[path].text, out)
-    _no_grad_and_detached(every, out)
-    _eval_in_training_loops(every, out)
+        _module_facts(path, index, facts.files[path].text, facts.python[path].statements, out)
+    _eval_in_training_loops(every, {p: facts.python[p].statements for p in every}, out)
     return out
-
-
-_DETACHING = frozenset({"item", "detach", "numpy", "tolist", "float"})
-
-
-def _no_grad_and_detached(every: dict[str, ModuleIndex], out: TrainingFacts) -> None:
-    for path, index in every.items():
-        for call in index.calls:
-            if call.name in ("torch.no_grad", "torch.inference_mode"):
-                out.no_grad.append((path, call.line, call.column))
-            elif _mode_dependent(call):
-                out.mode_dependent_layers.append((path, call.name))
-            elif call.attr == "backward" and isinstance(call.node.func, ast.Attribute):
-                receiver = call.node.func.value
-                values = [receiver]
-                if isinstance(receiver, ast.Name):
-                    values = index.scope(call.function).assigns.get(receiver.id, [])
-                ends = {_last_call(v) for v in values}
-                if values and ends <= _DETACHING:
-                    out.detached_backward.append((path, call, "/".join(sorted(ends))))
-
-
-_MODE_LAYERS = ("Dropout", "BatchNorm", "AlphaDropout", "SyncBatchNorm", "InstanceNorm")
-
-
-def _mode_dependent(call: CallSite) -> bool:
-    name = call.name
-    if name.startswith("torch.nn.") and name.rsplit(".", 1)[-1].startswith(_MODE_LAYERS):
-        return True
-    if name in ("torch.nn.functional.dropout",) or call.attr == "from_pretrained":
-        return True
-    return name.startswith(("timm.create_model", "torchvision.models."))
 
 
 def _last_call(node: ast.expr) -> str | None:
@@ -379,7 +410,9 @@ def _last_call(node: ast.expr) -> str | None:
     return None
 
 
-def _eval_in_training_loops(every: dict[str, ModuleIndex], out: TrainingFacts) -> None:
+def _eval_in_training_loops(
+    every: dict[str, ModuleIndex], statements_of: dict[str, list[ast.stmt]], out: TrainingFacts
+) -> None:
     """Loops that train (a backward, directly or in a called function) and switch to eval mode."""
     if not any(m.mode == "eval" for m in out.modes) or any(m.mode == "train" for m in out.modes):
         return
@@ -388,14 +421,11 @@ def _eval_in_training_loops(every: dict[str, ModuleIndex], out: TrainingFacts) -
     mode_calls = {id(m.call.node) for m in out.modes if m.mode == "eval"}
     for path, index in every.items():
         loops: dict[int, list[CallSite]] = {}
-        enclosing = None
+        module_loops = _statements(statements_of[path]).loops
         for call in index.calls:
-            if not call.in_loop:
-                continue
-            if enclosing is None:
-                enclosing = enclosing_loops(index.tree)
-            for loop in enclosing.get(id(call.node), []):
-                loops.setdefault(id(loop), []).append(call)
+            if call.in_loop:
+                for loop in loops_around(call, index, module_loops):
+                    loops.setdefault(id(loop), []).append(call)
         for calls in loops.values():
             trained = any(c.attr in trains or c.attr == "backward" for c in calls)
             switch = next((c for c in calls if id(c.node) in mode_calls or (c.attr in evals and c.attr)), None)

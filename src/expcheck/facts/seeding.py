@@ -37,6 +37,13 @@ _TORCH_DRAWS = frozenset({"torch.rand", "torch.randn", "torch.randint", "torch.r
 _SKLEARN_SHUFFLERS = frozenset(
     {"train_test_split", "KFold", "StratifiedKFold", "ShuffleSplit", "StratifiedShuffleSplit"}
 )
+_RELEVANT = (
+    _PYTHON_DRAWS
+    | _NUMPY_DRAWS
+    | {"rand", "randn", "randint", "randperm", "bernoulli", "DataLoader", "random_split"}
+    | _SKLEARN_SHUFFLERS
+    | {"default_rng", "RandomState", "Random"}
+)
 _UNSEEDED_CTORS = frozenset({"numpy.random.default_rng", "numpy.random.RandomState", "random.Random"})
 
 
@@ -100,6 +107,8 @@ def seeding(facts: Facts) -> Seeding:
     defined = {name for index in every.values() for name in index.by_name}
     for path, index in every.items():
         for call in index.calls:
+            if call.attr not in _RELEVANT and "seed" not in call.attr and "Seed" not in call.attr:
+                continue
             name = call.name
             if call.attr in _SEED_ALL and name.startswith(
                 ("transformers", "lightning", "pytorch_lightning", "accelerate")

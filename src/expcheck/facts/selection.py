@@ -23,6 +23,7 @@ from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, indexes
 from expcheck.facts.splits import Split, module_splits, words
 
+_STOP_HINTS = ("early", "stop", "patience")
 ChoiceKind = Literal["best", "early_stop", "scheduler", "hpo"]
 
 
@@ -74,7 +75,9 @@ def choices(facts: Facts) -> list[Choice]:
         here: list[tuple[ast.expr, ChoiceKind, ast.expr, str]] = []
         add = here.append
 
-        for compare, function in index.compares:
+        text = facts.files[path].text.lower()
+        has_best = "best" in text
+        for compare, function in index.compares if has_best else ():
             if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Gt | ast.Lt | ast.GtE | ast.LtE):
                 continue
             left, right = compare.left, compare.comparators[0]
@@ -82,11 +85,14 @@ def choices(facts: Facts) -> list[Choice]:
                 add((compare, "best", left, function))
             elif _mentions_best(left) and not _mentions_best(right):
                 add((compare, "best", right, function))
+        hinted = any(w in text for w in _STOP_HINTS)
         for call in index.calls:
-            said = set(words(call.name.replace(".", "_").replace("()", "")))
             args = call.node.args
-            if not args:
+            if not args or (call.attr not in ("step", "report") and not hinted):
                 continue
+            if call.attr not in ("step", "report") and not any(w in call.name.lower() for w in _STOP_HINTS):
+                continue
+            said = set(words(call.name.replace(".", "_").replace("()", "")))
             if call.attr == "step" and said & {"scheduler", "sched", "plateau"} and len(args) == 1:
                 add((call.node, "scheduler", args[0], call.function))
             elif said & {"early", "stopper", "stopping", "patience"}:
