@@ -492,7 +492,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
     for kind in CATALOG:  # findings about the check itself (X001, X002): documented, not rules
         if args.rule.upper() == kind.id or args.rule.lower() == kind.name:
-            sys.stdout.write(f"{kind.id} {kind.name} ({kind.severity.value}): {kind.title}\n\n{kind.why}\n\nFix: {kind.fix}\n")
+            sys.stdout.write(
+                f"{kind.id} {kind.name} ({kind.severity.value}): {kind.title}\n\n{kind.why}\n\nFix: {kind.fix}\n"
+            )
             return 0
     sys.stdout.write(explain(_find_rule(args.rule)))
     return 0

@@ -61,6 +61,10 @@ class Seeding:
     draws: dict[str, list[Draw]] = field(default_factory=dict)
     seeded: set[str] = field(default_factory=set)
     unseeded_generators: list[tuple[str, CallSite]] = field(default_factory=list)
+    # Global seeding calls given a number written in the code (``torch.manual_seed(42)``).
+    literal_seeds: list[tuple[str, CallSite]] = field(default_factory=list)
+    # A YAML config of the submission declaring a ``seed`` key: (path, line), else None.
+    config_seed: tuple[str, int] | None = None
 
 
 def _true(node: ast.expr | None) -> bool:
@@ -127,10 +131,35 @@ def seeding(facts: Facts) -> Seeding:
             for generator, seeds in _SEEDS.items():
                 if name in seeds:
                     out.seeded.add(generator)
+                    if _literal(call):
+                        out.literal_seeds.append((path, call))
             if name in _UNSEEDED_CTORS and not call.node.args and not call.node.keywords:
                 out.unseeded_generators.append((path, call))
                 continue
             found = _draw(call)
             if found is not None:
                 out.draws.setdefault(found[0], []).append(Draw(path, call, found[0], found[1]))
+    out.config_seed = _config_seed(facts)
     return out
+
+
+def _literal(call: CallSite) -> bool:
+    args = call.node.args
+    return len(args) == 1 and isinstance(args[0], ast.Constant) and type(args[0].value) is int
+
+
+def _config_seed(facts: Facts) -> tuple[str, int] | None:
+    """Where a YAML file of the submission declares a ``seed`` key (at any depth)."""
+    for path, doc in sorted(facts.yaml.items()):
+        stack = [doc.data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if "seed" in node:
+                    lines = facts.files[path].lines
+                    line = next((i for i, text in enumerate(lines, 1) if text.lstrip().startswith("seed:")), 1)
+                    return path, line
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    return None

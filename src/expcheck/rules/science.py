@@ -1018,6 +1018,62 @@ def unseeded_generator(facts: Facts) -> Iterator[Hit]:
         yield Hit(path, call.line, f"`{call.name}()` is created without a seed", column=call.column)
 
 
+@rule(
+    id="S143",
+    name="seed-not-from-config",
+    criterion="S",
+    severity="warning",
+    title="The code seeds with a number written in it while the config declares a seed",
+    why="""A run config's seed is what a reader (and a seed sweep) changes; a literal in the code
+    silently overrides it, so every run uses the same seed whatever the config says.""",
+    fix="Seed from the config value (torch.manual_seed(cfg.seed)).",
+    bad=(
+        Example(
+            files={
+                "train.py": "import torch\n\ntorch.manual_seed(42)\n",
+                "config/config.yaml": "seed: 0\nlr: 0.1\n",
+            },
+            profile=_GENERIC,
+        ),
+    ),
+    good=(
+        Example(
+            files={
+                "train.py": "import torch\n\ntorch.manual_seed(cfg.seed)\n",
+                "config/config.yaml": "seed: 0\nlr: 0.1\n",
+            },
+            profile=_GENERIC,
+        ),
+        Example(
+            files={"train.py": "import torch\n\ntorch.manual_seed(42)\n"},
+            profile=_GENERIC,
+            note="no config declares a seed: a fixed seed in the code is the only one",
+        ),
+        Example(
+            files={
+                "train.py": "import torch\n\ng = torch.Generator().manual_seed(42)\n",
+                "config/config.yaml": "seed: 0\n",
+            },
+            profile=_GENERIC,
+            note="a generator object of its own (a fixed data split) is not the global seed",
+        ),
+    ),
+    confidence="heuristic",
+    known_limits="""Global seed calls (random.seed, np.random.seed, torch.manual_seed,
+    transformers/lightning set_seed) with an integer literal, in a submission with any YAML `seed`
+    key; whether that key is meant for this seeding is not known.""",
+)
+def seed_not_from_config(facts: Facts) -> Iterator[Hit]:
+    found = facts.derived(seeding)
+    if found.config_seed is None:
+        return
+    where = f"{found.config_seed[0]}:{found.config_seed[1]}"
+    for path, call in found.literal_seeds:
+        yield Hit(
+            path, call.line, f"`{call.name}` is given a literal while {where} declares `seed`", column=call.column
+        )
+
+
 # --------------------------------------------------------------------------- unfair comparison
 
 _RUN_BASE = """run_id: {rid}
