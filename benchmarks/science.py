@@ -21,6 +21,7 @@ from expcheck.api import check
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+RESULTS = ROOT / "benchmarks" / "results" / "science.json"
 
 
 def _rows(index: Path) -> list[dict[str, str]]:
@@ -54,6 +55,7 @@ def main() -> None:
     if not sets:
         print("../shared is absent: nothing to measure")
         return
+    summary: dict[str, dict[str, object]] = {}
     for name, inputs in sets.items():
         start = time.perf_counter()
         counts: Counter[str] = Counter()
@@ -75,12 +77,20 @@ def main() -> None:
         print(
             f"{name}: {len(inputs)} inputs, {total} S findings ({detail}), {sum(blocking.values())} blocking; {elapsed:.1f} s"
         )
+        summary[name] = {
+            "inputs": len(inputs),
+            "by_rule": dict(sorted(counts.items())),
+            "blocking": sum(blocking.values()),
+        }
         if not args.rules_only:
             print("\n".join(listed))
         if name == "corpus" and args.sample and listed:
             step = max(1, len(listed) // args.sample)
             print(f"sample ({min(args.sample, len(listed))} of {len(listed)}, every {step}th):")
             print("\n".join(listed[::step][: args.sample]))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
