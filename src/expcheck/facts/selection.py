@@ -4,7 +4,8 @@ Choices read from the shared module index (``facts/astindex.py``), each with the
 score it is made from (``facts/splits.py``):
 
 - ``best``: a comparison of a score with a running best (``if acc > best_acc:``, ``val_loss < self.best``);
-  the other side must hold the word ``best`` (or ``min``/``max`` of a best);
+  the other side must hold the word ``best``;
+- ``running_best``: a name with the word ``best`` assigned ``max(best, score)`` / ``min(best, score)``;
 - ``early_stop``: a score passed to an early-stopping object or helper (a callee named with
   ``early``/``stop``/``stopper``/``patience``);
 - ``scheduler``: a score passed to ``<scheduler>.step(score)`` (``ReduceLROnPlateau``);
@@ -24,7 +25,7 @@ from expcheck.facts.astindex import ModuleIndex, indexes
 from expcheck.facts.splits import Split, module_splits, words
 
 _STOP_HINTS = ("early", "stop", "patience")
-ChoiceKind = Literal["best", "early_stop", "scheduler", "hpo"]
+ChoiceKind = Literal["best", "running_best", "early_stop", "scheduler", "hpo"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,20 @@ def _mentions_best(node: ast.expr) -> bool:
         if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and "best" in words(sub.value):
             return True
     return False
+
+
+def _running_extreme(value: ast.expr) -> ast.expr | None:
+    """``x`` in ``max(best, x)`` / ``min(x, best)``: the score a running best keeps."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("max", "min")):
+        return None
+    if len(value.args) != 2 or value.keywords:
+        return None
+    first, second = value.args
+    if _mentions_best(first) and not _mentions_best(second):
+        return second
+    if _mentions_best(second) and not _mentions_best(first):
+        return first
+    return None
 
 
 def _objectives(index: ModuleIndex) -> set[str]:
@@ -99,6 +114,14 @@ def choices(facts: Facts) -> list[Choice]:
                 add((call.node, "early_stop", args[0], call.function))
             elif call.attr == "report" and "trial" in said:
                 add((call.node, "hpo", args[0], call.function))
+        for scope in index.scopes.values() if has_best else ():
+            for name, values in scope.assigns.items():
+                if "best" not in words(name) or name in scope.loop_targets:
+                    continue
+                for value in values:
+                    score = _running_extreme(value)
+                    if score is not None:
+                        add((value, "running_best", score, scope.qualname))
         for qualname in _objectives(index):
             for value in index.scopes[qualname].returns:
                 add((value, "hpo", value, qualname))

@@ -62,6 +62,17 @@ for epoch in range(100):
         break
 """
     ),
+    _ex(
+        """
+best_test_acc = 0.0
+for epoch in range(10):
+    train_one_epoch(model, train_loader)
+    acc = evaluate(model, test_loader)
+    best_test_acc = max(best_test_acc, acc)
+print("best test accuracy", best_test_acc)
+""",
+        note="reporting the best test score over epochs: the selection score itself as the result",
+    ),
 )
 _SEL_GOOD = (
     _ex(
@@ -98,6 +109,14 @@ for epoch in range(10):
 """,
         note="test accuracy logged each epoch but no choice made from it",
     ),
+    _ex(
+        """
+best_val_acc = 0.0
+for epoch in range(10):
+    train_one_epoch(model, train_loader)
+    best_val_acc = max(best_val_acc, evaluate(model, val_loader))
+"""
+    ),
 )
 
 
@@ -117,11 +136,20 @@ for epoch in range(10):
     confidence="inferred",
     known_limits="""The split is read from the names and split strings the code uses (test_loader,
     ds["test"], split="test"); a test split under a neutral name, or a parameter whose argument is
-    the test split, is not seen. A comparison with a running best is taken as a choice.""",
+    the test split, is not seen. A comparison with a running best, or a best kept as max/min of a
+    score, is taken as a choice.""",
 )
 def selection_on_test(facts: Facts) -> Iterator[Hit]:
     for choice in facts.derived(choices):
-        if choice.split == "test" and choice.kind in ("best", "early_stop"):
+        if choice.split == "test" and choice.kind == "running_best":
+            yield Hit(
+                choice.path,
+                choice.line,
+                f"a running best keeps the extreme of `{ast.unparse(choice.score)}`, a score of the test split: "
+                "the best test score over epochs is chosen on the test set",
+                column=choice.column,
+            )
+        elif choice.split == "test" and choice.kind in ("best", "early_stop"):
             what = "a running best" if choice.kind == "best" else "early stopping"
             yield Hit(
                 choice.path,
