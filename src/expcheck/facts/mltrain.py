@@ -42,6 +42,12 @@ class LoopCall:
     position: int
     plain: bool
 
+    @property
+    def receiver(self) -> str:
+        """Source of the object the method is called on (``optimizer`` in ``optimizer.step()``)."""
+        func = self.call.node.func
+        return ast.unparse(func.value) if isinstance(func, ast.Attribute) else ""
+
 
 @dataclass
 class FunctionSteps:
@@ -89,6 +95,8 @@ class TrainingFacts:
     accumulation: list[Accumulation]
     # Modules (paths) that call zero_grad anywhere.
     zero_grad_modules: set[str]
+    # Some code file mentions zero_grad, ``.grad = None`` or ``zero_()``: gradients are reset somehow.
+    grads_reset_by_text: bool = False
     # ``with torch.no_grad()`` / ``torch.inference_mode()`` blocks: (path, line, column).
     no_grad: list[tuple[str, int, int]] = field(default_factory=list)
     # ``x.backward()`` where every value of ``x`` is a plain number or detached (``.item()``, ``.detach()``).
@@ -395,6 +403,11 @@ def training_facts(facts: Facts) -> TrainingFacts:
     """The training-loop facts of every parsed code module (use through ``facts.derived``)."""
     out = TrainingFacts([], [], [], [], set())
     every = facts.derived(indexes)
+    out.grads_reset_by_text = any(
+        "zero_grad" in f.text or "zero_()" in f.text or ".grad = None" in f.text or ".grad=None" in f.text
+        for f in facts.code_files.values()
+        if f.path.endswith(".py")
+    )
     for path, index in every.items():
         _module_facts(path, index, facts.files[path].text, facts.python[path].statements, out)
     _eval_in_training_loops(every, {p: facts.python[p].statements for p in every}, out)
@@ -402,9 +415,11 @@ def training_facts(facts: Facts) -> TrainingFacts:
 
 
 def _last_call(node: ast.expr) -> str | None:
+    """The detaching step that produced ``node``: ``.item()``, ``.detach()``, ``.numpy()``, ``.tolist()``
+    or the builtin ``float(x)``; a tensor method ``x.float()`` keeps the graph and is not one."""
     if isinstance(node, ast.Call):
         if isinstance(node.func, ast.Attribute):
-            return node.func.attr
+            return node.func.attr if node.func.attr != "float" else "float()"
         if isinstance(node.func, ast.Name) and node.func.id == "float":
             return "float"
     return None

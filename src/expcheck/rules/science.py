@@ -712,15 +712,14 @@ def train(model, loader, optimizer, criterion, accum):
     ),
     confidence="certain",
     known_limits="""Fires only when the project has a loop with backward() and an optimiser step and
-    calls zero_grad nowhere and never assigns .grad; grads cleared in another way (p.grad.zero_())
-    are recognised by their text.""",
+    no code file mentions zero_grad, .grad = None or zero_() at all (gradients cleared any of these
+    ways, even in a helper, silence it).""",
 )
 def missing_zero_grad(facts: Facts) -> Iterator[Hit]:
     found = facts.derived(training_facts)
     if found.zero_grad_modules:
         return
-    texts = [f.text for f in facts.code_files.values() if f.path.endswith(".py")]
-    if any(".grad = None" in t or "grad.zero_()" in t or ".grad=None" in t for t in texts):
+    if found.grads_reset_by_text:
         return
     for steps in found.functions:
         if steps.backward and steps.step:
@@ -776,13 +775,15 @@ for x, y in loader:
     ),
     confidence="certain",
     known_limits="""Only plain statements of one loop body are ordered (not calls under if/with, not
-    calls in helper functions).""",
+    calls in helper functions), and zero_grad must be called on the same object that steps.""",
 )
 def step_on_zeroed(facts: Facts) -> Iterator[Hit]:
     for steps in facts.derived(training_facts).functions:
         for step in steps.step:
             backs = [b for b in steps.backward if b.loop is step.loop]
-            zeros = [z for z in steps.zero_grad_in_loop if z.loop is step.loop and z.plain]
+            zeros = [
+                z for z in steps.zero_grad_in_loop if z.loop is step.loop and z.plain and z.receiver == step.receiver
+            ]
             if not step.plain or not backs or not all(b.plain and b.position > step.position for b in backs):
                 continue
             if any(z.position < step.position for z in zeros):
@@ -833,6 +834,16 @@ for x, y in loader:
     optimizer.step()
     running = loss.item()
 """
+        ),
+        _ex(
+            """
+for batch in loader:
+    optimizer.zero_grad()
+    loss = model(**batch).loss.float()
+    loss.backward()
+    optimizer.step()
+""",
+            note="x.float() is a dtype cast that keeps the graph, unlike the builtin float(x)",
         ),
     ),
     confidence="certain",
