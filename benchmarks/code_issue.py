@@ -63,7 +63,9 @@ def _stats(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", type=Path, default=BASELINE, help="jsonl report from before (default: the baseline)")
+    parser.add_argument(
+        "--before", type=Path, default=BASELINE, help="jsonl report from before (default: the baseline)"
+    )
     parser.add_argument("--after", type=Path, help="jsonl report from now (default: judge the corpus now)")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()

@@ -112,7 +112,9 @@ def main() -> int:
         f"{cli_cached_s:.3f} s with bytecode cached (ratio {cli_cached_s / CLI_TARGET_S:.2f}); target {CLI_TARGET_S} s; "
         f"bare python start-up {result['python_startup_median_s']:.3f} s"
     )
-    print(f"batch through expcheck.batch: {throughput[1]:.1f} traces/s with --jobs 1, {throughput[2]:.1f} with --jobs 2")
+    print(
+        f"batch through expcheck.batch: {throughput[1]:.1f} traces/s with --jobs 1, {throughput[2]:.1f} with --jobs 2"
+    )
     print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -86,7 +86,7 @@ def test_every_rule_is_documented() -> None:
     for r in RULES:
         assert r.bad and r.good, r.id
         assert r.title and r.why and r.fix, r.id
-        assert r.criterion in {"R", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"}, r.id
+        assert r.criterion in {"R", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "S"}, r.id
 
 
 # Repairs (`expcheck fix`): every rule with a repair shows it on a bad example, and the repair is

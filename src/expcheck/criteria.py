@@ -13,6 +13,7 @@ CRITERIA: dict[str, str] = {
     "C7": "Run configurations",
     "C8": "Independent evaluation",
     "C9": "Trial and full modes",
+    "S": "Scientific validity",
     "X": "Completeness of the check (what expcheck could not judge)",
 }
 

@@ -141,7 +141,7 @@ def _to_finding(facts: Facts, rule: Rule, hit: Hit, ignores: _InlineIgnores) -> 
     return Finding(
         rule=rule.id,
         criterion=rule.criterion,
-        severity=effective_severity(rule, facts.profile.severity),
+        severity=effective_severity(rule, facts.profile.severity_overrides()),
         path=hit.path,
         line=hit.line,
         column=hit.column,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-InputKind = Literal["directory", "bundle", "trace"]
+InputKind = Literal["directory", "bundle", "trace", "file"]  # file: one Python source file
 
 # Where a line ends, as the parser of each file type counts lines (str.splitlines also splits on form
 # feeds, vertical tabs, file/group/record separators, NEL and the Unicode separators, which would

@@ -87,7 +87,13 @@ def aggregate(reports: Sequence[AuditReport]) -> dict[str, object]:
                 refuted_kinds[c.reason.split(":")[0].split(" (")[0][:60]] += 1
         ours = r.expcheck.is_code_ready if r.expcheck else None
         if r.recorded_ready is not None and ours is not None:
-            agreement["both ready" if ours and r.recorded_ready else "both not ready" if not (ours or r.recorded_ready) else "disagree"] += 1
+            agreement[
+                "both ready"
+                if ours and r.recorded_ready
+                else "both not ready"
+                if not (ours or r.recorded_ready)
+                else "disagree"
+            ] += 1
     return {
         "audits": len(reports),
         "claims": dict(totals),

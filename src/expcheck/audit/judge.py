@@ -20,7 +20,9 @@ from expcheck.findings import Finding, Severity
 Verdict = Literal["confirmed", "refuted", "unverified"]
 
 _FILE = re.compile(r"(?:src/)?\b([A-Za-z_][\w-]*\.(?:py|toml|ya?ml))\b")
-_SYNTAX = re.compile(r"syntax ?error|does not parse|non-?parsable|unparsable|invalid syntax|won't parse|cannot be parsed", re.I)
+_SYNTAX = re.compile(
+    r"syntax ?error|does not parse|non-?parsable|unparsable|invalid syntax|won't parse|cannot be parsed", re.I
+)
 _ABSENT = re.compile(r"\b(?:missing|empty|absent|not (?:provided|included|present)|is blank|are blank)\b", re.I)
 _RUN_CONFIGS = re.compile(r"run[- ]?config|config/runs?/|config/runs?\b|\bruns?/\*?\{?run_id\}?\.yaml", re.I)
 _INIT = re.compile(r"__init__\.py", re.I)
@@ -66,7 +68,9 @@ def _refute(facts: Facts, claim: Claim) -> tuple[str, str] | None:
     text = claim.text
     named = _files_named(facts, text)
     if _SYNTAX.search(text):
-        parses = [p for p in named if p in facts.python and facts.python[p].syntax is None and not facts.files[p].is_blank]
+        parses = [
+            p for p in named if p in facts.python and facts.python[p].syntax is None and not facts.files[p].is_blank
+        ]
         broken = [p for p in named if p in facts.python and facts.python[p].syntax is not None]
         if parses and not broken:
             path = parses[0]
@@ -90,7 +94,10 @@ def _refute(facts: Facts, claim: Claim) -> tuple[str, str] | None:
         absent = [p for p in named if p not in facts.files or facts.files[p].is_blank]
         if present and not absent and not _SYNTAX.search(text):
             path = present[0]
-            return (f"{path} is present with {len(facts.files[path].lines)} lines", facts.files[path].line(1).strip()[:120])
+            return (
+                f"{path} is present with {len(facts.files[path].lines)} lines",
+                facts.files[path].line(1).strip()[:120],
+            )
     return None
 
 

@@ -250,7 +250,9 @@ def _if_chains(path: str, fn: _Fn, key: str, names: set[str]) -> list[Dispatch]:
                         run, run_start = [], None
                     else:
                         if run_start is not None:  # the run before this chain ends here, with no raise after it
-                            found.append(Dispatch(path, run_start.lineno, fn.qualname, key, tuple(run), "default", "if"))
+                            found.append(
+                                Dispatch(path, run_start.lineno, fn.qualname, key, tuple(run), "default", "if")
+                            )
                             run, run_start = [], None
                         found.append(Dispatch(path, stmt.lineno, fn.qualname, key, tuple(literals), fallback, "if"))
             for field_name in ("body", "orelse", "finalbody"):

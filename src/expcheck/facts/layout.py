@@ -160,7 +160,11 @@ def layout_signals(sub: Submission, folders: Iterable[str], switch_keys: Iterabl
     run_folders: dict[str, tuple[str, ...]] = {}
     for folder in dict.fromkeys(folders):
         held = tuple(
-            sorted(p for p in sub.files if p.startswith(folder) and p.endswith((".yaml", ".yml")) and "/" not in p[len(folder):])
+            sorted(
+                p
+                for p in sub.files
+                if p.startswith(folder) and p.endswith((".yaml", ".yml")) and "/" not in p[len(folder) :]
+            )
         )
         if held:
             run_folders[folder] = held

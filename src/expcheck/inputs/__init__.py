@@ -52,6 +52,10 @@ def _read_submission(source: str) -> Submission:
         return submission_from_directory(path, source)
     if not path.is_file():
         raise InputError(f"{source}: not a regular file or directory")
+    if path.suffix == ".py":
+        # One Python file: checked as a one-file project under its own name.
+        code = read_text_file(path, "Python file")
+        return Submission(source=source, kind="file", files={path.name: SourceFile(path=path.name, text=code)})
     text = read_text_file(path, "bundle or trace")
     if not text.strip():
         raise InputError(f"{source}: empty file")

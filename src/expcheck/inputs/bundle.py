@@ -86,7 +86,11 @@ def files_from_bundle(obj: Mapping[str, Any]) -> tuple[dict[str, SourceFile], li
     """Files keyed by repository path, entries that cannot be files, and the keys seen (wrapper
     opened; nested run configs are not files yet: see ``unwrap_bundle``)."""
     inner = obj.get(FILES_KEY)
-    keys_seen = tuple(sorted({*(str(k) for k in obj), *(str(k) for k in inner)} if isinstance(inner, Mapping) else {str(k) for k in obj}))
+    keys_seen = tuple(
+        sorted(
+            {*(str(k) for k in obj), *(str(k) for k in inner)} if isinstance(inner, Mapping) else {str(k) for k in obj}
+        )
+    )
     duplicates = {**getattr(obj, "duplicates", {}), **getattr(inner, "duplicates", {})}
     obj, _ = unwrap_bundle(obj)
     files: dict[str, SourceFile] = {}

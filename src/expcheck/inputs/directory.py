@@ -123,6 +123,7 @@ def submission_from_directory(root: Path, name: str) -> Submission:
         files[rel] = _read(full, rel, MAX_INPUT_BYTES - total)
         total += len(files[rel].text)
     files = {rel: files[rel] for rel, _ in found}
-    if not any(path == m or path.startswith(m) for path in files for m in _EXPERIMENT_MARKERS):
-        raise InputError(f"{name}: no experiment files here (no pyproject.toml, src/ or config/)")
+    marked = any(path == m or path.startswith(m) for path in files for m in _EXPERIMENT_MARKERS)
+    if not marked and not any(path.endswith(".py") for path in files):
+        raise InputError(f"{name}: no experiment files here (no Python file, pyproject.toml, src/ or config/)")
     return Submission(source=name, kind="directory", files=files, rejected=rejected)

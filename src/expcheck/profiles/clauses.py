@@ -32,7 +32,9 @@ def _state(clause: Clause, contract_text: str | None) -> ClauseState:
         match = _pattern(expression).search(contract_text)
         if match is not None:
             phrase = " ".join(match.group(0).split())
-            return ClauseState(id=clause.id, text=clause.text, in_force=True, why=f"the contract text states {phrase!r}")
+            return ClauseState(
+                id=clause.id, text=clause.text, in_force=True, why=f"the contract text states {phrase!r}"
+            )
     return ClauseState(id=clause.id, text=clause.text, in_force=False, why="the contract text does not state it")
 
 

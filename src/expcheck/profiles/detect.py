@@ -26,6 +26,7 @@ from expcheck.profiles.schema import Detection, Profile
 from expcheck.submission import Submission
 
 DEFAULT_PROFILE = "airas-v2"
+GENERIC_PROFILE = "generic"
 _REPO_TEXT_SUFFIXES = (".py", ".yaml", ".yml")
 # Weights of the layout signals: the run-config folder outweighs the switch key, which a config
 # declaration shows better than a read in the code.
@@ -143,6 +144,20 @@ def _by_layout(sub: Submission, candidates: list[Profile]) -> tuple[Profile, Pro
     )
 
 
+def _generic(sub: Submission, candidates: list[Profile]) -> tuple[Profile, ProfileChoice] | None:
+    """The generic profile when the input shows nothing AIRAS-shaped: no file any contract requires."""
+    if sub.contract_text:
+        return None
+    if sub.kind == "file":
+        evidence = ["a single Python file"]
+    else:
+        contract_files = {f for p in candidates for f in p.required_files if f != "pyproject.toml"}
+        if contract_files & set(sub.files):
+            return None
+        evidence = [f"none of {', '.join(sorted(contract_files))} exists"]
+    return load_profile(GENERIC_PROFILE), ProfileChoice(how="no AIRAS contract shape", evidence=evidence)
+
+
 def choose_profile(sub: Submission) -> tuple[Profile, ProfileChoice]:
     """The contract of a trace's instructions, else of a bundle's keys, else of the layout; and why."""
     candidates = sorted(builtin_profiles(), key=lambda p: (-p.detect.priority, p.name))
@@ -161,6 +176,9 @@ def choose_profile(sub: Submission) -> tuple[Profile, ProfileChoice]:
     by_layout = _by_layout(sub, candidates)
     if by_layout is not None:
         return by_layout
+    generic = _generic(sub, candidates)
+    if generic is not None:
+        return generic
     why = "the contract text matches no profile" if sub.contract_text else "no layout signal of any profile"
     return load_profile(DEFAULT_PROFILE), ProfileChoice(how="default", evidence=[why])
 

@@ -158,13 +158,25 @@ class Profile(_Strict):
         description="let `# expcheck: ignore[...]` comments in the submission's Python code silence rules; "
         "a user's own profile may turn it on, never the submission",
     )
+    science: Literal["blocking", "advisory"] = Field(
+        "blocking",
+        description="S (scientific validity) rules: blocking lets their certain findings block readiness; "
+        "advisory reports every S finding as a warning",
+    )
     severity: dict[str, Literal["error", "warning"]] = Field(
         default_factory=dict, description="rule id or prefix -> severity this contract gives it"
     )
     detect: Detection = Field(default_factory=Detection)
     clauses: list[Clause] = Field(
-        default_factory=list, description="the contract's clauses that rules enforce, with how a contract text states them"
+        default_factory=list,
+        description="the contract's clauses that rules enforce, with how a contract text states them",
     )
+
+    def severity_overrides(self) -> dict[str, str]:
+        """Rule id prefix -> severity: the ``severity`` map, with S made a warning when S is advisory."""
+        if self.science == "advisory":
+            return {**self.severity, "S": "warning"}
+        return dict(self.severity)
 
     def clause(self, clause_id: str) -> Clause | None:
         return next((c for c in self.clauses if c.id == clause_id), None)

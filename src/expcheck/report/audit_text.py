@@ -38,7 +38,9 @@ def render_audit_text(reports: Sequence[AuditReport], style: Style) -> str:
     if len(reports) > 1:
         total = aggregate(reports)
         out.append(f"{len(reports)} audits: claims {total['claims']}; most frequent refuted: {total['refuted_kinds']}")
-        out.append(f"verdict agreement: {total['verdict_agreement']}; errors the recorded verdicts missed: {total['missed_errors']}")
+        out.append(
+            f"verdict agreement: {total['verdict_agreement']}; errors the recorded verdicts missed: {total['missed_errors']}"
+        )
     return "\n".join(out) + "\n"
 
 

@@ -51,7 +51,7 @@ def _chart(counts: Counter[str], titles: dict[str, str]) -> str:
         y = gap + i * (bar_h + gap)
         w = max(2, round(width * n / top))
         parts.append(
-            f'<g><title>{_e(rule)}: {_e(titles.get(rule, ""))} ({n})</title>'
+            f"<g><title>{_e(rule)}: {_e(titles.get(rule, ''))} ({n})</title>"
             f'<text x="0" y="{y + bar_h - 4}" font-size="12" font-family="monospace">{_e(rule)}</text>'
             f'<rect class="bar" x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="#3b6fd8" rx="3"/>'
             f'<text x="{label_w + w + 6}" y="{y + bar_h - 4}" font-size="12">{n}</text></g>'
@@ -78,7 +78,9 @@ def _contract(report: Report) -> str:
     choice = report.profile_choice
     if choice is not None:
         ambiguous = (
-            f" <strong>Ambiguous</strong>: {_e(', '.join(choice.alternatives))} fitted as well." if choice.ambiguous else ""
+            f" <strong>Ambiguous</strong>: {_e(', '.join(choice.alternatives))} fitted as well."
+            if choice.ambiguous
+            else ""
         )
         evidence = "".join(f"<li>{_e(e)}</li>" for e in choice.evidence)
         parts.append(f"<p class='profile-choice'>Profile chosen by {_e(choice.how)}.{ambiguous}</p><ul>{evidence}</ul>")
@@ -134,7 +136,9 @@ def render_html(
         "<th class='num'>inputs</th></tr></thead><tbody>"
     )
     for rule, n in sorted(fires.items(), key=lambda kv: (-kv[1], kv[0])):
-        out.append(f"<tr><td><code>{_e(rule)}</code></td><td>{_e(rule_titles.get(rule, ''))}</td><td class='num'>{n}</td></tr>")
+        out.append(
+            f"<tr><td><code>{_e(rule)}</code></td><td>{_e(rule_titles.get(rule, ''))}</td><td class='num'>{n}</td></tr>"
+        )
     out.append("</tbody></table>")
     out.append(f"<h3>Inputs each rule fires on</h3>{_chart(fires, rule_titles)}</section>")
     for i, r in enumerate(reports):

@@ -35,7 +35,9 @@ def _finding(f: Finding, style: Style) -> list[str]:
     else:
         where = f.path if f.line is None else f"{f.path}:{f.line}" + (f":{f.column}" if f.column else "")
     sev = style(f"{f.severity.value:<7}", "red" if f.severity is Severity.ERROR else "yellow")
-    lines = [f"  {sev} {style(where, 'bold')}  {style(f.rule, 'cyan')}  {f.message} {style(f'[{f.confidence.value}]', 'dim')}"]
+    lines = [
+        f"  {sev} {style(where, 'bold')}  {style(f.rule, 'cyan')}  {f.message} {style(f'[{f.confidence.value}]', 'dim')}"
+    ]
     if f.evidence:
         lines.append(f"          {style('| ' + f.evidence, 'dim')}")
     if f.fix:

@@ -17,6 +17,7 @@ from expcheck.rules import (  # noqa: F401 - importing a rule module registers i
     process,
     pyproject,
     run_configs,
+    science,
     symbols,
     syntax,
     trial,

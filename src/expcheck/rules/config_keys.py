@@ -185,7 +185,9 @@ def _add_key_fix(facts: Facts, access: Access, misses: list[_Miss], effs: list[E
     keys = access.binding.keys
     if access.binding.root == "cfg":
         mounts = [
-            str(k) for k, v in misses[0].eff.config.items() if isinstance(v, dict) and str(k) != (keys[0] if keys else "")
+            str(k)
+            for k, v in misses[0].eff.config.items()
+            if isinstance(v, dict) and str(k) != (keys[0] if keys else "")
         ]
         for mount in mounts:
             if all(not is_absent(lookup(m.eff.config, (mount, *keys))) for m in misses):

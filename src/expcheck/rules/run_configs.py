@@ -135,7 +135,9 @@ def run_id_unusable(facts: Facts) -> Iterator[Hit]:
         path = facts.profile.run_config_path(run.run_id)
         if path in facts.files:
             yield Hit(
-                path=path, line=_key_line(facts, path, "run_id"), message=f"run id {run.run_id!r} is not a plain token: the command must quote it"
+                path=path,
+                line=_key_line(facts, path, "run_id"),
+                message=f"run id {run.run_id!r} is not a plain token: the command must quote it",
             )
 
 
