@@ -5,7 +5,7 @@ turned into the claim schema (``expcheck.llm.recorded``: file named, backticked 
 found line). Grounding then keeps, or drops as ungrounded (no file, no quote, or the quote is not at
 that place) or refuted (the audit's deterministic checks), exactly as it does for a live review.
 Also printed: the size of our review prompt per trace (characters, and tokens at ~4 characters per
-token), the figure behind the README's cost per review.
+token), the figure behind the README's cost per review. Writes benchmarks/results/llm_grounding.json.
 
     uv run python benchmarks/llm_grounding.py [--show kept|ungrounded|refuted]
 """
@@ -27,7 +27,9 @@ from expcheck.llm.grounding import ground
 from expcheck.llm.prompt import build_messages
 from expcheck.llm.recorded import claims_from_recorded
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+RESULTS = ROOT / "benchmarks" / "results" / "llm_grounding.json"
 
 
 def _why(reason: str) -> str:
@@ -49,6 +51,7 @@ def main() -> None:
     ungrounded_why: Counter[str] = Counter()
     refuted_why: Counter[str] = Counter()
     prompt_chars: list[int] = []
+    answer_chars: list[int] = []
     traces = with_claims = 0
     for entry in entries:
         try:
@@ -58,6 +61,8 @@ def main() -> None:
         traces += 1
         findings = check_loaded(loaded).findings
         prompt_chars.append(sum(len(m["content"]) for m in build_messages(loaded, findings)))
+        if loaded.submission.recorded is not None:
+            answer_chars.append(len(loaded.submission.recorded.code_issue))
         items = claims_from_recorded(loaded.submission)
         if not items:
             continue
@@ -84,12 +89,34 @@ def main() -> None:
     print("refuted, why (first words of the refutation):")
     for why, n in refuted_why.most_common(10):
         print(f"  {n:>5}  {why}")
-    if prompt_chars:
-        median = statistics.median(prompt_chars)
-        print(
-            f"review prompt per trace: median {median:,.0f} chars (~{median / 4:,.0f} tokens), "
-            f"max {max(prompt_chars):,} chars (~{max(prompt_chars) / 4:,.0f} tokens)"
+    median = statistics.median(prompt_chars) if prompt_chars else 0
+    print(
+        f"review prompt per trace: median {median:,.0f} chars (~{median / 4:,.0f} tokens), "
+        f"max {max(prompt_chars, default=0):,} chars (~{max(prompt_chars, default=0) / 4:,.0f} tokens)"
+    )
+    answers = statistics.median(answer_chars) if answer_chars else 0
+    print(
+        f"recorded answers (code_issue): median {answers:,.0f} chars (~{answers / 4:,.0f} tokens), "
+        f"max {max(answer_chars, default=0):,} chars"
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "traces": traces,
+                "traces_with_claims": with_claims,
+                "claims": total,
+                "fates": dict(fates),
+                "ungrounded_why": dict(ungrounded_why),
+                "refuted_why": dict(refuted_why),
+                "prompt_chars_median": median,
+                "prompt_chars_max": max(prompt_chars, default=0),
+                "answer_chars_median": answers,
+            },
+            indent=2,
         )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":
