@@ -204,6 +204,19 @@ def test_retries_with_backoff_on_429_and_5xx_then_reviews() -> None:
     assert section.counts.model_dump() == EXPECTED
 
 
+def test_a_server_without_json_schema_gets_json_mode() -> None:
+    def respond(body: dict[str, Any]) -> Reply:
+        if body["response_format"]["type"] == "json_schema":
+            return Reply(status=400, body={"error": "response_format json_schema is not supported"})
+        return claims_reply(CRAFTED)
+
+    with FakeLLM(respond).running() as server:
+        _, reviewed = _review(_loaded(), _options(server, retries=0))
+    section = reviewed.llm_review
+    assert section is not None and section.performed and section.counts.model_dump() == EXPECTED
+    assert section.usage.attempts == 2 and any("json_object" in n for n in section.notes)
+
+
 def test_timeout_per_input() -> None:
     loaded = _loaded()
     with FakeLLM(sequence(Reply(delay=3.0, body={}))).running() as server:

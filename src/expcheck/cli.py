@@ -439,7 +439,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if llm_options is not None:
         from expcheck.llm.review import review_report, summary_line
 
-        reports = [review_report(r, llm_options, args.context) for r in reports]
+        reports = [review_report(r, llm_options, args.profile, args.context) for r in reports]
         for r in reports:
             if r.llm_review is not None:
                 sys.stderr.write(f"expcheck: {r.input}: {summary_line(r.llm_review)}\n")

@@ -72,7 +72,7 @@ def complete(endpoint: Endpoint, messages: list[dict[str, str]], schema: dict[st
     headers = {"Content-Type": "application/json"}
     if endpoint.api_key:
         headers["Authorization"] = f"Bearer {endpoint.api_key}"
-    body = {
+    body: dict[str, Any] = {
         "model": endpoint.model,
         "messages": messages,
         "temperature": 0,
@@ -85,7 +85,7 @@ def complete(endpoint: Endpoint, messages: list[dict[str, str]], schema: dict[st
     start = time.monotonic()
     deadline = start + endpoint.timeout
     notes: list[str] = []
-    attempt = 0
+    attempt = failures = 0  # requests sent; failed ones that count against the retries
     with httpx.Client(trust_env=False) as client:
         while True:
             attempt += 1
@@ -101,7 +101,8 @@ def complete(endpoint: Endpoint, messages: list[dict[str, str]], schema: dict[st
                 raise ReviewFailed(f"no answer within the {endpoint.timeout:g} s limit") from None
             except httpx.HTTPError as exc:
                 notes.append(f"attempt {attempt}: {type(exc).__name__}")
-                if attempt > endpoint.retries:
+                failures += 1
+                if failures > endpoint.retries:
                     raise ReviewFailed(f"cannot reach {url}: {exc}") from None
             else:
                 if response.status_code == 200:
@@ -120,17 +121,33 @@ def complete(endpoint: Endpoint, messages: list[dict[str, str]], schema: dict[st
                         notes=notes,
                     )
                 notes.append(f"attempt {attempt}: HTTP {response.status_code}")
+                if (
+                    response.status_code == 400
+                    and _refuses_schema(response.text)
+                    and body["response_format"]["type"] != "json_object"
+                ):
+                    # Some servers know JSON mode but not JSON schemas: ask for JSON, the schema is in the
+                    # prompt and grounding validates every claim anyway. Not counted as a retry.
+                    body["response_format"] = {"type": "json_object"}
+                    notes.append("the endpoint refuses json_schema: asked for json_object instead")
+                    continue
                 if response.status_code not in RETRY_STATUS:
                     raise ReviewFailed(
                         f"the endpoint refused the request: HTTP {response.status_code} {_brief(response.text)}"
                     )
-                if attempt > endpoint.retries:
+                failures += 1
+                if failures > endpoint.retries:
                     raise ReviewFailed(f"gave up after {attempt} attempts ({'; '.join(notes)})")
                 wait = _retry_after(response.headers)
-            wait = endpoint.backoff * 2 ** (attempt - 1) if wait is None else wait
+            wait = endpoint.backoff * 2 ** (failures - 1) if wait is None else wait
             if time.monotonic() + wait >= deadline:
                 raise ReviewFailed(f"no answer within the {endpoint.timeout:g} s limit ({'; '.join(notes)})")
             time.sleep(wait)
+
+
+def _refuses_schema(text: str) -> bool:
+    lowered = text.lower()
+    return "response_format" in lowered or "json_schema" in lowered
 
 
 def _brief(text: str) -> str:

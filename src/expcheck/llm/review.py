@@ -103,7 +103,7 @@ def review(loaded: Loaded, findings: Sequence[Finding], options: LlmOptions) -> 
         latency_s=answer.latency_s,
         attempts=answer.attempts,
     )
-    section = section.model_copy(update={"usage": usage, "cached": cached})
+    section = section.model_copy(update={"usage": usage, "cached": cached, "notes": answer.notes})
     try:
         items = parse_answer(answer.content)
     except MalformedAnswer as exc:
@@ -132,14 +132,25 @@ def add_review(report: Report, loaded: Loaded, options: LlmOptions) -> Report:
     )
 
 
-def review_report(report: Report, options: LlmOptions, context: str | None = None) -> Report:
-    """Review an already checked input again read from ``report.input``; unreadable inputs are returned as they are."""
+def review_report(
+    report: Report, options: LlmOptions, profile: str | None = None, context: str | None = None
+) -> Report:
+    """Review an already checked input, read again from ``report.input`` with the options it was checked
+    with (``profile`` as given, not as detected); unreadable inputs are returned as they are."""
     if report.error is not None or report.verdict is None:
         return report
     try:
-        loaded = load(report.input, profile=report.profile, context=context)
-    except InputError:
-        return report
+        loaded = load(report.input, profile=profile, context=context)
+    except InputError as exc:
+        section = LlmReview(
+            model=options.model,
+            base_url=options.base_url,
+            performed=False,
+            error=f"the input could not be read again: {exc}",
+            blocking=options.blocking,
+            line_window=options.window,
+        )
+        return report.model_copy(update={"llm_review": section})
     return add_review(report, loaded, options)
 
 

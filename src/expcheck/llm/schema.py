@@ -97,3 +97,4 @@ class LlmReview(BaseModel):
     counts: Counts = Field(default_factory=Counts)
     usage: Usage = Field(default_factory=Usage)
     claims: list[ClaimOutcome] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="retries and fallbacks on the way to the answer")
