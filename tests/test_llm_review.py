@@ -323,6 +323,7 @@ def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     prices.write_text("test-model: {input: cheap}\n")
     assert main(["check", BUNDLE, "--llm", "m", "--llm-prices", str(prices)]) == 2
     assert main(["check", BUNDLE, "--llm", "m", "--llm-base-url", "ftp://x"]) == 2
+    assert main(["check", BUNDLE, "--llm-blocking"]) == 2  # an LLM option without --llm
     with pytest.raises(SystemExit) as exit_:
         main(["review", BUNDLE])  # --llm is required
     assert exit_.value.code == 2

@@ -141,7 +141,6 @@ def _build_parser() -> argparse.ArgumentParser:
             "(warnings unless --llm-blocking). The static verdict is never lost: when the call fails, the "
             "report says the review did not happen."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     review.add_argument("inputs", nargs="+", metavar="PATH", help="repository directory, bundle JSON or review trace")
     review.add_argument("--format", "-f", choices=("text", "verdict", "json", "jsonl"), default="text")
@@ -222,6 +221,19 @@ def _add_llm_options(parser: _Parser, required: bool) -> None:
 def _llm_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The LlmOptions the command line asks for, or None without --llm; usage errors raised."""
     if not getattr(args, "llm", None):
+        given = [
+            flag
+            for flag, value in (
+                ("--llm-base-url", args.llm_base_url),
+                ("--llm-prices", args.llm_prices),
+                ("--llm-cache-dir", args.llm_cache_dir),
+                ("--llm-blocking", args.llm_blocking),
+                ("--no-llm-cache", args.no_llm_cache),
+            )
+            if value
+        ]
+        if given:
+            raise _UsageError(f"{', '.join(given)} only apply with --llm MODEL")
         return None
     from pathlib import Path
 
