@@ -147,6 +147,7 @@ def _build_parser() -> argparse.ArgumentParser:
     review.add_argument("--profile", "-p", metavar="NAME|FILE", help="contract profile (default: detected)")
     review.add_argument("--context", metavar="FILE", help="research context (JSON or YAML) for bundles and repos")
     review.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    _add_verdict_options(review)
     _add_llm_options(review, required=True)
 
     audit = sub.add_parser(
@@ -451,7 +452,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if llm_options is not None:
         from expcheck.llm.review import review_report, summary_line
 
-        reports = [review_report(r, llm_options, args.profile, args.context) for r in reports]
+        budget = verdict_options.get("issue_budget")
+        reports = [
+            review_report(r, llm_options, args.profile, args.context, *([budget] if budget else [])) for r in reports
+        ]
         for r in reports:
             if r.llm_review is not None:
                 sys.stderr.write(f"expcheck: {r.input}: {summary_line(r.llm_review)}\n")

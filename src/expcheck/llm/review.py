@@ -24,7 +24,7 @@ from expcheck.llm.grounding import LINE_WINDOW, MalformedAnswer, ground, parse_a
 from expcheck.llm.prompt import PROMPT_VERSION, build_messages
 from expcheck.llm.schema import SCHEMA_NAME, LlmReview, Usage, response_schema
 from expcheck.report.schema import Report, summarise
-from expcheck.verdict import Verdict, make_verdict
+from expcheck.verdict import DEFAULT_ISSUE_BUDGET, Verdict, make_verdict
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -115,13 +115,24 @@ def review(loaded: Loaded, findings: Sequence[Finding], options: LlmOptions) -> 
     return section, grounded.findings
 
 
-def add_review(report: Report, loaded: Loaded, options: LlmOptions) -> Report:
+def add_review(report: Report, loaded: Loaded, options: LlmOptions, issue_budget: int = DEFAULT_ISSUE_BUDGET) -> Report:
     """``report`` with the review section, and the kept claims' findings after the static ones."""
-    section, extra = review(loaded, report.findings, options)
+    try:
+        section, extra = review(loaded, report.findings, options)
+    except Exception as exc:  # a bug of the review must not cost the static verdict
+        section = LlmReview(
+            model=options.model,
+            base_url=options.base_url,
+            performed=False,
+            error=f"internal error in the LLM review (please report): {type(exc).__name__}: {exc}",
+            blocking=options.blocking,
+            line_window=options.window,
+        )
+        extra = []
     findings = [*report.findings, *sorted(extra, key=Finding.sort_key)]
     verdict = report.verdict
     if any(f.blocking for f in extra):  # only --llm-blocking makes them block; they never unblock
-        verdict = Verdict(is_code_ready=False, code_issue=make_verdict(findings).code_issue)
+        verdict = Verdict(is_code_ready=False, code_issue=make_verdict(findings, issue_budget).code_issue)
     return report.model_copy(
         update={
             "llm_review": section,
@@ -133,7 +144,11 @@ def add_review(report: Report, loaded: Loaded, options: LlmOptions) -> Report:
 
 
 def review_report(
-    report: Report, options: LlmOptions, profile: str | None = None, context: str | None = None
+    report: Report,
+    options: LlmOptions,
+    profile: str | None = None,
+    context: str | None = None,
+    issue_budget: int = DEFAULT_ISSUE_BUDGET,
 ) -> Report:
     """Review an already checked input, read again from ``report.input`` with the options it was checked
     with (``profile`` as given, not as detected); unreadable inputs are returned as they are."""
@@ -151,7 +166,7 @@ def review_report(
             line_window=options.window,
         )
         return report.model_copy(update={"llm_review": section})
-    return add_review(report, loaded, options)
+    return add_review(report, loaded, options, issue_budget)
 
 
 def summary_line(section: LlmReview) -> str:
