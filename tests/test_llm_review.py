@@ -217,6 +217,27 @@ def test_a_server_without_json_schema_gets_json_mode() -> None:
     assert section.usage.attempts == 2 and any("json_object" in n for n in section.notes)
 
 
+def test_a_user_profile_brings_its_own_review_clauses(tmp_path: Path) -> None:
+    from expcheck.profiles import load_profile
+
+    base = load_profile("airas-v2").model_dump(mode="json", exclude_none=True)
+    base["name"] = "mine"
+    base["review"] = [
+        {"id": "seeds", "rule": "L901", "criterion": "C7", "title": "Runs share one seed", "asks": "Check the seeds."}
+    ]
+    profile = tmp_path / "mine.yaml"
+    profile.write_text(json.dumps(base))
+    loaded = load(BUNDLE, profile=str(profile), context=CONTEXT)
+    claims = [_claim("src/train.py", 58, "best = max(best, acc)", clause="seeds"), CRAFTED[0]]
+    with FakeLLM(sequence(claims_reply(claims))).running() as server:
+        _, reviewed = _review(loaded, _options(server))
+    (seen,) = server.seen
+    assert "seeds: Runs share one seed. Check the seeds." in seen.prompt and "method-fidelity" not in seen.prompt
+    section = reviewed.llm_review
+    assert section is not None and [c.fate for c in section.claims] == ["kept", "invalid"]
+    assert [f.rule for f in reviewed.findings if f.rule.startswith("L")] == ["L901"]
+
+
 def test_timeout_per_input() -> None:
     loaded = _loaded()
     with FakeLLM(sequence(Reply(delay=3.0, body={}))).running() as server:

@@ -7,20 +7,8 @@ numbers computed rather than made up. Each clause here names the L rule its kept
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from expcheck.findings import Confidence
-from expcheck.profiles.schema import Profile
-
-
-@dataclass(frozen=True)
-class ReviewClause:
-    id: str
-    rule: str  # the L rule id its kept claims are reported under
-    criterion: str  # the criterion of the catalogue the finding is grouped under
-    title: str
-    asks: str  # what the reviewer is asked to look for, in our own words
-
+from expcheck.profiles.schema import Profile, ReviewClause
 
 CONFIDENCE = Confidence.INFERRED
 KNOWN_LIMITS = (
@@ -69,15 +57,16 @@ REVIEW_CLAUSES: tuple[ReviewClause, ...] = (_METHOD, _DESIGN, _INTEGRITY)
 
 
 def review_clauses(profile: Profile) -> tuple[ReviewClause, ...]:
-    """The clauses asked of a submission under ``profile``.
+    """The clauses asked of a submission under ``profile``: its own ``review`` list when it has one.
 
-    A base code with placeholder datasets (``placeholder_data``) has no real data to evaluate yet, so
-    its review leaves out the experimental-design clause, whose questions need real runs.
+    Otherwise expcheck's three; a base code with placeholder datasets (``placeholder_data``) has no
+    real data to evaluate yet, so its review leaves out the experimental-design clause, whose
+    questions need real runs.
     """
+    if profile.review:
+        return tuple(profile.review)
     if profile.placeholder_data:
         return (_METHOD, _INTEGRITY)
     return REVIEW_CLAUSES
 
 
-def clause_by_id(clause_id: str) -> ReviewClause | None:
-    return next((c for c in REVIEW_CLAUSES if c.id == clause_id), None)
