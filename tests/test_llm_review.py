@@ -315,6 +315,30 @@ def test_cli_check_with_llm_json_and_review_failure(tmp_path: Path, capsys: pyte
     report = json.loads(out)["reports"][0]
     assert report["llm_review"]["counts"] == EXPECTED and report["verdict"]["is_code_ready"] is True
     assert "3 kept" in err
+    # Several inputs are reviewed side by side (--jobs), each with its own section, in input order.
+    with FakeLLM(sequence(claims_reply(CRAFTED))).running() as server:
+        code = main(
+            [
+                "check",
+                BUNDLE,
+                DEFECTIVE,
+                "--context",
+                CONTEXT,
+                "--jobs",
+                "2",
+                "--llm",
+                "test-model",
+                "--llm-base-url",
+                server.base_url,
+                "--no-llm-cache",
+                "--format",
+                "jsonl",
+            ]
+        )
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and [r["input"] for r in lines] == [BUNDLE, DEFECTIVE] and len(server.seen) == 2
+    assert lines[0]["llm_review"]["counts"] == EXPECTED and lines[1]["llm_review"]["performed"] is True
     # The endpoint fails: the static verdict and exit status stand, stderr says the review did not happen.
     with FakeLLM(sequence(Reply(status=500))).running() as server:
         code = main(

@@ -453,9 +453,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from expcheck.llm.review import review_report, summary_line
 
         budget = verdict_options.get("issue_budget")
-        reports = [
-            review_report(r, llm_options, args.profile, args.context, *([budget] if budget else [])) for r in reports
-        ]
+        from concurrent.futures import ThreadPoolExecutor
+
+        def _review(r):  # type: ignore[no-untyped-def]
+            return review_report(r, llm_options, args.profile, args.context, *([budget] if budget else []))
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # the calls wait on the network: threads suffice
+            reports = list(pool.map(_review, reports))
         for r in reports:
             if r.llm_review is not None:
                 sys.stderr.write(f"expcheck: {r.input}: {summary_line(r.llm_review)}\n")
