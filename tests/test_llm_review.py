@@ -438,3 +438,24 @@ def test_corpus_recorded_outputs_replayed_through_the_client() -> None:
     # The seed's reviewer claimed a syntax error in an evaluate.py that parses: refuted.
     seed_claims = ground(Facts(seed.submission, seed.profile), claims_from_recorded(seed.submission), REVIEW_CLAUSES)
     assert any(o.fate == "refuted" and "parses" in o.reason for o in seed_claims.outcomes)
+
+
+def test_the_static_check_never_imports_the_http_client() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from expcheck.api import check; check(sys.argv[1]); "
+        "print('httpx' in sys.modules, 'expcheck.llm.client' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, BUNDLE], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_without_httpx_the_review_does_not_happen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "httpx", None)  # import httpx now raises ImportError
+    _, reviewed = _review(_loaded(), LlmOptions(model="m", base_url="http://127.0.0.1:9/v1"))
+    assert reviewed.llm_review is not None and not reviewed.llm_review.performed
+    assert "expcheck[llm]" in (reviewed.llm_review.error or "")
