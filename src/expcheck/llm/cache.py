@@ -19,10 +19,13 @@ def default_cache_dir() -> Path:
     return Path(base) / "expcheck" / "llm"
 
 
-def request_key(model: str, messages: list[dict[str, str]], schema: dict[str, Any], prompt_version: str) -> str:
-    """Hash of everything that decides the answer; the endpoint and the key are left out on purpose."""
+def request_key(
+    base_url: str, model: str, messages: list[dict[str, str]], schema: dict[str, Any], prompt_version: str
+) -> str:
+    """Hash of everything that decides the answer: the endpoint too (one model name can be different models
+    on two servers), never the API key."""
     payload = json.dumps(
-        {"v": prompt_version, "model": model, "messages": messages, "schema": schema},
+        {"v": prompt_version, "url": base_url.rstrip("/"), "model": model, "messages": messages, "schema": schema},
         sort_keys=True,
         ensure_ascii=False,
     )

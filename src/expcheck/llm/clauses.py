@@ -68,5 +68,3 @@ def review_clauses(profile: Profile) -> tuple[ReviewClause, ...]:
     if profile.placeholder_data:
         return (_METHOD, _INTEGRITY)
     return REVIEW_CLAUSES
-
-

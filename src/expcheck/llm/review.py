@@ -57,7 +57,7 @@ class LlmOptions:
 def _ask(options: LlmOptions, messages: list[dict[str, str]], schema: dict[str, object]) -> tuple[Answer, bool]:
     """The answer and whether it came from the cache."""
     cache = ReviewCache(options.cache_dir) if options.cache_dir is not None else None
-    key = request_key(options.model, messages, schema, PROMPT_VERSION)
+    key = request_key(options.base_url, options.model, messages, schema, PROMPT_VERSION)
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:
