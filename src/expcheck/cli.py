@@ -1,4 +1,5 @@
-"""Command line: ``expcheck check``, ``fix``, ``rules``, ``explain``, ``profiles``.
+"""Command line: ``expcheck check``, ``fix``, ``review``, ``audit``, ``rules``, ``explain``, ``profiles``,
+``config``, ``schema``, ``serve``.
 
 Exit status of ``check``: 0 when every input is ready, 1 when any is not, 2 on a usage error or an
 input that cannot be read (one line on stderr, never a traceback), 3 on an internal error.
@@ -198,6 +199,20 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="limit per check (default: 30)")
 
+    review = sub.add_parser(
+        "review",
+        help="check, then ask an LLM what rules cannot decide; keep only claims grounded in the code",
+        description=(
+            "Judge each input statically, then ask a model behind an OpenAI-compatible endpoint about method "
+            "fidelity, experimental design and result integrity. A claim counts only when its verbatim quote is "
+            "at the file and line it names and the code does not refute it; kept claims are L findings "
+            "(warnings unless --llm-blocking). The static verdict is never lost: when the call fails, the "
+            "report says the review did not happen."
+        ),
+    )
+    review.add_argument("inputs", nargs="+", metavar="PATH", help="repository directory, bundle JSON or review trace")
+    _add_check_options(review, llm_required=True)
+
     audit = sub.add_parser(
         "audit",
         help="audit the verdicts recorded in review traces, claim by claim",
@@ -234,7 +249,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_check_options(check: _Parser) -> None:
+def _add_check_options(check: _Parser, llm_required: bool = False) -> None:
     check.add_argument(
         "--format",
         "-f",
@@ -281,6 +296,7 @@ def _add_check_options(check: _Parser) -> None:
     )
     _add_verdict_options(check)
     _add_trial_options(check)
+    _add_llm_options(check, required=llm_required)
 
 
 def _add_verdict_options(check: argparse.ArgumentParser) -> None:
@@ -297,6 +313,71 @@ def _add_verdict_options(check: argparse.ArgumentParser) -> None:
         type=int,
         metavar="CHARS",
         help="longest code_issue in characters (default: 4000); what does not fit is counted, the report keeps it",
+    )
+
+
+def _add_llm_options(parser: _Parser, required: bool) -> None:
+    llm = parser.add_argument_group("LLM review (optional; needs the expcheck[llm] extra)")
+    llm.add_argument("--llm", metavar="MODEL", required=required, help="model name to ask, e.g. gpt-4o-mini")
+    llm.add_argument(
+        "--llm-base-url",
+        metavar="URL",
+        help="OpenAI-compatible endpoint (default: $EXPCHECK_LLM_BASE_URL or https://api.openai.com/v1)",
+    )
+    llm.add_argument(
+        "--llm-api-key-env", metavar="VAR", default="OPENAI_API_KEY", help="environment variable holding the API key"
+    )
+    llm.add_argument("--llm-blocking", action="store_true", help="kept L errors block readiness (default: advisory)")
+    llm.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS", help="limit per input, retries included")
+    llm.add_argument("--llm-retries", type=int, default=3, metavar="N", help="retries on 429, 5xx and lost connections")
+    llm.add_argument("--llm-prices", metavar="FILE", help="price table (JSON/YAML: model -> {input, output} USD per Mtok)")
+    llm.add_argument("--llm-cache-dir", metavar="DIR", help="answer cache (default: $XDG_CACHE_HOME/expcheck/llm)")
+    llm.add_argument("--no-llm-cache", action="store_true", help="neither read nor write the answer cache")
+
+
+def _llm_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The LlmOptions the command line asks for, or None without --llm; usage errors raised."""
+    if not getattr(args, "llm", None):
+        given = [
+            flag
+            for flag, value in (
+                ("--llm-base-url", args.llm_base_url),
+                ("--llm-prices", args.llm_prices),
+                ("--llm-cache-dir", args.llm_cache_dir),
+                ("--llm-blocking", args.llm_blocking),
+                ("--no-llm-cache", args.no_llm_cache),
+            )
+            if value
+        ]
+        if given:
+            raise _UsageError(f"{', '.join(given)} only apply with --llm MODEL")
+        return None
+    from pathlib import Path
+
+    from expcheck.errors import InputError
+    from expcheck.llm.accounting import load_prices
+    from expcheck.llm.cache import default_cache_dir
+    from expcheck.llm.review import DEFAULT_BASE_URL, LlmOptions
+
+    if args.llm_timeout <= 0 or args.llm_retries < 0:
+        raise _UsageError("--llm-timeout must be positive and --llm-retries 0 or more")
+    try:
+        prices = load_prices(args.llm_prices) if args.llm_prices else {}
+    except InputError as exc:
+        raise _UsageError(str(exc)) from None
+    base_url = args.llm_base_url or os.environ.get("EXPCHECK_LLM_BASE_URL") or DEFAULT_BASE_URL
+    if not base_url.startswith(("http://", "https://")):
+        raise _UsageError(f"--llm-base-url {base_url}: not an http(s) URL")
+    cache = None if args.no_llm_cache else Path(args.llm_cache_dir) if args.llm_cache_dir else default_cache_dir()
+    return LlmOptions(
+        model=args.llm,
+        base_url=base_url,
+        api_key_env=args.llm_api_key_env,
+        timeout=args.llm_timeout,
+        retries=args.llm_retries,
+        blocking=args.llm_blocking,
+        prices=prices,
+        cache_dir=cache,
     )
 
 
@@ -430,6 +511,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if context and not os.path.isfile(context):
             raise _UsageError(f"--context {context}: no such file")
     trial_options = _trial_options(args)
+    llm_options = _llm_options(args)
     if trial_options is not None:
         from expcheck.sandbox import prepare
 
@@ -481,6 +563,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
             sys.stderr.write(f"expcheck: {report.error}\n")
         for problem in report.internal_errors:
             sys.stderr.write(f"expcheck: internal error in a rule (please report): {problem}\n")
+
+    if llm_options is not None:
+        from expcheck.llm.review import review_report, summary_line
+
+        budget = verdict_options.get("issue_budget")
+        from concurrent.futures import ThreadPoolExecutor
+
+        def _review(r):  # type: ignore[no-untyped-def]
+            opts = options_for.get(r.input)
+            profile, context = (opts.profile, opts.context) if opts else (args.profile, args.context)
+            return review_report(r, llm_options, profile, context, *([budget] if budget else []))
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # the calls wait on the network: threads suffice
+            reports = list(pool.map(_review, reports))
+        for r in reports:
+            if r.llm_review is not None:
+                sys.stderr.write(f"expcheck: {r.input}: {summary_line(r.llm_review)}\n")
 
     _emit(_render(args.format, reports, _use_color(args.color, args.output_file is not None)), args.output_file)
 
@@ -675,6 +774,12 @@ def _write_html(target: str, reports: list) -> None:  # type: ignore[type-arg]
     sys.stderr.write(f"expcheck: HTML report written to {target}\n")
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    """``check --llm``: the static check, then the grounded review (repairs are ``check --fix``'s)."""
+    args.fix = False
+    return _cmd_check(args)
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     from expcheck.audit import audit
     from expcheck.batch import Progress, expand
@@ -815,6 +920,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     handlers = {
         "check": _cmd_check,
+        "review": _cmd_review,
         "audit": _cmd_audit,
         "rules": _cmd_rules,
         "explain": _cmd_explain,

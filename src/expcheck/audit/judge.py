@@ -64,14 +64,42 @@ def _files_named(facts: Facts, text: str) -> list[str]:
     return sorted(set(out))
 
 
-def _refute(facts: Facts, claim: Claim) -> tuple[str, str] | None:
+_ABSENT_AFTER = (
+    r"`?\s+(?:file\s+)?(?:is|are|was|seems|appears)?\s*(?:still\s+|completely\s+|entirely\s+|effectively\s+)?"
+    r"(?:(?:missing|absent|not (?:provided|included|present)|omitted)(?=\s*(?:$|[.,;:)!–—-]|\s(?:from|in|entirely|completely|altogether)\b))"
+    r"|empty|blank)"
+)
+_ABSENT_BEFORE = r"(?:missing|empty|absent|no)\s+(?:required\s+)?(?:files?\s*:?\s*)?`?"
+
+
+def _said_absent(text: str, path: str) -> bool:
+    """Whether ``text`` says the file itself is missing or empty ("train.py is empty", "missing
+    src/model.py"), not that something inside it is ("train.py is missing checkpoint saving")."""
+    base = re.escape(path.rsplit("/", 1)[-1])
+    name = rf"(?<![\w/.])(?:[\w./-]*/)?{base}\b"
+    ends = r"`?(?=\s*(?:$|[.,;:)!–—-]|(?:and|or|file|is|are|was)\b))"
+    return bool(re.search(name + _ABSENT_AFTER, text, re.I) or re.search(_ABSENT_BEFORE + name + ends, text, re.I))
+
+
+def refute(facts: Facts, text: str, where: str | None = None) -> tuple[str, str] | None:
+    """(reason, evidence) when the code itself refutes ``text``, else None.
+
+    ``where`` is the file a located claim (an LLM review claim) points at: when the text names no
+    file itself, a claimed syntax error is checked against that file. It is not used for the
+    absence checks: a located claim that something is "missing" speaks of code inside the file.
+    """
+    return _refute(facts, Claim(0, text), where)
+
+
+def _refute(facts: Facts, claim: Claim, where: str | None = None) -> tuple[str, str] | None:
     text = claim.text
     named = _files_named(facts, text)
     if _SYNTAX.search(text):
+        about = named or ([where] if where is not None and where in facts.files else [])
         parses = [
-            p for p in named if p in facts.python and facts.python[p].syntax is None and not facts.files[p].is_blank
+            p for p in about if p in facts.python and facts.python[p].syntax is None and not facts.files[p].is_blank
         ]
-        broken = [p for p in named if p in facts.python and facts.python[p].syntax is not None]
+        broken = [p for p in about if p in facts.python and facts.python[p].syntax is not None]
         if parses and not broken:
             path = parses[0]
             lines = len(facts.files[path].lines)
@@ -89,9 +117,10 @@ def _refute(facts: Facts, claim: Claim) -> tuple[str, str] | None:
                 f"the trace supplies run configs for {len(supplied)} run(s) ({', '.join(supplied[:3])})",
                 "run configs in the Experiment Runs section",
             )
-    if _ABSENT.search(text) and named:
-        present = [p for p in named if p in facts.files and not facts.files[p].is_blank]
-        absent = [p for p in named if p not in facts.files or facts.files[p].is_blank]
+    said_absent = [p for p in named if _said_absent(text, p)]
+    if said_absent:
+        present = [p for p in said_absent if p in facts.files and not facts.files[p].is_blank]
+        absent = [p for p in said_absent if p not in facts.files or facts.files[p].is_blank]
         if present and not absent and not _SYNTAX.search(text):
             path = present[0]
             return (

@@ -54,8 +54,9 @@ def _read_submission(source: str) -> Submission:
         raise InputError(f"{source}: not a regular file or directory")
     if path.suffix == ".py":
         # One Python file: checked as a one-file project under its own name.
-        code = read_text_file(path, "Python file")
-        return Submission(source=source, kind="file", files={path.name: SourceFile(path=path.name, text=code)})
+        files = {path.name: source_file(path.name, read_text_file(path, "Python file"))}
+        limit_judged(files)
+        return Submission(source=source, kind="file", files=files)
     text = read_text_file(path, "bundle or trace")
     if not text.strip():
         raise InputError(f"{source}: empty file")

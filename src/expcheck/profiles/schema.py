@@ -112,6 +112,17 @@ class Clause(_Strict):
     default: bool = Field(True, description="in force for inputs without a contract text")
 
 
+class ReviewClause(_Strict):
+    """A clause no rule can decide, judged by the optional LLM review (``--llm``); kept claims about
+    it are findings of its ``rule``."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    rule: str = Field(pattern=r"^L\d{3}$", description="the L rule id its kept claims are reported under")
+    criterion: str = Field(description="the criterion its findings are grouped under, e.g. C4")
+    title: str = Field(description="what is wrong when the clause is broken, in a few words")
+    asks: str = Field(description="what the reviewer is asked to look for")
+
+
 class VerdictKeys(_Strict):
     """The key names of the verdict object this contract's pipeline parses."""
 
@@ -170,6 +181,11 @@ class Profile(_Strict):
     clauses: list[Clause] = Field(
         default_factory=list,
         description="the contract's clauses that rules enforce, with how a contract text states them",
+    )
+    review: list[ReviewClause] = Field(
+        default_factory=list,
+        description="clauses the optional LLM review judges (what rules cannot decide); empty: expcheck's own "
+        "(method fidelity, experimental design, result integrity)",
     )
 
     def severity_overrides(self) -> dict[str, str]:

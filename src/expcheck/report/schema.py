@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from expcheck.findings import Finding, Severity
+from expcheck.llm.schema import LlmReview
 from expcheck.profiles.clauses import ClauseState
 from expcheck.profiles.detect import ProfileChoice
 from expcheck.verdict import Verdict
@@ -42,6 +43,9 @@ class Report(BaseModel):
     summary: Summary = Field(default_factory=Summary)
     recorded: Recorded | None = None
     internal_errors: list[str] = Field(default_factory=list, description="rules that failed: bugs of expcheck")
+    llm_review: LlmReview | None = Field(
+        None, description="the optional grounded LLM review (--llm): null when none was asked"
+    )
 
     @classmethod
     def failed(cls, source: str, message: str) -> Report:
