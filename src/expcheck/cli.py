@@ -9,14 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 if TYPE_CHECKING:
     from expcheck.api import TrialChecked
     from expcheck.sandbox import TrialOptions
 
 EXIT_READY, EXIT_NOT_READY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+_T = TypeVar("_T")
 
 _DESCRIPTION = """\
 Decide whether a machine-generated ML experiment repository is ready to run, and say precisely
@@ -126,6 +127,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="judge inputs in N processes (default and most: the usable CPU cores); order is kept",
     )
+    check.add_argument(
+        "--input-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time limit for judging one input; past it the input is reported as not judged "
+        "(default: 120; 0 for none)",
+    )
     check.add_argument("--html", metavar="OUT", help="also write one self-contained HTML report of the batch to OUT")
     _add_verdict_options(check)
     check.add_argument(
@@ -208,7 +216,17 @@ def _add_trial_options(check: _Parser) -> None:
         "--memory-limit",
         type=int,
         metavar="MB",
-        help="address-space limit per run in MiB; 0 for none (default: physical memory, none with a GPU)",
+        help="address-space limit per run in MiB; 0 for none (default: half the physical memory, none with a GPU)",
+    )
+    trial.add_argument(
+        "--sync-online",
+        action="store_true",
+        help="let uv sync fetch missing packages from the index (default: offline, from uv's cache)",
+    )
+    trial.add_argument(
+        "--weak-isolation",
+        action="store_true",
+        help="where bubblewrap cannot run, run the trial anyway without its sandbox (see 'trial' below)",
     )
     check.epilog_extra = _trial_help
 
@@ -218,28 +236,40 @@ def _trial_help() -> str:
     import textwrap
 
     from expcheck.sandbox import detect_isolation
+    from expcheck.sandbox.bwrap import find_bwrap
     from expcheck.sandbox.trial import default_memory
 
+    sandbox, missing = find_bwrap()
     isolation = detect_isolation()
-    if isolation.available:
-        network = f"network isolation on this machine: available; each run gets {isolation.description}."
+    if sandbox is not None:
+        box = (
+            "sandbox on this machine: bubblewrap works. Every command of a trial (uv sync too) runs in it: "
+            "the system read-only, the trial folder the only writable path (HOME, /tmp inside it; the "
+            "original repository, /home, /root, /run are not visible), its own PID namespace (every "
+            "process of a run, daemons included, ends with it), its own network namespace (no network, "
+            "no host socket) unless --network."
+        )
     else:
-        network = f"network isolation on this machine: {isolation.description}. --trial refuses to run unless --network is given."
-    network = textwrap.fill(network, width=100, initial_indent="  ", subsequent_indent="    ")
+        weak = isolation.description if isolation.available else "none (then --network is needed too)"
+        box = (
+            f"sandbox on this machine: NOT AVAILABLE: {missing}. --trial refuses to run unless "
+            "--weak-isolation is given; the trial then runs with your user's rights (it can write to "
+            f"$HOME, /tmp and the repository and reach host sockets); network isolation: {weak}."
+        )
+    box = textwrap.fill(box, width=100, initial_indent="  ", subsequent_indent="    ")
     return f"""
 trial (--trial, --trial-if-clean):
   Copies the submission into a fresh temporary folder and runs the profile's trial command once per
   experiment run, e.g. `python -u -m src.main run=<id> results_dir=<tmp>/results mode=trial`, with
   W&B disabled (WANDB_MODE=disabled), HF_HOME/TORCH_HOME/HOME/TMPDIR inside the folder, a wall-clock
-  limit per run (--timeout), and the run's whole process group killed when it ends or times out.
-  The environment is built by `uv sync` from the submission's pyproject.toml (--env uv: offline
-  first, uv's shared cache), or is the interpreter given with --python. Static findings are
-  reported first; trial findings have rule ids T1xx. The folder is deleted afterwards.
+  limit per run (--timeout), and every process of the run killed when it ends or times out.
+  The environment is built by `uv sync` from the submission's pyproject.toml (--env uv: offline,
+  from uv's shared cache, unless --sync-online), or is the interpreter given with --python. Static
+  findings are reported first; trial findings have rule ids T1xx. The folder is deleted afterwards;
+  the output kept of each run is its first 64 KiB and last 448 KiB.
 
-{network}
+{box}
   memory: {default_memory()[1]}.
-  The trial executes the submission's code as the current user: files outside the temporary folder
-  are kept out of its way (caches, HOME) but not write-protected.
 """
 
 
@@ -256,8 +286,8 @@ def _trial_options(args: argparse.Namespace) -> TrialOptions | None:
         )
         if value is not None
     ]
-    if args.network:
-        given.append("--network")
+    switches = (("--network", args.network), ("--sync-online", args.sync_online), ("--weak-isolation", args.weak_isolation))
+    given += [flag for flag, on in switches if on]
     if not wants:
         if given:
             raise _UsageError(f"{', '.join(given)} only apply with --trial or --trial-if-clean")
@@ -277,6 +307,8 @@ def _trial_options(args: argparse.Namespace) -> TrialOptions | None:
         network=args.network,
         memory_mb=args.memory_limit,
         progress=progress,
+        weak_isolation=args.weak_isolation,
+        sync_network=args.sync_online,
     )
 
 
@@ -292,7 +324,7 @@ def _trial_problem(source: str, checked: TrialChecked) -> str | None:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from expcheck import __version__
-    from expcheck.batch import Options, Progress, expand, run
+    from expcheck.batch import DEFAULT_INPUT_TIMEOUT, Options, Progress, expand, run
     from expcheck.errors import InputError
     from expcheck.profiles import load_profile
     from expcheck.report.machine import render_json, render_jsonl, render_verdict
@@ -308,6 +340,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     verdict_options = {"honor_inline_ignores": args.honor_inline_ignores}
     if args.issue_budget is not None:
         verdict_options["issue_budget"] = args.issue_budget
+    if args.input_timeout is not None and args.input_timeout < 0:
+        raise _UsageError("--input-timeout must be 0 (no limit) or a positive number of seconds")
     select, ignore = _split_ids(args.select), _split_ids(args.ignore)
     _validate_selectors([*select, *ignore])
     if args.profile:
@@ -335,29 +369,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
         options = Options(
             profile=args.profile, context=args.context, select=tuple(select), ignore=tuple(ignore), **verdict_options
         )
-        batch = run(sources, options, jobs=args.jobs, on_done=lambda r: progress.step(r.input))
+        limit = DEFAULT_INPUT_TIMEOUT if args.input_timeout is None else (args.input_timeout or None)
+        batch = run(sources, options, jobs=args.jobs, on_done=lambda r: progress.step(r.input), time_limit=limit)
     else:
         batch = iter(())
-    for report in batch:
+    for report in _closing(batch):
         reports.append(report)
         if report.error is not None and args.format in ("text", "verdict"):
             sys.stderr.write(f"expcheck: {report.error}\n")
         for problem in report.internal_errors:
             sys.stderr.write(f"expcheck: internal error in a rule (please report): {problem}\n")
-    for source in sources if trial_options is not None else ():
-        from expcheck.api import check_with_trial
+    trials = iter(())
+    if trial_options is not None:
+        from expcheck.batch import run_trials
 
-        checked = check_with_trial(
-            source,
-            trial_options,
-            only_if_clean=args.trial_if_clean and not args.trial,
-            profile=args.profile,
-            context=args.context,
-            select=select,
-            ignore=ignore,
-            **verdict_options,
+        options = Options(
+            profile=args.profile, context=args.context, select=tuple(select), ignore=tuple(ignore), **verdict_options
         )
+        trials = run_trials(sources, options, trial_options, only_if_clean=args.trial_if_clean and not args.trial)
+    for checked in _closing(trials):
         report = checked.report
+        source = report.input
         problem = _trial_problem(source, checked)
         if problem is not None:
             trial_failed = True
@@ -413,6 +445,16 @@ def _cmd_fix(args: argparse.Namespace) -> int:
         raise _UsageError(str(exc)) from None
 
 
+def _closing(reports: Iterator[_T]) -> Iterator[_T]:
+    """``reports``, closed however the loop over them ends (its workers stopped at once)."""
+    try:
+        yield from reports
+    finally:
+        close = getattr(reports, "close", None)
+        if close is not None:
+            close()
+
+
 def _write_html(target: str, reports: list) -> None:  # type: ignore[type-arg]
     from expcheck.batch import excerpt_sources
     from expcheck.report.html import render_html
@@ -428,8 +470,7 @@ def _write_html(target: str, reports: list) -> None:  # type: ignore[type-arg]
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from expcheck.audit import audit
-    from expcheck.batch import Progress, expand
+    from expcheck.batch import Progress, expand, run_audits
     from expcheck.report.audit_text import render_audit_json, render_audit_text
     from expcheck.report.text import Style
 
@@ -443,10 +484,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             raise _UsageError(str(exc)) from None
     sources = expand(args.inputs)
     progress = Progress(len(sources))
-    reports = []
-    for source in sources:
-        reports.append(audit(source, profile=args.profile))
-        progress.step(source)
+    reports = list(_closing(run_audits(sources, args.profile, on_done=lambda r: progress.step(r.input))))
     for r in reports:
         if r.error is not None and args.format == "text":
             sys.stderr.write(f"expcheck: {r.error}\n")
