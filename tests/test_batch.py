@@ -68,6 +68,8 @@ def test_progress_bar_only_on_a_terminal() -> None:
 # --- one input's crash, death or hang is that input's report; the batch ends cleanly on signals ---
 
 READY = str(EXAMPLES / "ready_bundle.json")
+CONTEXT = str(EXAMPLES / "ready_context.yaml")  # the runs the ready bundle is ready for
+WITH_CONTEXT = Options(context=CONTEXT)
 
 
 def _hostile_judge(task: tuple[str, Options]) -> Report:
@@ -87,7 +89,7 @@ def _hostile_judge(task: tuple[str, Options]) -> Report:
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_crash_death_or_hang_of_one_input_is_that_inputs_report(jobs: int, tmp_path: Path) -> None:
     sources = [READY, "segfault", READY, "exit", "hang", "raise", READY]
-    reports = list(run(sources, Options(), jobs=jobs, time_limit=3, judge=_hostile_judge))
+    reports = list(run(sources, WITH_CONTEXT, jobs=jobs, time_limit=3, judge=_hostile_judge))
     assert [r.input for r in reports] == sources
     assert [r.ready for r in reports] == [True, False, True, False, False, False, True]
     errors = [r.error or "" for r in reports]
@@ -95,12 +97,12 @@ def test_a_crash_death_or_hang_of_one_input_is_that_inputs_report(jobs: int, tmp
     assert "exited with status 7" in errors[3]
     assert "time limit of 3 s" in errors[4]
     assert "RuntimeError: a bug" in errors[5]
-    assert all(r.verdict is None for r in reports if r.error)
+    assert all(r.verdict is not None and not r.verdict.is_code_ready for r in reports if r.error)
 
 
 def test_a_batch_leaves_no_folder_and_no_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    reports = list(run([READY, "segfault", "hang", READY], Options(), jobs=2, time_limit=2, judge=_hostile_judge))
+    reports = list(run([READY, "segfault", "hang", READY], WITH_CONTEXT, jobs=2, time_limit=2, judge=_hostile_judge))
     assert len(reports) == 4
     assert list(tmp_path.iterdir()) == []
     assert multiprocessing.active_children() == []
@@ -115,8 +117,9 @@ def test_deeply_nested_yaml_does_not_take_the_batch_down(tmp_path: Path) -> None
     deep.write_text(json.dumps(bundle))
     from expcheck.sandbox.bwrap import find_bwrap
 
-    variants = [["--jobs", "1"], ["--jobs", "2"]]
-    if find_bwrap()[0] is not None:  # the trial path judges each input in a worker too
+    with_context = ["--context", CONTEXT]
+    variants = [["--jobs", "1", *with_context], ["--jobs", "2", *with_context]]
+    if find_bwrap()[0] is not None:  # the trial path judges each input in a worker too (no runs: no trial)
         variants.append(["--trial", "--python", sys.executable])
     for extra in variants:
         proc = subprocess.run(
@@ -128,7 +131,9 @@ def test_deeply_nested_yaml_does_not_take_the_batch_down(tmp_path: Path) -> None
         )
         lines = [json.loads(line) for line in proc.stdout.splitlines()]
         assert [line["input"] for line in lines] == [READY, str(deep), READY], proc.stderr
-        assert lines[0]["verdict"]["is_code_ready"] and lines[2]["verdict"]["is_code_ready"]
+        if "--context" in extra:
+            assert lines[0]["verdict"]["is_code_ready"] and lines[2]["verdict"]["is_code_ready"]
+        assert lines[0]["error"] is None and lines[2]["error"] is None
         assert not (lines[1]["verdict"] or {}).get("is_code_ready")
         assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deep.json"]
@@ -205,14 +210,18 @@ def test_a_signal_ends_the_batch_kills_the_workers_and_leaves_no_folder(how: str
 
 def test_ctrl_c_ends_a_cli_batch_within_seconds(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "expcheck", "check", *([READY] * 400), "--jobs", "2", "-f", "jsonl"],
+        [sys.executable, "-m", "expcheck", "check", *([READY] * 400), "--jobs", "2", "-f", "jsonl", "--context", CONTEXT],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
         env={**os.environ, "TMPDIR": str(tmp_path)},
     )
-    time.sleep(2.5)
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith("expcheck-batch-") for p in tmp_path.iterdir()):  # the workers run
+        assert time.monotonic() < deadline and proc.poll() is None, "the batch never started"
+        time.sleep(0.05)
+    time.sleep(0.5)
     assert proc.poll() is None, "the batch ended before it could be interrupted"
     start = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)
@@ -228,13 +237,16 @@ def _greedy_judge(task: tuple[str, Options]) -> Report:
 
         if resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY:
             return Report.failed(task[0], "the worker has no memory limit")  # fails the test, safely
-        hoard = [bytearray(2**28) for _ in range(1000)]  # 250 GiB: more than any worker may have
+        hoard = [bytes(2**28) for _ in range(1000)]  # 250 GiB of untouched pages: more than a worker may have
         return Report.failed(task[0], f"unreachable {len(hoard)}")
     return judge(task)
 
 
-def test_an_input_that_needs_too_much_memory_fails_alone() -> None:
-    reports = list(run([READY, "greedy", READY], Options(), jobs=1, judge=_greedy_judge))
+def test_an_input_that_needs_too_much_memory_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import expcheck.pool
+
+    monkeypatch.setattr(expcheck.pool, "default_memory_limit", lambda workers: 2 * 2**30)
+    reports = list(run([READY, "greedy", READY], WITH_CONTEXT, jobs=1, judge=_greedy_judge))
     assert [r.ready for r in reports] == [True, False, True]
     assert "a worker may use" in (reports[1].error or "")
 
