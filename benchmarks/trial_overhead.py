@@ -5,7 +5,7 @@ A small Hydra repository with two experiment runs is run twice per repetition:
 - bare: the two trial commands (`python -u -m src.main run=<id> results_dir=... mode=trial`) with
   subprocess.run in a folder prepared beforehand — what a person would type;
 - expcheck: ``run_trial`` for the same submission — materialise a fresh folder, environment
-  variables, the network namespace (when this machine has one), the process-group watch, reading
+  variables, the bubblewrap sandbox (or, without it, the network namespace), the process-group watch, reading
   the output and the files written, deleting the folder — plus the T rules judging the result.
 
 The workload is a fixed number of loop iterations per run (calibrated once to about --seconds), so
@@ -121,9 +121,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="repetitions; medians are reported (default 5)")
     args = parser.parse_args()
     from expcheck.sandbox import TrialOptions, detect_isolation, prepare
+    from expcheck.sandbox.bwrap import find_bwrap
 
     isolation = detect_isolation()
-    options = TrialOptions(env="python", python=sys.executable, timeout=600, network=not isolation.available)
+    sandbox, missing = find_bwrap()
+    weak = sandbox is None
+    options = TrialOptions(
+        env="python", python=sys.executable, timeout=600, network=weak and not isolation.available, weak_isolation=weak
+    )
     prepared = prepare(options)
 
     iterations = calibrate(args.seconds)
@@ -140,7 +145,9 @@ def main() -> int:
         "work_seconds_per_run_target": args.seconds,
         "iterations_per_run": iterations,
         "repeat": args.repeat,
-        "isolation": isolation.description if isolation.available else "none (network allowed)",
+        "isolation": "bubblewrap sandbox, network off"
+        if not weak
+        else f"no sandbox ({missing}); " + (isolation.description if isolation.available else "network allowed"),
         "bare_best_s": round(bare, 3),
         "expcheck_best_s": round(ours, 3),
         "overhead_ratio_best": round(overhead, 4),

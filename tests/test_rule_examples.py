@@ -21,12 +21,16 @@ def _with_trial(facts: Facts, loaded: Loaded, env: str) -> Facts:
     """Run a trial example in the sandbox (network off) and attach the outcome to its facts."""
     from expcheck.facts.trial import attach_trial
     from expcheck.sandbox import TrialOptions, detect_isolation, prepare, run_trial
+    from expcheck.sandbox.bwrap import find_bwrap
 
-    if not detect_isolation().available:
+    sandboxed = find_bwrap()[0] is not None
+    if not sandboxed and not detect_isolation().available:
         pytest.skip("trial examples run with the network off, and no network namespace works here")
     if env == "uv" and shutil.which("uv") is None:
         pytest.skip("uv not installed")
-    options = TrialOptions(env=env, python=sys.executable if env == "python" else None, timeout=TRIAL_TIMEOUT)  # type: ignore[arg-type]
+    python = sys.executable if env == "python" else None
+    # Where bubblewrap cannot run, the examples run with the weaker isolation (network namespace only).
+    options = TrialOptions(env=env, python=python, timeout=TRIAL_TIMEOUT, weak_isolation=not sandboxed)  # type: ignore[arg-type]
     return attach_trial(facts, run_trial(loaded, prepare(options)))
 
 

@@ -1,22 +1,37 @@
-"""Many inputs at once: expand paths, globs, folders of traces and index files; judge them in order,
-optionally across processes; report progress on a terminal."""
+"""Many inputs at once: expand paths, globs, folders of traces and index files; judge each in a worker
+process (pool.py), so one input's crash or timeout is that input's error report; keep input order;
+report progress on a terminal."""
 
 from __future__ import annotations
 
 import glob
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from expcheck.report.schema import Report
 from expcheck.verdict import DEFAULT_ISSUE_BUDGET
 
+if TYPE_CHECKING:
+    from expcheck.api import TrialChecked
+    from expcheck.audit import AuditReport
+    from expcheck.sandbox import TrialOptions
+
+T = TypeVar("T")
+R = TypeVar("R")
+
 _TRACE_SUFFIXES = (".txt", ".json")
 _EXPERIMENT_MARKERS = ("pyproject.toml", "src", "config")
+# Seconds one input may take before its worker is killed and it is reported as not judged. A
+# corpus trace takes well under a second; the documented 16 MiB input limit stays within 30 s.
+DEFAULT_INPUT_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
@@ -80,10 +95,12 @@ def expand(inputs: Sequence[str]) -> list[str]:
     return out
 
 
-def _check_one(args: tuple[str, Options]) -> Report:
+def judge(task: tuple[str, Options]) -> Report:
+    """Judge one input given as data (its path and the options) and return its report: the unit of work
+    every batch executor runs, in this process or another."""
     from expcheck.api import check
 
-    source, options = args
+    source, options = task
     return check(
         source,
         profile=options.profile,
@@ -93,6 +110,42 @@ def _check_one(args: tuple[str, Options]) -> Report:
         honor_inline_ignores=options.honor_inline_ignores,
         issue_budget=options.issue_budget,
     )
+
+
+def _not_judged(task: tuple[str, Options], why: str) -> Report:
+    source = task[0]
+    return Report.failed(source, f"{source}: could not be judged, so it is not ready: {why}")
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(jobs: int | None, inputs: int) -> int:
+    """How many worker processes judge ``inputs`` inputs when ``jobs`` were asked for: by default, and
+    at most, the usable cores (more workers than cores only compete for them); at least one, since
+    even a single input is judged in a worker, so its crash cannot take the batch down."""
+    return max(1, min(jobs or usable_cores(), usable_cores(), inputs))
+
+
+def preload() -> None:
+    """Import the rules, the facts and Hydra once, before the workers fork: every worker starts with
+    them instead of importing them again (each import costs about as much as judging a few inputs).
+    Then move what exists to the collector's permanent generation, so a worker's collections do not
+    touch (and copy) the pages it shares with the parent."""
+    import gc
+
+    import expcheck.api  # noqa: F401
+    from expcheck.engine import all_rules
+    from expcheck.facts.compose import prepare_hydra
+
+    all_rules()
+    prepare_hydra()
+    gc.freeze()
 
 
 class Progress:
@@ -117,22 +170,54 @@ class Progress:
         self.stream.flush()
 
 
-def usable_cores() -> int:
-    """The CPU cores this process may run on (its affinity mask, where the system has one)."""
+@contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """While a batch runs, SIGTERM unwinds like Ctrl-C does, so the workers are killed and the
+    temporary folders removed on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-def _warm_parent() -> None:
-    """Import the rules, the facts and Hydra once, before the pool forks: every worker starts with them
-    instead of importing them again (each import costs about as much as judging a few inputs)."""
-    from expcheck.engine import all_rules
-    from expcheck.facts.compose import prepare_hydra
+def in_workers(
+    tasks: Sequence[T],
+    judge: Callable[[T], R],
+    failed: Callable[[T, str], R],
+    jobs: int | None = None,
+    time_limit: float | None = DEFAULT_INPUT_TIMEOUT,
+    on_done: Callable[[R], None] | None = None,
+    bounded_memory: bool = True,
+) -> Iterator[R]:
+    """``judge(task)`` for every task, in input order, each in a worker process (``jobs`` at most): a
+    task that crashes its worker, runs longer than ``time_limit`` seconds (None: no limit) or, with
+    ``bounded_memory``, needs more than its worker's share of memory, gets ``failed(task, why)``, and
+    the others go on. The one place that decides how batches are executed."""
+    from expcheck.pool import WorkerPool, default_memory_limit
 
-    all_rules()
-    prepare_hydra()
+    if not tasks:
+        return
+    preload()
+    done: dict[int, R] = {}
+    next_out = 0
+    workers = worker_count(jobs, len(tasks))
+    memory = default_memory_limit(workers) if bounded_memory else None
+    with _terminate_raises(), WorkerPool(judge, failed, workers, time_limit, memory) as pool:
+        for number, result in pool.map_unordered(tasks):
+            if on_done:
+                on_done(result)
+            done[number] = result
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
 
 
 def run(
@@ -140,26 +225,66 @@ def run(
     options: Options,
     jobs: int | None = None,
     on_done: Callable[[Report], None] | None = None,
+    time_limit: float | None = DEFAULT_INPUT_TIMEOUT,
+    judge: Callable[[tuple[str, Options]], Report] = judge,
 ) -> Iterator[Report]:
-    """Reports in input order; the inputs are judged in ``jobs`` processes (default, and at most, the usable
-    cores: more workers than cores only compete for them)."""
-    work = [(s, options) for s in sources]
-    jobs = min(jobs or usable_cores(), usable_cores())
-    if jobs <= 1 or len(work) <= 1:
-        for item in work:
-            report = _check_one(item)
-            if on_done:
-                on_done(report)
-            yield report
-        return
-    from concurrent.futures import ProcessPoolExecutor  # multiprocessing only when a pool is used
+    """Reports in input order. Every input is judged by ``judge`` in a worker process (``jobs`` of them
+    at most, by default the usable cores): one that crashes, is killed or takes longer than ``time_limit`` seconds (None: no limit)
+    gets an error report, and the others are judged as usual."""
+    yield from in_workers([(s, options) for s in sources], judge, _not_judged, jobs, time_limit, on_done)
 
-    _warm_parent()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for report in pool.map(_check_one, work, chunksize=max(1, min(16, len(work) // (jobs * 4) or 1))):
-            if on_done:
-                on_done(report)
-            yield report
+
+def run_trials(
+    sources: Sequence[str],
+    options: Options,
+    trial: TrialOptions,
+    only_if_clean: bool = False,
+    on_done: Callable[[TrialChecked], None] | None = None,
+) -> Iterator[TrialChecked]:
+    """Static check and trial of each input, one at a time, each in a worker process: a crash of the
+    checking process costs that input its report only. No overall time limit (the trial bounds each
+    of its commands); interrupted, the worker gets SIGTERM first, so its runs are stopped and its
+    trial folder removed."""
+    from expcheck.api import TrialChecked, check_with_trial
+
+    def one(task: tuple[str, Options]) -> TrialChecked:
+        source, opts = task
+        return check_with_trial(
+            source,
+            trial,
+            only_if_clean=only_if_clean,
+            profile=opts.profile,
+            context=opts.context,
+            select=opts.select,
+            ignore=opts.ignore,
+            honor_inline_ignores=opts.honor_inline_ignores,
+            issue_budget=opts.issue_budget,
+        )
+
+    def failed(task: tuple[str, Options], why: str) -> TrialChecked:
+        return TrialChecked(report=_not_judged(task, why), trial=None, skipped=why)
+
+    # No memory limit on this worker: its trial's commands would inherit it (the trial sets its own).
+    yield from in_workers([(s, options) for s in sources], one, failed, 1, None, on_done, bounded_memory=False)
+
+
+def _audit_one(task: tuple[str, str | None]) -> AuditReport:
+    from expcheck.audit import audit
+
+    return audit(task[0], profile=task[1])
+
+
+def _audit_failed(task: tuple[str, str | None], why: str) -> AuditReport:
+    from expcheck.audit import AuditReport
+
+    return AuditReport(input=task[0], error=f"{task[0]}: could not be audited: {why}")
+
+
+def run_audits(
+    sources: Sequence[str], profile: str | None, on_done: Callable[[AuditReport], None] | None = None
+) -> Iterator[AuditReport]:
+    """Audit reports in input order, each made in a worker process (as ``run`` judges inputs)."""
+    yield from in_workers([(s, profile) for s in sources], _audit_one, _audit_failed, 1, DEFAULT_INPUT_TIMEOUT, on_done)
 
 
 def excerpt_sources(reports: Sequence[Report]) -> dict[tuple[str, str], list[str]]:

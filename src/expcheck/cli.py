@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from expcheck.api import TrialChecked
     from expcheck.batch import Options
     from expcheck.config import Resolved
@@ -25,6 +23,7 @@ if TYPE_CHECKING:
 EXIT_READY, EXIT_NOT_READY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = ("text", "concise", "verdict", "json", "jsonl", "sarif", "github", "junit")
 SCHEMAS = ("report", "profile", "config")
+_T = TypeVar("_T")
 
 _DESCRIPTION = """\
 Decide whether a machine-generated ML experiment repository is ready to run, and say precisely
@@ -285,6 +284,13 @@ def _add_check_options(check: _Parser, llm_required: bool = False) -> None:
         metavar="N",
         help="judge inputs in N processes (default and most: the usable CPU cores); order is kept",
     )
+    check.add_argument(
+        "--input-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time limit for judging one input; past it the input is reported as not judged "
+        "(default: 120; 0 for none)",
+    )
     check.add_argument("--html", metavar="OUT", help="also write one self-contained HTML report of the batch to OUT")
     conf = check.add_argument_group("configuration ([tool.expcheck] in pyproject.toml, or expcheck.toml)")
     conf.add_argument("--config", metavar="FILE", help="read this configuration file instead of searching for one")
@@ -403,7 +409,17 @@ def _add_trial_options(check: _Parser) -> None:
         "--memory-limit",
         type=int,
         metavar="MB",
-        help="address-space limit per run in MiB; 0 for none (default: physical memory, none with a GPU)",
+        help="address-space limit per run in MiB; 0 for none (default: half the physical memory, none with a GPU)",
+    )
+    trial.add_argument(
+        "--sync-online",
+        action="store_true",
+        help="let uv sync fetch missing packages from the index (default: offline, from uv's cache)",
+    )
+    trial.add_argument(
+        "--weak-isolation",
+        action="store_true",
+        help="where bubblewrap cannot run, run the trial anyway without its sandbox (see 'trial' below)",
     )
     check.epilog_extra = _trial_help
 
@@ -413,28 +429,40 @@ def _trial_help() -> str:
     import textwrap
 
     from expcheck.sandbox import detect_isolation
+    from expcheck.sandbox.bwrap import find_bwrap
     from expcheck.sandbox.trial import default_memory
 
+    sandbox, missing = find_bwrap()
     isolation = detect_isolation()
-    if isolation.available:
-        network = f"network isolation on this machine: available; each run gets {isolation.description}."
+    if sandbox is not None:
+        box = (
+            "sandbox on this machine: bubblewrap works. Every command of a trial (uv sync too) runs in it: "
+            "the system read-only, the trial folder the only writable path (HOME, /tmp inside it; the "
+            "original repository, /home, /root, /run are not visible), its own PID namespace (every "
+            "process of a run, daemons included, ends with it), its own network namespace (no network, "
+            "no host socket) unless --network."
+        )
     else:
-        network = f"network isolation on this machine: {isolation.description}. --trial refuses to run unless --network is given."
-    network = textwrap.fill(network, width=100, initial_indent="  ", subsequent_indent="    ")
+        weak = isolation.description if isolation.available else "none (then --network is needed too)"
+        box = (
+            f"sandbox on this machine: NOT AVAILABLE: {missing}. --trial refuses to run unless "
+            "--weak-isolation is given; the trial then runs with your user's rights (it can write to "
+            f"$HOME, /tmp and the repository and reach host sockets); network isolation: {weak}."
+        )
+    box = textwrap.fill(box, width=100, initial_indent="  ", subsequent_indent="    ")
     return f"""
 trial (--trial, --trial-if-clean):
   Copies the submission into a fresh temporary folder and runs the profile's trial command once per
   experiment run, e.g. `python -u -m src.main run=<id> results_dir=<tmp>/results mode=trial`, with
   W&B disabled (WANDB_MODE=disabled), HF_HOME/TORCH_HOME/HOME/TMPDIR inside the folder, a wall-clock
-  limit per run (--timeout), and the run's whole process group killed when it ends or times out.
-  The environment is built by `uv sync` from the submission's pyproject.toml (--env uv: offline
-  first, uv's shared cache), or is the interpreter given with --python. Static findings are
-  reported first; trial findings have rule ids T1xx. The folder is deleted afterwards.
+  limit per run (--timeout), and every process of the run killed when it ends or times out.
+  The environment is built by `uv sync` from the submission's pyproject.toml (--env uv: offline,
+  from uv's shared cache, unless --sync-online), or is the interpreter given with --python. Static
+  findings are reported first; trial findings have rule ids T1xx. The folder is deleted afterwards;
+  the output kept of each run is its first 64 KiB and last 448 KiB.
 
-{network}
+{box}
   memory: {default_memory()[1]}.
-  The trial executes the submission's code as the current user: files outside the temporary folder
-  are kept out of its way (caches, HOME) but not write-protected.
 """
 
 
@@ -451,8 +479,8 @@ def _trial_options(args: argparse.Namespace) -> TrialOptions | None:
         )
         if value is not None
     ]
-    if args.network:
-        given.append("--network")
+    switches = (("--network", args.network), ("--sync-online", args.sync_online), ("--weak-isolation", args.weak_isolation))
+    given += [flag for flag, on in switches if on]
     if not wants:
         if given:
             raise _UsageError(f"{', '.join(given)} only apply with --trial or --trial-if-clean")
@@ -472,6 +500,8 @@ def _trial_options(args: argparse.Namespace) -> TrialOptions | None:
         network=args.network,
         memory_mb=args.memory_limit,
         progress=progress,
+        weak_isolation=args.weak_isolation,
+        sync_network=args.sync_online,
     )
 
 
@@ -486,7 +516,7 @@ def _trial_problem(source: str, checked: TrialChecked) -> str | None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from expcheck.batch import Progress, expand
+    from expcheck.batch import DEFAULT_INPUT_TIMEOUT, Progress, expand
     from expcheck.errors import InputError
     from expcheck.profiles import load_profile
 
@@ -501,6 +531,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     verdict_options = {"honor_inline_ignores": args.honor_inline_ignores}
     if args.issue_budget is not None:
         verdict_options["issue_budget"] = args.issue_budget
+    if args.input_timeout is not None and args.input_timeout < 0:
+        raise _UsageError("--input-timeout must be 0 (no limit) or a positive number of seconds")
+    time_limit = DEFAULT_INPUT_TIMEOUT if args.input_timeout is None else (args.input_timeout or None)
     options_for = _per_input_options(resolved, sources, verdict_options)
     for profile, context in {(o.profile, o.context) for o in options_for.values()}:
         if profile:
@@ -526,30 +559,26 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.fix:
         batch = iter(_fixed_reports(args, verdict_options))
     elif trial_options is None:
-        batch = _run_grouped(sources, options_for, args.jobs, lambda r: progress.step(r.input))
+        batch = _run_grouped(sources, options_for, args.jobs, lambda r: progress.step(r.input), time_limit)
     else:
         batch = iter(())
-    for report in batch:
+    for report in _closing(batch):
         report = _after_config(resolved, report, args.issue_budget)
         reports.append(report)
         if report.error is not None and args.format in ("text", "verdict"):
             sys.stderr.write(f"expcheck: {report.error}\n")
         for problem in report.internal_errors:
             sys.stderr.write(f"expcheck: internal error in a rule (please report): {problem}\n")
-    for source in sources if trial_options is not None else ():
-        from expcheck.api import check_with_trial
+    trials = iter(())
+    if trial_options is not None:
+        from expcheck.batch import run_trials
 
-        options = options_for[source]
-        checked = check_with_trial(
-            source,
-            trial_options,
-            only_if_clean=args.trial_if_clean and not args.trial,
-            profile=options.profile,
-            context=options.context,
-            select=options.select,
-            ignore=options.ignore,
-            **verdict_options,
+        only_if_clean = args.trial_if_clean and not args.trial
+        trials = _grouped(
+            sources, options_for, lambda group, options: run_trials(group, options, trial_options, only_if_clean)
         )
+    for checked in _closing(trials):
+        source = checked.report.input
         report = _after_config(resolved, checked.report, args.issue_budget)
         problem = _trial_problem(source, checked)
         if problem is not None:
@@ -684,15 +713,28 @@ def _per_input_options(
 
 
 def _run_grouped(
-    sources: Sequence[str], options_for: dict[str, Options], jobs: int | None, on_done: Callable[[Report], None]
+    sources: Sequence[str],
+    options_for: dict[str, Options],
+    jobs: int | None,
+    on_done: Callable[[Report], None],
+    time_limit: float | None,
 ) -> Iterator[Report]:
     """batch.run over runs of consecutive inputs that share their options, keeping the input order."""
-    from itertools import groupby
-
     from expcheck.batch import run
 
+    return _grouped(
+        sources, options_for, lambda group, options: run(group, options, jobs, on_done, time_limit=time_limit)
+    )
+
+
+def _grouped(
+    sources: Sequence[str], options_for: dict[str, Options], call: Callable[[list[str], Options], Iterator[_T]]
+) -> Iterator[_T]:
+    """``call`` over runs of consecutive inputs that share their options, results in input order."""
+    from itertools import groupby
+
     for options, group in groupby(sources, key=lambda s: options_for[s]):
-        yield from run(list(group), options, jobs=jobs, on_done=on_done)
+        yield from call(list(group), options)
 
 
 def _after_config(resolved: Resolved, report: Report, issue_budget: int | None) -> Report:
@@ -760,6 +802,16 @@ def _emit(text: str, target: str | None) -> None:
         raise _UsageError(f"--output-file {target}: {exc.strerror or exc}") from None
 
 
+def _closing(reports: Iterator[_T]) -> Iterator[_T]:
+    """``reports``, closed however the loop over them ends (its workers stopped at once)."""
+    try:
+        yield from reports
+    finally:
+        close = getattr(reports, "close", None)
+        if close is not None:
+            close()
+
+
 def _write_html(target: str, reports: list) -> None:  # type: ignore[type-arg]
     from expcheck.batch import excerpt_sources
     from expcheck.report.html import render_html
@@ -781,8 +833,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from expcheck.audit import audit
-    from expcheck.batch import Progress, expand
+    from expcheck.batch import Progress, expand, run_audits
     from expcheck.report.audit_text import render_audit_json, render_audit_text
     from expcheck.report.text import Style
 
@@ -796,10 +847,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             raise _UsageError(str(exc)) from None
     sources = expand(args.inputs)
     progress = Progress(len(sources))
-    reports = []
-    for source in sources:
-        reports.append(audit(source, profile=args.profile))
-        progress.step(source)
+    reports = list(_closing(run_audits(sources, args.profile, on_done=lambda r: progress.step(r.input))))
     for r in reports:
         if r.error is not None and args.format == "text":
             sys.stderr.write(f"expcheck: {r.error}\n")

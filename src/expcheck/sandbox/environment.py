@@ -1,11 +1,13 @@
 """The Python environment a trial runs in: built by uv from the submission, or an existing interpreter.
 
 ``--env uv`` (the default) runs ``uv sync`` in the trial folder, as ``uv run`` would before the
-pipeline's command: the environment is ``<trial>/.venv``, packages come from uv's shared cache, and
-the first attempt is offline so a warm cache needs no network at all; only when that fails is uv
-allowed to fetch (uv is the one process that may reach the network; the submission's code never
-runs here). ``--python PATH`` uses an interpreter that already has the dependencies — the usual case
-on GPU images — and builds nothing.
+pipeline's command: the environment is ``<trial>/.venv`` and packages come from uv's shared cache.
+``uv sync`` builds and installs the submission's own project, so it runs the submission's build
+backend: it runs in the same sandbox as the trial runs (bwrap.py), offline from the cache, in a
+network namespace; only with ``sync_network`` may it fetch from the package index. Without the
+sandbox (the weaker isolation the user accepted) it runs as before: offline first, then online.
+``--python PATH`` uses an interpreter that already has the dependencies — the usual case on GPU
+images — and builds nothing.
 
 A failed ``uv sync`` is blamed on the submission (its pyproject.toml cannot be resolved or built:
 that is a finding) or on the machine (no network, no interpreter, a timeout: the trial cannot run).
@@ -17,11 +19,12 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from expcheck.errors import InputError
+from expcheck.sandbox.bwrap import Sandbox, interpreter_paths
 
 EnvKind = Literal["uv", "python"]
 UV_SYNC_TIMEOUT = 1800.0
@@ -72,11 +75,41 @@ def python_environment(path: str) -> Environment:
     return Environment(kind="python", python=os.path.abspath(found), description=f"existing interpreter {found}")
 
 
+def _is_binary(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 def uv_executable() -> str:
+    """uv's own binary (a launcher script such as a pyenv shim is followed to it: a sandbox shows
+    the binary, not the launcher's world)."""
     uv = shutil.which("uv")
     if uv is None:
         raise InputError("--env uv: uv is not installed (pip install uv), or pass --python PATH")
-    return uv
+    real = os.path.realpath(uv)
+    if _is_binary(real):
+        return real
+    pyenv = shutil.which("pyenv")
+    if pyenv is not None:
+        try:
+            found = subprocess.run([pyenv, "which", "uv"], capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        if found and _is_binary(os.path.realpath(found)):
+            return os.path.realpath(found)
+    return real
+
+
+def _uv_line(uv: str, *args: str) -> str | None:
+    try:
+        proc = subprocess.run([uv, *args], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = proc.stdout.strip().splitlines()
+    return lines[-1] if proc.returncode == 0 and lines else None
 
 
 def _uv_env(root: Path) -> dict[str, str]:
@@ -86,14 +119,67 @@ def _uv_env(root: Path) -> dict[str, str]:
     return env
 
 
-def _sync(uv: str, root: Path, offline: bool, timeout: float) -> subprocess.CompletedProcess[str] | str:
-    command = [uv, "sync", *(["--offline"] if offline else [])]
+@dataclass(frozen=True)
+class SyncSandbox:
+    """How ``uv sync`` is wrapped: the sandbox, whether uv may fetch, what it must see."""
+
+    sandbox: Sandbox
+    network: bool
+
+
+def _sandboxed(uv: str, root: Path, box: SyncSandbox, env: dict[str, str]) -> list[str] | str:
+    """``uv sync`` inside the sandbox, with the interpreter uv picks for this project made visible."""
+    python = _uv_line(uv, "python", "find", "--offline", "--directory", str(root))
+    if python is None:
+        return "uv found no Python interpreter for this project on this machine (uv python find)"
+    cache = _uv_line(uv, "cache", "dir")
+    if cache is None:
+        return "uv did not name its cache folder (uv cache dir)"
+    os.makedirs(cache, exist_ok=True)
+    own = root / ".expcheck"
+    (own / "home").mkdir(parents=True, exist_ok=True)
+    env.update(
+        {
+            "UV_CACHE_DIR": cache,
+            "UV_PYTHON": os.path.realpath(python),
+            "UV_PYTHON_DOWNLOADS": "never",
+            # The cache is another mount: a hard link could not be made, and must never be (a run
+            # writing through it would change the shared cache).
+            "UV_LINK_MODE": "copy",
+            "HOME": str(own / "home"),
+            "TMPDIR": "/tmp",
+        }
+    )
+    if not box.network:
+        env["UV_OFFLINE"] = "1"
+    command = [uv, "sync", *([] if box.network else ["--offline"])]
+    readable = (uv, *interpreter_paths(python))
+    return box.sandbox.argv(root, command, network=box.network, readable=readable, writable=(cache,))
+
+
+def _sync(
+    uv: str, root: Path, offline: bool, timeout: float, box: SyncSandbox | None = None
+) -> subprocess.CompletedProcess[str] | str:
+    env = _uv_env(root)
+    command: list[str] | str = [uv, "sync", *(["--offline"] if offline else [])]
+    if box is not None:
+        command = _sandboxed(uv, root, box, env)
+        if isinstance(command, str):
+            return command
+    # Its output is captured like a run's (head and tail kept): a build backend printing without end
+    # costs neither memory nor disk. Its whole process group is killed when it ends or times out.
+    from expcheck.sandbox.outcome import read_log
+    from expcheck.sandbox.runner import run_command
+
+    log = root / ".expcheck" / "uv-sync.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return subprocess.run(command, cwd=root, env=_uv_env(root), capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return f"uv sync did not finish within {timeout:.0f} s"
+        raw = run_command(command, root, env, log, timeout, None)
     except OSError as exc:
         return f"uv sync could not start: {exc}"
+    if raw.timed_out:
+        return f"uv sync did not finish within {timeout:.0f} s"
+    return subprocess.CompletedProcess(command, raw.returncode or 0, stdout="", stderr=read_log(log))
 
 
 def _tail(text: str) -> str:
@@ -119,12 +205,25 @@ def _problem(proc: subprocess.CompletedProcess[str] | str) -> EnvProblem:
     return EnvProblem(blame="machine", summary=summary, output_tail=tail)
 
 
-def uv_environment(root: Path, timeout: float = UV_SYNC_TIMEOUT) -> Environment | EnvProblem:
-    """Build ``root/.venv`` from ``root/pyproject.toml`` with uv: offline first, then with the index."""
+def uv_environment(
+    root: Path, timeout: float = UV_SYNC_TIMEOUT, box: SyncSandbox | None = None
+) -> Environment | EnvProblem:
+    """Build ``root/.venv`` from ``root/pyproject.toml`` with uv. In the sandbox ``box``: once, offline
+    unless ``box.network``. Without one: offline first, then with the index."""
     uv = uv_executable()
     if not (root / "pyproject.toml").is_file():
         # uv would look for a pyproject.toml in the folders above the trial folder: never let it.
         return EnvProblem(blame="submission", summary="there is no pyproject.toml for uv to build from", output_tail="")
+    if box is not None:
+        done = _sync(uv, root, offline=not box.network, timeout=timeout, box=box)
+        if isinstance(done, str) or done.returncode != 0:
+            problem = _problem(done)
+            if problem.blame == "machine" and not box.network:
+                problem = replace(
+                    problem, summary=f"{problem.summary} (uv ran offline, from its cache; --sync-online lets it fetch)"
+                )
+            return problem
+        return _made(root, done, "in the sandbox, " + ("with the package index" if box.network else "offline, from uv's cache"))
     first = _sync(uv, root, offline=True, timeout=timeout)
     how = "offline, from uv's cache"
     if isinstance(first, str) or first.returncode != 0:
@@ -132,7 +231,11 @@ def uv_environment(root: Path, timeout: float = UV_SYNC_TIMEOUT) -> Environment 
         how = "with the package index"
     if isinstance(first, str) or first.returncode != 0:
         return _problem(first)
+    return _made(root, first, how)
+
+
+def _made(root: Path, proc: subprocess.CompletedProcess[str], how: str) -> Environment | EnvProblem:
     python = root / ".venv" / "bin" / "python"
     if not python.exists():
-        return EnvProblem(blame="machine", summary="uv sync made no .venv/bin/python", output_tail=_tail(first.stderr))
+        return EnvProblem(blame="machine", summary="uv sync made no .venv/bin/python", output_tail=_tail(proc.stderr))
     return Environment(kind="uv", python=str(python), description=f"uv sync ({how}) into the trial folder's .venv")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -325,18 +326,40 @@ def _numbers(data: object, prefix: str) -> Iterable[tuple[str, float]]:
             yield from _numbers(value, f"{prefix}[{i}]")
 
 
+def _read_regular(path: Path, limit: int) -> str | None:
+    """The text of a regular file of at most ``limit`` bytes; None for anything else. A FIFO, socket
+    or device a run left behind is never opened for reading (a FIFO would block forever), and a link
+    is never followed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return None if len(data) > limit else data.decode("utf-8", errors="replace")
+
+
 def json_metrics(root: Path, files: Iterable[str]) -> tuple[FileMetric, ...]:
     """Numbers in the JSON files among ``files`` (NaN and Infinity included, as Python writes them)."""
     out: list[FileMetric] = []
     for name in [f for f in files if f.endswith(".json")][:MAX_JSON_FILES]:
-        path = root / name
-        try:
-            if path.is_symlink() or path.stat().st_size > MAX_JSON_BYTES:
-                continue
-            data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
+        text = _read_regular(root / name, MAX_JSON_BYTES)
+        if text is None:
             continue
-        out.extend(FileMetric(file=name, key=key, value=value) for key, value in _numbers(data, ""))
+        try:
+            data = json.loads(text)
+            found = [FileMetric(file=name, key=key, value=value) for key, value in _numbers(data, "")]
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python can walk
+            continue
+        out.extend(found)
     return tuple(out)
 
 

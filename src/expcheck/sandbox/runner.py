@@ -8,8 +8,8 @@ it would start the full experiment, so it is not run.
 
 Each run starts in a new session (its own process group) inside the trial folder, with W&B
 disabled, every cache and HOME inside the folder, an address-space limit where the OS allows it,
-and the network namespace prefix when the network is off. On timeout the whole group gets SIGINT
-(Python then prints where it was), then SIGTERM, then SIGKILL; after every run whatever is left of
+and the network namespace prefix when the network is off. On timeout the run's processes get SIGINT
+(Python then prints where it was), then the whole group SIGTERM, then SIGKILL; after every run whatever is left of
 the group is killed while its leader is still unreaped, so the group id cannot have been reused.
 """
 
@@ -23,6 +23,7 @@ import select
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ from expcheck.profiles.schema import Profile
 from expcheck.submission import RunSpec
 
 GRACE_SECONDS = 3.0
+# A run's output kept for reading: its beginning and its end (where the traceback is).
+LOG_HEAD = 64 * 1024
+LOG_TAIL = 448 * 1024
 SMOKE_LABEL = "smoke-test"
 # Variables a trial run must not inherit: another venv, interactive start-up, a W&B key it never needs.
 _DROP_ENV = ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT", "WANDB_API_KEY")
@@ -205,6 +209,24 @@ def _kill_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
+def _interrupt_group(pgid: int) -> None:
+    """SIGINT to every process of the group but the sandbox's own (bwrap would die of it at once and
+    take the run with it, before Python printed where it was interrupted)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        name = stat[stat.find(b"(") + 1 : stat.rfind(b")")]
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and name != b"bwrap":
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGINT)
+
+
 class _ExitWatch:
     """Waits for a child to exit without reaping it (pidfd where available, else WNOWAIT polling)."""
 
@@ -236,31 +258,95 @@ class _ExitWatch:
             os.close(self.fd)
 
 
+class _Capture(threading.Thread):
+    """Reads a run's output from a pipe, keeping the first LOG_HEAD and the last LOG_TAIL bytes, so a
+    run that prints without end costs neither memory nor disk; writes them to ``log`` when done."""
+
+    def __init__(self, fd: int, log: Path) -> None:
+        super().__init__(daemon=True)
+        self.fd, self.log = fd, log
+        self.head, self.tail = bytearray(), bytearray()
+        self.dropped = 0
+        self.stop_at: float | None = None
+
+    def run(self) -> None:
+        try:
+            while True:
+                if self.stop_at is not None and time.monotonic() > self.stop_at:
+                    break
+                ready, _, _ = select.select([self.fd], [], [], 0.1)
+                if not ready:
+                    if self.stop_at is not None:
+                        break
+                    continue
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    break
+                self._keep(chunk)
+        finally:
+            os.close(self.fd)
+            self._write()
+
+    def _keep(self, chunk: bytes) -> None:
+        room = LOG_HEAD - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        self.tail += chunk
+        if len(self.tail) > 2 * LOG_TAIL:
+            cut = len(self.tail) - LOG_TAIL
+            self.dropped += cut
+            del self.tail[:cut]
+
+    def _write(self) -> None:
+        if len(self.tail) > LOG_TAIL:
+            cut = len(self.tail) - LOG_TAIL
+            self.dropped += cut
+            del self.tail[:cut]
+        marker = f"\n[expcheck: {self.dropped} bytes of output left out here]\n".encode() if self.dropped else b""
+        with contextlib.suppress(OSError), self.log.open("wb") as out:
+            out.write(bytes(self.head) + marker + bytes(self.tail))
+
+    def finish(self) -> None:
+        """The run is over: read what is still buffered (for at most a second), then stop."""
+        self.stop_at = time.monotonic() + 1.0
+        self.join(5)
+
+
 def run_command(
     argv: Sequence[str], cwd: Path, env: dict[str, str], log: Path, timeout: float, memory_bytes: int | None
 ) -> RawRun:
-    """Run ``argv`` in its own process group, output (both streams) to ``log``; kill the group when done."""
+    """Run ``argv`` in its own process group, output (both streams, head and tail kept) to ``log``;
+    kill the group when done."""
     start = time.monotonic()
-    with log.open("wb") as out:
+    read_end, write_end = os.pipe()
+    try:
         proc = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=out,
+            stdout=write_end,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=_limits(memory_bytes),
         )
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    capture = _Capture(read_end, log)
+    capture.start()
     watch = _ExitWatch(proc.pid)
     timed_out = False
     try:
         if not watch.wait(timeout):
             timed_out = True
-            for sig, grace in ((signal.SIGINT, GRACE_SECONDS), (signal.SIGTERM, GRACE_SECONDS)):
-                _kill_group(proc.pid, sig)
-                if watch.wait(grace):
-                    break
+            _interrupt_group(proc.pid)
+            if not watch.wait(GRACE_SECONDS):
+                _kill_group(proc.pid, signal.SIGTERM)
+                watch.wait(GRACE_SECONDS)
         # The leader has exited but is not reaped: the group id is still ours. Kill what is left of it.
         _kill_group(proc.pid, signal.SIGKILL)
     except BaseException:  # interrupted ourselves (Ctrl-C, SIGTERM): leave no run behind
@@ -269,6 +355,7 @@ def run_command(
     finally:
         watch.close()
         returncode = proc.wait()
+        capture.finish()
     seconds = time.monotonic() - start
     died_of = _signal_name(-returncode) if returncode < 0 else None
     return RawRun(returncode=returncode, signal=died_of, timed_out=timed_out, seconds=seconds)

@@ -1,8 +1,10 @@
 """The trial as a whole: materialise, build the environment, run every experiment run, read the outcome.
 
 ``prepare`` checks once, before any input is touched, that the requested trial can be honest: the
-network is off (a working namespace) unless the user allowed it, the interpreter or uv exists.
-It raises TrialRefused otherwise. ``run_trial`` then runs one submission and returns a TrialResult;
+sandbox (bubblewrap, see bwrap.py) works here, or the user accepted the weaker isolation explicitly
+(``weak_isolation``: a network namespace only, with the current user's rights on the file system);
+the network is off unless the user allowed it; the interpreter or uv exists. It raises TrialRefused
+otherwise, saying exactly what is missing. ``run_trial`` then runs one submission and returns a TrialResult;
 the trial folder is deleted afterwards unless ``keep`` is set.
 """
 
@@ -20,10 +22,12 @@ from pathlib import Path
 
 from expcheck.errors import InputError
 from expcheck.inputs import Loaded
+from expcheck.sandbox.bwrap import Sandbox, find_bwrap, interpreter_paths
 from expcheck.sandbox.environment import (
     Environment,
     EnvKind,
     EnvProblem,
+    SyncSandbox,
     python_environment,
     uv_environment,
     uv_executable,
@@ -66,6 +70,10 @@ class TrialOptions:
     memory_mb: int | None = None
     keep: bool = False
     progress: Callable[[str], None] | None = None
+    # Run without bubblewrap where it cannot run (the user accepts the weaker isolation).
+    weak_isolation: bool = False
+    # Let ``uv sync`` fetch from the package index (in the sandbox; the runs stay offline).
+    sync_network: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,18 +85,23 @@ class Prepared:
     python: Environment | None
     memory_bytes: int | None
     memory_note: str
+    # The sandbox every command runs in; None only in the weaker isolation the user accepted.
+    sandbox: Sandbox | None = None
 
 
 def _gpu_present() -> bool:
     return os.path.exists("/dev/nvidiactl") or os.path.isdir("/proc/driver/nvidia")
 
 
+DEFAULT_MEMORY_FRACTION = 0.5
+
+
 def default_memory() -> tuple[int | None, str]:
     """The default address-space limit in bytes and a sentence saying what it is.
 
-    The machine's physical memory: a run may use all of it, but cannot ask for more and drive the
-    machine into swap. No limit when an NVIDIA GPU is present: CUDA reserves far more address space
-    than it uses, and an address-space limit makes it fail to start.
+    Half the machine's physical memory: a trial run (one epoch, a batch or two) needs far less, and
+    the machine keeps the other half for itself and expcheck. No limit when an NVIDIA GPU is present:
+    CUDA reserves far more address space than it uses, and an address-space limit makes it fail to start.
     """
     if _gpu_present():
         return None, "no memory limit by default (an NVIDIA GPU is present; CUDA needs unlimited address space)"
@@ -96,7 +109,17 @@ def default_memory() -> tuple[int | None, str]:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return None, "no memory limit (physical memory size unknown)"
-    return total, f"address space limited to the physical memory ({total / 2**30:.1f} GiB)"
+    limit = int(total * DEFAULT_MEMORY_FRACTION)
+    return limit, f"address space limited to half the physical memory ({limit / 2**30:.1f} GiB)"
+
+
+def _weak_note(isolation: Isolation) -> str:
+    return (
+        "WEAKER ISOLATION (accepted with --weak-isolation): no sandbox; the runs execute with the current "
+        "user's rights (they can write to $HOME, /tmp and anywhere the user can, reach the host's Unix "
+        "sockets, and processes that leave their group can survive); network: "
+        + (isolation.description if isolation.available else "not isolated")
+    )
 
 
 def prepare(options: TrialOptions) -> Prepared:
@@ -104,7 +127,14 @@ def prepare(options: TrialOptions) -> Prepared:
     if options.timeout <= 0:
         raise TrialRefused("--timeout must be a positive number of seconds")
     isolation = detect_isolation()
-    if not options.network and not isolation.available:
+    sandbox, missing = find_bwrap()
+    if sandbox is None and not options.weak_isolation:
+        raise TrialRefused(
+            f"the trial sandbox cannot run: {missing}. Without it the submission's code would run with your "
+            "user's rights (writes to $HOME, /tmp and the repository, the host's Unix sockets, processes "
+            "surviving the run). Install bubblewrap, or pass --weak-isolation to accept that."
+        )
+    if sandbox is None and not options.network and not isolation.available:
         raise TrialRefused(
             f"network isolation is {isolation.description}; the trial would run with full network access. "
             "Pass --network to run it that way anyway."
@@ -125,13 +155,23 @@ def prepare(options: TrialOptions) -> Prepared:
     usable = usable_memory_limit(memory)
     if memory and usable != memory:
         note += f" (capped by this process's own hard limit at {usable / 2**20:.0f} MiB)"
-    return Prepared(options=options, isolation=isolation, python=python, memory_bytes=usable, memory_note=note)
+    return Prepared(
+        options=options, isolation=isolation, python=python, memory_bytes=usable, memory_note=note, sandbox=sandbox
+    )
+
+
+SANDBOX_NOTE = (
+    "sandbox: bubblewrap (read-only system, the trial folder the only writable path, own PID namespace: "
+    "every process of a run ends with it)"
+)
 
 
 def _network_note(prepared: Prepared) -> str:
+    if prepared.sandbox is None:
+        return _weak_note(prepared.isolation)
     if not prepared.options.network:
-        return f"network off: {prepared.isolation.description}"
-    return "network ALLOWED (--network): runs may reach any host"
+        return f"{SANDBOX_NOTE}; network off (own network namespace, loopback down)"
+    return f"{SANDBOX_NOTE}; network ALLOWED (--network): runs may reach any host"
 
 
 _HYDRA_RUN_DIR = re.compile(r"\b(outputs|multirun)/\d{4}-\d{2}-\d{2}/\d{2}-\d{2}-\d{2}")
@@ -148,8 +188,14 @@ def _anonymous(text: str, root: Path) -> str:
 def _run_one(
     plan: RunPlan, environment: Environment, root: Path, env: dict[str, str], prepared: Prepared, index: int
 ) -> RunOutcome:
-    prefix = () if prepared.options.network else prepared.isolation.prefix
-    argv = (*prefix, environment.python, *plan.args)
+    command = (environment.python, *plan.args)
+    if prepared.sandbox is not None:
+        readable = interpreter_paths(environment.python)
+        argv: tuple[str, ...] = tuple(
+            prepared.sandbox.argv(root, command, network=prepared.options.network, readable=readable)
+        )
+    else:
+        argv = (*(() if prepared.options.network else prepared.isolation.prefix), *command)
     log = root / ".expcheck" / f"run-{index}.log"
     before = snapshot(root)
     raw = run_command(argv, root, env, log, prepared.options.timeout, prepared.memory_bytes)
@@ -187,7 +233,11 @@ def _run_one(
 def _environment(prepared: Prepared, root: Path) -> Environment | EnvProblem:
     if prepared.python is not None:
         return prepared.python
-    return uv_environment(root)
+    options = prepared.options
+    box = None
+    if prepared.sandbox is not None:
+        box = SyncSandbox(prepared.sandbox, network=options.network or options.sync_network)
+    return uv_environment(root, box=box)
 
 
 @contextmanager
