@@ -27,7 +27,9 @@ from expcheck.llm.review import LlmOptions, add_review
 from expcheck.report.schema import Report
 from llm_server import FakeLLM, Reply, chat, claims_reply, sequence
 
-BUNDLE = str(ROOT / "examples" / "ready_bundle.json")
+# A ready bundle of its own (the example's experiment, tracking its best epoch), so that the crafted
+# claims below quote lines that stay where they are when the shipped example changes.
+BUNDLE = str(ROOT / "tests" / "fixtures" / "llm_review_bundle.json")
 CONTEXT = str(ROOT / "examples" / "ready_context.yaml")
 DEFECTIVE = str(ROOT / "examples" / "defective_bundle.json")
 
