@@ -69,7 +69,7 @@ def render_report(report: Report, style: Style) -> str:
         return f"{head}: {_status(report, style)}: {report.error}\n"
     s = report.summary
     meta = f"{report.kind}, profile {report.profile}"
-    out = [f"{head} ({meta}): {_status(report, style)} — {s.errors} errors, {s.warnings} warnings"]
+    out = [f"{head} ({meta}): {_status(report, style)} — {_count(s.errors, 'error')}, {_count(s.warnings, 'warning')}"]
     out.extend(_contract(report))
     if report.recorded is not None and report.recorded.is_code_ready is not None:
         said = "ready" if report.recorded.is_code_ready else "not ready"
@@ -94,3 +94,7 @@ def render_text(reports: Sequence[Report], style: Style) -> str:
             f"{len(reports)} inputs: {ready} ready, {len(reports) - ready - bad} not ready, {bad} unreadable\n"
         )
     return "\n".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
