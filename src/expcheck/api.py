@@ -25,8 +25,9 @@ from expcheck.verdict import DEFAULT_ISSUE_BUDGET, make_verdict
 
 if TYPE_CHECKING:
     from expcheck.sandbox import TrialOptions, TrialResult
+    from expcheck.sandbox.trial import Prepared
 
-__all__ = ["TrialChecked", "check", "check_files", "check_with_trial", "report_for"]
+__all__ = ["TrialChecked", "check", "check_files", "check_many", "check_with_trial", "report_for", "trial_checked"]
 
 
 def report_for(
@@ -186,16 +187,42 @@ def check_with_trial(
     ``TrialRefused`` (an InputError) when the trial cannot run as asked — no network isolation
     without ``options.network``, no interpreter, no uv — before anything is executed.
     """
-    from expcheck.engine import rules_in_force, run_rules
-    from expcheck.facts import Facts
-    from expcheck.facts.trial import attach_trial
-    from expcheck.sandbox import prepare, run_trial
+    from expcheck.sandbox import prepare
 
     prepared = prepare(options)
     try:
         loaded = load(source, profile=profile, context=context)
     except InputError as exc:
         return TrialChecked(report=Report.failed(source, str(exc)), trial=None, skipped=str(exc))
+    return trial_checked(
+        loaded,
+        source,
+        prepared,
+        only_if_clean=only_if_clean,
+        select=select,
+        ignore=ignore,
+        honor_inline_ignores=honor_inline_ignores,
+        issue_budget=issue_budget,
+    )
+
+
+def trial_checked(
+    loaded: Loaded,
+    source: str,
+    prepared: Prepared,
+    *,
+    only_if_clean: bool = False,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    honor_inline_ignores: bool = False,
+    issue_budget: int = DEFAULT_ISSUE_BUDGET,
+) -> TrialChecked:
+    """``check_with_trial`` for an input already read (as an executor's worker receives it)."""
+    from expcheck.engine import rules_in_force, run_rules
+    from expcheck.facts import Facts
+    from expcheck.facts.trial import attach_trial
+    from expcheck.sandbox import run_trial
+
     static = report_for(
         loaded, source, select, ignore, honor_inline_ignores=honor_inline_ignores, issue_budget=issue_budget
     )
@@ -217,3 +244,42 @@ def check_with_trial(
         }
     )
     return TrialChecked(report=report, trial=result)
+
+
+def check_many(
+    sources: Sequence[str],
+    *,
+    executor: str = "local",
+    jobs: int | None = None,
+    ray_address: str | None = None,
+    profile: str | None = None,
+    context: str | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    honor_inline_ignores: bool = False,
+    issue_budget: int = DEFAULT_ISSUE_BUDGET,
+) -> list[Report]:
+    """Judge many inputs (paths, globs, folders of traces, index files), one report each in input order.
+
+    ``executor="local"`` judges them in ``jobs`` processes on this machine; ``executor="ray"`` as Ray
+    tasks on the cluster at ``ray_address`` (or a local one started with ``jobs`` CPUs; needs the
+    ``ray`` extra). Raises InputError for an unknown executor or when Ray is unavailable.
+    """
+    from expcheck import batch
+
+    options = batch.Options(
+        profile=profile,
+        context=context,
+        select=tuple(select),
+        ignore=tuple(ignore),
+        honor_inline_ignores=honor_inline_ignores,
+        issue_budget=issue_budget,
+    )
+    expanded = batch.expand(sources)
+    if executor == "local":
+        return list(batch.run(expanded, options, jobs=jobs))
+    if executor == "ray":
+        from expcheck.executors import ray
+
+        return list(ray.run(expanded, options, ray.RayConfig(address=ray_address, num_cpus=jobs)))
+    raise InputError(f"unknown executor {executor!r} (local or ray)")

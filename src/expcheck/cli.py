@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from expcheck.api import TrialChecked
     from expcheck.batch import Options
     from expcheck.config import Resolved
+    from expcheck.executors.ray import RayConfig
     from expcheck.report.schema import Report
     from expcheck.sandbox import TrialOptions
 
@@ -152,6 +153,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("inputs", nargs="+", metavar="PATH", help="repository directory, bundle JSON or review trace")
     _add_check_options(check)
+    _add_executor_options(check)
     check.add_argument(
         "--fix", action="store_true", help="apply the safe repairs first (directories in place), then judge"
     )
@@ -303,6 +305,62 @@ def _add_check_options(check: _Parser, llm_required: bool = False) -> None:
     _add_verdict_options(check)
     _add_trial_options(check)
     _add_llm_options(check, required=llm_required)
+
+
+def _add_executor_options(check: _Parser) -> None:
+    group = check.add_argument_group("executor (where inputs are judged)")
+    group.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: processes on this machine (default); ray: Ray tasks (pip install 'expcheck[ray]')",
+    )
+    group.add_argument(
+        "--ray-address", metavar="ADDR", help="join the Ray cluster at ADDR (default: start a local one)"
+    )
+    group.add_argument("--trial-cpus", type=float, metavar="N", help="CPUs each Ray trial task requests (default 1)")
+    group.add_argument("--trial-gpus", type=float, metavar="N", help="GPUs each Ray trial task requests (default 0)")
+
+
+def _ray_config(args: argparse.Namespace) -> RayConfig | None:
+    """The Ray executor's settings, None for the local executor; usage errors raised."""
+    if not hasattr(args, "executor"):
+        return None  # a command without executor options
+    wants_trial = args.trial or args.trial_if_clean
+    given = [
+        flag
+        for flag, value in (
+            ("--ray-address", args.ray_address),
+            ("--trial-cpus", args.trial_cpus),
+            ("--trial-gpus", args.trial_gpus),
+        )
+        if value is not None
+    ]
+    if args.executor != "ray":
+        if given:
+            raise _UsageError(f"{', '.join(given)} only apply with --executor ray")
+        return None
+    if args.fix:
+        raise _UsageError("--fix edits inputs in place and runs with --executor local only")
+    if not wants_trial and (args.trial_cpus is not None or args.trial_gpus is not None):
+        raise _UsageError("--trial-cpus and --trial-gpus only apply with --trial or --trial-if-clean")
+    for flag, value in (("--trial-cpus", args.trial_cpus), ("--trial-gpus", args.trial_gpus)):
+        if value is not None and value < 0:
+            raise _UsageError(f"{flag} must be 0 or more")
+    from expcheck.executors.ray import RayConfig, RayUnavailable, connect
+
+    config = RayConfig(
+        address=args.ray_address,
+        num_cpus=args.jobs,
+        trial_cpus=args.trial_cpus if args.trial_cpus is not None else 1.0,
+        trial_gpus=args.trial_gpus or 0.0,
+        trial_memory_mb=args.memory_limit or None,
+    )
+    try:
+        connect(config)
+    except RayUnavailable as exc:
+        raise _UsageError(str(exc)) from None
+    return config
 
 
 def _add_verdict_options(check: argparse.ArgumentParser) -> None:
@@ -545,8 +603,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             raise _UsageError(f"--context {context}: no such file")
     trial_options = _trial_options(args)
     llm_options = _llm_options(args)
-    if trial_options is not None:
-        from expcheck.sandbox import prepare
+    ray_config = _ray_config(args)
+    if trial_options is not None and (ray_config is None or ray_config.address is None):
+        from expcheck.sandbox import prepare  # a remote cluster's workers prepare it themselves
 
         try:
             prepare(trial_options)
@@ -559,7 +618,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.fix:
         batch = iter(_fixed_reports(args, verdict_options))
     elif trial_options is None:
-        batch = _run_grouped(sources, options_for, args.jobs, lambda r: progress.step(r.input), time_limit)
+        if ray_config is None:
+            batch = _run_grouped(sources, options_for, args.jobs, lambda r: progress.step(r.input), time_limit)
+        else:
+            from expcheck.executors import ray
+
+            batch = _grouped(
+                sources,
+                options_for,
+                lambda group, options: ray.run(group, options, ray_config, lambda r: progress.step(r.input)),
+            )
     else:
         batch = iter(())
     for report in _closing(batch):
@@ -574,9 +642,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from expcheck.batch import run_trials
 
         only_if_clean = args.trial_if_clean and not args.trial
-        trials = _grouped(
-            sources, options_for, lambda group, options: run_trials(group, options, trial_options, only_if_clean)
-        )
+        if ray_config is None:
+            trials = _grouped(
+                sources, options_for, lambda group, options: run_trials(group, options, trial_options, only_if_clean)
+            )
+        else:
+            from expcheck.executors import ray
+
+            trials = _grouped(
+                sources,
+                options_for,
+                lambda group, options: ray.run_trials(group, options, trial_options, ray_config, only_if_clean),
+            )
     for checked in _closing(trials):
         source = checked.report.input
         report = _after_config(resolved, checked.report, args.issue_budget)
