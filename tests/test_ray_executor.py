@@ -17,8 +17,6 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'expcheck[ray]')")
 
 from conftest import CORPUS, ROOT, corpus_index  # noqa: E402
-from test_trial import make_repo  # noqa: E402
-
 from expcheck.api import check_many, check_with_trial  # noqa: E402
 from expcheck.batch import Options, run  # noqa: E402
 from expcheck.cli import main  # noqa: E402
@@ -26,6 +24,7 @@ from expcheck.executors import Work, judge  # noqa: E402
 from expcheck.executors import ray as ray_executor  # noqa: E402
 from expcheck.report.schema import Report  # noqa: E402
 from expcheck.sandbox import TrialOptions, detect_isolation  # noqa: E402
+from test_trial import make_repo  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -42,7 +41,7 @@ def inputs() -> list[str]:
     found = [str(FIXTURES / "trace_v2.txt"), *sorted(str(p) for p in (FIXTURES / "precision").glob("*.txt"))]
     found.append(str(FIXTURES / "no-such-input.txt"))  # unreadable: answered on the driver
     if (CORPUS / "index.jsonl").is_file():
-        found += [str(CORPUS / entry["trace"]) for entry in corpus_index()[::12]]
+        found += [str(CORPUS / entry["trace"]) for entry in corpus_index()[::20]]
     return found
 
 

@@ -67,7 +67,9 @@ def connect(config: RayConfig) -> ModuleType:
     # as data). The workers use this interpreter, or the cluster's own.
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     try:
-        if config.address:
+        if config.address and config.address.startswith("ray://"):
+            ray.init(address=config.address)  # Ray Client: the remote cluster's own settings
+        elif config.address:
             ray.init(address=config.address, logging_level=logging.ERROR, log_to_driver=False)
         else:
             ray.init(
