@@ -270,3 +270,18 @@ def test_an_audit_batch_survives_an_input_that_crashes_the_parser(tmp_path: Path
     assert audits[0]["error"] is None and audits[2]["error"] is None
     assert "Traceback" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deep.txt"]
+def test_the_ray_executor_without_ray_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from expcheck.api import check_many
+    from expcheck.cli import main
+    from expcheck.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    assert main(["check", str(FIXTURES / "trace_v2.txt"), "--executor", "ray"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'expcheck[ray]'" in err and "Traceback" not in err
+    with pytest.raises(InputError, match="expcheck\\[ray\\]"):
+        check_many([str(FIXTURES / "trace_v2.txt")], executor="ray")
+    with pytest.raises(InputError, match="unknown executor"):
+        check_many([str(FIXTURES / "trace_v2.txt")], executor="dask")
