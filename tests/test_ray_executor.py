@@ -113,3 +113,19 @@ def test_a_trial_runs_a_tiny_cpu_repository_in_a_ray_task(tmp_path: Path) -> Non
     assert checked.report.model_dump(mode="json") == local.report.model_dump(mode="json")
     assert checked.trial.environment is None  # the worker's interpreter path stays on the worker
     assert "expcheck-trial-" not in json.dumps(checked.report.model_dump(mode="json"))
+
+
+def test_an_input_over_the_time_limit_is_reported_not_judged() -> None:
+    sources = [s for s in inputs() if Path(s).exists()][:2]
+    slow = sources[0]
+
+    def slow_judge(work: Work, options: Options) -> Report:
+        if work.source == slow:
+            import time
+
+            time.sleep(30)
+        return judge(work, options)
+
+    reports = list(ray_executor.run(sources, Options(), judge_fn=slow_judge, time_limit=1))
+    assert reports[0].error is not None and "time limit of 1 s" in reports[0].error
+    assert reports[1].error is None and reports[1].input == sources[1]

@@ -626,7 +626,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             batch = _grouped(
                 sources,
                 options_for,
-                lambda group, options: ray.run(group, options, ray_config, lambda r: progress.step(r.input)),
+                lambda group, options: ray.run(
+                    group, options, ray_config, lambda r: progress.step(r.input), time_limit=time_limit
+                ),
             )
     else:
         batch = iter(())

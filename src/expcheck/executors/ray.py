@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -84,8 +85,35 @@ def connect(config: RayConfig) -> ModuleType:
     return ray
 
 
-def _static_task(work: Work, options: Options, judge_fn: Callable[[Work, Options], Report]) -> Report:
-    return judge_fn(work, options)
+class _OverTime(Exception):
+    pass
+
+
+def _static_task(
+    work: Work, options: Options, judge_fn: Callable[[Work, Options], Report], time_limit: float | None
+) -> Report:
+    """``judge_fn`` on the worker, stopped after ``time_limit`` seconds (as the local pool does) with
+    the same not-judged report."""
+    from expcheck.batch import _not_judged
+
+    if not time_limit:
+        return judge_fn(work, options)
+
+    def over(_signum: int, _frame: object) -> None:
+        raise _OverTime
+
+    try:
+        previous = signal.signal(signal.SIGALRM, over)
+    except ValueError:  # not the worker's main thread: no timer there
+        return judge_fn(work, options)
+    signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        return judge_fn(work, options)
+    except _OverTime:
+        return _not_judged((work.source, options), f"it was not judged within the time limit of {time_limit:g} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _trial_task(
@@ -124,14 +152,18 @@ def run(
     config: RayConfig | None = None,
     on_done: Callable[[Report], None] | None = None,
     judge_fn: Callable[[Work, Options], Report] = judge,
+    time_limit: float | None = None,
 ) -> Iterator[Report]:
-    """Static reports in input order, each input judged in its own Ray task (one CPU)."""
+    """Static reports in input order, each input judged in its own Ray task (one CPU), stopped after
+    ``time_limit`` seconds (None: no limit) with a not-judged report."""
     ray = connect(config or RayConfig())
     remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_static_task)
     submitted: list[tuple[str, Any]] = []
     for source in sources:
         work = read(source, options)
-        submitted.append((source, work if isinstance(work, Report) else remote.remote(work, options, judge_fn)))
+        submitted.append(
+            (source, work if isinstance(work, Report) else remote.remote(work, options, judge_fn, time_limit))
+        )
     for report in _ordered(ray, submitted):
         if on_done:
             on_done(report)
