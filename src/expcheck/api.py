@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from expcheck.coverage import crash_findings
+from expcheck.coverage import crash_findings, crash_report
 from expcheck.engine import check_loaded
 from expcheck.errors import InputError
 from expcheck.findings import Finding, Severity
@@ -95,15 +95,7 @@ def check(
 
 def _crashed(source: str, exc: Exception) -> Report:
     """The report of an input whose reading failed inside expcheck: an X001 finding, not ready."""
-    problem = f"{type(exc).__name__}: {exc}"
-    findings = crash_findings([("reading the input", problem)])
-    return Report(
-        input=source,
-        verdict=make_verdict(findings),
-        findings=findings,
-        summary=summarise(findings, 0),
-        internal_errors=[f"reading the input: {problem}"],
-    )
+    return crash_report(source, "reading the input", f"{type(exc).__name__}: {exc}")
 
 
 def _context(context: str | Mapping[str, Any] | ResearchContext | None) -> ResearchContext | None:

@@ -7,15 +7,13 @@ from __future__ import annotations
 import glob
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
+from expcheck.interrupts import sigterm_raises
 from expcheck.report.schema import Report
 from expcheck.verdict import DEFAULT_ISSUE_BUDGET
 
@@ -170,24 +168,6 @@ class Progress:
         self.stream.flush()
 
 
-@contextmanager
-def _terminate_raises() -> Iterator[None]:
-    """While a batch runs, SIGTERM unwinds like Ctrl-C does, so the workers are killed and the
-    temporary folders removed on the way out."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def in_workers(
     tasks: Sequence[T],
     judge: Callable[[T], R],
@@ -210,7 +190,7 @@ def in_workers(
     next_out = 0
     workers = worker_count(jobs, len(tasks))
     memory = default_memory_limit(workers) if bounded_memory else None
-    with _terminate_raises(), WorkerPool(judge, failed, workers, time_limit, memory) as pool:
+    with sigterm_raises(), WorkerPool(judge, failed, workers, time_limit, memory) as pool:
         for number, result in pool.map_unordered(tasks):
             if on_done:
                 on_done(result)

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from expcheck.facts import PRIMARY_METRIC, RUNS
 from expcheck.findings import Confidence, Finding, Severity
+
+if TYPE_CHECKING:
+    from expcheck.report.schema import Report
 
 CRITERION = "X"
 
@@ -107,3 +111,19 @@ def not_applied_findings(gaps: Mapping[str, Iterable[str]]) -> list[Finding]:
 
 def _is_rule_id(who: str) -> bool:
     return len(who) == 4 and who[0].isalpha() and who[1:].isdigit()
+
+
+def crash_report(source: str, where: str, problem: str) -> Report:
+    """The report of an input a crash kept from being judged (``where`` it happened, the ``problem``):
+    one X001 error finding, so it is not ready, and the problem in ``internal_errors`` (exit 3)."""
+    from expcheck.report.schema import Report, summarise
+    from expcheck.verdict import make_verdict
+
+    findings = crash_findings([(where, problem)])
+    return Report(
+        input=source,
+        verdict=make_verdict(findings),
+        findings=findings,
+        summary=summarise(findings, 0),
+        internal_errors=[f"{where}: {problem}"],
+    )

@@ -95,15 +95,6 @@ def judge_with_trial(work: Work, options: Options, trial: TrialOptions, only_if_
 def lost(source: str, problem: str) -> Report:
     """The report of an input whose worker was lost or whose task failed: an X001 error finding, not
     ready, the reason in ``internal_errors`` — never a silent drop."""
-    from expcheck.coverage import crash_findings
-    from expcheck.report.schema import summarise
-    from expcheck.verdict import make_verdict
+    from expcheck.coverage import crash_report
 
-    findings = crash_findings([("the executor's task", problem)])
-    return Report(
-        input=source,
-        verdict=make_verdict(findings),
-        findings=findings,
-        summary=summarise(findings, 0),
-        internal_errors=[f"the executor's task: {problem}"],
-    )
+    return crash_report(source, "the executor's task", problem)

@@ -13,15 +13,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from expcheck.errors import InputError
 from expcheck.inputs import Loaded
+from expcheck.interrupts import sigterm_raises
 from expcheck.sandbox.bwrap import Sandbox, find_bwrap, interpreter_paths
 from expcheck.sandbox.environment import (
     Environment,
@@ -240,26 +238,9 @@ def _environment(prepared: Prepared, root: Path) -> Environment | EnvProblem:
     return uv_environment(root, box=box)
 
 
-@contextmanager
-def _terminate_cleanly() -> Iterator[None]:
-    """While a trial runs, SIGTERM raises SystemExit, so runs are killed and the folder deleted."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run_trial(loaded: Loaded, prepared: Prepared) -> TrialResult:
     """Run every experiment run of ``loaded`` in a fresh trial folder; never raises for the code's faults."""
-    with _terminate_cleanly():
+    with sigterm_raises():
         return _run_trial(loaded, prepared)
 
 
