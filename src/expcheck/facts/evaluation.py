@@ -16,7 +16,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, ModuleIndex, code_modules, const_str, dotted, index_of, template
+from expcheck.facts.astindex import CallSite, ModuleIndex, code_modules, const_str, index_of, template
+from expcheck.facts.semantic import qualified_name
 
 EVALUATE = "src/evaluate.py"
 _FIGURE_EXT = re.compile(r"\.(?:pdf|png|jpe?g|svg|eps)$", re.I)
@@ -160,7 +161,8 @@ def _parsers(index: ModuleIndex) -> list[str]:
     for scope in index.scopes.values():
         for name, values in scope.assigns.items():
             if any(
-                isinstance(v, ast.Call) and dotted(v.func, index.aliases).endswith("ArgumentParser") for v in values
+                isinstance(v, ast.Call) and qualified_name(v.func, index.aliases).endswith("ArgumentParser")
+                for v in values
             ):
                 names.append(name)
     return names
@@ -254,7 +256,7 @@ def _hydra_main(index: ModuleIndex) -> tuple[ast.FunctionDef, ast.Call | None] |
             continue
         for deco in node.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
-            if dotted(target, index.aliases) == "hydra.main":
+            if qualified_name(target, index.aliases) == "hydra.main":
                 return node, deco if isinstance(deco, ast.Call) else None
     return None
 

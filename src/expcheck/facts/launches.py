@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import CallSite, ModuleScopes, dotted_name, module_scopes
-from expcheck.facts.imports import ModuleInfo, project_index
+from expcheck.facts.callscopes import ModuleScopes, callee_of, module_scopes
+from expcheck.facts.imports import project_index
 from expcheck.facts.python import walk
+from expcheck.facts.semantic import CallSite, dotted_name
 
 _SUBPROCESS = frozenset(
     {
@@ -30,22 +31,6 @@ _SUBPROCESS = frozenset(
 )
 _SHELL_ONLY = frozenset({"os.system", "os.popen"})
 PYTHON = "<python>"
-
-
-def canonical(info: ModuleInfo | None, dotted: str | None) -> str | None:
-    """The dotted callee with its root import resolved (``sp.run`` → ``subprocess.run`` after ``import subprocess as sp``)."""
-    if dotted is None or info is None:
-        return dotted
-    root, _, rest = dotted.partition(".")
-    binding = info.unique(root)
-    if binding is None or binding.kind != "import" or binding.source is None:
-        return dotted
-    source = binding.source
-    if source.name is None:
-        base = source.module if source.bound != source.top else source.top
-    else:
-        base = f"{source.module}.{source.name}"
-    return f"{base}.{rest}" if rest else base
 
 
 @dataclass(frozen=True)
@@ -165,7 +150,7 @@ def launches(facts: Facts) -> list[Launch]:
     for path, scopes in sorted(facts.derived(module_scopes).items()):
         info = index.by_path.get(path)
         for call in scopes.calls:
-            callee = canonical(info, call.dotted)
+            callee = callee_of(info, scopes, call)
             if callee not in _SUBPROCESS:
                 continue
             keywords = {k.arg for k in call.node.keywords}
@@ -245,6 +230,6 @@ def wandb_inits(facts: Facts) -> list[WandbInit]:
     for path, scopes in sorted(facts.derived(module_scopes).items()):
         info = index.by_path.get(path)
         for call in scopes.calls:
-            if canonical(info, call.dotted) == "wandb.init":
+            if callee_of(info, scopes, call) == "wandb.init":
                 found.append(WandbInit(call, scopes.caught(call)))
     return found

@@ -23,10 +23,10 @@ from expcheck.facts.astindex import (
     Scope,
     code_modules,
     const_str,
-    dotted,
     index_of,
 )
 from expcheck.facts.dictkeys import EMPTY, KeyResolver, KeySet, pattern_regex
+from expcheck.facts.semantic import qualified_name
 
 EVALUATE = "src/evaluate.py"
 _RUN_LIKE = re.compile(r"(?:^|_)(?:w(?:and)?b|run)(?:_|$)", re.I)
@@ -146,7 +146,7 @@ def _run_variables(index: ModuleIndex) -> set[str]:
 
 
 def _is_init(call: ast.Call, index: ModuleIndex) -> bool:
-    return dotted(call.func, index.aliases) in ("wandb.init", "wandb.sdk.init")
+    return qualified_name(call.func, index.aliases) in ("wandb.init", "wandb.sdk.init")
 
 
 def _is_log(call: CallSite, run_vars: set[str]) -> bool:
@@ -206,7 +206,7 @@ def _train_side(facts: Facts, out: WandbFacts, resolver: KeyResolver, path: str,
         if _summary_target(target.value):
             keys = resolver.key(index, index.scope(fn), target.slice)
             out.writes.append(KeyWrite(path, target.lineno, "summary", keys, fn, False))
-        elif _dotted_in(target.value, index) == "os.environ" and const_str(target.slice) == "WANDB_MODE":
+        elif qualified_name(target.value, index.aliases) == "os.environ" and const_str(target.slice) == "WANDB_MODE":
             out.mode_env.append((path, target.lineno))
 
 
@@ -214,12 +214,8 @@ def prints_json(call: CallSite, index: ModuleIndex) -> bool:
     """``print(json.dumps(...))`` or ``json.dump(x, sys.stdout)``."""
     args = call.node.args
     if call.name == "print" and args and isinstance(args[0], ast.Call):
-        return _dotted_in(args[0].func, index) == "json.dumps"
-    return call.name == "json.dump" and len(args) >= 2 and _dotted_in(args[1], index) == "sys.stdout"
-
-
-def _dotted_in(node: ast.expr, index: ModuleIndex) -> str:
-    return dotted(node, index.aliases)
+        return qualified_name(args[0].func, index.aliases) == "json.dumps"
+    return call.name == "json.dump" and len(args) >= 2 and qualified_name(args[1], index.aliases) == "sys.stdout"
 
 
 # --------------------------------------------------------------------------- Optuna objectives

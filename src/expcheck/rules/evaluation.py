@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterator
 
 from expcheck.facts import PRIMARY_METRIC, Facts
-from expcheck.facts.astindex import ModuleIndex, Scope, const_str, dotted, index_of, template
+from expcheck.facts.astindex import ModuleIndex, Scope, const_str, index_of, template
 from expcheck.facts.dictkeys import KeyResolver
 from expcheck.facts.evaluation import EVALUATE, evaluate_cli_failure, figure_names, figure_saves, named_files
+from expcheck.facts.semantic import qualified_name
 from expcheck.facts.wandb import wandb_of
 from expcheck.rules.base import Example, Hit, rule
 
@@ -449,7 +450,7 @@ def _dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.ex
         args = list(call.node.args)
         if call.attr == "write_text" and isinstance(call.node.func, ast.Attribute) and mentions(call.node.func.value):
             inner = args[0] if args else None
-            if isinstance(inner, ast.Call) and dotted(inner.func, index.aliases) == "json.dumps" and inner.args:
+            if isinstance(inner, ast.Call) and qualified_name(inner.func, index.aliases) == "json.dumps" and inner.args:
                 return inner.args[0], call.line
         if call.name == "open" or call.attr == "open":
             continue

@@ -1,0 +1,145 @@
+"""The shared semantic layer: names as written and resolved, bindings, call sites, scoped imports."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from expcheck.facts import Facts
+from expcheck.facts.astindex import index_module
+from expcheck.facts.callscopes import callee_of, module_scopes
+from expcheck.facts.imports import project_index
+from expcheck.facts.launches import launches, wandb_inits
+from expcheck.facts.semantic import (
+    dotted_name,
+    enclosing_functions,
+    import_bindings,
+    qualified_name,
+    resolve_root,
+    target_names,
+)
+from expcheck.inputs import load_files
+
+
+def _expr(text: str) -> ast.expr:
+    return ast.parse(text, mode="eval").body
+
+
+def _facts(files: dict[str, str]) -> Facts:
+    loaded = load_files({k: textwrap.dedent(v) for k, v in files.items()}, None, [])
+    return Facts(loaded.submission, loaded.profile)
+
+
+def test_dotted_name_is_the_chain_as_written() -> None:
+    assert dotted_name(_expr("wb.sdk.init")) == "wb.sdk.init"
+    assert dotted_name(_expr("x")) == "x"
+    assert dotted_name(_expr("f().init")) is None
+    assert dotted_name(_expr("a[0].b")) is None
+
+
+def test_qualified_name_resolves_the_root_and_writes_calls() -> None:
+    aliases = {"wb": "wandb", "plt": "matplotlib.pyplot"}
+    assert qualified_name(_expr("wb.init"), aliases) == "wandb.init"
+    assert qualified_name(_expr("plt.savefig"), aliases) == "matplotlib.pyplot.savefig"
+    assert qualified_name(_expr("wb.Api().run"), aliases) == "wandb.Api().run"
+    assert qualified_name(_expr("other.x"), aliases) == "other.x"
+    assert qualified_name(_expr("(a or b).c"), aliases) == ""
+
+
+def test_target_names_cover_nested_and_starred_targets() -> None:
+    stmt = ast.parse("a, (b, *c), d.e, f[0] = v").body[0]
+    assert isinstance(stmt, ast.Assign)
+    assert list(target_names(stmt.targets[0])) == ["a", "b", "c"]
+
+
+def test_import_bindings() -> None:
+    def bindings(text: str, package: str = "") -> list[tuple[str, str, bool]]:
+        node = ast.parse(text).body[0]
+        assert isinstance(node, ast.Import | ast.ImportFrom)
+        return list(import_bindings(node, package))
+
+    assert bindings("import wandb as wb") == [("wb", "wandb", False)]
+    assert bindings("import os.path") == [("os", "os", True)]
+    assert bindings("from . import model", "src") == [("model", "src.model", False)]
+    assert bindings("from x import *") == []
+
+
+def test_resolution_prefers_the_innermost_function_import() -> None:
+    scoped = {"outer": {"wb": "wandb"}, "outer.inner": {"wb": "weightsandbiases"}}
+    assert list(enclosing_functions("outer.inner")) == ["outer.inner", "outer"]
+    assert resolve_root(scoped, "outer.inner", "wb", None) == "weightsandbiases"
+    assert resolve_root(scoped, "outer", "wb", None) == "wandb"
+    assert resolve_root(scoped, "other", "wb", "module.level") == "module.level"
+    assert resolve_root(scoped, "", "wb", None) is None
+
+
+def test_index_records_imports_per_function() -> None:
+    tree = ast.parse(
+        textwrap.dedent(
+            """
+            import subprocess as sp
+
+            def main():
+                import wandb as wb
+                wb.init()
+
+                def inner():
+                    from os import system
+                    system("ls")
+
+            def other():
+                wb.init()
+            """
+        )
+    )
+    index = index_module("src/train.py", tree)
+    assert index.function_imports == {"main": {"wb": "wandb"}, "main.inner": {"system": "os.system"}}
+    assert index.aliases["sp"] == "subprocess"
+    assert all(call.path == "src/train.py" for call in index.calls)
+    assert [(c.function, c.dotted, c.name) for c in index.calls] == [
+        ("main", "wb.init", "wandb.init"),
+        ("main.inner", "system", "os.system"),
+        ("other", "wb.init", "wandb.init"),  # the flat map still reads it; callee_of does not (below)
+    ]
+
+
+def test_callee_of_is_scope_aware() -> None:
+    facts = _facts(
+        {
+            "src/train.py": """
+                import subprocess as sp
+
+                def main():
+                    import wandb as wb
+                    wb.init(project="p")
+                    sp.run(["python", "-m", "src.evaluate"])
+
+                def other():
+                    wb.init()
+                """
+        }
+    )
+    scopes = facts.derived(module_scopes)["src/train.py"]
+    info = facts.derived(project_index).by_path["src/train.py"]
+    callees = {(c.function, callee_of(info, scopes, c)) for c in scopes.calls}
+    assert callees == {("main", "wandb.init"), ("main", "subprocess.run"), ("other", "wb.init")}
+    assert [(i.call.function, i.call.line) for i in facts.derived(wandb_inits)] == [("main", 6)]
+    assert [launch.python_module for launch in facts.derived(launches)] == ["src.evaluate"]
+
+
+def test_local_import_rebinding_a_module_name_wins_inside_its_function() -> None:
+    facts = _facts(
+        {
+            "src/train.py": """
+                import wandb
+
+                def main():
+                    import my_tracker as wandb
+                    wandb.init()
+
+                def other():
+                    wandb.init()
+                """
+        }
+    )
+    assert [i.call.function for i in facts.derived(wandb_inits)] == ["other"]
