@@ -8,6 +8,7 @@ variable assigned a list literal); anything computed stays unknown and is never 
 from __future__ import annotations
 
 import ast
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -233,3 +234,26 @@ def wandb_inits(facts: Facts) -> list[WandbInit]:
             if callee_of(info, scopes, call) == "wandb.init":
                 found.append(WandbInit(call, scopes.caught(call)))
     return found
+
+
+def train_launch_with_overrides(facts: Facts) -> int | None:
+    """The line where main.py launches src.train with key=value overrides, if it does (use through ``facts.derived``).
+
+    Read from list literals that name src.train and hold a ``key=value`` string; not (yet) from
+    ``launches``, which knows only commands written as literals up to the call.
+    """
+    module = facts.python.get("src/main.py")
+    if module is None or module.tree is None:
+        return None
+    for node in ast.walk(module.tree):
+        if not isinstance(node, ast.List):
+            continue
+        texts = [ast.unparse(e) for e in node.elts]
+        if not any("src.train" in t for t in texts):
+            continue
+        for elt in node.elts:
+            if isinstance(elt, ast.Constant | ast.JoinedStr):
+                text = ast.unparse(elt).strip("'\"f")
+                if re.match(r"^\+?[A-Za-z_][\w.]*=", text):
+                    return node.lineno
+    return None

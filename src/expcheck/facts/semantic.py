@@ -179,3 +179,24 @@ def resolve_root(
         if bound is not None and name in bound:
             return bound[name]
     return module_level
+
+
+def load_lines(tree: ast.AST, name: str, skip_line: int) -> list[int]:
+    """The lines (sorted, once each) where ``name`` is read, other than ``skip_line``."""
+    return sorted(
+        {
+            n.lineno
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno != skip_line
+        }
+    )
+
+
+def string_constants(tree: ast.AST) -> Iterator[str]:
+    """Every string constant in ``tree``, docstrings included, in walk order."""
+    return (n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+
+
+def is_generator(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether ``func`` yields (itself or in a function nested in it)."""
+    return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(func))

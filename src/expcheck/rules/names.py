@@ -5,7 +5,6 @@ Only crash-class diagnostics become errors; files that do not parse are left to 
 
 from __future__ import annotations
 
-import ast
 import logging
 import re
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from expcheck.facts.lint import (
     start_lint,
     verified_compile_error,
 )
+from expcheck.facts.semantic import load_lines
 from expcheck.rules.base import Example, Hit, rule
 
 _log = logging.getLogger("expcheck")
@@ -131,16 +131,6 @@ def local_before_assignment(facts: Facts) -> Iterator[Hit]:
             )
 
 
-def _loads(tree: ast.Module, name: str, skip_line: int) -> list[int]:
-    return sorted(
-        {
-            n.lineno
-            for n in ast.walk(tree)
-            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno != skip_line
-        }
-    )
-
-
 @rule(
     id="R303",
     prefetch=[start_lint],
@@ -191,7 +181,7 @@ def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
         kinds = {b.line: b.kind for b in info.bindings.get(name, [])}
         if kinds.get(first) != "import" or kinds.get(diag.line) not in ("function", "class"):
             continue
-        uses = _loads(module.tree, name, diag.line)
+        uses = load_lines(module.tree, name, diag.line)
         if not uses:
             continue
         shown = ", ".join(str(u) for u in uses[:5])
