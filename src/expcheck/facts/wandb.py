@@ -24,6 +24,7 @@ from expcheck.facts.astindex import (
     code_modules,
     const_str,
     index_of,
+    indexes,
 )
 from expcheck.facts.dictkeys import EMPTY, KeyResolver, KeySet, pattern_regex
 from expcheck.facts.semantic import qualified_name
@@ -544,3 +545,64 @@ def wandb_facts(facts: Facts) -> WandbFacts:
 def wandb_of(facts: Facts) -> WandbFacts:
     """``wandb_facts``, computed once per submission."""
     return facts.derived(wandb_facts)
+
+
+# --------------------------------------------------------------------------- helpers the C6 rules read
+
+
+def train_modules(facts: Facts) -> dict[str, ModuleIndex]:
+    """The indexes of the code modules other than the evaluation script."""
+    return {p: i for p, i in indexes(facts).items() if not is_evaluate(p)}
+
+
+def from_config(node: ast.expr | None, key: str, scope: Scope, depth: int = 0) -> bool:
+    """Whether ``node`` takes its value from a config (``cfg.wandb.<key>``, ``w["<key>"]``, a variable holding one)."""
+    if node is None or depth > 3:
+        return False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == key:
+            return True
+        if isinstance(sub, ast.Constant) and sub.value == key:
+            return True
+        if (
+            isinstance(sub, ast.Name)
+            and sub.id in scope.assigns
+            and any(from_config(v, key, scope, depth + 1) for v in scope.assigns[sub.id])
+        ):
+            return True
+        if isinstance(sub, ast.Name) and sub.id in scope.params and key in sub.id:
+            return True
+    return False
+
+
+def mode_guarded(scope: Scope, call: CallSite) -> bool:
+    """The init runs only when W&B is on: under an ``if`` on the mode, or after an early return for it."""
+    node = scope.node
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.If):
+            continue
+        test = ast.unparse(sub.test).lower()
+        if not any(word in test for word in ("mode", "disabled", "trial", "wandb", "use_", "log")):
+            continue
+        inside = any(call.node is n for stmt in (*sub.body, *sub.orelse) for n in ast.walk(stmt))
+        returns_early = sub.lineno < call.line and any(isinstance(s, ast.Return) for s in sub.body)
+        if inside or returns_early:
+            return True
+    return False
+
+
+def logging_functions(train: dict[str, ModuleIndex], w: WandbFacts) -> set[str]:
+    """Simple names of functions that log to W&B, directly or through other such functions."""
+    direct = {(wr.path, wr.function) for wr in w.logs}
+    names = {fn.rpartition(".")[2] for _, fn in direct if fn}
+    changed = True
+    while changed:
+        changed = False
+        for index in train.values():
+            for call in index.calls:
+                if call.attr in names and call.function:
+                    simple = call.function.rpartition(".")[2]
+                    if simple not in names:
+                        names.add(simple)
+                        changed = True
+    return names
