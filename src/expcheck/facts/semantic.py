@@ -200,3 +200,8 @@ def string_constants(tree: ast.AST) -> Iterator[str]:
 def is_generator(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Whether ``func`` yields (itself or in a function nested in it)."""
     return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(func))
+
+
+def source_text(node: ast.AST) -> str:
+    """The code of ``node`` as Python writes it back (for messages)."""
+    return ast.unparse(node)
