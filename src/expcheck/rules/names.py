@@ -49,7 +49,7 @@ def _name(diag: Diagnostic) -> str:
 
 @rule(
     id="R301",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="undefined-name",
     criterion="R",
     severity="error",
@@ -98,7 +98,7 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R302",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="local-before-assignment",
     criterion="R",
     severity="error",
@@ -133,7 +133,7 @@ def local_before_assignment(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R303",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="import-replaced-by-definition",
     criterion="R",
     severity="error",
@@ -198,7 +198,7 @@ def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R304",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="star-import-name",
     criterion="R",
     severity="warning",
@@ -254,7 +254,7 @@ _COMPILE_CODES = (
 
 @rule(
     id="R305",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="compile-time-syntax-error",
     criterion="R",
     severity="error",
@@ -293,7 +293,7 @@ _FORMAT_CODES = ("F501", "F502", "F505", "F506", "F507", "F508", "F509", "F521",
 
 @rule(
     id="R306",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="format-string-mismatch",
     criterion="R",
     severity="error",
@@ -325,7 +325,7 @@ def format_string_mismatch(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R307",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="suspicious-construct",
     criterion="R",
     severity="warning",
