@@ -11,9 +11,11 @@ from expcheck.facts.callscopes import callee_of, module_scopes
 from expcheck.facts.imports import project_index
 from expcheck.facts.launches import launches, wandb_inits
 from expcheck.facts.semantic import (
+    callee_attr,
     dotted_name,
     enclosing_functions,
     import_bindings,
+    last_name,
     qualified_name,
     resolve_root,
     target_names,
@@ -35,6 +37,15 @@ def test_dotted_name_is_the_chain_as_written() -> None:
     assert dotted_name(_expr("x")) == "x"
     assert dotted_name(_expr("f().init")) is None
     assert dotted_name(_expr("a[0].b")) is None
+
+
+def test_last_name_and_callee_attr() -> None:
+    assert last_name(_expr("wb.sdk.init")) == "init"
+    assert last_name(_expr("f().Exception")) == "Exception"
+    assert last_name(_expr("x")) == "x"
+    assert last_name(_expr("x[0]")) == ""
+    call = _expr("cfg.merge(a)")
+    assert isinstance(call, ast.Call) and callee_attr(call) == "merge"
 
 
 def test_qualified_name_resolves_the_root_and_writes_calls() -> None:

@@ -60,6 +60,20 @@ def qualified_name(node: ast.AST, aliases: Mapping[str, str]) -> str:
     return out
 
 
+def last_name(node: ast.AST) -> str:
+    """The last component of a Name/Attribute (``init`` of ``wb.init``, ``x`` of ``x``); "" otherwise."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
+
+
+def callee_attr(node: ast.Call) -> str:
+    """The last component of a call's callee (``init`` of ``wb.init(...)``); "" when not a name."""
+    return last_name(node.func)
+
+
 def target_nodes(target: ast.expr) -> Iterator[ast.Name]:
     """The Name nodes an assignment target binds (``a``, ``a, (b, *c)``); attributes and subscripts bind none."""
     if isinstance(target, ast.Name):
@@ -157,9 +171,7 @@ class CallSite:
 
 def call_site(node: ast.Call, aliases: Mapping[str, str], function: str, in_loop: bool, path: str) -> CallSite:
     """The CallSite of ``node`` with its callee resolved through ``aliases``."""
-    func = node.func
-    attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    return CallSite(node, qualified_name(func, aliases), attr, function, in_loop, path)
+    return CallSite(node, qualified_name(node.func, aliases), callee_attr(node), function, in_loop, path)
 
 
 def enclosing_functions(function: str) -> Iterator[str]:
