@@ -60,7 +60,7 @@ def qualified_name(node: ast.AST, aliases: Mapping[str, str]) -> str:
     return out
 
 
-def last_name(node: ast.AST) -> str:
+def last_name(node: ast.AST | None) -> str:
     """The last component of a Name/Attribute (``init`` of ``wb.init``, ``x`` of ``x``); "" otherwise."""
     if isinstance(node, ast.Attribute):
         return node.attr

@@ -27,7 +27,7 @@ from expcheck.facts.astindex import (
     indexes,
 )
 from expcheck.facts.dictkeys import EMPTY, KeyResolver, KeySet, pattern_regex
-from expcheck.facts.semantic import qualified_name
+from expcheck.facts.semantic import last_name, qualified_name
 
 EVALUATE = "src/evaluate.py"
 _RUN_LIKE = re.compile(r"(?:^|_)(?:w(?:and)?b|run)(?:_|$)", re.I)
@@ -120,14 +120,6 @@ def _receiver(call: CallSite) -> ast.expr | None:
     return func.value if isinstance(func, ast.Attribute) else None
 
 
-def _last_name(node: ast.expr | None) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return ""
-
-
 def _run_variables(index: ModuleIndex) -> set[str]:
     """Names assigned the result of wandb.init, directly or through a module function returning it."""
     returning: set[str] = set()
@@ -141,7 +133,7 @@ def _run_variables(index: ModuleIndex) -> set[str]:
     names: set[str] = set()
     for scope in index.scopes.values():
         for name, values in scope.assigns.items():
-            if any(isinstance(v, ast.Call) and (_is_init(v, index) or _last_name(v.func) in returning) for v in values):
+            if any(isinstance(v, ast.Call) and (_is_init(v, index) or last_name(v.func) in returning) for v in values):
                 names.add(name)
     return names
 
@@ -156,7 +148,7 @@ def _is_log(call: CallSite, run_vars: set[str]) -> bool:
     if call.name in ("wandb.log", "wandb.run.log"):
         return True
     receiver = _receiver(call)
-    last = _last_name(receiver)
+    last = last_name(receiver)
     if not last or last in ("math", "np", "numpy", "torch", "logging", "logger", "log", "cmath", "jnp"):
         return False
     if not (last in run_vars or _RUN_LIKE.search(last)):
@@ -169,7 +161,7 @@ def _disabled(init: CallSite) -> bool:
     """``wandb.init(mode="disabled")`` (or ``settings=wandb.Settings(mode="disabled")``): a no-op run."""
     mode = init.keyword("mode")
     settings = init.keyword("settings")
-    if mode is None and isinstance(settings, ast.Call) and _last_name(settings.func) == "Settings":
+    if mode is None and isinstance(settings, ast.Call) and last_name(settings.func) == "Settings":
         mode = next((kw.value for kw in settings.keywords if kw.arg == "mode"), None)
     return const_str(mode) == "disabled"
 
@@ -283,7 +275,7 @@ def _objective_reaches(facts: Facts, out: WandbFacts, resolver: KeyResolver, tra
         for call in index.calls:
             if call.attr != "optimize" or (not call.node.args and not call.node.keywords):
                 continue
-            receiver = _last_name(_receiver(call)).lower()
+            receiver = last_name(_receiver(call)).lower()
             if "study" not in receiver and "optuna" not in call.name:
                 continue
             for scope, chain in _objective_scopes(index, call):
@@ -359,7 +351,7 @@ def _contains(block: list[ast.stmt], target: ast.AST) -> bool:
 def _unwrap(node: ast.expr) -> ast.expr:
     """``dict(x)``, ``x.copy()``, ``x._json_dict``, ``pd.DataFrame(x)`` -> ``x``."""
     while True:
-        if isinstance(node, ast.Call) and node.args and _last_name(node.func) in ("dict", "DataFrame", "copy"):
+        if isinstance(node, ast.Call) and node.args and last_name(node.func) in ("dict", "DataFrame", "copy"):
             node = node.args[0]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "copy":
             node = node.func.value
@@ -488,7 +480,7 @@ def _evaluate_side(out: WandbFacts, path: str, index: ModuleIndex) -> None:
         elif (
             func.attr == "run"
             and call.node.args
-            and ("api" in _last_name(func.value).lower() or call.name.startswith("wandb.Api()"))
+            and ("api" in last_name(func.value).lower() or call.name.startswith("wandb.Api()"))
         ):
             out.api_run_calls.append((path, call))
     for compare, fn in index.compares:
