@@ -23,7 +23,7 @@ from expcheck.profiles import load_profile
 from expcheck.profiles.clauses import ClauseState, clause_states
 from expcheck.profiles.detect import ProfileChoice, choose_profile
 from expcheck.profiles.schema import Profile
-from expcheck.submission import RejectedEntry, ResearchContext, RunSpec, SourceFile, Submission
+from expcheck.submission import RejectedEntry, ResearchContext, RunSpec, Submission
 
 __all__ = ["Loaded", "context_from_mapping", "load", "load_files", "read_submission", "submission_from_mapping"]
 
