@@ -33,6 +33,10 @@ class Example:
     # For a bad example of a rule with a repair: the text of every file `expcheck fix` changes, after
     # the repair (None: the repair must leave this example alone, its fix hint stays written).
     repaired: Mapping[str, str] | None = None
+    # Where the findings of a bad example must appear, beside the ``# expect: RULE`` comments on the
+    # lines of its files: (path, line) for each finding, line None for a finding about a whole file.
+    # An example with neither only has to fire; one with any must produce exactly these.
+    expect: tuple[tuple[str, int | None], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,8 @@ def cache_dir_not_used(facts: Facts) -> Iterator[Hit]:
                 PRE: "from datasets import load_dataset\n\ndef load(cfg):\n    ds = None\n    try:\n"
                 "        ds = load_dataset(cfg.dataset.name, cache_dir='.cache')\n    except Exception:\n"
                 "        pass\n    return ds\n"
-            }
+            },
+            expect=((PRE, 7),),
         )
     ],
     good=[

@@ -134,7 +134,7 @@ import hydra
 def main(cfg):
     import wandb as wb
 
-    run = wb.init(project=cfg.wandb.project, entity=cfg.wandb.entity)
+    run = wb.init(project=cfg.wandb.project, entity=cfg.wandb.entity)  # expect: R602
     run.log({"loss": 1.0})
 """
 
@@ -157,7 +157,8 @@ def main(cfg):
             files={
                 "src/train.py": _TRAIN_WANDB.format(mode=""),
                 "config/config.yaml": "wandb:\n  project: p\n  entity: e\n",
-            }
+            },
+            expect=(("src/train.py", 7),),
         ),
         Example(
             files={
