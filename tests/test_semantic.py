@@ -7,8 +7,7 @@ import textwrap
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import index_module
-from expcheck.facts.callscopes import callee_of, module_scopes
-from expcheck.facts.imports import project_index
+from expcheck.facts.callscopes import module_scopes
 from expcheck.facts.launches import launches, wandb_inits
 from expcheck.facts.semantic import (
     callee_attr,
@@ -17,8 +16,8 @@ from expcheck.facts.semantic import (
     import_bindings,
     last_name,
     qualified_name,
-    resolve_root,
     target_names,
+    visible_imports,
 )
 from expcheck.inputs import load_files
 
@@ -78,10 +77,12 @@ def test_import_bindings() -> None:
 def test_resolution_prefers_the_innermost_function_import() -> None:
     scoped = {"outer": {"wb": "wandb"}, "outer.inner": {"wb": "weightsandbiases"}}
     assert list(enclosing_functions("outer.inner")) == ["outer.inner", "outer"]
-    assert resolve_root(scoped, "outer.inner", "wb", None) == "weightsandbiases"
-    assert resolve_root(scoped, "outer", "wb", None) == "wandb"
-    assert resolve_root(scoped, "other", "wb", "module.level") == "module.level"
-    assert resolve_root(scoped, "", "wb", None) is None
+    module = {"wb": "module.level", "np": "numpy"}
+    assert visible_imports(scoped, module, "outer.inner")["wb"] == "weightsandbiases"
+    assert visible_imports(scoped, module, "outer")["wb"] == "wandb"
+    assert visible_imports(scoped, module, "outer.inner")["np"] == "numpy"
+    assert visible_imports(scoped, module, "other")["wb"] == "module.level"
+    assert "wb" not in visible_imports(scoped, {}, "")
 
 
 def test_index_records_imports_per_function() -> None:
@@ -106,15 +107,16 @@ def test_index_records_imports_per_function() -> None:
     index = index_module("src/train.py", tree)
     assert index.function_imports == {"main": {"wb": "wandb"}, "main.inner": {"system": "os.system"}}
     assert index.aliases["sp"] == "subprocess"
+    assert index.aliases["wb"] == "wandb"  # the flat map of every import, wherever it stands
     assert all(call.path == "src/train.py" for call in index.calls)
     assert [(c.function, c.dotted, c.name) for c in index.calls] == [
         ("main", "wb.init", "wandb.init"),
         ("main.inner", "system", "os.system"),
-        ("other", "wb.init", "wandb.init"),  # the flat map still reads it; callee_of does not (below)
+        ("other", "wb.init", "wb.init"),  # main's import is not visible in other()
     ]
 
 
-def test_callee_of_is_scope_aware() -> None:
+def test_call_sites_resolve_through_the_imports_in_scope() -> None:
     facts = _facts(
         {
             "src/train.py": """
@@ -131,8 +133,7 @@ def test_callee_of_is_scope_aware() -> None:
         }
     )
     scopes = facts.derived(module_scopes)["src/train.py"]
-    info = facts.derived(project_index).by_path["src/train.py"]
-    callees = {(c.function, callee_of(info, scopes, c)) for c in scopes.calls}
+    callees = {(c.function, c.name) for c in scopes.calls}
     assert callees == {("main", "wandb.init"), ("main", "subprocess.run"), ("other", "wb.init")}
     assert [(i.call.function, i.call.line) for i in facts.derived(wandb_inits)] == [("main", 6)]
     assert [launch.python_module for launch in facts.derived(launches)] == ["src.evaluate"]

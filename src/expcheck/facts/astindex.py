@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import ast
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
 from expcheck.facts.python import walk
-from expcheck.facts.semantic import CallSite, call_site, import_bindings, package_of, target_names
+from expcheck.facts.semantic import (
+    CallSite,
+    call_site,
+    import_bindings,
+    package_of,
+    target_names,
+    visible_imports,
+)
 
 __all__ = ["CallSite", "ModuleIndex", "Outline", "Scope", "target_names"]
 
@@ -169,6 +176,8 @@ class _Collector:
         self.aliases: dict[str, str] = {}
         # function qualname -> the import bindings made inside it (not in nested functions).
         self.function_imports: dict[str, dict[str, str]] = {}
+        # The import bindings made outside any function.
+        self.module_imports: dict[str, str] = {}
         self.docstrings: set[int] = set()
         self.module_scope = Scope(qualname="", node=ast.Module(body=[], type_ignores=[]))
         self.scopes: dict[str, Scope] = {"": self.module_scope}
@@ -270,7 +279,7 @@ class _Collector:
                         push((value, state))
 
     def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
-        local = self.function_imports.setdefault(scope.qualname, {}) if scope.qualname else None
+        local = self.function_imports.setdefault(scope.qualname, {}) if scope.qualname else self.module_imports
         for name, target, plain in import_bindings(node, self.package):
             # The flat map (every import of the module, wherever it stands) keeps the first plain
             # ``import a.b`` binding of ``a`` and the last of any other.
@@ -278,11 +287,10 @@ class _Collector:
                 self.aliases.setdefault(name, target)
             else:
                 self.aliases[name] = target
-            if local is not None:
-                if plain:
-                    local.setdefault(name, target)
-                else:
-                    local[name] = target
+            if plain:
+                local.setdefault(name, target)
+            else:
+                local[name] = target
 
     def _call(self, node: ast.Call, state: _State) -> None:
         scope = state.scope
@@ -373,7 +381,14 @@ def index_module(path: str, tree: ast.Module) -> ModuleIndex:
     col = _Collector(path)
     col.run(tree)
     aliases = col.aliases
-    calls = [call_site(node, aliases, fn, in_loop, path) for node, fn, in_loop in col.raw_calls]
+    # A call's callee is resolved through the imports of its enclosing functions, then the module's.
+    visible: dict[str, Mapping[str, str]] = {}
+    calls = []
+    for node, fn, in_loop in col.raw_calls:
+        names = visible.get(fn)
+        if names is None:
+            names = visible[fn] = visible_imports(col.function_imports, col.module_imports, fn)
+        calls.append(call_site(node, names, fn, in_loop, path))
     calls.sort(key=lambda c: (c.node.lineno, c.node.col_offset))
     constants: dict[str, str] = {}
     for stmt in tree.body:

@@ -16,7 +16,7 @@ from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, indexes
 from expcheck.facts.imports import ModuleInfo, project_index
 from expcheck.facts.python import SIMPLE_STATEMENTS, walk
-from expcheck.facts.semantic import CallSite, dotted_name, resolve_root, target_names
+from expcheck.facts.semantic import CallSite, dotted_name, target_names
 
 __all__ = ["AttributeRef", "CallSite", "ModuleScopes", "dotted_name"]
 
@@ -188,23 +188,6 @@ def module_scopes(facts: Facts) -> dict[str, ModuleScopes]:
     for path, index in facts.derived(indexes).items():
         found[path] = ModuleScopes(path=path, index=index, calls=index.calls)
     return found
-
-
-def callee_of(info: ModuleInfo | None, scopes: ModuleScopes, call: CallSite) -> str | None:
-    """The dotted callee with its root name resolved: through an import made in an enclosing
-    function first (``import wandb as wb`` inside ``main``), else through the module's one import
-    binding of that name (``sp.run`` → ``subprocess.run`` after ``import subprocess as sp``);
-    as written when neither binds it."""
-    dotted = call.dotted
-    if dotted is None:
-        return None
-    root, _, rest = dotted.partition(".")
-    base = resolve_root(scopes.index.function_imports, call.function, root, None)
-    if base is None:
-        base = module_level_target(info, root) if info is not None else None
-        if base is None:
-            return dotted
-    return f"{base}.{rest}" if rest else base
 
 
 def module_level_target(info: ModuleInfo, name: str) -> str | None:

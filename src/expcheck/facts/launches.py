@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import ModuleScopes, callee_of, module_scopes
-from expcheck.facts.imports import project_index
+from expcheck.facts.callscopes import ModuleScopes, module_scopes
 from expcheck.facts.python import walk
 from expcheck.facts.semantic import CallSite, dotted_name
 
@@ -146,12 +145,10 @@ def _command_words(scopes: ModuleScopes, call: CallSite, callee: str) -> tuple[s
 
 def launches(facts: Facts) -> list[Launch]:
     """Every subprocess call of the code (use through ``facts.derived``)."""
-    index = facts.derived(project_index)
     found: list[Launch] = []
-    for path, scopes in sorted(facts.derived(module_scopes).items()):
-        info = index.by_path.get(path)
+    for _, scopes in sorted(facts.derived(module_scopes).items()):
         for call in scopes.calls:
-            callee = callee_of(info, scopes, call)
+            callee = call.name
             if callee not in _SUBPROCESS:
                 continue
             keywords = {k.arg for k in call.node.keywords}
@@ -226,12 +223,10 @@ class WandbInit:
 
 def wandb_inits(facts: Facts) -> list[WandbInit]:
     """Calls of ``wandb.init`` in the code (through any import alias)."""
-    index = facts.derived(project_index)
     found: list[WandbInit] = []
-    for path, scopes in sorted(facts.derived(module_scopes).items()):
-        info = index.by_path.get(path)
+    for _, scopes in sorted(facts.derived(module_scopes).items()):
         for call in scopes.calls:
-            if callee_of(info, scopes, call) == "wandb.init":
+            if call.name == "wandb.init":
                 found.append(WandbInit(call, scopes.caught(call)))
     return found
 

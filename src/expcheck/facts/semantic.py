@@ -9,8 +9,9 @@ from here, so they cannot disagree:
 - ``target_nodes``/``target_names``: what an assignment target binds;
 - ``import_bindings``: the names one ``import`` statement binds and what each stands for;
 - ``CallSite``: one call expression, its resolved callee, its module, function and loop context;
-- ``resolve_root``: what a name means at a call, through the import bindings of the enclosing
-  functions first (``import wandb as wb`` inside ``main``), then the module's own.
+- ``visible_imports``: the import bindings a call sees, those of its enclosing functions first
+  (``import wandb as wb`` inside ``main``), then the module's own; ``CallSite.name`` is resolved
+  through them.
 
 The one walk that fills these per module is ``facts/astindex.py`` (``ModuleIndex``); the
 cross-module import graph on top is ``facts/imports.py``. Nothing is imported or executed.
@@ -19,6 +20,7 @@ cross-module import graph on top is ``facts/imports.py``. Nothing is imported or
 from __future__ import annotations
 
 import ast
+from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -181,16 +183,13 @@ def enclosing_functions(function: str) -> Iterator[str]:
         yield ".".join(parts[:end])
 
 
-def resolve_root(
-    function_imports: Mapping[str, Mapping[str, str]], function: str, name: str, module_level: str | None
-) -> str | None:
-    """What ``name`` stands for inside ``function``: an import binding of an enclosing function
-    (innermost first), else ``module_level`` (the module's own binding as the caller resolved it)."""
-    for qualname in enclosing_functions(function):
-        bound = function_imports.get(qualname)
-        if bound is not None and name in bound:
-            return bound[name]
-    return module_level
+def visible_imports(
+    function_imports: Mapping[str, Mapping[str, str]], module_imports: Mapping[str, str], function: str
+) -> Mapping[str, str]:
+    """The import bindings visible inside ``function``: those of the enclosing functions, innermost
+    first, then the module's own."""
+    chain = [function_imports[q] for q in enclosing_functions(function) if q in function_imports]
+    return ChainMap(*chain, module_imports) if chain else module_imports  # type: ignore[arg-type]
 
 
 def load_lines(tree: ast.AST, name: str, skip_line: int) -> list[int]:
