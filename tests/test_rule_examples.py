@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
+from collections import Counter
 
 import pytest
 
@@ -52,6 +54,37 @@ def _cases(kind: str) -> list[tuple[Rule, int, Example]]:
 
 def _case_id(case: tuple[Rule, int, Example]) -> str:
     return f"{case[0].id}-{case[1]}"
+
+
+_EXPECT = re.compile(r"#\s*expect:\s*([A-Z]\d{3}(?:\s*,\s*[A-Z]\d{3})*)")
+
+
+def expected_findings(rule: Rule, example: Example) -> Counter[tuple[str, int | None, str]]:
+    """The (path, line, rule) findings an example pins: ``# expect: R602`` comments and ``expect=``."""
+    found: Counter[tuple[str, int | None, str]] = Counter()
+    for path, text in example.files.items():
+        for number, line in enumerate(text.splitlines(), start=1):
+            marker = _EXPECT.search(line)
+            if marker:
+                for rule_id in marker.group(1).split(","):
+                    found[(path, number, rule_id.strip())] += 1
+    for path, line in example.expect:
+        found[(path, line, rule.id)] += 1
+    return found
+
+
+def test_expect_markers_are_read() -> None:
+    example = Example(files={"a.py": "x = 1\ny = f()  # expect: R602\n"}, expect=(("b.yaml", None),))
+    assert expected_findings(RULES[0], example) == Counter({("a.py", 2, "R602"): 1, ("b.yaml", None, RULES[0].id): 1})
+
+
+@pytest.mark.parametrize("case", [c for c in _cases("bad") if expected_findings(c[0], c[2])], ids=_case_id)
+def test_bad_example_findings_where_pinned(case: tuple[Rule, int, Example]) -> None:
+    rule, _, example = case
+    findings, errors = _run(rule, example)
+    assert not errors, errors
+    got = Counter((f.path, f.line, f.rule) for f in findings)
+    assert got == expected_findings(rule, example)
 
 
 @pytest.mark.parametrize("case", _cases("bad"), ids=_case_id)

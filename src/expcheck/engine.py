@@ -192,9 +192,9 @@ def run_rules(facts: Facts, rules: Sequence[Rule], honor_inline_ignores: bool = 
     outcome = Outcome(findings=[])
     ignores = _InlineIgnores(honor_inline_ignores)
     seen: set[tuple[str, str, int | None, int | None, str]] = set()
-    for fact in dict.fromkeys(f for rule in rules for f in rule.prefetch):
+    for fact in dict.fromkeys(f for rule in rules for f in rule.needs):
         try:
-            facts.derived(fact)  # starts background work (e.g. ruff) before the first rule runs
+            facts.derived(fact)  # the facts the rules declare, first one first: background work (ruff) starts now
         except Exception as exc:
             outcome.fail(f"fact {getattr(fact, '__name__', fact)}", f"{type(exc).__name__}: {exc}")
     for rule in rules:

@@ -11,56 +11,21 @@ from __future__ import annotations
 
 import ast
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
 from expcheck.facts.python import walk
+from expcheck.facts.semantic import (
+    CallSite,
+    call_site,
+    import_bindings,
+    package_of,
+    target_names,
+    visible_imports,
+)
 
-
-@dataclass(frozen=True)
-class CallSite:
-    """One call expression."""
-
-    node: ast.Call
-    # Dotted callee with import aliases resolved ("wandb.init", "matplotlib.pyplot.savefig",
-    # "run.log"); a call in the chain is written "()" ("wandb.Api().run"); "" when not nameable.
-    name: str
-    # The last component of the callee ("init", "savefig", "log").
-    attr: str
-    # Qualified name of the enclosing function ("" at module level).
-    function: str
-    # Inside a for/while loop of the enclosing function.
-    in_loop: bool
-
-    @property
-    def line(self) -> int:
-        return self.node.lineno
-
-    @property
-    def column(self) -> int:
-        return self.node.col_offset + 1
-
-    def arg(self, position: int, keyword: str | None = None) -> ast.expr | None:
-        """The argument at ``position`` or passed as ``keyword``; None when absent."""
-        if keyword is not None:
-            for kw in self.node.keywords:
-                if kw.arg == keyword:
-                    return kw.value
-        args = self.node.args
-        if 0 <= position < len(args) and not isinstance(args[position], ast.Starred):
-            return args[position]
-        return None
-
-    def keyword(self, name: str) -> ast.expr | None:
-        for kw in self.node.keywords:
-            if kw.arg == name:
-                return kw.value
-        return None
-
-    @property
-    def has_kwargs_splat(self) -> bool:
-        return any(kw.arg is None for kw in self.node.keywords)
+__all__ = ["CallSite", "ModuleIndex", "Outline", "Scope", "target_names"]
 
 
 @dataclass
@@ -90,6 +55,8 @@ class ModuleIndex:
     # local name -> what it stands for ("wb" -> "wandb", "plt" -> "matplotlib.pyplot",
     # "load_dataset" -> "datasets.load_dataset", "build" -> "src.model.build").
     aliases: dict[str, str]
+    # function qualname -> local name -> what it stands for, for imports made inside that function.
+    function_imports: dict[str, dict[str, str]]
     calls: list[CallSite]
     scopes: dict[str, Scope]
     # simple function name -> qualnames defined with that name.
@@ -121,27 +88,6 @@ class ModuleIndex:
         """The module's function ``name`` when exactly one is defined (methods by their simple name too)."""
         found = self.by_name.get(name, [])
         return self.scopes[found[0]] if len(found) == 1 else None
-
-
-def dotted(node: ast.AST, aliases: dict[str, str]) -> str:
-    """``a.b.c`` of a Name/Attribute/Call chain with the root alias resolved; "" when not nameable."""
-    parts: list[str] = []
-    while True:
-        if isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        elif isinstance(node, ast.Call):
-            parts.append("()")
-            node = node.func
-        elif isinstance(node, ast.Name):
-            parts.append(aliases.get(node.id, node.id))
-            break
-        else:
-            return ""
-    out = parts[-1]
-    for part in reversed(parts[:-1]):
-        out = out + part if part == "()" else f"{out}.{part}"
-    return out
 
 
 def root_name(node: ast.AST) -> str | None:
@@ -183,23 +129,6 @@ def template(node: ast.AST | None) -> str | None:
     return None
 
 
-def _import_aliases(node: ast.Import | ast.ImportFrom, package: str, aliases: dict[str, str]) -> None:
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            if alias.asname:
-                aliases[alias.asname] = alias.name
-            else:
-                top = alias.name.split(".", 1)[0]
-                aliases.setdefault(top, top)
-        return
-    module = node.module or ""
-    if node.level:
-        module = ".".join(p for p in (package, module) if p)
-    for alias in node.names:
-        if alias.name != "*":
-            aliases[alias.asname or alias.name] = f"{module}.{alias.name}" if module else alias.name
-
-
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Fields that never hold a node worth visiting: expression contexts and operators.
@@ -212,17 +141,6 @@ def _child_fields(cls: type) -> tuple[str, ...]:
     if fields is None:
         fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SKIP_FIELDS)  # type: ignore[attr-defined]
     return fields
-
-
-def target_names(target: ast.expr) -> Iterator[str]:
-    """The names an assignment target binds (``a``, ``a, (b, *c)``); attributes and subscripts bind none."""
-    if isinstance(target, ast.Name):
-        yield target.id
-    elif isinstance(target, ast.Tuple | ast.List):
-        for elt in target.elts:
-            yield from target_names(elt)
-    elif isinstance(target, ast.Starred):
-        yield from target_names(target.value)
 
 
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> tuple[str, ...]:
@@ -253,8 +171,13 @@ class _Collector:
     """One iterative walk over a module, filling a ModuleIndex's raw material."""
 
     def __init__(self, path: str) -> None:
-        self.package = "src" if path.startswith("src/") else ""
+        self.path = path
+        self.package = package_of(path)
         self.aliases: dict[str, str] = {}
+        # function qualname -> the import bindings made inside it (not in nested functions).
+        self.function_imports: dict[str, dict[str, str]] = {}
+        # The import bindings made outside any function.
+        self.module_imports: dict[str, str] = {}
         self.docstrings: set[int] = set()
         self.module_scope = Scope(qualname="", node=ast.Module(body=[], type_ignores=[]))
         self.scopes: dict[str, Scope] = {"": self.module_scope}
@@ -327,7 +250,7 @@ class _Collector:
                 self._loop(node, state, stack)  # type: ignore[arg-type]
                 continue
             elif cls is ast.Import or cls is ast.ImportFrom:
-                _import_aliases(node, self.package, self.aliases)  # type: ignore[arg-type]
+                self._import(node, scope)  # type: ignore[arg-type]
                 continue
             elif cls is ast.Try or cls is ast.TryStar:
                 self.tries.append((node, scope.qualname))  # type: ignore[arg-type]
@@ -354,6 +277,20 @@ class _Collector:
                         continue
                     if isinstance(value, ast.AST):
                         push((value, state))
+
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
+        local = self.function_imports.setdefault(scope.qualname, {}) if scope.qualname else self.module_imports
+        for name, target, plain in import_bindings(node, self.package):
+            # The flat map (every import of the module, wherever it stands) keeps the first plain
+            # ``import a.b`` binding of ``a`` and the last of any other.
+            if plain:
+                self.aliases.setdefault(name, target)
+            else:
+                self.aliases[name] = target
+            if plain:
+                local.setdefault(name, target)
+            else:
+                local[name] = target
 
     def _call(self, node: ast.Call, state: _State) -> None:
         scope = state.scope
@@ -444,11 +381,14 @@ def index_module(path: str, tree: ast.Module) -> ModuleIndex:
     col = _Collector(path)
     col.run(tree)
     aliases = col.aliases
+    # A call's callee is resolved through the imports of its enclosing functions, then the module's.
+    visible: dict[str, Mapping[str, str]] = {}
     calls = []
     for node, fn, in_loop in col.raw_calls:
-        func = node.func
-        attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        calls.append(CallSite(node=node, name=dotted(func, aliases), attr=attr, function=fn, in_loop=in_loop))
+        names = visible.get(fn)
+        if names is None:
+            names = visible[fn] = visible_imports(col.function_imports, col.module_imports, fn)
+        calls.append(call_site(node, names, fn, in_loop, path))
     calls.sort(key=lambda c: (c.node.lineno, c.node.col_offset))
     constants: dict[str, str] = {}
     for stmt in tree.body:
@@ -460,6 +400,7 @@ def index_module(path: str, tree: ast.Module) -> ModuleIndex:
         path=path,
         tree=tree,
         aliases=aliases,
+        function_imports=col.function_imports,
         calls=calls,
         scopes=col.scopes,
         by_name=col.by_name,
@@ -535,7 +476,7 @@ class Outline:
 
 
 def outline_module(path: str, tree: ast.Module) -> Outline:
-    package = "src" if path.startswith("src/") else ""
+    package = package_of(path)
     aliases: dict[str, str] = {}
     constants: dict[str, str] = {}
     functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
@@ -549,7 +490,11 @@ def outline_module(path: str, tree: ast.Module) -> Outline:
     while stack:
         stmt, fn, prefix = stack.pop()
         if isinstance(stmt, ast.Import | ast.ImportFrom):
-            _import_aliases(stmt, package, aliases)
+            for name, target, plain in import_bindings(stmt, package):
+                if plain:
+                    aliases.setdefault(name, target)
+                else:
+                    aliases[name] = target
             continue
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             qual = f"{prefix}{stmt.name}" if prefix else f"{fn}.{stmt.name}" if fn else stmt.name
@@ -624,11 +569,7 @@ def calls_on_lines(outline: Outline, lines: set[int]) -> list[CallSite]:
         for part in own:
             for node in walk(part):
                 if isinstance(node, ast.Call) and node.lineno in lines:
-                    func = node.func
-                    attr = (
-                        func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-                    )
-                    found.append(CallSite(node, dotted(func, outline.aliases), attr, fn, False))
+                    found.append(call_site(node, outline.aliases, fn, False, outline.path))
     found.sort(key=lambda c: (c.node.lineno, c.node.col_offset))
     return found
 

@@ -16,25 +16,9 @@ from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, indexes
 from expcheck.facts.imports import ModuleInfo, project_index
 from expcheck.facts.python import SIMPLE_STATEMENTS, walk
+from expcheck.facts.semantic import CallSite, dotted_name, target_names
 
-
-@dataclass(frozen=True)
-class CallSite:
-    """One call expression, with its callee as a dotted name as written (None when not a name chain)."""
-
-    path: str
-    node: ast.Call
-    dotted: str | None
-    # Qualified name of the enclosing function ("" at module level).
-    function: str
-
-    @property
-    def line(self) -> int:
-        return self.node.lineno
-
-    @property
-    def column(self) -> int:
-        return self.node.col_offset + 1
+__all__ = ["AttributeRef", "CallSite", "ModuleScopes", "dotted_name"]
 
 
 @dataclass(frozen=True)
@@ -44,28 +28,6 @@ class AttributeRef:
     path: str
     node: ast.Attribute
     dotted: str
-
-
-def dotted_name(node: ast.expr) -> str | None:
-    """``a.b.c`` for a chain of attributes on a name, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def _target_names(target: ast.expr) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, ast.Tuple | ast.List):
-        return [name for elt in target.elts for name in _target_names(elt)]
-    if isinstance(target, ast.Starred):
-        return _target_names(target.value)
-    return []
 
 
 _BLOCKS = ("body", "orelse", "finalbody")
@@ -90,19 +52,19 @@ def _function_locals(node: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
             bound.add(stmt.name)
             continue
         if isinstance(stmt, ast.Assign):
-            bound.update(n for t in stmt.targets for n in _target_names(t))
+            bound.update(n for t in stmt.targets for n in target_names(t))
         elif isinstance(stmt, ast.AugAssign | ast.AnnAssign | ast.For | ast.AsyncFor):
-            bound.update(_target_names(stmt.target))
+            bound.update(target_names(stmt.target))
         elif isinstance(stmt, ast.With | ast.AsyncWith):
             bound.update(
-                n for item in stmt.items if item.optional_vars is not None for n in _target_names(item.optional_vars)
+                n for item in stmt.items if item.optional_vars is not None for n in target_names(item.optional_vars)
             )
         elif isinstance(stmt, ast.Import | ast.ImportFrom):
             for alias in stmt.names:
                 plain = isinstance(stmt, ast.Import) and not alias.asname
                 bound.add(alias.name.split(".", 1)[0] if plain else alias.asname or alias.name)
         elif isinstance(stmt, ast.Delete):
-            bound.update(n for t in stmt.targets for n in _target_names(t))
+            bound.update(n for t in stmt.targets for n in target_names(t))
         elif isinstance(stmt, ast.Global):
             declared_global.update(stmt.names)
         elif isinstance(stmt, ast.Nonlocal):
@@ -224,8 +186,7 @@ def module_scopes(facts: Facts) -> dict[str, ModuleScopes]:
     """Calls of every parsed code module, by path (use through ``facts.derived``)."""
     found: dict[str, ModuleScopes] = {}
     for path, index in facts.derived(indexes).items():
-        calls = [CallSite(path, c.node, dotted_name(c.node.func), c.function) for c in index.calls]
-        found[path] = ModuleScopes(path=path, index=index, calls=calls)
+        found[path] = ModuleScopes(path=path, index=index, calls=index.calls)
     return found
 
 

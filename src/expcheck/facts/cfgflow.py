@@ -29,6 +29,7 @@ from typing import Literal
 from expcheck.facts import Facts
 from expcheck.facts.hydra_app import hydra_apps
 from expcheck.facts.python import iter_statements, walk
+from expcheck.facts.semantic import callee_attr, dotted_name, last_name
 
 RootKind = Literal["cfg", "runfile", "reshaped"]  # reshaped: rebound to a config of unknown shape
 AccessKind = Literal["read", "optional", "write"]
@@ -128,18 +129,6 @@ def _segments(node: ast.expr) -> tuple[list[str], list[ast.expr]] | None:
             return segs, nodes
         else:
             return None
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return ""
-
-
-def _call_name(node: ast.Call) -> str:
-    return _dotted(node.func).rsplit(".", 1)[-1]
 
 
 def _const_str(node: ast.expr | None) -> str | None:
@@ -259,7 +248,7 @@ class _Analyzer:
     def _is_runfile_load(self, node: ast.expr, module: _Module, local_text: dict[str, str]) -> bool:
         if self._runfile_pattern is None or not isinstance(node, ast.Call):
             return False
-        if _dotted(node.func) not in ("OmegaConf.load", "omegaconf.OmegaConf.load") or not node.args:
+        if dotted_name(node.func) not in ("OmegaConf.load", "omegaconf.OmegaConf.load") or not node.args:
             return False
         arg = node.args[0]
         text = ast.unparse(arg)
@@ -341,7 +330,7 @@ class _Analyzer:
                     value = Binding("runfile", ())
                 else:
                     value = self._expr_binding(bindings, node.value)
-                    if value is None and isinstance(node.value, ast.Call) and _call_name(node.value) == "merge":
+                    if value is None and isinstance(node.value, ast.Call) and callee_attr(node.value) == "merge":
                         for arg in node.value.args:
                             value = self._expr_binding(bindings, arg)
                             if value is not None:
@@ -361,7 +350,7 @@ class _Analyzer:
             b
             for node in calls
             if isinstance(node, ast.Call)
-            and _call_name(node) == "set_struct"
+            and callee_attr(node) == "set_struct"
             and len(node.args) == 2
             and isinstance(node.args[1], ast.Constant)
             and node.args[1].value is False
@@ -420,7 +409,7 @@ class _Analyzer:
                     if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name != "__init__":
                         self.analyse_function(module, item, dict(self_bindings), target, depth + 1, base)
             return
-        is_method = cls is not None and isinstance(call.func, ast.Attribute) and _dotted(call.func.value) == "self"
+        is_method = cls is not None and isinstance(call.func, ast.Attribute) and dotted_name(call.func.value) == "self"
         params = self._param_bindings(target, call, caller_bindings, skip_self=is_method)
         if is_method:
             params.update({k: v for k, v in caller_bindings.items() if k and k[0] == "self"})
@@ -506,7 +495,7 @@ class _Walker:
                 self.expr(item.context_expr, ctx)
                 call = item.context_expr
                 if isinstance(call, ast.Call) and call.args:
-                    name = _call_name(call)
+                    name = callee_attr(call)
                     is_flag = name == "flag_override" and len(call.args) >= 3
                     if name in _STRUCT_OPENERS or (
                         is_flag and _const_str(call.args[1]) == "struct" and getattr(call.args[2], "value", 1) is False
@@ -545,7 +534,7 @@ class _Walker:
         if handler.type is None:
             return True
         names = [handler.type] if not isinstance(handler.type, ast.Tuple) else list(handler.type.elts)
-        return any(_dotted(n).rsplit(".", 1)[-1] in _BROAD_EXCEPTIONS for n in names)
+        return any(last_name(n) in _BROAD_EXCEPTIONS for n in names)
 
     # -- branch conditions --
     def branch(self, test: ast.expr, ctx: _Ctx) -> tuple[_Ctx, _Ctx]:
@@ -610,7 +599,7 @@ class _Walker:
                 if key is not None and binding is not None:
                     found.add((binding.root, (*binding.keys, key)))
             elif isinstance(node, ast.Call) and node.args:
-                name = _call_name(node)
+                name = callee_attr(node)
                 if name == "hasattr" and len(node.args) == 2:
                     key = _const_str(node.args[1])
                     binding = self.a._expr_binding(self.bindings, node.args[0])
@@ -680,7 +669,7 @@ class _Walker:
 
     def call(self, node: ast.Call, ctx: _Ctx) -> None:
         func = node.func
-        name = _call_name(node)
+        name = callee_attr(node)
         # A method called on a config node: the node itself is read; .get(k, d) reads k optionally.
         if isinstance(func, ast.Attribute):
             owner_access = self.a._expr_access(self.bindings, func.value)
@@ -711,13 +700,13 @@ class _Walker:
         if (
             name in ("update", "setattr")
             and len(node.args) >= 2
-            and (_dotted(func).endswith("OmegaConf.update") or name == "setattr")
+            and ((dotted_name(func) or "").endswith("OmegaConf.update") or name == "setattr")
         ):
             owner = self.a._expr_binding(self.bindings, node.args[0])
             if owner is not None:
                 prefix = _static_prefix(node.args[1], self.local_text)
                 self.record(node, Binding(owner.root, (*owner.keys, *prefix, "*")), "write", ctx, struct_open=True)
-        if name == "select" and len(node.args) >= 2 and _dotted(func).endswith("OmegaConf.select"):
+        if name == "select" and len(node.args) >= 2 and (dotted_name(func) or "").endswith("OmegaConf.select"):
             owner = self.a._expr_binding(self.bindings, node.args[0])
             key = _const_str(node.args[1])
             if owner is not None and key is not None:
@@ -845,7 +834,7 @@ def _merges_runfile(
     module: _Module,
     local: dict[str, str],
 ) -> bool:
-    if not (isinstance(value, ast.Call) and _call_name(value) == "merge"):
+    if not (isinstance(value, ast.Call) and callee_attr(value) == "merge"):
         return False
     return any(_is_runfile(arg, analyzer, bindings, module, local) for arg in value.args)
 

@@ -13,10 +13,12 @@ import ast
 import json
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, ModuleIndex, code_modules, const_str, dotted, index_of, template
+from expcheck.facts.astindex import CallSite, ModuleIndex, Scope, code_modules, const_str, index_of, template
+from expcheck.facts.semantic import qualified_name
 
 EVALUATE = "src/evaluate.py"
 _FIGURE_EXT = re.compile(r"\.(?:pdf|png|jpe?g|svg|eps)$", re.I)
@@ -160,7 +162,8 @@ def _parsers(index: ModuleIndex) -> list[str]:
     for scope in index.scopes.values():
         for name, values in scope.assigns.items():
             if any(
-                isinstance(v, ast.Call) and dotted(v.func, index.aliases).endswith("ArgumentParser") for v in values
+                isinstance(v, ast.Call) and qualified_name(v.func, index.aliases).endswith("ArgumentParser")
+                for v in values
             ):
                 names.append(name)
     return names
@@ -254,7 +257,7 @@ def _hydra_main(index: ModuleIndex) -> tuple[ast.FunctionDef, ast.Call | None] |
             continue
         for deco in node.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
-            if dotted(target, index.aliases) == "hydra.main":
+            if qualified_name(target, index.aliases) == "hydra.main":
                 return node, deco if isinstance(deco, ast.Call) else None
     return None
 
@@ -380,3 +383,125 @@ def figure_saves(facts: Facts, path: str) -> list[CallSite]:
 
 def modules(facts: Facts) -> list[str]:
     return code_modules(facts)
+
+
+# --------------------------------------------------------------------------- how main.py reaches evaluate
+
+
+_LAUNCHERS = (
+    "subprocess.",
+    "os.system",
+    "os.exec",
+    "os.spawn",
+    "os.popen",
+    "runpy.run_module",
+    "runpy.run_path",
+    "importlib.import_module",
+    "asyncio.create_subprocess",
+)
+
+
+def _strings_in(node: ast.AST, scope: Scope, depth: int = 0) -> Iterator[str]:
+    for sub in ast.walk(node):
+        text = template(sub) if isinstance(sub, ast.Constant | ast.JoinedStr) else None
+        if text is not None:
+            yield text
+        if isinstance(sub, ast.Name) and depth < 2:
+            for value in scope.assigns.get(sub.id, []):
+                yield from _strings_in(value, scope, depth + 1)
+
+
+def _names_evaluate(text: str) -> bool:
+    return bool(re.search(r"(?:^|[\s./])(?:src\.evaluate|evaluate\.py)\b", text)) or text == "src.evaluate"
+
+
+@dataclass(frozen=True)
+class EvaluateLink:
+    """main.py importing evaluate ("import") or starting it as a process ("launch")."""
+
+    kind: str
+    line: int
+    column: int | None
+
+
+def evaluate_links(index: ModuleIndex) -> list[EvaluateLink]:
+    """Where the module imports the evaluation module or launches it (a launcher call naming it)."""
+    found: list[EvaluateLink] = []
+    for node in ast.walk(index.tree):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            names = {a.name for a in node.names}
+            if module.split(".")[-1] == "evaluate" or (module in ("src", "") and "evaluate" in names):
+                found.append(EvaluateLink("import", node.lineno, None))
+        elif isinstance(node, ast.Import) and any(a.name.split(".")[-1] == "evaluate" for a in node.names):
+            found.append(EvaluateLink("import", node.lineno, None))
+    for call in index.calls:
+        if not call.name.startswith(_LAUNCHERS):
+            continue
+        scope = index.scope(call.function)
+        args = [*call.node.args, *(kw.value for kw in call.node.keywords)]
+        if any(_names_evaluate(text) for arg in args for text in _strings_in(arg, scope)):
+            found.append(EvaluateLink("launch", call.line, call.column))
+    return found
+
+
+def dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.expr, int] | None:
+    """The object written to the file named at ``line`` in ``function``, and the line of the write."""
+    scope = index.scope(function)
+    path_names = {
+        name
+        for name, values in scope.assigns.items()
+        if any(getattr(v, "lineno", -1) <= line <= getattr(v, "end_lineno", -1) for v in values)
+    }
+
+    def mentions(node: ast.AST) -> bool:
+        for sub in ast.walk(node):
+            if getattr(sub, "lineno", None) == line and isinstance(sub, ast.Constant | ast.JoinedStr):
+                return True
+            if isinstance(sub, ast.Name) and sub.id in path_names:
+                return True
+        return False
+
+    calls = [c for c in index.calls if c.function == function]
+    for call in calls:
+        args = list(call.node.args)
+        if call.attr == "write_text" and isinstance(call.node.func, ast.Attribute) and mentions(call.node.func.value):
+            inner = args[0] if args else None
+            if isinstance(inner, ast.Call) and qualified_name(inner.func, index.aliases) == "json.dumps" and inner.args:
+                return inner.args[0], call.line
+        if call.name == "open" or call.attr == "open":
+            continue
+        if call.name == "json.dump" and len(args) >= 2:
+            continue
+        if args and any(mentions(a) for a in args) and call.name not in ("print", "open"):
+            others = [a for a in args if not mentions(a)]
+            if len(others) == 1 and call.attr not in ("mkdir", "exists", "joinpath"):
+                return others[0], call.line
+    opens = [c for c in calls if (c.name == "open" or c.attr == "open") and any(mentions(a) for a in c.node.args)]
+    opens += [
+        c for c in calls if c.attr == "open" and isinstance(c.node.func, ast.Attribute) and mentions(c.node.func.value)
+    ]
+    for opened in opens:
+        for call in calls:
+            if call.name == "json.dump" and call.line >= opened.line and call.node.args:
+                return call.node.args[0], call.line
+    return None
+
+
+def primary_metric_named(facts: Facts) -> str | None:
+    """The primary metric: from the research context, else the name evaluate.py writes under primary_metric."""
+    metric = facts.submission.context.primary_metric
+    if metric:
+        return metric
+    index = index_of(facts, EVALUATE)
+    if index is None:
+        return None
+    for name, text in index.constants.items():
+        if "primary" in name.lower() and "metric" in name.lower():
+            return text
+    for node in ast.walk(index.tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if key is not None and const_str(key) == "primary_metric" and const_str(value):
+                    return const_str(value)
+    return None

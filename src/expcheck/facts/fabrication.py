@@ -26,11 +26,11 @@ from expcheck.facts.astindex import (
     calls_on_lines,
     code_modules,
     const_str,
-    dotted,
     outline_of,
     statements_on_lines,
 )
 from expcheck.facts.python import walk
+from expcheck.facts.semantic import qualified_name
 
 _RATE_KEY = re.compile(
     r"(?i)(?:^|[_/\-. ])(?:acc|accuracy|em|exact_?match|f1|precision|recall|auc|auroc|score|rate|top1|top5|"
@@ -66,14 +66,14 @@ def _rate_read(node: ast.AST, index: Outline) -> str | None:
         key, holder = const_str(node.slice), node.value
     if key is None or holder is None or not _RATE_KEY.search(key):
         return None
-    text = dotted(holder, index.aliases) or ast.unparse(holder)
+    text = qualified_name(holder, index.aliases) or ast.unparse(holder)
     return key if _AGGREGATE_HOLDER.search(text) else None
 
 
 def _is_random_call(node: ast.AST, index: Outline) -> bool:
     if not isinstance(node, ast.Call):
         return False
-    name = dotted(node.func, index.aliases)
+    name = qualified_name(node.func, index.aliases)
     if not name.startswith(_RANDOM_PREFIXES):
         return False
     return name.rsplit(".", 1)[-1] not in _RANDOM_NOT_VALUES
@@ -108,7 +108,7 @@ class _Flow:
             out.setdefault("count" if multiplied else "rate", (getattr(node, "lineno", 0), key))
             return
         if _is_random_call(node, self.index):
-            out.setdefault("random", (getattr(node, "lineno", 0), dotted(node.func, self.index.aliases)))  # type: ignore[attr-defined]
+            out.setdefault("random", (getattr(node, "lineno", 0), qualified_name(node.func, self.index.aliases)))  # type: ignore[attr-defined]
             return
         if isinstance(node, ast.BinOp):
             mult = isinstance(node.op, ast.Mult)
@@ -116,7 +116,7 @@ class _Flow:
             self._visit(node.right, out, multiplied or mult)
             return
         if isinstance(node, ast.Call):
-            name = dotted(node.func, self.index.aliases)
+            name = qualified_name(node.func, self.index.aliases)
             simple = name.rsplit(".", 1)[-1]
             if (
                 name in _PASS_THROUGH
@@ -187,7 +187,7 @@ def _statements(function: ast.AST) -> list[ast.stmt]:
 
 def _matrix_literal(node: ast.expr, index: Outline) -> ast.expr | None:
     """The nested list of a matrix built literally: ``[[a, b], [c, d]]`` or ``np.array([[...]])``."""
-    if isinstance(node, ast.Call) and dotted(node.func, index.aliases).startswith(_ARRAY_CTORS) and node.args:
+    if isinstance(node, ast.Call) and qualified_name(node.func, index.aliases).startswith(_ARRAY_CTORS) and node.args:
         node = node.args[0]
     if (
         isinstance(node, ast.List | ast.Tuple)
@@ -247,7 +247,7 @@ def _own_expressions(stmt: ast.stmt) -> list[ast.AST]:
 
 
 def _call_sink(path: str, index: Outline, flow: _Flow, call: ast.Call) -> list[Fabrication]:
-    name = dotted(call.func, index.aliases)
+    name = qualified_name(call.func, index.aliases)
     simple = name.rsplit(".", 1)[-1] if name else ""
     out: list[Fabrication] = []
     if simple in _MATRIX_SINKS:

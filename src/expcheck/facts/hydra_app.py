@@ -7,6 +7,7 @@ import posixpath
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
+from expcheck.facts.semantic import callee_attr
 
 _UNSET = "<unset>"
 
@@ -152,7 +153,7 @@ def _static_path(node: ast.expr, module_path: str, constants: dict[str, ast.expr
         return _parent(inner, node.slice.value + 1) if inner is not None else None
     if isinstance(node, ast.Call) and not node.keywords:
         func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        name = callee_attr(node)
         # A method called on a path (p.resolve(), p.joinpath("x")) or a function given the path.
         receiver = (
             [func.value] if isinstance(func, ast.Attribute) and name in ("resolve", "absolute", "joinpath") else []

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
 from expcheck.facts import Facts
+from expcheck.facts.semantic import target_names
 
 BindingKind = Literal["function", "class", "import", "assign", "global"]
 
@@ -168,16 +168,6 @@ def resolve_relative(package: str, level: int, module: str | None) -> str:
     return ".".join([*base, module] if module else base)
 
 
-def _target_names(target: ast.expr) -> Iterator[tuple[str, int]]:
-    if isinstance(target, ast.Name):
-        yield target.id, target.lineno
-    elif isinstance(target, ast.Tuple | ast.List):
-        for elt in target.elts:
-            yield from _target_names(elt)
-    elif isinstance(target, ast.Starred):
-        yield from _target_names(target.value)
-
-
 class _Scanner:
     """Statement-level walk of one module: module-level bindings and every import with its context."""
 
@@ -298,7 +288,7 @@ class _Scanner:
                 if handler.name:
                     self.bind(handler.name, "assign", handler)
         for target in targets:
-            for name, _ in _target_names(target):
+            for name in target_names(target):
                 self.bind(name, "assign", node)
         if not self.walrus:
             return

@@ -112,7 +112,7 @@ class _Started:
 def start_lint(facts: Facts) -> _Started | LintResult:
     """Start ruff in the background (through ``facts.derived``); ``lint`` collects its answer.
 
-    Rules that use lint name this as a prefetch, so the engine starts ruff before any rule runs and
+    Rules that use lint name this in their ``needs``, so the engine starts ruff before any rule runs and
     ruff works while the submission is parsed and the other rules run.
     """
     files = {

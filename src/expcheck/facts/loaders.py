@@ -204,3 +204,90 @@ def cache_env_covers(lf: LoaderFacts, family: str) -> bool:
     """Whether an environment variable the code sets moves this family's cache."""
     wanted = {"hf": _HF_ENV, "torchvision": _TORCH_ENV, "timm": _HF_ENV | _TORCH_ENV, "sklearn": _SKLEARN_ENV}[family]
     return bool(lf.cache_env & wanted) or (family in ("torchvision", "timm") and lf.torch_hub_dir)
+
+
+# --------------------------------------------------------------------------- caches and swallowed failures
+
+
+def cache_points_into(node: ast.expr | None, facts: Facts, ld: Loader, cache: str) -> bool | None:
+    """True/False when the cache argument does/does not point into ``cache``; None when it cannot be told."""
+    if node is None:
+        return None
+    outline = outline_of(facts, ld.path)
+    texts = []
+    for sub in ast.walk(node):
+        text = const_str(sub)
+        if text is None and isinstance(sub, ast.Name) and outline is not None:
+            text = outline.constants.get(sub.id)
+        if text is not None:
+            texts.append(text)
+    if any(cache in t for t in texts):
+        return True
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return False
+    if isinstance(node, ast.Constant) and node.value is None:
+        return False
+    return None
+
+
+_LOCAL_WORDS = ("dir", "path", "ckpt", "checkpoint", "output", "save", "local", "folder")
+
+
+def is_local_source(ld: Loader) -> bool:
+    """A from_pretrained/create_model argument that names a local folder, not a hub id."""
+    if ld.literal is not None:
+        return ld.literal.startswith((".", "/", "~")) and not ld.literal.startswith(".cache")
+    if ld.name is None:
+        return False
+    text = ast.unparse(ld.name).lower()
+    return any(word in text for word in _LOCAL_WORDS)
+
+
+def _swallows(handler: ast.ExceptHandler) -> bool:
+    kind = handler.type
+    broad = kind is None or (isinstance(kind, ast.Name) and kind.id in ("Exception", "BaseException"))
+    body = handler.body
+    quiet = all(
+        isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in body
+    )
+    return broad and quiet
+
+
+def _raises_later(scope_node: ast.AST, after: int) -> bool:
+    """A ``raise`` after line ``after`` in the function: the failure is caught up with (retry loops)."""
+    return any(isinstance(n, ast.Raise) and n.lineno > after for n in ast.walk(scope_node))
+
+
+@dataclass(frozen=True)
+class SwallowedFailure:
+    """A broad ``except`` that silently swallows the failure of a loader in its ``try``."""
+
+    path: str
+    line: int
+    column: int
+    loader: Loader
+
+
+def swallowed_loader_failures(facts: Facts) -> list[SwallowedFailure]:
+    """Handlers that swallow a loader's failure with nothing raised later in the function."""
+    found: list[SwallowedFailure] = []
+    lf = loaders_of(facts)
+    by_path: dict[str, list[Loader]] = {}
+    for ld in lf.loaders:
+        by_path.setdefault(ld.path, []).append(ld)
+    for path, loaders in sorted(by_path.items()):
+        outline = outline_of(facts, path)
+        if outline is None:
+            continue
+        functions = dict(outline.functions)
+        for node, fn in outline.tries:
+            start = node.body[0].lineno if node.body else node.lineno
+            end = (node.body[-1].end_lineno or start) if node.body else start
+            inside = [ld for ld in loaders if start <= ld.line <= end]
+            if not inside:
+                continue
+            scope_node = functions.get(fn, outline.tree)
+            for handler in node.handlers:
+                if _swallows(handler) and not _raises_later(scope_node, node.end_lineno or end):
+                    found.append(SwallowedFailure(path, handler.lineno, handler.col_offset + 1, inside[0]))
+    return found

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from expcheck.facts.semantic import last_name
 from expcheck.limits import MAX_NESTING, LimitProblem, tree_depth
 from expcheck.submission import SourceFile
 
@@ -48,13 +49,7 @@ _INTENTIONAL_DECORATORS = frozenset({"abstractmethod", "overload", "abstractprop
 
 
 def _decorator_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Call):
-        node = node.func
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
+    return last_name(node.func if isinstance(node, ast.Call) else node)
 
 
 def _is_not_implemented(stmt: ast.stmt) -> bool:

@@ -12,8 +12,9 @@ import ast
 from dataclasses import dataclass, replace
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import CallSite, ModuleScopes, dotted_name, resolve_module_chain
+from expcheck.facts.callscopes import ModuleScopes, resolve_module_chain
 from expcheck.facts.imports import Binding, ModuleInfo, ProjectIndex, follow, project_index
+from expcheck.facts.semantic import CallSite, dotted_name
 
 # Decorators that return a callable taking the same arguments.
 _TRANSPARENT = frozenset(

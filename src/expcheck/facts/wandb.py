@@ -23,10 +23,11 @@ from expcheck.facts.astindex import (
     Scope,
     code_modules,
     const_str,
-    dotted,
     index_of,
+    indexes,
 )
 from expcheck.facts.dictkeys import EMPTY, KeyResolver, KeySet, pattern_regex
+from expcheck.facts.semantic import last_name, qualified_name
 
 EVALUATE = "src/evaluate.py"
 _RUN_LIKE = re.compile(r"(?:^|_)(?:w(?:and)?b|run)(?:_|$)", re.I)
@@ -119,14 +120,6 @@ def _receiver(call: CallSite) -> ast.expr | None:
     return func.value if isinstance(func, ast.Attribute) else None
 
 
-def _last_name(node: ast.expr | None) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return ""
-
-
 def _run_variables(index: ModuleIndex) -> set[str]:
     """Names assigned the result of wandb.init, directly or through a module function returning it."""
     returning: set[str] = set()
@@ -140,13 +133,13 @@ def _run_variables(index: ModuleIndex) -> set[str]:
     names: set[str] = set()
     for scope in index.scopes.values():
         for name, values in scope.assigns.items():
-            if any(isinstance(v, ast.Call) and (_is_init(v, index) or _last_name(v.func) in returning) for v in values):
+            if any(isinstance(v, ast.Call) and (_is_init(v, index) or last_name(v.func) in returning) for v in values):
                 names.add(name)
     return names
 
 
 def _is_init(call: ast.Call, index: ModuleIndex) -> bool:
-    return dotted(call.func, index.aliases) in ("wandb.init", "wandb.sdk.init")
+    return qualified_name(call.func, index.aliases) in ("wandb.init", "wandb.sdk.init")
 
 
 def _is_log(call: CallSite, run_vars: set[str]) -> bool:
@@ -155,7 +148,7 @@ def _is_log(call: CallSite, run_vars: set[str]) -> bool:
     if call.name in ("wandb.log", "wandb.run.log"):
         return True
     receiver = _receiver(call)
-    last = _last_name(receiver)
+    last = last_name(receiver)
     if not last or last in ("math", "np", "numpy", "torch", "logging", "logger", "log", "cmath", "jnp"):
         return False
     if not (last in run_vars or _RUN_LIKE.search(last)):
@@ -168,7 +161,7 @@ def _disabled(init: CallSite) -> bool:
     """``wandb.init(mode="disabled")`` (or ``settings=wandb.Settings(mode="disabled")``): a no-op run."""
     mode = init.keyword("mode")
     settings = init.keyword("settings")
-    if mode is None and isinstance(settings, ast.Call) and _last_name(settings.func) == "Settings":
+    if mode is None and isinstance(settings, ast.Call) and last_name(settings.func) == "Settings":
         mode = next((kw.value for kw in settings.keywords if kw.arg == "mode"), None)
     return const_str(mode) == "disabled"
 
@@ -206,7 +199,7 @@ def _train_side(facts: Facts, out: WandbFacts, resolver: KeyResolver, path: str,
         if _summary_target(target.value):
             keys = resolver.key(index, index.scope(fn), target.slice)
             out.writes.append(KeyWrite(path, target.lineno, "summary", keys, fn, False))
-        elif _dotted_in(target.value, index) == "os.environ" and const_str(target.slice) == "WANDB_MODE":
+        elif qualified_name(target.value, index.aliases) == "os.environ" and const_str(target.slice) == "WANDB_MODE":
             out.mode_env.append((path, target.lineno))
 
 
@@ -214,12 +207,8 @@ def prints_json(call: CallSite, index: ModuleIndex) -> bool:
     """``print(json.dumps(...))`` or ``json.dump(x, sys.stdout)``."""
     args = call.node.args
     if call.name == "print" and args and isinstance(args[0], ast.Call):
-        return _dotted_in(args[0].func, index) == "json.dumps"
-    return call.name == "json.dump" and len(args) >= 2 and _dotted_in(args[1], index) == "sys.stdout"
-
-
-def _dotted_in(node: ast.expr, index: ModuleIndex) -> str:
-    return dotted(node, index.aliases)
+        return qualified_name(args[0].func, index.aliases) == "json.dumps"
+    return call.name == "json.dump" and len(args) >= 2 and qualified_name(args[1], index.aliases) == "sys.stdout"
 
 
 # --------------------------------------------------------------------------- Optuna objectives
@@ -286,7 +275,7 @@ def _objective_reaches(facts: Facts, out: WandbFacts, resolver: KeyResolver, tra
         for call in index.calls:
             if call.attr != "optimize" or (not call.node.args and not call.node.keywords):
                 continue
-            receiver = _last_name(_receiver(call)).lower()
+            receiver = last_name(_receiver(call)).lower()
             if "study" not in receiver and "optuna" not in call.name:
                 continue
             for scope, chain in _objective_scopes(index, call):
@@ -362,7 +351,7 @@ def _contains(block: list[ast.stmt], target: ast.AST) -> bool:
 def _unwrap(node: ast.expr) -> ast.expr:
     """``dict(x)``, ``x.copy()``, ``x._json_dict``, ``pd.DataFrame(x)`` -> ``x``."""
     while True:
-        if isinstance(node, ast.Call) and node.args and _last_name(node.func) in ("dict", "DataFrame", "copy"):
+        if isinstance(node, ast.Call) and node.args and last_name(node.func) in ("dict", "DataFrame", "copy"):
             node = node.args[0]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "copy":
             node = node.func.value
@@ -491,7 +480,7 @@ def _evaluate_side(out: WandbFacts, path: str, index: ModuleIndex) -> None:
         elif (
             func.attr == "run"
             and call.node.args
-            and ("api" in _last_name(func.value).lower() or call.name.startswith("wandb.Api()"))
+            and ("api" in last_name(func.value).lower() or call.name.startswith("wandb.Api()"))
         ):
             out.api_run_calls.append((path, call))
     for compare, fn in index.compares:
@@ -548,3 +537,64 @@ def wandb_facts(facts: Facts) -> WandbFacts:
 def wandb_of(facts: Facts) -> WandbFacts:
     """``wandb_facts``, computed once per submission."""
     return facts.derived(wandb_facts)
+
+
+# --------------------------------------------------------------------------- helpers the C6 rules read
+
+
+def train_modules(facts: Facts) -> dict[str, ModuleIndex]:
+    """The indexes of the code modules other than the evaluation script."""
+    return {p: i for p, i in indexes(facts).items() if not is_evaluate(p)}
+
+
+def from_config(node: ast.expr | None, key: str, scope: Scope, depth: int = 0) -> bool:
+    """Whether ``node`` takes its value from a config (``cfg.wandb.<key>``, ``w["<key>"]``, a variable holding one)."""
+    if node is None or depth > 3:
+        return False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == key:
+            return True
+        if isinstance(sub, ast.Constant) and sub.value == key:
+            return True
+        if (
+            isinstance(sub, ast.Name)
+            and sub.id in scope.assigns
+            and any(from_config(v, key, scope, depth + 1) for v in scope.assigns[sub.id])
+        ):
+            return True
+        if isinstance(sub, ast.Name) and sub.id in scope.params and key in sub.id:
+            return True
+    return False
+
+
+def mode_guarded(scope: Scope, call: CallSite) -> bool:
+    """The init runs only when W&B is on: under an ``if`` on the mode, or after an early return for it."""
+    node = scope.node
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.If):
+            continue
+        test = ast.unparse(sub.test).lower()
+        if not any(word in test for word in ("mode", "disabled", "trial", "wandb", "use_", "log")):
+            continue
+        inside = any(call.node is n for stmt in (*sub.body, *sub.orelse) for n in ast.walk(stmt))
+        returns_early = sub.lineno < call.line and any(isinstance(s, ast.Return) for s in sub.body)
+        if inside or returns_early:
+            return True
+    return False
+
+
+def logging_functions(train: dict[str, ModuleIndex], w: WandbFacts) -> set[str]:
+    """Simple names of functions that log to W&B, directly or through other such functions."""
+    direct = {(wr.path, wr.function) for wr in w.logs}
+    names = {fn.rpartition(".")[2] for _, fn in direct if fn}
+    changed = True
+    while changed:
+        changed = False
+        for index in train.values():
+            for call in index.calls:
+                if call.attr in names and call.function:
+                    simple = call.function.rpartition(".")[2]
+                    if simple not in names:
+                        names.add(simple)
+                        changed = True
+    return names

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import yaml
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, ModuleIndex, const_str, dotted, indexes, root_name
+from expcheck.facts.astindex import CallSite, ModuleIndex, const_str, indexes, root_name
 from expcheck.facts.hydra_app import hydra_apps
+from expcheck.facts.semantic import qualified_name
 
 _PYYAML_LOADS = frozenset({"yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.unsafe_load"})
 # A number with an exponent that YAML 1.1 does not resolve to float: no dot, or an unsigned exponent.
@@ -106,7 +107,7 @@ def _literal_mapping(node: ast.expr, index: ModuleIndex, function: str) -> bool:
         return False
     values = [*index.scope(function).assigns.get(root, []), *index.scope("").assigns.get(root, [])]
     return any(
-        isinstance(v, ast.Dict | ast.DictComp) or (isinstance(v, ast.Call) and dotted(v.func, {}) == "dict")
+        isinstance(v, ast.Dict | ast.DictComp) or (isinstance(v, ast.Call) and qualified_name(v.func, {}) == "dict")
         for v in values
     )
 

@@ -33,6 +33,10 @@ class Example:
     # For a bad example of a rule with a repair: the text of every file `expcheck fix` changes, after
     # the repair (None: the repair must leave this example alone, its fix hint stays written).
     repaired: Mapping[str, str] | None = None
+    # Where the findings of a bad example must appear, beside the ``# expect: RULE`` comments on the
+    # lines of its files: (path, line) for each finding, line None for a finding about a whole file.
+    # An example with neither only has to fire; one with any must produce exactly these.
+    expect: tuple[tuple[str, int | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,9 @@ class Rule:
     clause: str | None = None
     bad: tuple[Example, ...] = field(default_factory=tuple)
     good: tuple[Example, ...] = field(default_factory=tuple)
-    # Facts worth starting before any rule runs (ones that do their work in the background, like ruff).
-    prefetch: tuple[Callable[[Facts], object], ...] = ()
+    # Facts the rule reads that the engine derives before any rule runs, so that one doing its work
+    # in the background (ruff) starts early; a rule may read other facts too, lazily.
+    needs: tuple[Callable[[Facts], object], ...] = ()
     # The rule's deterministic repair, when it has one (`expcheck fix`).
     repair: Repair | None = None
 
@@ -101,7 +106,7 @@ def rule(
     confidence: Confidence | str,
     known_limits: str,
     clause: str | None = None,
-    prefetch: Iterable[Callable[[Facts], object]] = (),
+    needs: Iterable[Callable[[Facts], object]] = (),
     repair: Repair | None = None,
 ) -> Callable[[Check], Check]:
     """Register ``check`` as a rule; refuses a rule without a bad and a good example."""
@@ -130,7 +135,7 @@ def rule(
             clause=clause,
             bad=bad_t,
             good=good_t,
-            prefetch=tuple(prefetch),
+            needs=tuple(needs),
             repair=repair,
         )
         return check

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, index_of
+from expcheck.facts.semantic import string_constants
 from expcheck.rules.base import Example, Hit, rule
 
 _MAIN = """\
@@ -78,9 +79,7 @@ def run_log_missing(facts: Facts) -> Iterator[Hit]:
     main = facts.python.get("src/main.py")
     if not wanted or main is None or main.tree is None:
         return
-    literals = " ".join(
-        node.value for node in ast.walk(main.tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
-    )
+    literals = " ".join(string_constants(main.tree))
     missing = [name for name in wanted if name not in literals]
     if not missing:
         return

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import const_str, outline_of
 from expcheck.facts.dispatch import dispatches, matches, normalize
-from expcheck.facts.loaders import Loader, cache_env_covers, loaders_of
+from expcheck.facts.loaders import (
+    Loader,
+    cache_env_covers,
+    cache_points_into,
+    is_local_source,
+    loaders_of,
+    swallowed_loader_failures,
+)
 from expcheck.facts.runvalues import RunValues, runs_of
+from expcheck.facts.semantic import source_text
 from expcheck.rules.base import Example, Hit, rule
 
 PRE = "src/preprocess.py"
@@ -166,40 +172,6 @@ def dataset_hard_coded(facts: Facts) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- C303
 
 
-def _cache_ok(node: ast.expr | None, facts: Facts, ld: Loader, cache: str) -> bool | None:
-    """True/False when the cache argument does/does not point into ``cache``; None when it cannot be told."""
-    if node is None:
-        return None
-    outline = outline_of(facts, ld.path)
-    texts = []
-    for sub in ast.walk(node):
-        text = const_str(sub)
-        if text is None and isinstance(sub, ast.Name) and outline is not None:
-            text = outline.constants.get(sub.id)
-        if text is not None:
-            texts.append(text)
-    if any(cache in t for t in texts):
-        return True
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return False
-    if isinstance(node, ast.Constant) and node.value is None:
-        return False
-    return None
-
-
-_LOCAL = ("dir", "path", "ckpt", "checkpoint", "output", "save", "local", "folder")
-
-
-def _is_local_source(ld: Loader) -> bool:
-    """A from_pretrained/create_model argument that names a local folder, not a hub id."""
-    if ld.literal is not None:
-        return ld.literal.startswith((".", "/", "~")) and not ld.literal.startswith(".cache")
-    if ld.name is None:
-        return False
-    text = ast.unparse(ld.name).lower()
-    return any(word in text for word in _LOCAL)
-
-
 @rule(
     id="C303",
     name="cache-dir-not-used",
@@ -270,16 +242,16 @@ def cache_dir_not_used(facts: Facts) -> Iterator[Hit]:
             continue  # reads a folder prepared elsewhere
         if ld.family == "timm" and ld.downloads is not True:
             continue  # no pretrained weights fetched (or not known to be)
-        if ld.what == "model" and _is_local_source(ld):
+        if ld.what == "model" and is_local_source(ld):
             continue
-        ok = _cache_ok(ld.cache, facts, ld, cache)
+        ok = cache_points_into(ld.cache, facts, ld, cache)
         if ok is True or (ok is None and ld.cache is not None):
             continue
-        where = ld.literal or (ast.unparse(ld.name) if ld.name is not None else ld.call.attr)
+        where = ld.literal or (source_text(ld.name) if ld.name is not None else ld.call.attr)
         if ld.cache is None:
             detail = f"has no {ld.cache_kw}=, so it downloads into the default cache under the home folder"
         else:
-            detail = f"caches into {ast.unparse(ld.cache)}, not {outputs.cache_dir}/"
+            detail = f"caches into {source_text(ld.cache)}, not {outputs.cache_dir}/"
         yield Hit(
             path=ld.path,
             line=ld.line,
@@ -289,21 +261,6 @@ def cache_dir_not_used(facts: Facts) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------- C304
-
-
-def _swallows(handler: ast.ExceptHandler) -> bool:
-    kind = handler.type
-    broad = kind is None or (isinstance(kind, ast.Name) and kind.id in ("Exception", "BaseException"))
-    body = handler.body
-    quiet = all(
-        isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in body
-    )
-    return broad and quiet
-
-
-def _raises_later(scope_node: ast.AST, after: int) -> bool:
-    """A ``raise`` after line ``after`` in the function: the failure is caught up with (retry loops)."""
-    return any(isinstance(n, ast.Raise) and n.lineno > after for n in ast.walk(scope_node))
 
 
 @rule(
@@ -324,7 +281,8 @@ def _raises_later(scope_node: ast.AST, after: int) -> bool:
                 PRE: "from datasets import load_dataset\n\ndef load(cfg):\n    ds = None\n    try:\n"
                 "        ds = load_dataset(cfg.dataset.name, cache_dir='.cache')\n    except Exception:\n"
                 "        pass\n    return ds\n"
-            }
+            },
+            expect=((PRE, 7),),
         )
     ],
     good=[
@@ -338,29 +296,12 @@ def _raises_later(scope_node: ast.AST, after: int) -> bool:
     ],
 )
 def loading_error_swallowed(facts: Facts) -> Iterator[Hit]:
-    lf = loaders_of(facts)
-    by_path: dict[str, list[Loader]] = {}
-    for ld in lf.loaders:
-        by_path.setdefault(ld.path, []).append(ld)
-    for path, loaders in sorted(by_path.items()):
-        outline = outline_of(facts, path)
-        if outline is None:
-            continue
-        functions = dict(outline.functions)
-        for node, fn in outline.tries:
-            start = node.body[0].lineno if node.body else node.lineno
-            end = (node.body[-1].end_lineno or start) if node.body else start
-            inside = [ld for ld in loaders if start <= ld.line <= end]
-            if not inside:
-                continue
-            scope_node = functions.get(fn, outline.tree)
-            for handler in node.handlers:
-                if _swallows(handler) and not _raises_later(scope_node, node.end_lineno or end):
-                    ld = inside[0]
-                    yield Hit(
-                        path=path,
-                        line=handler.lineno,
-                        column=handler.col_offset + 1,
-                        message=f"the failure of {ld.call.name or ld.call.attr}(...) at line {ld.line} is swallowed "
-                        "here: the run continues without the data/model",
-                    )
+    for found in swallowed_loader_failures(facts):
+        ld = found.loader
+        yield Hit(
+            path=found.path,
+            line=found.line,
+            column=found.column,
+            message=f"the failure of {ld.call.name or ld.call.attr}(...) at line {ld.line} is swallowed "
+            "here: the run continues without the data/model",
+        )

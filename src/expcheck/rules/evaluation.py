@@ -12,9 +12,18 @@ import re
 from collections.abc import Iterator
 
 from expcheck.facts import PRIMARY_METRIC, Facts
-from expcheck.facts.astindex import ModuleIndex, Scope, const_str, dotted, index_of, template
+from expcheck.facts.astindex import ModuleIndex, index_of, template
 from expcheck.facts.dictkeys import KeyResolver
-from expcheck.facts.evaluation import EVALUATE, evaluate_cli_failure, figure_names, figure_saves, named_files
+from expcheck.facts.evaluation import (
+    EVALUATE,
+    dumped_object,
+    evaluate_cli_failure,
+    evaluate_links,
+    figure_names,
+    figure_saves,
+    named_files,
+    primary_metric_named,
+)
 from expcheck.facts.wandb import wandb_of
 from expcheck.rules.base import Example, Hit, rule
 
@@ -168,33 +177,6 @@ def evaluate_cli_rejects_command(facts: Facts) -> Iterator[Hit]:
 
 # --------------------------------------------------------------------------- C802
 
-_LAUNCHERS = (
-    "subprocess.",
-    "os.system",
-    "os.exec",
-    "os.spawn",
-    "os.popen",
-    "runpy.run_module",
-    "runpy.run_path",
-    "importlib.import_module",
-    "asyncio.create_subprocess",
-)
-
-
-def _strings_in(node: ast.AST, scope: Scope, depth: int = 0) -> Iterator[str]:
-    for sub in ast.walk(node):
-        text = template(sub) if isinstance(sub, ast.Constant | ast.JoinedStr) else None
-        if text is not None:
-            yield text
-        if isinstance(sub, ast.Name) and depth < 2:
-            for value in scope.assigns.get(sub.id, []):
-                yield from _strings_in(value, scope, depth + 1)
-
-
-def _names_evaluate(text: str) -> bool:
-    return bool(re.search(r"(?:^|[\s./])(?:src\.evaluate|evaluate\.py)\b", text)) or text == "src.evaluate"
-
-
 @rule(
     id="C802",
     name="main-runs-evaluate",
@@ -245,26 +227,14 @@ def main_runs_evaluate(facts: Facts) -> Iterator[Hit]:
     index = index_of(facts, MAIN)
     if index is None:
         return
-    for node in ast.walk(index.tree):
-        if isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            names = {a.name for a in node.names}
-            if module.split(".")[-1] == "evaluate" or (module in ("src", "") and "evaluate" in names):
-                yield Hit(
-                    path=MAIN, line=node.lineno, message="main.py imports evaluate; evaluation must run on its own"
-                )
-        elif isinstance(node, ast.Import) and any(a.name.split(".")[-1] == "evaluate" for a in node.names):
-            yield Hit(path=MAIN, line=node.lineno, message="main.py imports evaluate; evaluation must run on its own")
-    for call in index.calls:
-        if not call.name.startswith(_LAUNCHERS):
-            continue
-        scope = index.scope(call.function)
-        args = [*call.node.args, *(kw.value for kw in call.node.keywords)]
-        if any(_names_evaluate(text) for arg in args for text in _strings_in(arg, scope)):
+    for link in evaluate_links(index):
+        if link.kind == "import":
+            yield Hit(path=MAIN, line=link.line, message="main.py imports evaluate; evaluation must run on its own")
+        else:
             yield Hit(
                 path=MAIN,
-                line=call.line,
-                column=call.column,
+                line=link.line,
+                column=link.column,
                 message="main.py launches src.evaluate; evaluation runs once, separately, over all run_ids",
             )
 
@@ -427,49 +397,6 @@ def aggregated_metrics_missing(facts: Facts) -> Iterator[Hit]:
     )
 
 
-def _dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.expr, int] | None:
-    """The object written to the file named at ``line`` in ``function``, and the line of the write."""
-    scope = index.scope(function)
-    path_names = {
-        name
-        for name, values in scope.assigns.items()
-        if any(getattr(v, "lineno", -1) <= line <= getattr(v, "end_lineno", -1) for v in values)
-    }
-
-    def mentions(node: ast.AST) -> bool:
-        for sub in ast.walk(node):
-            if getattr(sub, "lineno", None) == line and isinstance(sub, ast.Constant | ast.JoinedStr):
-                return True
-            if isinstance(sub, ast.Name) and sub.id in path_names:
-                return True
-        return False
-
-    calls = [c for c in index.calls if c.function == function]
-    for call in calls:
-        args = list(call.node.args)
-        if call.attr == "write_text" and isinstance(call.node.func, ast.Attribute) and mentions(call.node.func.value):
-            inner = args[0] if args else None
-            if isinstance(inner, ast.Call) and dotted(inner.func, index.aliases) == "json.dumps" and inner.args:
-                return inner.args[0], call.line
-        if call.name == "open" or call.attr == "open":
-            continue
-        if call.name == "json.dump" and len(args) >= 2:
-            continue
-        if args and any(mentions(a) for a in args) and call.name not in ("print", "open"):
-            others = [a for a in args if not mentions(a)]
-            if len(others) == 1 and call.attr not in ("mkdir", "exists", "joinpath"):
-                return others[0], call.line
-    opens = [c for c in calls if (c.name == "open" or c.attr == "open") and any(mentions(a) for a in c.node.args)]
-    opens += [
-        c for c in calls if c.attr == "open" and isinstance(c.node.func, ast.Attribute) and mentions(c.node.func.value)
-    ]
-    for opened in opens:
-        for call in calls:
-            if call.name == "json.dump" and call.line >= opened.line and call.node.args:
-                return call.node.args[0], call.line
-    return None
-
-
 @rule(
     id="C807",
     name="aggregated-keys-missing",
@@ -499,7 +426,7 @@ def aggregated_keys_missing(facts: Facts) -> Iterator[Hit]:
         return
     resolver = KeyResolver(facts)
     for line, function in _writes_file(facts, outputs.aggregated_metrics):
-        found = _dumped_object(index, line, function)
+        found = dumped_object(index, line, function)
         if found is None:
             continue
         obj, write_line = found
@@ -566,7 +493,7 @@ def gap_ignores_direction(facts: Facts) -> Iterator[Hit]:
     index = _evaluate(facts)
     if outputs is None or not outputs.gap_key or index is None:
         return
-    metric = _primary_metric(facts)
+    metric = primary_metric_named(facts)
     if metric is None:
         facts.lacking(PRIMARY_METRIC)
         return
@@ -583,25 +510,6 @@ def gap_ignores_direction(facts: Facts) -> Iterator[Hit]:
         message=f"the primary metric ({metric.strip()}) is to be minimised, but the {outputs.gap_key!r} keeps the "
         "sign of (proposed - baseline): an improvement is reported as a negative gap",
     )
-
-
-def _primary_metric(facts: Facts) -> str | None:
-    """The primary metric: from the research context, else the name evaluate.py writes under primary_metric."""
-    metric = facts.submission.context.primary_metric
-    if metric:
-        return metric
-    index = index_of(facts, EVALUATE)
-    if index is None:
-        return None
-    for name, text in index.constants.items():
-        if "primary" in name.lower() and "metric" in name.lower():
-            return text
-    for node in ast.walk(index.tree):
-        if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if key is not None and const_str(key) == "primary_metric" and const_str(value):
-                    return const_str(value)
-    return None
 
 
 # --------------------------------------------------------------------------- C809 / C810 / C811 / C812

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from expcheck.facts import Facts
 from expcheck.facts.cfgflow import cfg_flow
 from expcheck.facts.compose import Composition, compose_setup
 from expcheck.facts.hydra_app import hydra_apps
+from expcheck.facts.launches import train_launch_with_overrides
 from expcheck.repairs.hydra import repair_hydra_node_read, repair_missing_mode_key, repair_version_base
 from expcheck.rules.base import Hit, rule
 from expcheck.rules.examples_repo import CONFIG_V1, MAIN_V2, v1, v2
@@ -319,25 +319,6 @@ def hydra_node_read(facts: Facts) -> Iterator[Hit]:
             )
 
 
-def _launches_train_with_overrides(facts: Facts) -> int | None:
-    """The line where main.py launches src.train with key=value overrides, if it does."""
-    module = facts.python.get("src/main.py")
-    if module is None or module.tree is None:
-        return None
-    for node in ast.walk(module.tree):
-        if not isinstance(node, ast.List):
-            continue
-        texts = [ast.unparse(e) for e in node.elts]
-        if not any("src.train" in t for t in texts):
-            continue
-        for elt in node.elts:
-            if isinstance(elt, ast.Constant | ast.JoinedStr):
-                text = ast.unparse(elt).strip("'\"f")
-                if re.match(r"^\+?[A-Za-z_][\w.]*=", text):
-                    return node.lineno
-    return None
-
-
 @rule(
     id="C207",
     name="train-not-a-hydra-app",
@@ -374,7 +355,7 @@ def _launches_train_with_overrides(facts: Facts) -> int | None:
 def train_not_a_hydra_app(facts: Facts) -> Iterator[Hit]:
     if not _uses_hydra_runs(facts) or "src/train.py" not in facts.python:
         return
-    line = _launches_train_with_overrides(facts)
+    line = facts.derived(train_launch_with_overrides)
     if line is None:
         return
     if any(app.path == "src/train.py" for app in facts.derived(hydra_apps)):

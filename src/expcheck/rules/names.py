@@ -5,7 +5,6 @@ Only crash-class diagnostics become errors; files that do not parse are left to 
 
 from __future__ import annotations
 
-import ast
 import logging
 import re
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from expcheck.facts.lint import (
     start_lint,
     verified_compile_error,
 )
+from expcheck.facts.semantic import load_lines
 from expcheck.rules.base import Example, Hit, rule
 
 _log = logging.getLogger("expcheck")
@@ -49,7 +49,7 @@ def _name(diag: Diagnostic) -> str:
 
 @rule(
     id="R301",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="undefined-name",
     criterion="R",
     severity="error",
@@ -98,7 +98,7 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R302",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="local-before-assignment",
     criterion="R",
     severity="error",
@@ -131,19 +131,9 @@ def local_before_assignment(facts: Facts) -> Iterator[Hit]:
             )
 
 
-def _loads(tree: ast.Module, name: str, skip_line: int) -> list[int]:
-    return sorted(
-        {
-            n.lineno
-            for n in ast.walk(tree)
-            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno != skip_line
-        }
-    )
-
-
 @rule(
     id="R303",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="import-replaced-by-definition",
     criterion="R",
     severity="error",
@@ -191,7 +181,7 @@ def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
         kinds = {b.line: b.kind for b in info.bindings.get(name, [])}
         if kinds.get(first) != "import" or kinds.get(diag.line) not in ("function", "class"):
             continue
-        uses = _loads(module.tree, name, diag.line)
+        uses = load_lines(module.tree, name, diag.line)
         if not uses:
             continue
         shown = ", ".join(str(u) for u in uses[:5])
@@ -208,7 +198,7 @@ def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R304",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="star-import-name",
     criterion="R",
     severity="warning",
@@ -264,7 +254,7 @@ _COMPILE_CODES = (
 
 @rule(
     id="R305",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="compile-time-syntax-error",
     criterion="R",
     severity="error",
@@ -303,7 +293,7 @@ _FORMAT_CODES = ("F501", "F502", "F505", "F506", "F507", "F508", "F509", "F521",
 
 @rule(
     id="R306",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="format-string-mismatch",
     criterion="R",
     severity="error",
@@ -335,7 +325,7 @@ def format_string_mismatch(facts: Facts) -> Iterator[Hit]:
 
 @rule(
     id="R307",
-    prefetch=[start_lint],
+    needs=[start_lint],
     name="suspicious-construct",
     criterion="R",
     severity="warning",

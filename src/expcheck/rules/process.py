@@ -126,6 +126,18 @@ def main(cfg):
     run.log({{"loss": 1.0}})
 """
 
+_TRAIN_WANDB_LOCAL_ALIAS = """\
+import hydra
+
+
+@hydra.main(config_path="../config", config_name="config", version_base="1.3")
+def main(cfg):
+    import wandb as wb
+
+    run = wb.init(project=cfg.wandb.project, entity=cfg.wandb.entity)  # expect: R602
+    run.log({"loss": 1.0})
+"""
+
 
 @rule(
     id="R602",
@@ -145,8 +157,16 @@ def main(cfg):
             files={
                 "src/train.py": _TRAIN_WANDB.format(mode=""),
                 "config/config.yaml": "wandb:\n  project: p\n  entity: e\n",
-            }
-        )
+            },
+            expect=(("src/train.py", 7),),
+        ),
+        Example(
+            files={
+                "src/train.py": _TRAIN_WANDB_LOCAL_ALIAS,
+                "config/config.yaml": "wandb:\n  project: p\n  entity: e\n",
+            },
+            note="W&B imported under an alias inside the training function",
+        ),
     ],
     good=[
         Example(

@@ -9,7 +9,6 @@ losses (``facts/mltrain.py``), random generators (``facts/seeding.py``) and run 
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
@@ -18,6 +17,7 @@ from expcheck.facts.mltrain import training_facts
 from expcheck.facts.preprocessing import fits
 from expcheck.facts.seeding import seeding
 from expcheck.facts.selection import choices
+from expcheck.facts.semantic import source_text
 from expcheck.rules.base import Example, Hit, rule
 
 _GENERIC = "generic"
@@ -145,7 +145,7 @@ def selection_on_test(facts: Facts) -> Iterator[Hit]:
             yield Hit(
                 choice.path,
                 choice.line,
-                f"a running best keeps the extreme of `{ast.unparse(choice.score)}`, a score of the test split: "
+                f"a running best keeps the extreme of `{source_text(choice.score)}`, a score of the test split: "
                 "the best test score over epochs is chosen on the test set",
                 column=choice.column,
             )
@@ -154,7 +154,7 @@ def selection_on_test(facts: Facts) -> Iterator[Hit]:
             yield Hit(
                 choice.path,
                 choice.line,
-                f"{what} is decided by `{ast.unparse(choice.score)}`, a score of the test split",
+                f"{what} is decided by `{source_text(choice.score)}`, a score of the test split",
                 column=choice.column,
             )
 
@@ -216,7 +216,7 @@ def schedule_on_test(facts: Facts) -> Iterator[Hit]:
             yield Hit(
                 choice.path,
                 choice.line,
-                f"the scheduler steps on `{ast.unparse(choice.score)}`, a score of the test split",
+                f"the scheduler steps on `{source_text(choice.score)}`, a score of the test split",
                 column=choice.column,
             )
 
@@ -285,7 +285,7 @@ def hpo_on_test(facts: Facts) -> Iterator[Hit]:
             yield Hit(
                 choice.path,
                 choice.line,
-                f"the Optuna objective optimises `{ast.unparse(choice.score)}`, a score of the test split",
+                f"the Optuna objective optimises `{source_text(choice.score)}`, a score of the test split",
                 column=choice.column,
             )
 
@@ -367,7 +367,7 @@ score = clf.score(X_test, y_test)
 )
 def preprocessing_leak(facts: Facts) -> Iterator[Hit]:
     for fit in facts.derived(fits):
-        data = ast.unparse(fit.data)
+        data = source_text(fit.data)
         if fit.split in ("test", "val"):
             split = "test" if fit.split == "test" else "validation"
             yield Hit(

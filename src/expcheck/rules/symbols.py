@@ -12,10 +12,11 @@ import posixpath
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import CallSite, module_attribute_refs, module_scopes, resolve_module_chain
+from expcheck.facts.callscopes import module_attribute_refs, module_scopes, resolve_module_chain
 from expcheck.facts.distributions import in_table
 from expcheck.facts.imports import STDLIB, project_index
 from expcheck.facts.launches import launches
+from expcheck.facts.semantic import CallSite, is_generator
 from expcheck.facts.signatures import _decorators_transparent, binding_problem, callee_definition, callee_signature
 from expcheck.rules.base import Example, Hit, rule
 
@@ -371,11 +372,6 @@ def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
     return lengths if ok and lengths else None
 
 
-def _yields(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether ``func`` is a generator (or holds one): its return statements then say nothing about a call."""
-    return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(func))
-
-
 @rule(
     id="R405",
     name="unpacking-count-mismatch",
@@ -441,7 +437,7 @@ def unpacking_count_mismatch(facts: Facts) -> Iterator[Hit]:
                 continue
             lengths = _returned_lengths(func, stmt.value)
             wanted = len(target.elts)
-            if lengths is None or wanted in lengths or _yields(func):
+            if lengths is None or wanted in lengths or is_generator(func):
                 continue
             got = " or ".join(str(n) for n in sorted(lengths))
             yield Hit(

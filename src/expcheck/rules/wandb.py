@@ -11,8 +11,17 @@ import difflib
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, ModuleIndex, Scope, index_of, indexes
-from expcheck.facts.wandb import KeyRead, WandbFacts, is_evaluate, prints_json, wandb_of
+from expcheck.facts.astindex import CallSite, Scope, index_of
+from expcheck.facts.wandb import (
+    KeyRead,
+    WandbFacts,
+    from_config,
+    logging_functions,
+    mode_guarded,
+    prints_json,
+    train_modules,
+    wandb_of,
+)
 from expcheck.rules.base import Example, Hit, rule
 
 CONFIG = "config/config.yaml"
@@ -52,10 +61,6 @@ def _outputs(facts: Facts):  # type: ignore[no-untyped-def]
     return facts.profile.outputs
 
 
-def _train_modules(facts: Facts) -> dict[str, ModuleIndex]:
-    return {p: i for p, i in indexes(facts).items() if not is_evaluate(p)}
-
-
 def _train_file(facts: Facts) -> str | None:
     """src/train.py when it holds code (the anchor of findings about what train never does)."""
     file = facts.files.get("src/train.py")
@@ -63,26 +68,6 @@ def _train_file(facts: Facts) -> str | None:
         return None
     module = facts.python.get("src/train.py")
     return "src/train.py" if module is not None and module.tree is not None else None
-
-
-def _from_config(node: ast.expr | None, key: str, scope: Scope, depth: int = 0) -> bool:
-    """Whether ``node`` takes its value from a config (``cfg.wandb.<key>``, ``w["<key>"]``, a variable holding one)."""
-    if node is None or depth > 3:
-        return False
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Attribute) and sub.attr == key:
-            return True
-        if isinstance(sub, ast.Constant) and sub.value == key:
-            return True
-        if (
-            isinstance(sub, ast.Name)
-            and sub.id in scope.assigns
-            and any(_from_config(v, key, scope, depth + 1) for v in scope.assigns[sub.id])
-        ):
-            return True
-        if isinstance(sub, ast.Name) and sub.id in scope.params and key in sub.id:
-            return True
-    return False
 
 
 def _config_wandb(facts: Facts) -> dict[str, object]:
@@ -234,7 +219,7 @@ def wandb_init_target(facts: Facts) -> Iterator[Hit]:
     ],
     good=[Example(files={"src/train.py": _TRAIN_GOOD, CONFIG: _CFG})],
 )
-def wandb_target_not_from_config(facts: Facts) -> Iterator[Hit]:
+def wandb_target_notfrom_config(facts: Facts) -> Iterator[Hit]:
     outputs = _outputs(facts)
     if outputs is None or not outputs.config_wandb_keys:
         return
@@ -247,7 +232,7 @@ def wandb_target_not_from_config(facts: Facts) -> Iterator[Hit]:
         other = [
             k
             for k in ("entity", "project")
-            if k not in missing and k not in literal and not _from_config(call.keyword(k), k, scope)
+            if k not in missing and k not in literal and not from_config(call.keyword(k), k, scope)
         ]
         parts = []
         if missing:
@@ -266,22 +251,6 @@ def wandb_target_not_from_config(facts: Facts) -> Iterator[Hit]:
 
 
 # --------------------------------------------------------------------------- C604
-
-
-def _mode_guarded(scope: Scope, call: CallSite) -> bool:
-    """The init runs only when W&B is on: under an ``if`` on the mode, or after an early return for it."""
-    node = scope.node
-    for sub in ast.walk(node):
-        if not isinstance(sub, ast.If):
-            continue
-        test = ast.unparse(sub.test).lower()
-        if not any(word in test for word in ("mode", "disabled", "trial", "wandb", "use_", "log")):
-            continue
-        inside = any(call.node is n for stmt in (*sub.body, *sub.orelse) for n in ast.walk(stmt))
-        returns_early = sub.lineno < call.line and any(isinstance(s, ast.Return) for s in sub.body)
-        if inside or returns_early:
-            return True
-    return False
 
 
 @rule(
@@ -339,7 +308,7 @@ def wandb_mode_ignored(facts: Facts) -> Iterator[Hit]:
     for path, call in w.inits:
         if call.has_kwargs_splat or call.keyword("mode") is not None or call.keyword("settings") is not None:
             continue
-        if _mode_guarded(_init_scope(facts, path, call), call):
+        if mode_guarded(_init_scope(facts, path, call), call):
             continue
         yield Hit(
             path=path,
@@ -393,23 +362,6 @@ def wandb_log_missing(facts: Facts) -> Iterator[Hit]:
     )
 
 
-def _logging_functions(train: dict[str, ModuleIndex], w: WandbFacts) -> set[str]:
-    """Simple names of functions that log to W&B, directly or through other such functions."""
-    direct = {(wr.path, wr.function) for wr in w.logs}
-    names = {fn.rpartition(".")[2] for _, fn in direct if fn}
-    changed = True
-    while changed:
-        changed = False
-        for index in train.values():
-            for call in index.calls:
-                if call.attr in names and call.function:
-                    simple = call.function.rpartition(".")[2]
-                    if simple not in names:
-                        names.add(simple)
-                        changed = True
-    return names
-
-
 @rule(
     id="C606",
     name="wandb-log-not-per-step",
@@ -452,8 +404,8 @@ def wandb_log_not_per_step(facts: Facts) -> Iterator[Hit]:
     logs = w.logs
     if not logs or any(wr.in_loop for wr in logs):
         return
-    train = _train_modules(facts)
-    names = _logging_functions(train, w)
+    train = train_modules(facts)
+    names = logging_functions(train, w)
     for index in train.values():
         if any(call.in_loop and call.attr in names for call in index.calls):
             return
