@@ -98,6 +98,9 @@ def test_a_crash_death_or_hang_of_one_input_is_that_inputs_report(jobs: int, tmp
     assert "time limit of 3 s" in errors[4]
     assert "RuntimeError: a bug" in errors[5]
     assert all(r.verdict is not None and not r.verdict.is_code_ready for r in reports if r.error)
+    # The verdict says the input was not judged (not that it was unreadable), and why.
+    issue = reports[1].verdict.code_issue if reports[1].verdict else ""
+    assert issue.startswith("expcheck could not judge the input:") and "SIGSEGV" in issue
 
 
 def test_a_batch_leaves_no_folder_and_no_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,7 +112,9 @@ def judge(task: tuple[str, Options]) -> Report:
 
 def _not_judged(task: tuple[str, Options], why: str) -> Report:
     source = task[0]
-    return Report.failed(source, f"{source}: could not be judged, so it is not ready: {why}")
+    return Report.failed(
+        source, f"{source}: could not be judged, so it is not ready: {why}", cause="expcheck could not judge the input"
+    )
 
 
 def usable_cores() -> int:

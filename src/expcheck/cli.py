@@ -638,7 +638,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if report.error is not None and args.format in ("text", "verdict"):
             sys.stderr.write(f"expcheck: {report.error}\n")
         for problem in report.internal_errors:
-            sys.stderr.write(f"expcheck: internal error in a rule (please report): {problem}\n")
+            sys.stderr.write(f"expcheck: internal error (please report): {problem}\n")
     trials = iter(())
     if trial_options is not None:
         from expcheck.batch import run_trials
@@ -670,7 +670,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if report.error is not None and args.format in ("text", "verdict"):
             sys.stderr.write(f"expcheck: {report.error}\n")
         for problem in report.internal_errors:
-            sys.stderr.write(f"expcheck: internal error in a rule (please report): {problem}\n")
+            sys.stderr.write(f"expcheck: internal error (please report): {problem}\n")
 
     if llm_options is not None:
         from expcheck.llm.review import review_report, summary_line

@@ -80,7 +80,7 @@ def render_github(reports: Sequence[Report]) -> str:
                 held[level] += 1
                 out.append(f"{level}: {display_path(report, f)}{position(f)}: {f.rule} {f.message}")
         for problem in report.internal_errors:
-            out.append(f"internal error in a rule (a bug in expcheck, please report): {problem}")
+            out.append(f"internal error in expcheck (a crashed rule or a lost worker, please report): {problem}")
     if held["error"] or held["warning"]:
         out.append(
             _command(

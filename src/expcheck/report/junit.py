@@ -52,7 +52,7 @@ def render_junit(reports: Sequence[Report]) -> str:
                 failure.text = _clean("\n".join(body))
             else:
                 notes.append(f"{f.severity.value} ({f.confidence.value}, not blocking) {where}: {f.rule} {f.message}")
-        notes += [f"internal error in a rule (a bug in expcheck): {p}" for p in report.internal_errors]
+        notes += [f"internal error in expcheck (a crashed rule or a lost worker): {p}" for p in report.internal_errors]
         if notes:
             ET.SubElement(case, "system-out").text = _clean("\n".join(notes))
     ET.indent(root)

@@ -127,7 +127,7 @@ def render_sarif(
     notifications = []
     for report in reports:
         problems = ([report.error] if report.error is not None else []) + [
-            f"internal error in a rule (a bug in expcheck): {p}" for p in report.internal_errors
+            f"internal error in expcheck (a crashed rule or a lost worker): {p}" for p in report.internal_errors
         ]
         notifications.extend(
             {

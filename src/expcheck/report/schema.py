@@ -48,9 +48,10 @@ class Report(BaseModel):
     )
 
     @classmethod
-    def failed(cls, source: str, message: str) -> Report:
-        """The report of an input that could not be read: not ready, the reason as ``code_issue``."""
-        verdict = Verdict(is_code_ready=False, code_issue=f"The input could not be read: {message}")
+    def failed(cls, source: str, message: str, cause: str = "The input could not be read") -> Report:
+        """The report of an input that could not be read (or, with another ``cause``, not judged): not
+        ready, the cause and the reason as ``code_issue``."""
+        verdict = Verdict(is_code_ready=False, code_issue=f"{cause}: {message}")
         return cls(input=source, error=message, verdict=verdict)
 
     @property
