@@ -36,7 +36,7 @@ best_acc = 0.0
 for epoch in range(10):
     train_one_epoch(model, train_loader)
     test_acc = evaluate(model, test_loader)
-    if test_acc > best_acc:
+    if test_acc > best_acc:  # expect: S101
         best_acc = test_acc
         save(model, "best.pt")
 """
@@ -58,7 +58,7 @@ stopper = EarlyStopping(patience=3)
 for epoch in range(100):
     train_epoch(model, train_dl)
     metrics = evaluate(model, test_dl)
-    if stopper.step(metrics["loss"]):
+    if stopper.step(metrics["loss"]):  # expect: S101
         break
 """
     ),
@@ -68,7 +68,7 @@ best_test_acc = 0.0
 for epoch in range(10):
     train_one_epoch(model, train_loader)
     acc = evaluate(model, test_loader)
-    best_test_acc = max(best_test_acc, acc)
+    best_test_acc = max(best_test_acc, acc)  # expect: S101
 print("best test accuracy", best_test_acc)
 """,
         note="reporting the best test score over epochs: the selection score itself as the result",
@@ -175,7 +175,7 @@ scheduler = ReduceLROnPlateau(optimizer)
 for epoch in range(20):
     train_epoch(model, train_loader)
     test_loss = evaluate(model, test_loader)
-    scheduler.step(test_loss)
+    scheduler.step(test_loss)  # expect: S102
 """
         ),
         _ex(
@@ -184,7 +184,7 @@ def run(model, optimizer, data):
     sched = ReduceLROnPlateau(optimizer, mode="max")
     for epoch in range(5):
         acc = evaluate(model, data["test"])
-        sched.step(acc)
+        sched.step(acc)  # expect: S102
 """
         ),
     ),
@@ -239,7 +239,7 @@ def objective(trial):
     lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
     model = train(lr, train_loader)
     test_acc = evaluate(model, test_loader)
-    return test_acc
+    return test_acc  # expect: S103
 
 study = optuna.create_study(direction="maximize")
 study.optimize(objective, n_trials=20)
@@ -252,8 +252,8 @@ def objective(trial):
     for epoch in range(5):
         train_epoch(model, train_loader)
         acc = evaluate(model, test_loader)
-        trial.report(acc, epoch)
-    return acc
+        trial.report(acc, epoch)  # expect: S103
+    return acc  # expect: S103
 
 study.optimize(objective, n_trials=10)
 """
@@ -310,7 +310,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.model_selection import train_test_split
 
 scaler = StandardScaler()
-X_scaled = scaler.fit_transform(X)
+X_scaled = scaler.fit_transform(X)  # expect: S111
 X_train, X_test, y_train, y_test = train_test_split(X_scaled, y, random_state=0)
 """
         ),
@@ -320,7 +320,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 scaler = MinMaxScaler()
 X_train = scaler.fit_transform(X_train)
-X_test = scaler.fit_transform(X_test)
+X_test = scaler.fit_transform(X_test)  # expect: S111
 """
         ),
         _ex(
@@ -329,7 +329,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 def features(train_texts, val_texts):
     vec = TfidfVectorizer()
-    vec.fit(val_texts)
+    vec.fit(val_texts)  # expect: S111
     return vec.transform(train_texts), vec.transform(val_texts)
 """
         ),
@@ -435,7 +435,7 @@ for batch in train_loader:
     opt.zero_grad()
     model(**batch).loss.backward()
     opt.step()
-with torch.inference_mode():
+with torch.inference_mode():  # expect: S121
     preds = [model(**b).logits.argmax(-1) for b in test_loader]
 """
         ),
@@ -602,7 +602,7 @@ import torch.nn.functional as F
 criterion = nn.CrossEntropyLoss()
 for x, y in loader:
     probs = F.softmax(model(x), dim=-1)
-    loss = criterion(probs, y)
+    loss = criterion(probs, y)  # expect: S131
 """
         ),
         _ex(
@@ -611,7 +611,7 @@ import torch
 import torch.nn.functional as F
 
 def step(model, x, y):
-    return F.cross_entropy(torch.softmax(model(x), dim=1), y)
+    return F.cross_entropy(torch.softmax(model(x), dim=1), y)  # expect: S131
 """
         ),
         _ex(
@@ -623,7 +623,7 @@ class Trainer:
         self.loss_fn = nn.NLLLoss()
 
     def loss(self, logits, y):
-        return self.loss_fn(logits.softmax(-1), y)
+        return self.loss_fn(logits.softmax(-1), y)  # expect: S131
 """
         ),
     ),
@@ -704,7 +704,7 @@ def train(model, loader, optimizer, criterion, accum):
         loss = criterion(model(x), y) / accum
         loss.backward()
         if (i + 1) % accum == 0:
-            optimizer.step()
+            optimizer.step()  # expect: S132
             model.zero_grad(set_to_none=True)
 """,
             note="zero_grad on the model, under the accumulation condition",
@@ -937,7 +937,7 @@ idx = np.random.permutation(100)
             """
 from sklearn.model_selection import train_test_split
 
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)  # expect: S141
 """
         ),
         _ex(
@@ -1018,7 +1018,7 @@ def unseeded_rng(facts: Facts) -> Iterator[Hit]:
             """
 import numpy as np
 
-rng = np.random.default_rng()
+rng = np.random.default_rng()  # expect: S142
 idx = rng.permutation(100)
 """
         ),
@@ -1026,7 +1026,7 @@ idx = rng.permutation(100)
             """
 import random
 
-sampler = random.Random()
+sampler = random.Random()  # expect: S142
 batch = sampler.sample(items, 8)
 """
         ),
