@@ -57,11 +57,17 @@ def run(cmd, log_path):
             files={
                 "src/train.py": "import torch\n\n\ndef init(m):\n"
                 "    return torch.nn.Parameter(torch.tensor(float(m).atanh()))\n"
-            }
+            },
+            expect=(("src/train.py", 5),),
         ),
-        Example(files={"src/main.py": _TEE.format(attr="buffer")}, note="a binary file has no .buffer"),
         Example(
-            files={"src/preprocess.py": "def tokens(path):\n    words = []\n    words.push(path)\n    return words\n"}
+            files={"src/main.py": _TEE.format(attr="buffer")},
+            note="a binary file has no .buffer",
+            expect=(("src/main.py", 9),),
+        ),
+        Example(
+            files={"src/preprocess.py": "def tokens(path):\n    words = []\n    words.push(path)\n    return words\n"},
+            expect=(("src/preprocess.py", 3),),
         ),
     ],
     good=[

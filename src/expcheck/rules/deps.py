@@ -95,6 +95,7 @@ def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
         Example(
             files={"pyproject.toml": _pyproject("torch>=2.0", "hydra-core>=1.3"), "src/train.py": _TRAIN},
             repaired={"pyproject.toml": _pyproject("torch>=2.0", "hydra-core>=1.3", "scikit-learn")},
+            expect=(("src/train.py", 3),),
         ),
         Example(
             files={
@@ -104,6 +105,7 @@ def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
                 "src/evaluate.py": "import torch\nimport matplotlib.pyplot as plt\n",
             },
             note="optional extras are not installed by `uv run`; moving one out of its extra is a judgement: no repair",
+            expect=(("src/evaluate.py", 2),),
         ),
         Example(
             files={
@@ -116,6 +118,10 @@ def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
                 'dependencies = ["torch", "pyyaml", "scikit-learn"]  # core\n',
             },
             note="the distribution's name comes from the curated import table (yaml -> pyyaml)",
+            expect=(
+                ("src/evaluate.py", 2),
+                ("src/evaluate.py", 3),
+            ),
         ),
     ],
     good=[
@@ -178,7 +184,8 @@ def undeclared_dependency(facts: Facts) -> Iterator[Hit]:
             files={
                 "pyproject.toml": _pyproject("torch", "hydra-core"),
                 "src/main.py": "import hydra\nfrom omegaconf import DictConfig\n",
-            }
+            },
+            expect=(("src/main.py", 2),),
         )
     ],
     good=[
@@ -223,7 +230,8 @@ def indirect_dependency(facts: Facts) -> Iterator[Hit]:
     fix="Check the name on PyPI; correct it or install the package from its source URL (`name @ git+https://...`).",
     bad=[
         Example(
-            files={"pyproject.toml": _pyproject("torch", "hydra-core", "omegacnof"), "src/main.py": "import torch\n"}
+            files={"pyproject.toml": _pyproject("torch", "hydra-core", "omegacnof"), "src/main.py": "import torch\n"},
+            expect=(("pyproject.toml", 8),),
         )
     ],
     good=[

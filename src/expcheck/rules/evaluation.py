@@ -146,9 +146,12 @@ def _evaluate(facts: Facts) -> ModuleIndex | None:
         a ListConfig, which json.loads cannot take. Each stops the evaluation at its first line.""",
     fix="Read `sys.argv[1:]` as key=value pairs (`k, v = token.split('=', 1)`) and `json.loads` the run_ids value.",
     bad=[
-        Example(files={EVALUATE: _ARGPARSE_POSITIONAL}),
-        Example(files={EVALUATE: _ARGPARSE_OPTIONS}),
-        Example(files={EVALUATE: _HYDRA_EVAL, CONFIG: "results_dir: results\nrun_ids: []\n"}),
+        Example(files={EVALUATE: _ARGPARSE_POSITIONAL}, expect=(("src/evaluate.py", 10),)),
+        Example(files={EVALUATE: _ARGPARSE_OPTIONS}, expect=(("src/evaluate.py", 9),)),
+        Example(
+            files={EVALUATE: _HYDRA_EVAL, CONFIG: "results_dir: results\nrun_ids: []\n"},
+            expect=(("src/evaluate.py", 8),),
+        ),
     ],
     good=[
         Example(files={EVALUATE: _EVAL_OK}),
@@ -177,6 +180,7 @@ def evaluate_cli_rejects_command(facts: Facts) -> Iterator[Hit]:
 
 # --------------------------------------------------------------------------- C802
 
+
 @rule(
     id="C802",
     name="main-runs-evaluate",
@@ -196,10 +200,12 @@ def evaluate_cli_rejects_command(facts: Facts) -> Iterator[Hit]:
                 MAIN: "import subprocess\nimport sys\n\ndef main(cfg):\n"
                 "    subprocess.run([sys.executable, '-m', 'src.train', f'run={cfg.run}'], check=True)\n"
                 "    subprocess.run([sys.executable, '-m', 'src.evaluate', f'results_dir={cfg.results_dir}'], check=True)\n"
-            }
+            },
+            expect=(("src/main.py", 6),),
         ),
         Example(
-            files={MAIN: "from src.evaluate import main as evaluate_main\n\ndef main(cfg):\n    evaluate_main()\n"}
+            files={MAIN: "from src.evaluate import main as evaluate_main\n\ndef main(cfg):\n    evaluate_main()\n"},
+            expect=(("src/main.py", 1),),
         ),
     ],
     good=[
@@ -290,7 +296,8 @@ def evaluate_no_wandb_api(facts: Facts) -> Iterator[Hit]:
         Example(
             files={
                 EVALUATE: "import wandb\n\ndef get(rid):\n    return wandb.Api().run(f'lab/study/{rid}')\n",
-            }
+            },
+            expect=(("src/evaluate.py", 4),),
         )
     ],
     good=[Example(files={EVALUATE: _EVAL_OK})],
@@ -347,7 +354,12 @@ def _writes_file(facts: Facts, name: str, exact_base: bool = True) -> list[tuple
     why="""Step one of the evaluation exports each run's metrics to `{results_dir}/{run_id}/metrics.json`
         (the contract's file name); later steps and the paper writer read them there.""",
     fix='Write `json.dump(metrics, open(results_dir / run_id / "metrics.json", "w"))` for every run id.',
-    bad=[Example(files={EVALUATE: _EVAL_OK.replace('"metrics.json"', '"run_summary.json"')})],
+    bad=[
+        Example(
+            files={EVALUATE: _EVAL_OK.replace('"metrics.json"', '"run_summary.json"')},
+            expect=(("src/evaluate.py", 10),),
+        )
+    ],
     good=[Example(files={EVALUATE: _EVAL_OK})],
 )
 def per_run_metrics_missing(facts: Facts) -> Iterator[Hit]:
@@ -379,7 +391,12 @@ def per_run_metrics_missing(facts: Facts) -> Iterator[Hit]:
         `{results_dir}/comparison/aggregated_metrics.json`; the pipeline reads the result of the
         experiment from that file.""",
     fix="Collect the per-run values and write them to results_dir / 'comparison' / 'aggregated_metrics.json'.",
-    bad=[Example(files={EVALUATE: _EVAL_OK.replace('"aggregated_metrics.json"', '"summary.json"')})],
+    bad=[
+        Example(
+            files={EVALUATE: _EVAL_OK.replace('"aggregated_metrics.json"', '"summary.json"')},
+            expect=(("src/evaluate.py", 10),),
+        )
+    ],
     good=[Example(files={EVALUATE: _EVAL_OK})],
 )
 def aggregated_metrics_missing(facts: Facts) -> Iterator[Hit]:
@@ -409,7 +426,12 @@ def aggregated_metrics_missing(facts: Facts) -> Iterator[Hit]:
     why="""The contract fixes the shape of comparison/aggregated_metrics.json (v2: primary_metric,
         metrics, best_proposed, best_baseline, gap); downstream steps read those keys.""",
     fix="Write every required key into the aggregated dict before dumping it.",
-    bad=[Example(files={EVALUATE: _EVAL_OK.replace('        "gap": (best_p - best_b) / best_b * 100,\n', "")})],
+    bad=[
+        Example(
+            files={EVALUATE: _EVAL_OK.replace('        "gap": (best_p - best_b) / best_b * 100,\n', "")},
+            expect=(("src/evaluate.py", 34),),
+        )
+    ],
     good=[
         Example(files={EVALUATE: _EVAL_OK}),
         Example(
@@ -483,7 +505,8 @@ def _gap_line(index: ModuleIndex, key: str) -> int | None:
     "runs with min instead of max).",
     bad=[
         Example(
-            files={EVALUATE: _EVAL_OK.replace('"primary_metric": "accuracy"', '"primary_metric": "validation loss"')}
+            files={EVALUATE: _EVAL_OK.replace('"primary_metric": "accuracy"', '"primary_metric": "validation loss"')},
+            expect=(("src/evaluate.py", 31),),
         )
     ],
     good=[Example(files={EVALUATE: _EVAL_OK})],
@@ -530,8 +553,14 @@ def gap_ignores_direction(facts: Facts) -> Iterator[Hit]:
         Other names collide between runs or are not picked up; other formats than PDF are not used.""",
     fix="Name per-run figures f'{run_id}_<topic>.pdf' and cross-run figures 'comparison_<topic>.pdf'.",
     bad=[
-        Example(files={EVALUATE: _EVAL_OK.replace('f"{rid}_learning_curve.pdf"', '"learning_curve.pdf"')}),
-        Example(files={EVALUATE: _EVAL_OK.replace('"comparison_accuracy_bar.pdf"', '"accuracy_bar.png"')}),
+        Example(
+            files={EVALUATE: _EVAL_OK.replace('f"{rid}_learning_curve.pdf"', '"learning_curve.pdf"')},
+            expect=(("src/evaluate.py", 22),),
+        ),
+        Example(
+            files={EVALUATE: _EVAL_OK.replace('"comparison_accuracy_bar.pdf"', '"accuracy_bar.png"')},
+            expect=(("src/evaluate.py", 37),),
+        ),
     ],
     good=[
         Example(files={EVALUATE: _EVAL_OK}),
@@ -587,7 +616,8 @@ def _describe(patterns: list[str]) -> str:
             files={
                 "src/train.py": "import matplotlib.pyplot as plt\n\ndef done(losses):\n"
                 "    plt.plot(losses)\n    plt.savefig('loss.pdf')\n"
-            }
+            },
+            expect=(("src/train.py", 5),),
         )
     ],
     good=[Example(files={"src/train.py": "import wandb\n\ndef done(losses):\n    wandb.log({'loss': losses[-1]})\n"})],
@@ -648,7 +678,8 @@ _TESTS = frozenset(
     "the p-value in aggregated_metrics.json.",
     bad=[
         Example(
-            files={EVALUATE: _EVAL_OK.replace("stats.ttest_ind(", "compare(").replace("from scipy import stats\n", "")}
+            files={EVALUATE: _EVAL_OK.replace("stats.ttest_ind(", "compare(").replace("from scipy import stats\n", "")},
+            expect=(("src/evaluate.py", 9),),
         )
     ],
     good=[Example(files={EVALUATE: _EVAL_OK})],
@@ -682,7 +713,10 @@ def significance_test_missing(facts: Facts) -> Iterator[Hit]:
         across runs. An evaluate.py that never saves a figure delivers none of them.""",
     fix="Draw the learning curves and comparison charts with matplotlib and save them as PDF.",
     bad=[
-        Example(files={EVALUATE: "import json\nimport wandb\n\ndef main():\n    api = wandb.Api()\n    return api\n"})
+        Example(
+            files={EVALUATE: "import json\nimport wandb\n\ndef main():\n    api = wandb.Api()\n    return api\n"},
+            expect=(("src/evaluate.py", 4),),
+        )
     ],
     good=[Example(files={EVALUATE: _EVAL_OK})],
 )

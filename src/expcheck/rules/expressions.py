@@ -40,7 +40,8 @@ def _repeats_prefix(elts: list[ast.expr], branch: ast.expr) -> bool:
                 "src/preprocess.py": _LOADERS.format(
                     body="train, val, n_classes if not with_test else (train, val, n_classes, test)"
                 )
-            }
+            },
+            expect=(("src/preprocess.py", 2),),
         )
     ],
     good=[

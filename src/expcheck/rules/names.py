@@ -61,14 +61,21 @@ def _name(diag: Diagnostic) -> str:
         minutes of data loading or training.""",
     fix="Import or define the name before it is used (e.g. add `import os` at the top of the file).",
     bad=[
-        Example(files={"src/evaluate.py": "import json\n\n\ndef save(d):\n    os.makedirs(d, exist_ok=True)\n"}),
+        Example(
+            files={"src/evaluate.py": "import json\n\n\ndef save(d):\n    os.makedirs(d, exist_ok=True)\n"},
+            expect=(("src/evaluate.py", 5),),
+        ),
         Example(
             files={
                 "src/preprocess.py": "def load():\n    train_ds = [1, 2]\n    return train_ds\n\n\n"
                 "def split():\n    return eval_ds[:1]\n"
-            }
+            },
+            expect=(("src/preprocess.py", 7),),
         ),
-        Example(files={"src/model.py": "def build(width: Sequence[int]) -> None:\n    return None\n"}),
+        Example(
+            files={"src/model.py": "def build(width: Sequence[int]) -> None:\n    return None\n"},
+            expect=(("src/model.py", 1),),
+        ),
     ],
     good=[
         Example(files={"src/evaluate.py": "import os\n\n\ndef save(d):\n    os.makedirs(d, exist_ok=True)\n"}),
@@ -112,7 +119,8 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
         Example(
             files={
                 "src/train.py": "import torch\n\n\ndef step():\n    x = torch.zeros(1)\n    import torch\n    return x\n"
-            }
+            },
+            expect=(("src/train.py", 5),),
         )
     ],
     good=[Example(files={"src/train.py": "import torch\n\n\ndef step():\n    x = torch.zeros(1)\n    return x\n"})],
@@ -151,7 +159,8 @@ def local_before_assignment(facts: Facts) -> Iterator[Hit]:
                 "src/preprocess.py": "from datasets import load_dataset\n\n\n"
                 "def _raw(name):\n    return load_dataset('text', name)\n\n\n"
                 "def load_dataset(cfg):\n    return _raw(cfg['name'])\n"
-            }
+            },
+            expect=(("src/preprocess.py", 8),),
         )
     ],
     good=[
@@ -208,7 +217,12 @@ def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
     why="""After `from m import *` nobody can tell from the file which names exist; a name the star
         import does not provide raises NameError at run time.""",
     fix="Import the names explicitly (`from m import a, b`).",
-    bad=[Example(files={"src/model.py": "from torch.nn import *\n\n\ndef build():\n    return Linear(2, 2)\n"})],
+    bad=[
+        Example(
+            files={"src/model.py": "from torch.nn import *\n\n\ndef build():\n    return Linear(2, 2)\n"},
+            expect=(("src/model.py", 5),),
+        )
+    ],
     good=[Example(files={"src/model.py": "from torch.nn import Linear\n\n\ndef build():\n    return Linear(2, 2)\n"})],
 )
 def star_import_name(facts: Facts) -> Iterator[Hit]:
@@ -266,8 +280,11 @@ _COMPILE_CODES = (
         without a binding, `await` outside `async def`. Importing the module fails with SyntaxError.""",
     fix="Correct the statement at the reported line (move it into the function or loop it belongs to).",
     bad=[
-        Example(files={"src/train.py": "def train(epochs):\n    pass\n\nfor e in range(3):\n    pass\nbreak\n"}),
-        Example(files={"src/model.py": "def build(width, width):\n    return width\n"}),
+        Example(
+            files={"src/train.py": "def train(epochs):\n    pass\n\nfor e in range(3):\n    pass\nbreak\n"},
+            expect=(("src/train.py", 6),),
+        ),
+        Example(files={"src/model.py": "def build(width, width):\n    return width\n"}, expect=(("src/model.py", 1),)),
     ],
     good=[Example(files={"src/train.py": "def train(epochs):\n    for e in range(epochs):\n        break\n"})],
 )
@@ -305,8 +322,14 @@ _FORMAT_CODES = ("F501", "F502", "F505", "F506", "F507", "F508", "F509", "F521",
         the final logging after all the training is done.""",
     fix="Give one argument per placeholder (or switch to an f-string).",
     bad=[
-        Example(files={"src/train.py": "def report(acc, loss):\n    print('acc=%s loss=%s' % (acc,))\n"}),
-        Example(files={"src/evaluate.py": "def label(run):\n    return '{name}-{seed}'.format(name=run)\n"}),
+        Example(
+            files={"src/train.py": "def report(acc, loss):\n    print('acc=%s loss=%s' % (acc,))\n"},
+            expect=(("src/train.py", 2),),
+        ),
+        Example(
+            files={"src/evaluate.py": "def label(run):\n    return '{name}-{seed}'.format(name=run)\n"},
+            expect=(("src/evaluate.py", 2),),
+        ),
     ],
     good=[Example(files={"src/train.py": "def report(acc, loss):\n    print('acc=%s loss=%s' % (acc, loss))\n"})],
 )
@@ -337,8 +360,14 @@ def format_string_mismatch(facts: Facts) -> Iterator[Hit]:
         breaks `from module import *`.""",
     fix="Use `==` for values, `assert cond, msg`, and list only defined names in `__all__`.",
     bad=[
-        Example(files={"src/train.py": "def run(mode):\n    if mode is 'trial':\n        return 1\n    return 2\n"}),
-        Example(files={"src/model.py": "__all__ = ['build', 'get_model']\n\n\ndef build():\n    return 1\n"}),
+        Example(
+            files={"src/train.py": "def run(mode):\n    if mode is 'trial':\n        return 1\n    return 2\n"},
+            expect=(("src/train.py", 2),),
+        ),
+        Example(
+            files={"src/model.py": "__all__ = ['build', 'get_model']\n\n\ndef build():\n    return 1\n"},
+            expect=(("src/model.py", 1),),
+        ),
     ],
     good=[Example(files={"src/train.py": "def run(mode):\n    if mode == 'trial':\n        return 1\n    return 2\n"})],
 )

@@ -59,10 +59,11 @@ def _launcher(version_base: str = "", cwd: str = "", config: str = _CONFIG, trai
     fix="""Pass version_base="1.3" to @hydra.main, or start the child with
         cwd=hydra.utils.get_original_cwd().""",
     bad=[
-        Example(files=_launcher()),
-        Example(files=_launcher(version_base=', version_base="1.1"')),
+        Example(files=_launcher(), expect=(("src/main.py", 10),)),
+        Example(files=_launcher(version_base=', version_base="1.1"'), expect=(("src/main.py", 10),)),
         Example(
-            files=_launcher(version_base=', version_base="1.3"', config=_CONFIG + "hydra:\n  job:\n    chdir: true\n")
+            files=_launcher(version_base=', version_base="1.3"', config=_CONFIG + "hydra:\n  job:\n    chdir: true\n"),
+            expect=(("src/main.py", 10),),
         ),
     ],
     good=[
@@ -260,7 +261,8 @@ def _target_problem(facts: Facts, index: ProjectIndex, launch: Launch) -> str | 
                 "src/main.py": _LAUNCHER.format(version_base=', version_base="1.3"', cwd="").replace(
                     "src.train", "src.trainer"
                 ),
-            }
+            },
+            expect=(("src/main.py", 10),),
         ),
         Example(
             files={
@@ -268,7 +270,8 @@ def _target_problem(facts: Facts, index: ProjectIndex, launch: Launch) -> str | 
                 '    subprocess.run([sys.executable, "src/train.py"], check=True)\n',
                 "src/train.py": "from .model import build\n\nbuild()\n",
                 "src/model.py": "def build():\n    return 1\n",
-            }
+            },
+            expect=(("src/main.py", 6),),
         ),
     ],
     good=[

@@ -1073,6 +1073,7 @@ def unseeded_generator(facts: Facts) -> Iterator[Hit]:
                 "config/config.yaml": "seed: 0\nlr: 0.1\n",
             },
             profile=_GENERIC,
+            expect=(("train.py", 3),),
         ),
     ),
     good=(
@@ -1153,6 +1154,7 @@ _EVAL = """evaluation:
                     _RUN_BASE.format(rid="comparative-1-resnet18-cifar10", method="sgd", epochs=20),
                 ),
             ),
+            expect=(("config/runs/proposed-resnet18-cifar10.yaml", 8),),
         ),
     ),
     good=(

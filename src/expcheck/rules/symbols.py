@@ -56,8 +56,14 @@ _MODEL = "import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n\n\ndef build
         the repository; without it the import raises ModuleNotFoundError before anything runs.""",
     fix="Create the module, or import from the module that really holds the code.",
     bad=[
-        Example(files={"src/model.py": _MODEL, "src/train.py": "from src.utils import set_seed\n"}),
-        Example(files={"src/model.py": _MODEL, "src/train.py": "from .helpers import set_seed\n"}),
+        Example(
+            files={"src/model.py": _MODEL, "src/train.py": "from src.utils import set_seed\n"},
+            expect=(("src/train.py", 1),),
+        ),
+        Example(
+            files={"src/model.py": _MODEL, "src/train.py": "from .helpers import set_seed\n"},
+            expect=(("src/train.py", 1),),
+        ),
     ],
     good=[
         Example(files={"src/model.py": _MODEL, "src/train.py": "from src.model import build_model\n"}),
@@ -101,13 +107,20 @@ def missing_project_module(facts: Facts) -> Iterator[Hit]:
         function in one file and not in its callers.""",
     fix="Import a name the module really defines (check the spelling), or define it there.",
     bad=[
-        Example(files={"src/model.py": _MODEL, "src/train.py": "from src.model import get_model\n"}),
-        Example(files={"src/model.py": _MODEL, "src/train.py": "from .model import Net, get_model\n"}),
+        Example(
+            files={"src/model.py": _MODEL, "src/train.py": "from src.model import get_model\n"},
+            expect=(("src/train.py", 1),),
+        ),
+        Example(
+            files={"src/model.py": _MODEL, "src/train.py": "from .model import Net, get_model\n"},
+            expect=(("src/train.py", 1),),
+        ),
         Example(
             files={
                 "src/model.py": _MODEL,
                 "src/train.py": "import src.model as M\n\n\ndef go(cfg):\n    return M.create(cfg)\n",
-            }
+            },
+            expect=(("src/train.py", 5),),
         ),
     ],
     good=[
@@ -174,23 +187,27 @@ def missing_project_symbol(facts: Facts) -> Iterator[Hit]:
             files={
                 "src/model.py": _MODEL,
                 "src/train.py": "from src.model import build_model\n\nnet = build_model(None, 10)\n",
-            }
+            },
+            expect=(("src/train.py", 3),),
         ),
         Example(
             files={
                 "src/model.py": _MODEL,
                 "src/train.py": "from .model import build_model\n\n\ndef go():\n    return build_model(config=None)\n",
-            }
+            },
+            expect=(("src/train.py", 5),),
         ),
         Example(
             files={
                 "src/preprocess.py": "class Loader:\n    def __init__(self, root, batch_size=32):\n        self.root = root\n",
                 "src/train.py": "from src.preprocess import Loader\n\nloader = Loader(batch_size=8)\n",
-            }
+            },
+            expect=(("src/train.py", 3),),
         ),
         Example(
             files={"src/preprocess.py": _SHADOWING.format(call='load_dataset("imdb", split="train")')},
             note="a later def of the same name replaces the library import the call was written for",
+            expect=(("src/preprocess.py", 8),),
         ),
     ],
     good=[
@@ -268,7 +285,12 @@ def _extends_sys_path(facts: Facts) -> bool:
         `src/model.py` is `src.model`, and a bare `import model` or `from model import Net` inside src/
         raises ModuleNotFoundError.""",
     fix="Import it through its package: `from src.model import Net` or `from .model import Net`.",
-    bad=[Example(files={"src/model.py": _MODEL, "src/train.py": "from model import build_model\n"})],
+    bad=[
+        Example(
+            files={"src/model.py": _MODEL, "src/train.py": "from model import build_model\n"},
+            expect=(("src/train.py", 1),),
+        )
+    ],
     good=[
         Example(files={"src/model.py": _MODEL, "src/train.py": "from .model import build_model\n"}),
         Example(
@@ -392,7 +414,8 @@ def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
                     "from src.preprocess import loaders\n\n\ndef run(cfg):\n"
                     "    _, _, _, test = loaders(cfg, include_test=True)\n    return test\n"
                 ),
-            }
+            },
+            expect=(("src/train.py", 5),),
         )
     ],
     good=[

@@ -102,7 +102,8 @@ def _init_scope(facts: Facts, path: str, call: CallSite) -> Scope:
     "in train.py before the training loop.",
     bad=[
         Example(
-            files={"src/train.py": "def train(model, loader):\n    for batch in loader:\n        model.step(batch)\n"}
+            files={"src/train.py": "def train(model, loader):\n    for batch in loader:\n        model.step(batch)\n"},
+            expect=(("src/train.py", 1),),
         )
     ],
     good=[
@@ -147,7 +148,10 @@ def wandb_init_missing(facts: Facts) -> Iterator[Hit]:
         the evaluation cannot find the runs.""",
     fix="Pass `entity=cfg.wandb.entity` and `project=cfg.wandb.project` to wandb.init.",
     bad=[
-        Example(files={"src/train.py": "import wandb\n\ndef go(cfg):\n    wandb.init(mode=cfg.wandb.mode)\n"}),
+        Example(
+            files={"src/train.py": "import wandb\n\ndef go(cfg):\n    wandb.init(mode=cfg.wandb.mode)\n"},
+            expect=(("src/train.py", 4),),
+        ),
         Example(
             files={
                 "src/train.py": "import wandb as wb\n\ndef go(cfg):\n"
@@ -155,6 +159,7 @@ def wandb_init_missing(facts: Facts) -> Iterator[Hit]:
                 CONFIG: _CFG,
             },
             note="a literal project other than the config's",
+            expect=(("src/train.py", 4),),
         ),
     ],
     good=[
@@ -208,6 +213,7 @@ def wandb_init_target(facts: Facts) -> Iterator[Hit]:
         Example(
             files={"src/train.py": "import wandb\n\ndef go(cfg):\n    wandb.init(project=cfg.wandb.project)\n"},
             note="entity missing",
+            expect=(("src/train.py", 4),),
         ),
         Example(
             files={
@@ -215,6 +221,7 @@ def wandb_init_target(facts: Facts) -> Iterator[Hit]:
                 CONFIG: _CFG,
             },
             note="the same values as the config, but written into the code",
+            expect=(("src/train.py", 4),),
         ),
     ],
     good=[Example(files={"src/train.py": _TRAIN_GOOD, CONFIG: _CFG})],
@@ -273,7 +280,8 @@ def wandb_target_notfrom_config(facts: Facts) -> Iterator[Hit]:
                 "    if cfg.mode == 'trial':\n        cfg.wandb.mode = 'disabled'\n"
                 "    wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project)\n",
                 CONFIG: _CFG,
-            }
+            },
+            expect=(("src/train.py", 6),),
         )
     ],
     good=[
@@ -341,7 +349,8 @@ def wandb_mode_ignored(facts: Facts) -> Iterator[Hit]:
                 "src/train.py": "import wandb\n\ndef go(cfg, model):\n"
                 "    wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)\n"
                 "    for epoch in range(3):\n        print(model.fit())\n"
-            }
+            },
+            expect=(("src/train.py", 4),),
         )
     ],
     good=[Example(files={"src/train.py": _TRAIN_GOOD})],
@@ -382,7 +391,8 @@ def wandb_log_missing(facts: Facts) -> Iterator[Hit]:
                 "    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)\n"
                 "    for epoch in range(3):\n        acc = model.fit()\n"
                 "    run.log({'val_acc': acc})\n"
-            }
+            },
+            expect=(("src/train.py", 7),),
         )
     ],
     good=[
@@ -437,7 +447,8 @@ def wandb_log_not_per_step(facts: Facts) -> Iterator[Hit]:
                 "src/train.py": "import wandb\n\ndef go(cfg, model):\n"
                 "    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)\n"
                 "    for epoch in range(3):\n        run.log({'val_acc': model.fit()})\n"
-            }
+            },
+            expect=(("src/train.py", 4),),
         )
     ],
     good=[
@@ -518,7 +529,8 @@ def _history_only_in_summary(key: str, w: WandbFacts) -> bool:
             files={
                 "src/train.py": _TRAIN_GOOD,
                 "src/evaluate.py": _EVAL_GOOD.replace('history["val_acc"]', 'history["val_accuracy"]'),
-            }
+            },
+            expect=(("src/evaluate.py", 10),),
         ),
         Example(
             files={
@@ -526,6 +538,7 @@ def _history_only_in_summary(key: str, w: WandbFacts) -> bool:
                 "src/evaluate.py": "def final(run):\n    return run.summary.get('final_test_acc', 0.0)\n",
             },
             note="a summary key nobody writes: the default stands in for the result",
+            expect=(("src/evaluate.py", 2),),
         ),
         Example(
             files={
@@ -533,6 +546,7 @@ def _history_only_in_summary(key: str, w: WandbFacts) -> bool:
                 "src/evaluate.py": "def curve(run):\n    return run.history(keys=['best_val_acc'])\n",
             },
             note="best_val_acc is only a summary entry, never a history column",
+            expect=(("src/evaluate.py", 2),),
         ),
     ],
     good=[
@@ -626,7 +640,8 @@ def _read_message(read: KeyRead, w: WandbFacts) -> str:
                 "        return fit(cfg, trial.suggest_float('lr', 1e-4, 1e-1, log=True))\n"
                 "    study = optuna.create_study(direction='maximize')\n"
                 "    study.optimize(objective, n_trials=cfg.optuna.n_trials)\n"
-            }
+            },
+            expect=(("src/train.py", 5),),
         )
     ],
     good=[
@@ -676,12 +691,16 @@ def optuna_trial_logged(facts: Facts) -> Iterator[Hit]:
         results from stdout is gone).""",
     fix="Log the values with wandb.log / wandb.summary and drop the JSON output.",
     bad=[
-        Example(files={"src/train.py": "import json\n\ndef report(acc):\n    print(json.dumps({'acc': acc}))\n"}),
+        Example(
+            files={"src/train.py": "import json\n\ndef report(acc):\n    print(json.dumps({'acc': acc}))\n"},
+            expect=(("src/train.py", 4),),
+        ),
         Example(
             files={
                 "src/train.py": "import json\n\ndef report(acc, out):\n"
                 "    with open(out / 'results.json', 'w') as fh:\n        json.dump({'acc': acc}, fh)\n"
-            }
+            },
+            expect=(("src/train.py", 4),),
         ),
     ],
     good=[
@@ -742,7 +761,9 @@ def _key_line(facts: Facts, key: str) -> int:
         contract makes them mandatory there. Without them train logs to a default place and evaluate
         has no address to read from.""",
     fix="Add `wandb:` with `entity:`, `project:` (and `mode: online`) to config/config.yaml.",
-    bad=[Example(files={CONFIG: "results_dir: results\nwandb:\n  mode: online\n"})],
+    bad=[
+        Example(files={CONFIG: "results_dir: results\nwandb:\n  mode: online\n"}, expect=(("config/config.yaml", 2),))
+    ],
     good=[
         Example(files={CONFIG: _CFG}),
         Example(
