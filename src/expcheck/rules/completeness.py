@@ -149,14 +149,24 @@ def _marker_hits(facts: Facts, markers: tuple[_Marker, ...], skip_interfaces: bo
         from a stand-in.""",
     fix="Write the missing part in full and delete the marker.",
     bad=[
-        Example(files={"src/train.py": "def train(cfg):\n    # TODO: implement the training loop\n    return None\n"}),
-        Example(files={"src/preprocess.py": "def load(cfg):\n    # ... rest of the loading code\n    return []\n"}),
+        Example(
+            files={"src/train.py": "def train(cfg):\n    # TODO: implement the training loop\n    return None\n"},
+            expect=(("src/train.py", 2),),
+        ),
+        Example(
+            files={"src/preprocess.py": "def load(cfg):\n    # ... rest of the loading code\n    return []\n"},
+            expect=(("src/preprocess.py", 2),),
+        ),
         Example(
             files={
                 "src/model.py": "def build(cfg):\n    net = make(cfg)  # details omitted for brevity\n    return net\n"
-            }
+            },
+            expect=(("src/model.py", 2),),
         ),
-        Example(files={"src/train.py": 'def fit(m):\n    """Simplified version of the real loop."""\n    return m\n'}),
+        Example(
+            files={"src/train.py": 'def fit(m):\n    """Simplified version of the real loop."""\n    return m\n'},
+            expect=(("src/train.py", 2),),
+        ),
     ],
     good=[
         Example(files={"src/train.py": "def train(cfg):\n    # run every epoch\n    return cfg.epochs\n"}),
@@ -185,12 +195,15 @@ def unfinished_marker(facts: Facts) -> Iterator[Hit]:
         which asks for such placeholders, turns this rule off.)""",
     fix="Replace the placeholder with the real dataset, model or value the run config names.",
     bad=[
-        Example(files={"src/model.py": "MODEL_NAME = 'MODEL_PLACEHOLDER'\n"}),
-        Example(files={"config/config.yaml": "dataset:\n  name: DATASET_PLACEHOLDER\n"}),
+        Example(files={"src/model.py": "MODEL_NAME = 'MODEL_PLACEHOLDER'\n"}, expect=(("src/model.py", 1),)),
+        Example(
+            files={"config/config.yaml": "dataset:\n  name: DATASET_PLACEHOLDER\n"}, expect=(("config/config.yaml", 2),)
+        ),
         Example(
             files={
                 "src/preprocess.py": "def load():\n    # placeholder data until the real loader exists\n    return []\n"
-            }
+            },
+            expect=(("src/preprocess.py", 2),),
         ),
     ],
     good=[
@@ -228,9 +241,18 @@ _STUB_FIX = {
         Abstract methods, overloads and Protocol members are declarations and are not reported.""",
     fix="Implement the function, or delete it and its callers; mark true interfaces with @abstractmethod.",
     bad=[
-        Example(files={"src/model.py": "class Net:\n    def forward(self, x):\n        pass\n"}),
-        Example(files={"src/train.py": "def evaluate(model):\n    raise NotImplementedError\n"}),
-        Example(files={"src/preprocess.py": 'def tokenize(batch):\n    """Tokenise a batch."""\n'}),
+        Example(
+            files={"src/model.py": "class Net:\n    def forward(self, x):\n        pass\n"},
+            expect=(("src/model.py", 2),),
+        ),
+        Example(
+            files={"src/train.py": "def evaluate(model):\n    raise NotImplementedError\n"},
+            expect=(("src/train.py", 1),),
+        ),
+        Example(
+            files={"src/preprocess.py": 'def tokenize(batch):\n    """Tokenise a batch."""\n'},
+            expect=(("src/preprocess.py", 1),),
+        ),
     ],
     good=[
         Example(files={"src/model.py": "class Net:\n    def forward(self, x):\n        return x * 2\n"}),
@@ -299,7 +321,12 @@ def empty_required_file(facts: Facts) -> Iterator[Hit]:
     why="""A lone `...` among real statements is how generated code marks a part it left out; Python
         accepts it and runs on without the missing step.""",
     fix="Replace the `...` with the code it stands for.",
-    bad=[Example(files={"src/train.py": "def run(cfg):\n    model = build(cfg)\n    ...\n    return model\n"})],
+    bad=[
+        Example(
+            files={"src/train.py": "def run(cfg):\n    model = build(cfg)\n    ...\n    return model\n"},
+            expect=(("src/train.py", 3),),
+        )
+    ],
     good=[Example(files={"src/train.py": "def run(cfg):\n    model = build(cfg)\n    return model\n"})],
 )
 def elided_code(facts: Facts) -> Iterator[Hit]:

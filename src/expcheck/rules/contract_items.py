@@ -66,7 +66,7 @@ def _launch_line(facts: Facts, path: str) -> int:
         diagnose a failed run after the fact. Merging stderr into stdout (stderr=subprocess.STDOUT) or
         writing only one file leaves no stderr.log, and the pipeline's repair step has nothing to read.""",
     fix="Open <results_dir>/<run_id>/stderr.log beside stdout.log and tee the child's stderr into it.",
-    bad=[Example(files={"src/main.py": _main(separate=False)}, profile="airas-v0-base")],
+    bad=[Example(files={"src/main.py": _main(separate=False)}, profile="airas-v0-base", expect=(("src/main.py", 10),))],
     good=[
         Example(files={"src/main.py": _main(separate=True)}, profile="airas-v0-base"),
         Example(
@@ -131,7 +131,13 @@ def _real_loaders(facts: Facts) -> Iterator[tuple[str, CallSite]]:
         in its own dataset later. A hard-coded CIFAR-10 or Hugging Face dataset in the base is the
         premature specialisation the contract forbids, and it downloads data in the smoke test.""",
     fix="Leave dataset loading as the DATASET_PLACEHOLDER branch (synthetic data such as FakeData for the smoke test).",
-    bad=[Example(files={"src/preprocess.py": _REAL_DATA.format(name="CIFAR10")}, profile="airas-v0-base")],
+    bad=[
+        Example(
+            files={"src/preprocess.py": _REAL_DATA.format(name="CIFAR10")},
+            profile="airas-v0-base",
+            expect=(("src/preprocess.py", 5),),
+        )
+    ],
     good=[
         Example(
             files={

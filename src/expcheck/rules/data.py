@@ -71,7 +71,7 @@ def _dataset_runs(facts: Facts) -> list[RunValues]:
         does not know. A run whose `dataset.name` matches none of its branches stops there, before
         training starts.""",
     fix="Add a branch (or mapping entry) for the configured dataset, or name the dataset as the code spells it.",
-    bad=[Example(files={PRE: _DISPATCH}, runs=(_run("proposed-svhn", "svhn"),))],
+    bad=[Example(files={PRE: _DISPATCH}, runs=(_run("proposed-svhn", "svhn"),), expect=(("src/preprocess.py", 6),))],
     good=[
         Example(files={PRE: _DISPATCH}, runs=(_run("proposed-c10", "CIFAR-10"),)),
         Example(files={PRE: _LOAD_BY_CONFIG}, runs=(_run("proposed-imdb", "imdb"),)),
@@ -132,6 +132,7 @@ def _names_configured(literal: str, subset: str | None, configured: list[str]) -
                 PRE: 'from datasets import load_dataset\n\ndef load(cfg):\n    return load_dataset("imdb", cache_dir=".cache")\n'
             },
             runs=(_run("proposed-sst2", "sst2"),),
+            expect=(("src/preprocess.py", 4),),
         )
     ],
     good=[
@@ -190,18 +191,21 @@ def dataset_hard_coded(facts: Facts) -> Iterator[Hit]:
         Example(
             files={
                 PRE: "from datasets import load_dataset\n\ndef load(cfg):\n    return load_dataset(cfg.dataset.name)\n"
-            }
+            },
+            expect=(("src/preprocess.py", 4),),
         ),
         Example(
             files={
                 "src/model.py": "from transformers import AutoModel\n\ndef build(cfg):\n"
                 "    return AutoModel.from_pretrained(cfg.model.name, cache_dir='./hf')\n"
-            }
+            },
+            expect=(("src/model.py", 4),),
         ),
         Example(
             files={
                 PRE: "import torchvision\n\ndef load():\n    return torchvision.datasets.MNIST(root='./data', download=True)\n"
-            }
+            },
+            expect=(("src/preprocess.py", 4),),
         ),
     ],
     good=[

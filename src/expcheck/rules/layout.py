@@ -30,7 +30,11 @@ _FULL_REPO = {
     why="""The pipeline runs fixed paths (src/main.py, src/evaluate.py, pyproject.toml, config/config.yaml,
         ...); a missing one fails the run before any experiment starts.""",
     fix="Add the file at exactly the path the contract names.",
-    bad=[Example(files={k: v for k, v in _FULL_REPO.items() if k != "src/evaluate.py"})],
+    bad=[
+        Example(
+            files={k: v for k, v in _FULL_REPO.items() if k != "src/evaluate.py"}, expect=(("src/evaluate.py", None),)
+        )
+    ],
     good=[Example(files=_FULL_REPO)],
 )
 def missing_required_file(facts: Facts) -> Iterator[Hit]:
@@ -62,7 +66,7 @@ def _is_extra(facts: Facts, path: str) -> bool:
         modules. Documentation, data, caches and run outputs are ignored.""",
     fix="Move the code into one of the required files and delete the extra file.",
     bad=[
-        Example(files={**_FULL_REPO, "src/utils.py": "def helper():\n    return 1\n"}),
+        Example(files={**_FULL_REPO, "src/utils.py": "def helper():\n    return 1\n"}, expect=(("src/utils.py", 1),)),
         Example(files={**_FULL_REPO, "src/__init__.py": ""}, note="an empty __init__.py changes imports"),
     ],
     good=[

@@ -136,6 +136,7 @@ def _value(data: dict[str, Any], path: tuple[str, ...]) -> Any:
             },
             runs=(_run("proposed-a", "cw-tent"), _run("comparative-1-a", "tent")),
             note="both methods fall to the default branch",
+            expect=(("src/train.py", 2),),
         ),
     ],
     good=[
@@ -227,12 +228,14 @@ def _decides(facts: Facts) -> bool:
         Example(
             files={TRAIN: _TRAIN_BY_METHOD},
             runs=(_run("proposed-a", "proposed"), _run("comparative-1-a", "comparative-1")),
+            expect=(("src/train.py", 2),),
         ),
         Example(
             files={
                 TRAIN: "TRAINERS = {'proposed': object, 'baseline': object}\n\ndef build(cfg):\n    return TRAINERS[cfg.method]()\n"
             },
             runs=(_run("proposed-a", "proposed"), _run("comparative-1-a", "comparative-1")),
+            expect=(("src/train.py", 4),),
         ),
     ],
     good=[
@@ -299,6 +302,7 @@ def method_unknown_to_dispatch(facts: Facts) -> Iterator[Hit]:
                 "    return AutoModel.from_pretrained('bert-base-uncased', cache_dir='.cache')\n"
             },
             runs=(_run("proposed-a", "proposed", model="roberta-large"),),
+            expect=(("src/model.py", 4),),
         )
     ],
     good=[
@@ -379,14 +383,18 @@ def plot_confusion(summary, preds, labels):
     fix="Compute the matrix and metrics from real predictions and labels; when they are not available, "
     "skip the figure or fail loudly instead of inventing it.",
     bad=[
-        Example(files={"src/evaluate.py": _FABRICATED_CM}),
+        Example(files={"src/evaluate.py": _FABRICATED_CM}, expect=(("src/evaluate.py", 12),)),
         Example(
             files={
                 "src/evaluate.py": "import numpy as np\nimport seaborn as sns\n\ndef plot(n_classes):\n"
                 "    sns.heatmap(np.random.rand(n_classes, n_classes))\n"
-            }
+            },
+            expect=(("src/evaluate.py", 5),),
         ),
-        Example(files={"src/train.py": "import wandb\n\ndef finish(run):\n    run.summary['test_accuracy'] = 0.912\n"}),
+        Example(
+            files={"src/train.py": "import wandb\n\ndef finish(run):\n    run.summary['test_accuracy'] = 0.912\n"},
+            expect=(("src/train.py", 4),),
+        ),
     ],
     good=[
         Example(
@@ -473,6 +481,7 @@ def _setting_line(facts: Facts, run: RunVariant, key: str) -> int:
                 "config/full_experiment.yaml": _VARIANTS.format(knob="warm_start_mode", value="random"),
             },
             profile="airas-v0-derived",
+            expect=(("config/full_experiment.yaml", 8),),
         )
     ],
     good=[

@@ -57,7 +57,7 @@ _TABLE_WITH_COMMENTS_REPAIRED = (
 
 _POETRY_CORE = (
     '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n\n'
-    '[tool.uv]\ndev-dependencies = []\n\n'
+    "[tool.uv]\ndev-dependencies = []\n\n"
     '[build-system]\nrequires = ["poetry-core>=1.7.0"]\nbuild-backend = "poetry.core.masonry.api"\n'
 )
 
@@ -113,10 +113,14 @@ def invalid_toml(facts: Facts) -> Iterator[Hit]:
                 '[tool.poetry]\nname = "exp"\nversion = "0.1.0"\n\n'
                 '[tool.poetry.dependencies]\npython = "^3.11"\ntorch = "^2.0"\n'
             ),
+            expect=(("pyproject.toml", 5),),
         ),
         Example(
-            files=_pyproject('[tool.poetry]\nname = "exp"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\ntorch = "^2.0"\n'),
+            files=_pyproject(
+                '[tool.poetry]\nname = "exp"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\ntorch = "^2.0"\n'
+            ),
             note="no python constraint to derive requires-python from: no repair",
+            expect=(("pyproject.toml", 5),),
         ),
     ],
     good=[Example(files=_GOOD)],
@@ -168,15 +172,18 @@ def no_project_table(facts: Facts) -> Iterator[Hit]:
                 '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
                 'dependencies = [\n    "torch>=2.0",\n]\n'
             ),
+            expect=(("pyproject.toml", 6),),
         ),
         Example(
             files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = "torch"\n'),
             repaired=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["torch"]\n'),
+            expect=(("pyproject.toml", 4),),
         ),
         Example(
             files=_pyproject(_TABLE_WITH_COMMENTS),
             repaired=_pyproject(_TABLE_WITH_COMMENTS_REPAIRED),
             note="Poetry-style constraints have exact PEP 440 ranges; comments move with their entries",
+            expect=(("pyproject.toml", 6),),
         ),
         Example(
             files=_pyproject(
@@ -184,6 +191,7 @@ def no_project_table(facts: Facts) -> Iterator[Hit]:
                 '[project.dependencies]\ntorch = ">=2.0"\nmylib = {git = "https://example.org/mylib.git"}\n'
             ),
             note="a git source has no requirement-string equivalent expcheck can be sure of: no repair",
+            expect=(("pyproject.toml", 6),),
         ),
     ],
     good=[Example(files=_GOOD)],
@@ -246,8 +254,14 @@ def _requirement_strings(project: dict[str, Any]) -> Iterator[str]:
         backend rejects the string ("must be pep508"): exit 1, nothing installed.""",
     fix='Write each dependency as `name[extras] <op> version`, e.g. "torch>=2.0" or "scikit-learn==1.5.0".',
     bad=[
-        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["torch = 2.0"]\n')),
-        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["numpy=="]\n')),
+        Example(
+            files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["torch = 2.0"]\n'),
+            expect=(("pyproject.toml", 4),),
+        ),
+        Example(
+            files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = ["numpy=="]\n'),
+            expect=(("pyproject.toml", 4),),
+        ),
     ],
     good=[Example(files=_GOOD)],
 )
@@ -279,7 +293,7 @@ def invalid_requirement(facts: Facts) -> Iterator[Hit]:
     why="""uv refuses a [project] table without `name`, or without `version` unless it is listed in
         `dynamic` (exit 2).""",
     fix='Add `name = "experiment"` and `version = "0.1.0"` to [project].',
-    bad=[Example(files=_pyproject('[project]\nname = "exp"\ndependencies = []\n'))],
+    bad=[Example(files=_pyproject('[project]\nname = "exp"\ndependencies = []\n'), expect=(("pyproject.toml", 1),))],
     good=[
         Example(files=_GOOD),
         Example(files=_pyproject('[project]\nname = "exp"\ndynamic = ["version"]\ndependencies = []\n')),
@@ -313,7 +327,12 @@ def missing_name_or_version(facts: Facts) -> Iterator[Hit]:
     why="""uv then takes whatever interpreter comes first on PATH and warns; the run may get a Python
         the code was not written for.""",
     fix='Add `requires-python = ">=3.10"` (or the version the code needs) to [project].',
-    bad=[Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = []\n'))],
+    bad=[
+        Example(
+            files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = []\n'),
+            expect=(("pyproject.toml", 1),),
+        )
+    ],
     good=[Example(files=_GOOD)],
 )
 def requires_python_missing(facts: Facts) -> Iterator[Hit]:
@@ -338,9 +357,18 @@ def requires_python_missing(facts: Facts) -> Iterator[Hit]:
         optional-dependencies written as a list.""",
     fix='Use a PEP 508 name ("my-exp"), a PEP 440 version ("0.1.0"), a specifier (">=3.11") and a table of lists.',
     bad=[
-        Example(files=_pyproject('[project]\nname = "my project"\nversion = "0.1.0"\ndependencies = []\n')),
-        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1-beta-x"\ndependencies = []\n')),
-        Example(files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = "^3.11"\n')),
+        Example(
+            files=_pyproject('[project]\nname = "my project"\nversion = "0.1.0"\ndependencies = []\n'),
+            expect=(("pyproject.toml", 2),),
+        ),
+        Example(
+            files=_pyproject('[project]\nname = "exp"\nversion = "0.1-beta-x"\ndependencies = []\n'),
+            expect=(("pyproject.toml", 3),),
+        ),
+        Example(
+            files=_pyproject('[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = "^3.11"\n'),
+            expect=(("pyproject.toml", 4),),
+        ),
     ],
     good=[Example(files=_GOOD)],
 )
@@ -425,6 +453,7 @@ def _poetry_finds_package(facts: Facts, poetry: dict[str, Any], name: str) -> bo
                 'dependencies = []\n\n[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
                 "\n[tool.uv]\npackage = false\n"
             ),
+            expect=(("pyproject.toml", 9),),
         ),
         Example(
             files={
@@ -440,14 +469,18 @@ def _poetry_finds_package(facts: Facts, poetry: dict[str, Any], name: str) -> bo
                 '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
                 '[tool.setuptools]\npackages = ["exp"]\n\n[tool.uv]\npackage = false\n'
             ),
+            expect=(("pyproject.toml", 11),),
         ),
         Example(
             files={
                 **_pyproject(_POETRY_CORE),
                 "src/main.py": "print('run')\n",
             },
-            repaired=_pyproject(_POETRY_CORE.replace("dev-dependencies = []\n", "dev-dependencies = []\npackage = false\n")),
+            repaired=_pyproject(
+                _POETRY_CORE.replace("dev-dependencies = []\n", "dev-dependencies = []\npackage = false\n")
+            ),
             note="poetry-core finds no package either; an existing [tool.uv] table gets the key",
+            expect=(("pyproject.toml", 12),),
         ),
     ],
     good=[

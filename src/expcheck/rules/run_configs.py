@@ -65,6 +65,7 @@ def _key_line(facts: Facts, path: str, key: str) -> int:
         Example(
             files={"config/config.yaml": "run: ???\n", "config/runs/other.yaml": "run_id: other\n"},
             runs=(("proposed-mlp", None),),
+            expect=(("config/runs/proposed-mlp.yaml", None),),
         )
     ],  # type: ignore[arg-type]
     good=[v2()],

@@ -21,8 +21,8 @@ from expcheck.rules.base import Example, Hit, rule
         called broken).""",
     fix="Correct the code at the reported line and column.",
     bad=[
-        Example(files={"src/train.py": "def train(cfg)\n    return cfg\n"}),
-        Example(files={"src/model.py": "class Net:\n    def f(self):\n    return 1\n"}),
+        Example(files={"src/train.py": "def train(cfg)\n    return cfg\n"}, expect=(("src/train.py", 1),)),
+        Example(files={"src/model.py": "class Net:\n    def f(self):\n    return 1\n"}, expect=(("src/model.py", 3),)),
     ],
     good=[Example(files={"src/evaluate.py": "def parse() -> dict:\n    return {'a': 1 > 0}\n"})],
 )
@@ -48,7 +48,11 @@ def python_syntax_error(facts: Facts) -> Iterator[Hit]:
     why="""Hydra loads config.yaml and the run configs before main() starts; a YAML error there ends
         the run with a parser traceback.""",
     fix="Correct the YAML at the reported line (indentation, an unclosed quote or bracket, a tab).",
-    bad=[Example(files={"config/config.yaml": "wandb:\n  project: x\n   entity: y\n"})],
+    bad=[
+        Example(
+            files={"config/config.yaml": "wandb:\n  project: x\n   entity: y\n"}, expect=(("config/config.yaml", 3),)
+        )
+    ],
     good=[Example(files={"config/config.yaml": "wandb:\n  project: x\n  entity: y\n"})],
 )
 def yaml_syntax_error(facts: Facts) -> Iterator[Hit]:
@@ -73,7 +77,7 @@ def yaml_syntax_error(facts: Facts) -> Iterator[Hit]:
     why="""A source or config file that is binary, not UTF-8 or absurdly large cannot be imported or
         loaded by the run.""",
     fix="Save the file as UTF-8 text.",
-    bad=[Example(files={"src/train.py": "\x00\x01binary"})],
+    bad=[Example(files={"src/train.py": "\x00\x01binary"}, expect=(("src/train.py", 1),))],
     good=[Example(files={"src/train.py": "print('ok')\n"})],
 )
 def unreadable_file(facts: Facts) -> Iterator[Hit]:
@@ -105,13 +109,18 @@ def unreadable_file(facts: Facts) -> Iterator[Hit]:
     fix="Flatten the structure: split the expression into named steps, write the list or mapping out flat, "
     "and use YAML anchors only for small repeated blocks.",
     bad=[
-        Example(files={"src/train.py": "X = " + "-" * 150 + "1\n"}),
-        Example(files={"config/config.yaml": "deep: " + "[" * 150 + "]" * 150 + "\n"}),
+        Example(files={"src/train.py": "X = " + "-" * 150 + "1\n"}, expect=(("src/train.py", 1),)),
+        Example(
+            files={"config/config.yaml": "deep: " + "[" * 150 + "]" * 150 + "\n"}, expect=(("config/config.yaml", 1),)
+        ),
         Example(
             files={
                 "config/config.yaml": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-                + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(5))
-            }
+                + "".join(
+                    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(5)
+                )
+            },
+            expect=(("config/config.yaml", 5),),
         ),
     ],
     good=[
