@@ -102,8 +102,13 @@ def _runs_text(misses: list[_Miss], total_runs: int, modes: set[str]) -> str:
         v2(
             main=MAIN_V2.replace("cfg.run.training.lr", "cfg.run.training.learning_rate"),
             note="the runs define training.lr",
+            expect=(("src/main.py", 17),),
         ),
-        v1(main=MAIN_V1.replace("cfg.run.training.lr", "cfg.training.lr"), note="the run config sits under cfg.run"),
+        v1(
+            main=MAIN_V1.replace("cfg.run.training.lr", "cfg.training.lr"),
+            note="the run config sits under cfg.run",
+            expect=(("src/main.py", 8),),
+        ),
         v2(
             runs=(
                 ("proposed-mlp", RUN_V2.format(run_id="proposed-mlp", method="proposed")),
@@ -113,6 +118,7 @@ def _runs_text(misses: list[_Miss], total_runs: int, modes: set[str]) -> str:
                 ),
             ),
             note="one run lacks the key",
+            expect=(("src/main.py", 17),),
         ),
     ],
     good=[
@@ -229,7 +235,8 @@ def _add_key_fix(facts: Facts, access: Access, misses: list[_Miss], effs: list[E
             main=MAIN_V2.replace(
                 "    print(cfg.run.training.lr, cfg.results_dir)\n",
                 '    cfg.device = "cuda"\n    print(cfg.run.training.lr, cfg.device)\n',
-            )
+            ),
+            expect=(("src/main.py", 17),),
         )
     ],
     good=[
@@ -332,12 +339,18 @@ _DECLARED = (
     fix="""Merge inside `with open_dict(cfg):` (or after OmegaConf.set_struct(cfg, False)), or declare
         every key the run files bring in config/config.yaml (null placeholders).""",
     bad=[
-        v2(main=_MERGE_RUN, runs=_FLAT_RUNS, note="config.yaml declares none of run_id, method, training"),
+        v2(
+            main=_MERGE_RUN,
+            runs=_FLAT_RUNS,
+            note="config.yaml declares none of run_id, method, training",
+            expect=(("src/main.py", 8),),
+        ),
         v2(
             main=_MERGE_RUN,
             config=_DECLARED.replace("training:\n  lr: 0.001\n  epochs: 1\n", "training: {}\n"),
             runs=_FLAT_RUNS,
             note="an empty mapping in config.yaml accepts no keys in struct mode",
+            expect=(("src/main.py", 8),),
         ),
     ],
     good=[

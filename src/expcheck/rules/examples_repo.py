@@ -49,6 +49,7 @@ def v2(
     note: str = "",
     extra: dict[str, str] | None = None,
     repaired: dict[str, str] | None = None,
+    expect: tuple[tuple[str, int | None], ...] = (),
 ) -> Example:
     """A v2 repo (run configs in config/runs/, mode=trial|full) with ``main`` and ``config`` replaced."""
     return Example(
@@ -57,6 +58,7 @@ def v2(
         runs=tuple(runs),
         note=note,
         repaired=repaired,
+        expect=expect,
     )
 
 
@@ -85,6 +87,7 @@ def v1(
     runs: tuple[tuple[str, str], ...] = RUNS_V1,
     note: str = "",
     repaired: dict[str, str] | None = None,
+    expect: tuple[tuple[str, int | None], ...] = (),
 ) -> Example:
     return Example(
         files={"src/main.py": main, "config/config.yaml": config},
@@ -92,4 +95,5 @@ def v1(
         runs=tuple(runs),
         note=note,
         repaired=repaired,
+        expect=expect,
     )

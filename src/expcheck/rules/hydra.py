@@ -66,7 +66,7 @@ def no_hydra_entry_point(facts: Facts) -> Iterator[Hit]:
         config/ folder is "../config". A path or name that misses it stops the run with
         MissingConfigException before any code runs.""",
     fix='Use config_path="../config" and config_name="config" for config/config.yaml read from src/main.py.',
-    bad=[v2(main=MAIN_V2.replace('config_path="../config"', 'config_path="config"'))],
+    bad=[v2(main=MAIN_V2.replace('config_path="../config"', 'config_path="config"'), expect=(("src/main.py", 5),))],
     good=[v2()],
 )
 def hydra_config_not_found(facts: Facts) -> Iterator[Hit]:
@@ -101,7 +101,11 @@ def hydra_config_not_found(facts: Facts) -> Iterator[Hit]:
         elsewhere.""",
     fix='Pass version_base="1.3" to @hydra.main.',
     bad=[
-        v2(main=MAIN_V2.replace(', version_base="1.3"', ""), repaired={"src/main.py": MAIN_V2}),
+        v2(
+            main=MAIN_V2.replace(', version_base="1.3"', ""),
+            repaired={"src/main.py": MAIN_V2},
+            expect=(("src/main.py", 5),),
+        ),
         v2(
             main=MAIN_V2.replace(
                 'config_path="../config", config_name="config", version_base="1.3"',
@@ -114,10 +118,14 @@ def hydra_config_not_found(facts: Facts) -> Iterator[Hit]:
                 )
             },
             note="a trailing comma and single quotes are kept",
+            expect=(("src/main.py", 5),),
         ),
         v2(
-            main=MAIN_V2.replace('config_path="../config", config_name="config", version_base="1.3"', 'config_name="config"'),
+            main=MAIN_V2.replace(
+                'config_path="../config", config_name="config", version_base="1.3"', 'config_name="config"'
+            ),
             note="no config_path: version_base would also move the config search path, so no repair",
+            expect=(("src/main.py", 5),),
         ),
     ],
     good=[v2()],
@@ -186,11 +194,16 @@ def _locate(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
             note="mode=trial targets a key config.yaml lacks",
             repaired={"config/config.yaml": "run: ???\nresults_dir: results\nwandb:\n  mode: online\nmode: full\n"},
         ),
-        v1(config=CONFIG_V1.replace("  - run: ???\n", ""), note="run=<id> selects a group the defaults list lacks"),
+        v1(
+            config=CONFIG_V1.replace("  - run: ???\n", ""),
+            note="run=<id> selects a group the defaults list lacks",
+            expect=(("config/config.yaml", 1),),
+        ),
         v1(
             config=CONFIG_V1.replace("trial_mode: false\n", ""),
             note="trial_mode=true targets a key config.yaml lacks; the full run is the default",
             repaired={"config/config.yaml": CONFIG_V1.replace("trial_mode: false\n", "") + "trial_mode: false\n"},
+            expect=(("config/config.yaml", 1),),
         ),
     ],
     good=[v2(), v1()],
@@ -254,6 +267,7 @@ def hydra_compose_fails(facts: Facts) -> Iterator[Hit]:
         v2(
             main=MAIN_V2.replace('        cfg.run = OmegaConf.load(f"config/runs/{cfg.run}.yaml")\n', ""),
             config="defaults:\n  - runs@run: proposed-mlp\n  - _self_\nresults_dir: results\nmode: full\nwandb:\n  mode: online\n",
+            expect=(("config/config.yaml", 2),),
         )
     ],
     good=[v2()],
@@ -299,9 +313,11 @@ def run_group_replaced(facts: Facts) -> Iterator[Hit]:
             ),
             repaired={
                 "src/main.py": MAIN_V2.replace(
-                    "    print(cfg.run.training.lr, cfg.results_dir)\n", "    print(HydraConfig.get().runtime.choices)\n"
+                    "    print(cfg.run.training.lr, cfg.results_dir)\n",
+                    "    print(HydraConfig.get().runtime.choices)\n",
                 ).replace("open_dict\n", "open_dict\nfrom hydra.core.hydra_config import HydraConfig\n", 1)
             },
+            expect=(("src/main.py", 17),),
         )
     ],
     good=[v2()],
@@ -337,6 +353,7 @@ def hydra_node_read(facts: Facts) -> Iterator[Hit]:
                 '    import subprocess, sys\n    subprocess.run([sys.executable, "-m", "src.train", f"run={cfg.run.run_id}"], check=True)\n',
             ),
             extra={"src/train.py": "import sys\n\nprint(sys.argv)\n"},
+            expect=(("src/main.py", 18),),
         )
     ],
     good=[

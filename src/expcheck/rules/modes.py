@@ -34,7 +34,12 @@ def _applies(facts: Facts) -> bool:
     why="""The pipeline's trial run passes mode=trial (or trial_mode=true) to get a quick smoke test. Code
         that never looks at that key runs the full experiment, with W&B online, under the trial label.""",
     fix="Branch on cfg.mode (or cfg.trial_mode) in main.py and shrink the run in trial mode.",
-    bad=[v2(main=MAIN_V2.replace('        if cfg.mode == "trial":\n', "        if False:\n"))],
+    bad=[
+        v2(
+            main=MAIN_V2.replace('        if cfg.mode == "trial":\n', "        if False:\n"),
+            expect=(("src/main.py", 5),),
+        )
+    ],
     good=[v2()],
 )
 def mode_switch_unused(facts: Facts) -> Iterator[Hit]:

@@ -90,7 +90,7 @@ def run_config_missing(facts: Facts) -> Iterator[Hit]:
         (config/runs/<run_id>.yaml). Without any, `run=<id>` has nothing to load, and the checks that
         compose each run's config (Hydra overrides, config keys) have nothing to check.""",
     fix="Add one run config per experiment run to the run-config folder, named by its run id.",
-    bad=[v2(runs=())],
+    bad=[v2(runs=(), expect=(("config/runs/", None),))],
     good=[v2()],
 )
 def run_configs_absent(facts: Facts) -> Iterator[Hit]:
@@ -124,7 +124,12 @@ def run_configs_absent(facts: Facts) -> Iterator[Hit]:
         or parentheses split an unquoted shell argument and break Hydra's unquoted override grammar
         (`mismatched input`); only a command that quotes the id (run='<id>') passes it.""",
     fix="Use run ids made of letters, digits, '-', '_' and '.', e.g. proposed-resnet18-cifar10c.",
-    bad=[v2(runs=(("proposed (v1) mlp", RUN_V2.format(run_id="'proposed (v1) mlp'", method="proposed")),))],
+    bad=[
+        v2(
+            runs=(("proposed (v1) mlp", RUN_V2.format(run_id="'proposed (v1) mlp'", method="proposed")),),
+            expect=(("config/runs/proposed (v1) mlp.yaml", 1),),
+        )
+    ],
     good=[v2()],
 )
 def run_id_unusable(facts: Facts) -> Iterator[Hit]:
@@ -231,7 +236,8 @@ def _space_problems(name: str, spec: Any) -> list[str]:
                     "proposed-mlp",
                     RUN_V2.format(run_id="proposed-mlp", method="proposed").replace("low: 1.0e-4", "low: 0.0"),
                 ),
-            )
+            ),
+            expect=(("config/runs/proposed-mlp.yaml", 8),),
         )
     ],
     good=[v2()],
@@ -260,7 +266,7 @@ def optuna_space_invalid(facts: Facts) -> Iterator[Hit]:
     title="Run config for a run the research context does not list",
     why="A run config no experiment run names is never run; it is usually a stale or misnamed copy.",
     fix="Delete it, or rename it to the run id it belongs to.",
-    bad=[v2(extra={"config/runs/old-run.yaml": "run_id: old-run\n"})],
+    bad=[v2(extra={"config/runs/old-run.yaml": "run_id: old-run\n"}, expect=(("config/runs/old-run.yaml", 1),))],
     good=[v2()],
 )
 def unlisted_run_config(facts: Facts) -> Iterator[Hit]:

@@ -23,8 +23,8 @@ from expcheck.rules.base import Example, Hit, rule
 _GENERIC = "generic"
 
 
-def _ex(code: str, note: str = "", path: str = "train.py") -> Example:
-    return Example(files={path: code}, profile=_GENERIC, note=note)
+def _ex(code: str, note: str = "", path: str = "train.py", expect: tuple[tuple[str, int | None], ...] = ()) -> Example:
+    return Example(files={path: code}, profile=_GENERIC, note=note, expect=expect)
 
 
 # --------------------------------------------------------------------------- selection on the test split
@@ -50,7 +50,8 @@ def fit(model, loaders, epochs):
         loss = evaluate(model, loaders["test"])
         if loss < best:
             best = loss
-"""
+""",
+        expect=(("train.py", 7),),
     ),
     _ex(
         """
@@ -422,7 +423,8 @@ def evaluate(model, loader):
         for x, y in loader:
             correct += (model(x).argmax(1) == y).sum().item()
     return correct
-"""
+""",
+            expect=(("train.py", 16),),
         ),
         _ex(
             """
@@ -516,7 +518,8 @@ def evaluate(model, loader):
 for epoch in range(10):
     train_epoch(model, train_loader, optimizer)
     evaluate(model, val_loader)
-"""
+""",
+            expect=(("train.py", 14),),
         ),
         _ex(
             """
@@ -527,7 +530,8 @@ for epoch in range(10):
         optimizer.step()
     model.eval()
     val_loss = sum(criterion(model(x), y).item() for x, y in val_loader)
-"""
+""",
+            expect=(("train.py", 7),),
         ),
     ),
     good=(
@@ -694,7 +698,7 @@ def train(model, loader, optimizer, criterion):
     why="""PyTorch adds each backward() into .grad; without zero_grad() every step applies the sum of
     all gradients since the start, and the model trained is not the one the method describes.""",
     fix="Call optimizer.zero_grad() once per step (before backward, or after step).",
-    bad=(_ex(_ZG_BAD),),
+    bad=(_ex(_ZG_BAD, expect=(("train.py", 9),)),),
     good=(
         _ex(_ZG_BAD.replace("        loss = criterion", "        optimizer.zero_grad()\n        loss = criterion")),
         _ex(
@@ -749,7 +753,8 @@ for x, y in loader:
     optimizer.step()
     loss = criterion(model(x), y)
     loss.backward()
-"""
+""",
+            expect=(("train.py", 4),),
         ),
     ),
     good=(
@@ -812,7 +817,8 @@ for x, y in loader:
     loss = criterion(model(x), y).item()
     loss.backward()
     optimizer.step()
-"""
+""",
+            expect=(("train.py", 5),),
         ),
         _ex(
             """
@@ -821,7 +827,8 @@ for x, y in loader:
     loss = criterion(model(x), y).detach()
     loss.backward()
     optimizer.step()
-"""
+""",
+            expect=(("train.py", 5),),
         ),
     ),
     good=(
@@ -931,7 +938,8 @@ import torch
 
 torch.manual_seed(0)
 idx = np.random.permutation(100)
-"""
+""",
+            expect=(("train.py", 7),),
         ),
         _ex(
             """
@@ -946,7 +954,8 @@ import torch
 from torch.utils.data import DataLoader
 
 loader = DataLoader(train_ds, batch_size=32, shuffle=True)
-"""
+""",
+            expect=(("train.py", 5),),
         ),
     ),
     good=(
