@@ -144,7 +144,7 @@ def _effect_rule(effect: _Effect) -> None:
             that runs only in {effect.branch} mode (branches on the mode key); none sets it, so the
             {effect.branch} run is not what the pipeline asks for.""",
         fix=f"Set {effect.what} inside the {effect.branch}-mode branch, before the work starts.",
-        bad=[v2(main=bad_main)],
+        bad=[v2(main=bad_main, expect=(("src/main.py", 9),))],  # the mode switch whose branch lacks the effect
         good=[v2()],
     )
     def check(facts: Facts) -> Iterator[Hit]:
