@@ -16,6 +16,7 @@ from expcheck.limits import MAX_TOML_NESTING, toml_depth
 from expcheck.submission import SourceFile
 
 _TOML_ERROR_POS = re.compile(r"\(at line (?P<line>\d+), column (?P<col>\d+)\)")
+_TOML_AT_END = "(at end of document)"
 _TABLE_HEADER = re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"""^\s*(?P<key>[A-Za-z0-9_\-."']+)\s*=""")
 
@@ -53,6 +54,12 @@ class PyprojectFacts:
             match = _TOML_ERROR_POS.search(text)
             line = int(match.group("line")) if match else 1
             col = int(match.group("col")) if match else 1
+            if match is None and _TOML_AT_END in text:
+                # The parser ran off the document (an unclosed array, table or string): the
+                # defect is open at the last line that holds anything, not at line 1.
+                filled = [n for n, raw in enumerate(file.lines, start=1) if raw.strip()]
+                line = filled[-1] if filled else 1
+                col = len(file.lines[line - 1]) + 1 if filled else 1
             line = min(max(line, 1), max(len(file.lines), 1))
             self.problem = TomlProblem(line=line, column=max(col, 1), message=_TOML_ERROR_POS.sub("", text).strip())
 

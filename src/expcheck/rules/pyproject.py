@@ -77,7 +77,9 @@ _GOOD = _pyproject(
     title="pyproject.toml is not valid TOML",
     why="uv refuses to parse the file (exit 2) and nothing is installed or run.",
     fix="Correct the TOML at the reported line and column.",
-    bad=[Example(files=_pyproject('[project]\nname = "exp"\ndependencies = ["torch"\n'))],
+    bad=[
+        Example(files=_pyproject('[project]\nname = "exp"\ndependencies = ["torch"\n'), expect=(("pyproject.toml", 3),))
+    ],
     good=[Example(files=_GOOD)],
 )
 def invalid_toml(facts: Facts) -> Iterator[Hit]:
