@@ -129,6 +129,7 @@ def _value(data: dict[str, Any], path: tuple[str, ...]) -> Any:
         Example(
             files={TRAIN: "def loss_for(cfg, logits, labels):\n    return plain_loss(logits, labels)\n"},
             runs=_RUNS_OBJECTIVE,
+            expect=(("config/runs/proposed-r18.yaml", 2),),
         ),
         Example(
             files={
