@@ -193,6 +193,7 @@ def train(run, epochs, results_dir):
     start = time.monotonic()
     findings, trial = trial_findings(repo, options)
     assert time.monotonic() - start < 25
+    assert len(findings) == 1, [(f.rule, f.message) for f in findings]
     (finding,) = findings
     assert finding.rule == "T103" and finding.criterion == "C9"
     assert (finding.path, finding.line) == ("src/train.py", 11)
