@@ -37,6 +37,9 @@ _ODD_FOLDS = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
 
 # Past this many characters between a match's start and its literal, the pattern is searched whole.
 _MAX_LEAD = 1000
+# One call to match at a position costs about as much as the regex engine scanning this many characters:
+# a text dense with the literal is searched whole, so no text costs more than a plain search.
+_MATCH_COST = 64
 
 
 @lru_cache(maxsize=256)
@@ -83,6 +86,8 @@ class _Folded:
         if literal not in self.folded:  # every match contains the literal: no literal, no match
             return None
         if not self.aligned or most > _MAX_LEAD:
+            return pattern.search(self.text)
+        if self.folded.count(literal) * (most - least + 1) * _MATCH_COST > len(self.text):
             return pattern.search(self.text)
         # A match starting at s has the literal at s + least .. s + most. Trying the starts next to each
         # occurrence in increasing order, each once, the first that matches is the leftmost match.
