@@ -82,6 +82,15 @@ def test_python_just_inside_the_limit_is_judged_without_errors(tmp_path: Path, k
     assert "R104" not in rules(report)
 
 
+def test_python_past_the_parser_stack_is_judged_when_the_contract_is_detected(tmp_path: Path) -> None:
+    # 60,000 unary minus signs overflow CPython's parser stack (MemoryError, not RecursionError); the
+    # profile detection reads config keys from the same file and must not crash on it (found by fuzz.py).
+    train = READY["train_py"] + "X = " + "-" * 60_000 + "1\n"
+    report = judged(check_bundle(tmp_path, {**READY, "train_py": train}))
+    assert not report.ready
+    assert rules(report) & {"R101", "R104"}  # the file is reported as one Python cannot parse
+
+
 def test_real_defect_plus_one_pathological_line_is_not_ready(tmp_path: Path) -> None:
     main = READY["main_py"].replace("cfg.results_dir", "cfg.result_dir", 1)
     assert main != READY["main_py"]
