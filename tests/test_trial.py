@@ -523,6 +523,18 @@ ValueError: no train split
     assert kept.short_type == "NameError"
 
 
+def test_a_traceback_cut_off_before_its_exception_line_is_no_crash_carried_on() -> None:
+    """A child killed by a timeout's interrupt while printing its traceback leaves frames and no
+    exception line: not evidence that a process crashed and the run went on."""
+    cut = 'Traceback (most recent call last):\n  File "/t/src/train.py", line 9, in <module>\n    time.sleep(120)\n'
+    final = 'Traceback (most recent call last):\n  File "/t/src/train.py", line 11, in train\n    time.sleep(0.05)\n'
+    crashes = parse_crashes(cut + "child 42\n" + final + "KeyboardInterrupt\n", ("/t",))
+    assert carried_on(crashes, final_crash(crashes)) == ()
+    whole = 'Traceback (most recent call last):\n  File "/t/src/train.py", line 9, in <module>\n    x()\nNameError: x\n'
+    crashes = parse_crashes(whole + "child 42\n" + final + "KeyboardInterrupt\n", ("/t",))
+    assert [c.short_type for c in carried_on(crashes, final_crash(crashes))] == ["NameError"]
+
+
 def test_a_fault_dump_is_read_innermost_last() -> None:
     text = """\
 Fatal Python error: Segmentation fault

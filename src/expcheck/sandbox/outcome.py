@@ -242,6 +242,10 @@ def carried_on(crashes: list[Crash], final: Crash | None) -> tuple[Crash, ...]:
             continue
         if crash.short_type in ("KeyboardInterrupt", "SystemExit"):
             continue
+        if crash.exc_type == "unknown":
+            # No exception line after the frames: the process was killed while printing its traceback
+            # (a timeout's interrupt, then the kill), or the log was cut there. Nothing says it crashed.
+            continue
         last = next((f for f in reversed(crash.frames) if f.inside), None)
         if last is None or (last.path, last.line, crash.exc_type) in seen:
             continue
