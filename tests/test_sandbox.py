@@ -22,6 +22,7 @@ from expcheck.api import check_with_trial
 from expcheck.sandbox import TrialOptions
 from expcheck.sandbox.bwrap import find_bwrap
 from expcheck.sandbox.runner import LOG_HEAD, LOG_TAIL, run_command
+from test_trial import processes_with
 
 pytestmark = pytest.mark.skipif(find_bwrap()[0] is None, reason=f"the sandbox cannot run here: {find_bwrap()[1]}")
 
@@ -77,19 +78,6 @@ def trial(repo: Path, tmp_path: Path, **options: object):  # type: ignore[no-unt
 
 def output(result) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(run.output_tail for run in result.runs)
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker.encode() in (entry / "cmdline").read_bytes() and "zombie" not in (entry / "status").read_text():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 def test_writes_to_home_tmp_and_the_repository_stay_inside(tmp_path: Path, temp: Path) -> None:

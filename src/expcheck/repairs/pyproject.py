@@ -18,6 +18,20 @@ from expcheck.findings import Finding
 from expcheck.repairs import Edit, replace_whole
 
 PATH = "pyproject.toml"
+
+
+def _document(facts: Facts, finding: Finding) -> tuple[Any, Any] | None:
+    """pyproject.toml and its tomlkit document, when the finding names that file and tomlkit reads it."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    file = facts.files.get(PATH)
+    if file is None or finding.path != PATH:
+        return None
+    try:
+        return file, tomlkit.parse(file.text)
+    except TOMLKitError:
+        return None
 _OPERATOR = re.compile(r"^\s*(===|==|!=|~=|<=|>=|<|>)")
 _NUMERIC = re.compile(r"^\d+(?:\.\d+)*$")
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.I)
@@ -149,16 +163,12 @@ def _checked(old: str, new: str) -> list[Edit]:
 def repair_dependencies_table(facts: Facts, finding: Finding) -> list[Edit]:
     """R203: a [project.dependencies] table, or a single string, becomes a list inside [project]."""
     import tomlkit
-    from tomlkit.exceptions import TOMLKitError
     from tomlkit.items import Table
 
-    file = facts.files.get(PATH)
-    if file is None or finding.path != PATH:
+    parsed = _document(facts, finding)
+    if parsed is None:
         return []
-    try:
-        doc = tomlkit.parse(file.text)
-    except TOMLKitError:
-        return []
+    file, doc = parsed
     project = doc.get("project")
     if not isinstance(project, Table) or project.is_super_table():
         return []
@@ -252,16 +262,12 @@ def repair_not_packaged(facts: Facts, finding: Finding) -> list[Edit]:
     An existing [tool.uv] table gets the key; otherwise the table is appended at the end of the file.
     """
     import tomlkit
-    from tomlkit.exceptions import TOMLKitError
     from tomlkit.items import Table
 
-    file = facts.files.get(PATH)
-    if file is None or finding.path != PATH:
+    parsed = _document(facts, finding)
+    if parsed is None:
         return []
-    try:
-        doc = tomlkit.parse(file.text)
-    except TOMLKitError:
-        return []
+    file, doc = parsed
     tool = doc.get("tool")
     uv = tool.get("uv") if isinstance(tool, Table) else None
     if uv is not None:
