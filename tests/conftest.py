@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
+
+from expcheck.facts import Facts
+from expcheck.inputs import load_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -17,3 +21,9 @@ needs_shared = pytest.mark.skipif(not (CORPUS / "index.jsonl").is_file(), reason
 
 def corpus_index() -> list[dict]:
     return [json.loads(line) for line in (CORPUS / "index.jsonl").read_text().splitlines() if line.strip()]
+
+
+def facts_of(files: dict[str, str], profile: str | None = None) -> Facts:
+    """The facts of a submission made of ``files`` (path -> text, each dedented), with no runs."""
+    loaded = load_files({path: textwrap.dedent(text) for path, text in files.items()}, profile, [])
+    return Facts(loaded.submission, loaded.profile)

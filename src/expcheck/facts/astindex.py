@@ -252,6 +252,11 @@ class _Collector:
             elif cls is ast.Import or cls is ast.ImportFrom:
                 self._import(node, scope)  # type: ignore[arg-type]
                 continue
+            elif cls is ast.MatchMapping:  # ``case {"lr": lr}`` reads the key "lr"
+                keys = node.keys  # type: ignore[attr-defined]
+                names_read.update(k.value for k in keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+            elif cls is ast.MatchClass:  # ``case Point(x=0)`` reads the attribute x
+                names_read.update(node.kwd_attrs)  # type: ignore[attr-defined]
             elif cls is ast.Try or cls is ast.TryStar:
                 self.tries.append((node, scope.qualname))  # type: ignore[arg-type]
             elif cls is ast.With or cls is ast.AsyncWith:
@@ -325,13 +330,8 @@ class _Collector:
                 continue
             elif isinstance(target, ast.Name):
                 scope.assigns.setdefault(target.id, []).append(value)
-            elif isinstance(target, ast.Tuple | ast.List) and isinstance(value, ast.Tuple | ast.List):
-                for t_elt, v_elt in zip(target.elts, value.elts, strict=False):
-                    if isinstance(t_elt, ast.Name):
-                        scope.assigns.setdefault(t_elt.id, []).append(v_elt)
             else:
-                for name in target_names(target):
-                    scope.assigns.setdefault(name, []).append(value)
+                _pair(target, value, scope)
 
     def _function(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, state: _State, stack: list[tuple[ast.AST, _State]]
@@ -366,7 +366,9 @@ class _Collector:
     ) -> None:
         scope = state.scope
         inside = _State(scope, True, state.prefix)
-        stack.extend((child, inside) for child in reversed((*node.body, *node.orelse)))
+        # The ``else`` block runs once, after the loop.
+        stack.extend((child, state) for child in reversed(node.orelse))
+        stack.extend((child, inside) for child in reversed(node.body))
         if isinstance(node, ast.While):
             stack.append((node.test, inside))
             return
@@ -374,6 +376,24 @@ class _Collector:
             scope.assigns.setdefault(name, []).append(node.iter)
             scope.loop_targets.add(name)
         stack.append((node.iter, state))
+
+
+def _pair(target: ast.expr, value: ast.expr, scope: Scope) -> None:
+    """Record what each name of ``target`` is assigned: element by element for ``a, (b, c) = 1, (2, 3)``,
+    the whole value for every name when the shapes differ or a starred name takes the rest."""
+    if isinstance(target, ast.Name):
+        scope.assigns.setdefault(target.id, []).append(value)
+    elif (
+        isinstance(target, ast.Tuple | ast.List)
+        and isinstance(value, ast.Tuple | ast.List)
+        and len(target.elts) == len(value.elts)
+        and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
+    ):
+        for t_elt, v_elt in zip(target.elts, value.elts, strict=True):
+            _pair(t_elt, v_elt, scope)
+    else:
+        for name in target_names(target):
+            scope.assigns.setdefault(name, []).append(value)
 
 
 def index_module(path: str, tree: ast.Module) -> ModuleIndex:
@@ -539,6 +559,9 @@ def calls_on_lines(outline: Outline, lines: set[int]) -> list[CallSite]:
 
     def spans(node: ast.AST) -> bool:
         start = getattr(node, "lineno", 0)
+        decorators = getattr(node, "decorator_list", None)
+        if decorators:  # a decorated def starts at its first decorator, above the ``def`` line
+            start = min(start, decorators[0].lineno)
         end = getattr(node, "end_lineno", None) or start
         pos = bisect.bisect_left(ordered, start)
         return pos < len(ordered) and ordered[pos] <= end

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, Scope, const_str, index_of, template
+from expcheck.facts.semantic import enclosing_functions, import_bindings, target_names
 
 _MAX_DEPTH = 4
 
@@ -45,6 +46,17 @@ class KeyResolver:
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
         self.active: set[tuple[str, str, str]] = set()
+        self._unrecorded: dict[int, frozenset[str]] = {}
+        # module path -> (function, name) -> the ``name.setdefault(...)`` calls in that function.
+        self._setdefault_calls: dict[str, dict[tuple[str, str], list[ast.Call]]] = {}
+
+    def unrecorded(self, scope: Scope) -> frozenset[str]:
+        """Names ``scope`` binds in ways its assignments do not record (see ``unrecorded_bindings``)."""
+        key = id(scope.node)
+        found = self._unrecorded.get(key)
+        if found is None:
+            found = self._unrecorded[key] = unrecorded_bindings(scope.node)
+        return found
 
     def function(self, index: ModuleIndex, call: ast.Call) -> tuple[ModuleIndex, Scope] | None:
         """The project function ``call`` calls: in the same module by name, or imported from a project module."""
@@ -127,12 +139,19 @@ class KeyResolver:
             values = scope.assigns.get(name, [])
             stores = scope.item_stores.get(name, [])
             updates = scope.updates.get(name, [])
-            if not (values or stores or updates):
-                module_scope = index.scopes[""]
-                if scope is not module_scope and name in module_scope.assigns:
-                    return self._name(index, module_scope, name, depth)
-                return OPAQUE
-            out = EMPTY
+            defaults = self._setdefaults(index, scope, name)
+            # Bound here by a walrus, ``except ... as``, a match capture, ``|=``, an import, a def, a
+            # starred target, or a lambda/comprehension variable of the same name: a value the
+            # assignments do not show.
+            hidden = name in self.unrecorded(scope)
+            if not (values or stores or updates or defaults):
+                if hidden:
+                    return OPAQUE
+                outer = self._enclosing(index, scope, name)
+                return self._name(index, outer, name, depth) if outer is not None else OPAQUE
+            out = OPAQUE if hidden else EMPTY
+            for key in defaults:
+                out = out | key
             for value in values:
                 out = out | self.keys(index, scope, value, depth + 1)
             for target in stores:
@@ -144,6 +163,34 @@ class KeyResolver:
             return out
         finally:
             self.active.discard(mark)
+
+    def _enclosing(self, index: ModuleIndex, scope: Scope, name: str) -> Scope | None:
+        """The scope a free ``name`` of ``scope`` reads: the nearest enclosing function binding it, else the module."""
+        for qualname in list(enclosing_functions(scope.qualname))[1:]:
+            outer = index.scopes.get(qualname)  # None for a class ("f.C" of "f.C.method")
+            if outer is not None and (
+                name in outer.params
+                or name in outer.assigns
+                or name in outer.item_stores
+                or name in outer.updates
+                or name in self.unrecorded(outer)
+            ):
+                return outer
+        module_scope = index.scopes[""]
+        if scope is not module_scope and (name in module_scope.assigns or name in self.unrecorded(module_scope)):
+            return module_scope
+        return None
+
+    def _setdefaults(self, index: ModuleIndex, scope: Scope, name: str) -> list[KeySet]:
+        """Keys ``name.setdefault(k, ...)`` calls in ``scope`` add."""
+        by_target = self._setdefault_calls.get(index.path)
+        if by_target is None:
+            by_target = self._setdefault_calls[index.path] = {}
+            for call in index.calls:
+                func = call.node.func
+                if call.attr == "setdefault" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                    by_target.setdefault((call.function, func.value.id), []).append(call.node)
+        return [literal_key(c.args[0], index) for c in by_target.get((scope.qualname, name), []) if c.args]
 
     def key(self, index: ModuleIndex, scope: Scope, node: ast.expr) -> KeySet:
         """The keys a subscript index ``node`` stands for, following a loop over a dict's keys or items."""
@@ -164,8 +211,15 @@ class KeyResolver:
     def _param(self, index: ModuleIndex, scope: Scope, name: str, depth: int) -> KeySet:
         """Keys of parameter ``name``: the union of what every call site in the module passes for it."""
         simple = scope.qualname.rpartition(".")[2]
-        position = scope.params.index(name)
-        if scope.params and scope.params[0] in ("self", "cls"):
+        node = scope.node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return OPAQUE
+        positional = [p.arg for p in (*node.args.posonlyargs, *node.args.args)]
+        if name not in positional and name not in (p.arg for p in node.args.kwonlyargs):
+            return OPAQUE  # *args / **kwargs: no one argument stands for it
+        # A keyword-only parameter has no position: only ``name=`` passes it.
+        position = positional.index(name) if name in positional else -1
+        if position >= 0 and positional[0] in ("self", "cls"):
             position -= 1
         out, found = EMPTY, False
         for call in index.calls:
@@ -177,6 +231,45 @@ class KeyResolver:
             found = True
             out = out | self.keys(index, index.scope(call.function), arg, depth + 1)
         return out if found else OPAQUE
+
+
+def unrecorded_bindings(node: ast.AST) -> frozenset[str]:
+    """Names the function (or module) ``node`` binds without an assignment ``Scope.assigns`` records.
+
+    Walrus targets, ``except ... as`` names, match captures, augmented assignments (``d |= {...}``),
+    imports, nested def/class names, starred targets, and the variables of lambdas and comprehensions
+    inside it (their calls are indexed with the function's, so a name there may be theirs).
+    """
+    out: set[str] = set()
+    stack: list[ast.AST] = list(getattr(node, "body", []))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.add(item.name)
+            stack.extend(item.decorator_list)
+            if not isinstance(item, ast.ClassDef):
+                stack.extend(d for d in (*item.args.defaults, *item.args.kw_defaults) if d is not None)
+            continue
+        if isinstance(item, ast.Lambda):
+            a = item.args
+            out.update(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
+            out.update(p.arg for p in (a.vararg, a.kwarg) if p is not None)
+            stack.append(item.body)
+            continue
+        if isinstance(item, ast.Import | ast.ImportFrom):
+            out.update(bound for bound, _target, _plain in import_bindings(item, ""))
+        elif isinstance(item, ast.NamedExpr | ast.AugAssign) and isinstance(item.target, ast.Name):
+            out.add(item.target.id)
+        elif isinstance(item, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and item.name:
+            out.add(item.name)
+        elif isinstance(item, ast.MatchMapping) and item.rest:
+            out.add(item.rest)
+        elif isinstance(item, ast.Starred) and isinstance(item.ctx, ast.Store):
+            out.update(target_names(item.value))
+        elif isinstance(item, ast.comprehension):
+            out.update(target_names(item.target))
+        stack.extend(ast.iter_child_nodes(item))
+    return frozenset(out)
 
 
 def _mapping_of(iterable: ast.expr) -> ast.expr:

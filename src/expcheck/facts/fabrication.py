@@ -17,6 +17,7 @@ random input fed to a model is not mistaken for a result.
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -25,9 +26,9 @@ from expcheck.facts.astindex import (
     Outline,
     calls_on_lines,
     code_modules,
-    const_str,
     outline_of,
     statements_on_lines,
+    template,
 )
 from expcheck.facts.python import walk
 from expcheck.facts.semantic import qualified_name
@@ -35,6 +36,11 @@ from expcheck.facts.semantic import qualified_name
 _RATE_KEY = re.compile(
     r"(?i)(?:^|[_/\-. ])(?:acc|accuracy|em|exact_?match|f1|precision|recall|auc|auroc|score|rate|top1|top5|"
     r"error_rate)(?:$|[_/\-. ])|accuracy|exact_match"
+)
+# Settings named like rates (learning rate, dropout rate, a score threshold): logged as literals, they are
+# configuration, not results.
+_SETTING = re.compile(
+    r"(?i)(?:learning|lr|dropout|drop|decay|warmup|sampl\w*|mask\w*|noise|mix\w*|keep)[_\-. ]?rate|\w*threshold\w*"
 )
 _AGGREGATE_HOLDER = re.compile(r"(?i)summary|metric|result|agg|stat|score|perf")
 _PASS_THROUGH = frozenset({"int", "float", "round", "abs", "max", "min", "sum", "list", "tuple", "len"})
@@ -56,15 +62,20 @@ class Fabrication:
     message: str
 
 
+def _is_rate_key(key: str) -> bool:
+    """Whether a metric key names a rate (accuracy, F1, a score), settings named like rates aside."""
+    return bool(_RATE_KEY.search(_SETTING.sub(" ", key)))
+
+
 def _rate_read(node: ast.AST, index: Outline) -> str | None:
     """The key of a rate read from an aggregate (``summary.get("final_acc")``, ``metrics["f1"]``)."""
     key: str | None = None
     holder: ast.expr | None = None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
-        key, holder = const_str(node.args[0]), node.func.value
+        key, holder = template(node.args[0]), node.func.value
     elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-        key, holder = const_str(node.slice), node.value
-    if key is None or holder is None or not _RATE_KEY.search(key):
+        key, holder = template(node.slice), node.value
+    if key is None or holder is None or not _is_rate_key(key):
         return None
     text = qualified_name(holder, index.aliases) or ast.unparse(holder)
     return key if _AGGREGATE_HOLDER.search(text) else None
@@ -145,6 +156,9 @@ class _Flow:
             for elt in node.elts:
                 self._visit(elt, out, multiplied)
             return
+        if isinstance(node, ast.ListComp | ast.GeneratorExp):  # ``[int(n * acc) for _ in range(k)]``
+            self._visit(node.elt, out, multiplied)
+            return
         if isinstance(node, ast.UnaryOp):
             self._visit(node.operand, out, multiplied)
             return
@@ -156,6 +170,17 @@ class _Flow:
             self._visit(node.value, out, multiplied)
 
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
+        for target in targets:  # ``a, b = x, y`` pairs each name with its value
+            if (
+                isinstance(target, ast.Tuple | ast.List)
+                and isinstance(value, ast.Tuple | ast.List)
+                and len(target.elts) == len(value.elts)
+                and not any(isinstance(e, ast.Starred) for e in target.elts)
+            ):
+                for t_elt, v_elt in zip(target.elts, value.elts, strict=True):
+                    self.assign([t_elt], v_elt)
+            elif isinstance(target, ast.Tuple | ast.List | ast.Starred):
+                self.assign(list(_names_in(target)), value)
         found = self.kinds(value)
         names = [t.id for t in targets if isinstance(t, ast.Name)]
         for name in names:
@@ -165,6 +190,17 @@ class _Flow:
             kind = "count" if "count" in found else "random" if "random" in found else "rate"
             line, detail = found[kind]
             self.taint[name] = (kind, line, detail)
+
+
+def _names_in(target: ast.expr) -> list[ast.Name]:
+    """The names a tuple/starred target binds."""
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, ast.Starred):
+        return _names_in(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for elt in target.elts for name in _names_in(elt)]
+    return []
 
 
 def _statements(function: ast.AST) -> list[ast.stmt]:
@@ -181,6 +217,8 @@ def _statements(function: ast.AST) -> list[ast.stmt]:
             children.extend(getattr(stmt, field_name, []) or [])
         for handler in getattr(stmt, "handlers", []):
             children.extend(handler.body)
+        for case in getattr(stmt, "cases", []):
+            children.extend(case.body)
         stack.extend(reversed(children))
     return out
 
@@ -192,7 +230,7 @@ def _matrix_literal(node: ast.expr, index: Outline) -> ast.expr | None:
     if (
         isinstance(node, ast.List | ast.Tuple)
         and node.elts
-        and all(isinstance(e, ast.List | ast.Tuple) for e in node.elts)
+        and all(isinstance(e, ast.List | ast.Tuple | ast.ListComp) for e in node.elts)
     ):
         return node
     return None
@@ -228,7 +266,9 @@ def _scan_function(path: str, index: Outline, function: ast.AST) -> list[Fabrica
             flow.assign(targets, stmt.value)
         for part in _own_expressions(stmt):
             for node in walk(part):
-                if isinstance(node, ast.Call):
+                if isinstance(node, ast.NamedExpr):
+                    flow.assign([node.target], node.value)
+                elif isinstance(node, ast.Call):
                     found.extend(_call_sink(path, index, flow, node))
     return found
 
@@ -241,7 +281,9 @@ def _own_expressions(stmt: ast.stmt) -> list[ast.AST]:
         return [stmt.iter]
     if isinstance(stmt, ast.With | ast.AsyncWith):
         return [item.context_expr for item in stmt.items]
-    if isinstance(stmt, ast.Try | ast.TryStar | ast.Match):
+    if isinstance(stmt, ast.Match):
+        return [stmt.subject]
+    if isinstance(stmt, ast.Try | ast.TryStar):
         return []
     return [stmt]
 
@@ -282,8 +324,8 @@ def _call_sink(path: str, index: Outline, flow: _Flow, call: ast.Call) -> list[F
         payload = call.args[0]
         if isinstance(payload, ast.Dict):
             for key_node, value in zip(payload.keys, payload.values, strict=True):
-                key = const_str(key_node) if key_node is not None else None
-                if key is None or not _RATE_KEY.search(key):
+                key = template(key_node) if key_node is not None else None
+                if key is None or not _is_rate_key(key):
                     continue
                 out.extend(_value_sink(path, index, flow, key, value))
     return out
@@ -325,8 +367,8 @@ def _summary_constants(path: str, index: Outline, statements: list[ast.stmt]) ->
             continue
         for target in stmt.targets:
             if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute):
-                key = const_str(target.slice)
-                if target.value.attr == "summary" and key is not None and _RATE_KEY.search(key):
+                key = template(target.slice)
+                if target.value.attr == "summary" and key is not None and _is_rate_key(key):
                     out.extend(_value_sink(path, index, _Flow(index), key, stmt.value))
     return out
 
@@ -337,7 +379,11 @@ _CM = re.compile(r"\bcm\b")
 _RATE_READ_HINT = re.compile(
     r"""(?:get\(|\[)\s*f?['"][^'"\n]*(?:acc|_em\b|em['"]|f1|prec|recall|auc|score|rate|top)""", re.I
 )
-_FLOAT_LITERAL = re.compile(r"\d\.\d")
+# A float literal as Python writes it: 0.5, .5, 5., 5e-1.
+_FLOAT_LITERAL = re.compile(r"\.\d|\d\.|\d[eE][-+]?\d")
+# ``.log(``, spaces allowed (``wandb.log (``), and ``summary[``.
+_LOG_CALL = re.compile(r"\.\s*log\s*\(")
+_SUMMARY_ITEM = re.compile(r"summary\s*\[")
 
 
 def _suspicious(text: str) -> bool:
@@ -349,6 +395,22 @@ def _matrix_hint(text: str) -> bool:
     return any(word in text for word in _MATRIX_WORDS) or ("cm" in text and bool(_CM.search(text)))
 
 
+def _log_lines(lines: list[str]) -> set[int]:
+    """Lines starting a ``.log(`` call followed by a value that may be made up, before the next such call
+    or within eight lines (however far down a long payload the value stands)."""
+    starts = [n for n, line in enumerate(lines, start=1) if "log" in line and _LOG_CALL.search(line)]
+    if not starts:
+        return set()
+    suspicious = [n for n, line in enumerate(lines, start=1) if _suspicious(line)]
+    out = set()
+    for i, start in enumerate(starts):
+        end = max(starts[i + 1] if i + 1 < len(starts) else len(lines) + 1, start + 8)
+        pos = bisect.bisect_left(suspicious, start)
+        if pos < len(suspicious) and suspicious[pos] < end:
+            out.add(start)
+    return out
+
+
 def fabrications(facts: Facts) -> list[Fabrication]:
     found: list[Fabrication] = []
     for path in code_modules(facts):
@@ -356,20 +418,20 @@ def fabrications(facts: Facts) -> list[Fabrication]:
         text = file.text
         matrix = _matrix_hint(text)
         lines = file.lines
-        log_lines = {
-            n
-            for n, line in enumerate(lines, start=1)
-            if ".log(" in line and _suspicious("\n".join(lines[n - 1 : n + 7]))
-        }
-        summary_lines = {
-            n for n, line in enumerate(file.lines, start=1) if "summary[" in line and _FLOAT_LITERAL.search(line)
-        }
+        log_lines = _log_lines(lines)
+        summary_lines = (
+            {n for n, line in enumerate(lines, start=1) if "summary" in line and _SUMMARY_ITEM.search(line)}
+            if _FLOAT_LITERAL.search(text)
+            else set()
+        )
         if not (matrix or log_lines or summary_lines):
             continue
         index = outline_of(facts, path)
         if index is None:
             continue
         if matrix:
+            if "rand" in text or _RATE_READ_HINT.search(text):  # the module's own statements
+                found.extend(_scan_function(path, index, index.tree))
             for _qual, function in index.functions:
                 segment = "\n".join(file.lines[function.lineno - 1 : function.end_lineno or function.lineno])
                 if _matrix_hint(segment) and ("rand" in segment or _RATE_READ_HINT.search(segment)):
