@@ -197,6 +197,61 @@ def test_calls_inside_match_walrus_fstrings_and_handlers_are_indexed() -> None:
     ]
 
 
+def test_unusual_but_valid_syntax() -> None:
+    source = textwrap.dedent(
+        """
+        try: import wandb as wb
+        except ImportError: wb = None
+        def main(cfg): wb.init(); wb.log({"a": 1}); return cfg
+        with (open("a") as fa,
+              open("b") as fb):
+            fa.write(fb.read())
+        x = wb.config \\
+            .get("lr")
+        @(lambda f: f)
+        def g(): pass
+        @registry["x"].register(name="g2")
+        def g2(): pass
+        class C(Base, metaclass=make_meta()):
+            def m(self): return super().m()
+        def 学习(λ): return λ.exp()
+        for i in range(3): wb.log({"i": i}); continue
+        while True: wb.tick(); break
+        if cfg := load(): run(cfg)
+        """
+    )
+    index = _index(source)
+    assert _calls(index) == [
+        (4, "main", "wandb.init", False),  # one-line compound statements and semicolons
+        (4, "main", "wandb.log", False),
+        (5, "", "open", False),  # parenthesised context managers
+        (6, "", "open", False),
+        (7, "", "fa.write", False),
+        (7, "", "fb.read", False),
+        (8, "", "wandb.config.get", False),  # a call is placed where its chain starts
+        (12, "", "", False),  # a decorator no dotted name spells
+        (14, "", "make_meta", False),
+        (15, "C.m", "super().m", False),
+        (15, "C.m", "super", False),
+        (16, "学习", "λ.exp", False),
+        (17, "", "range", False),
+        (17, "", "wandb.log", True),
+        (18, "", "wandb.tick", True),
+        (19, "", "load", False),
+        (19, "", "run", False),
+    ]
+    assert index.scopes["学习"].params == ("λ",)
+    outline = outline_module("src/train.py", ast.parse(source))
+    found = calls_on_lines(outline, {4, 12, 17})
+    assert [(c.line, c.function, c.name) for c in found] == [
+        (4, "main", "wandb.init"),
+        (4, "main", "wandb.log"),
+        (12, "", ""),
+        (17, "", "range"),
+        (17, "", "wandb.log"),
+    ]
+
+
 def test_calls_resolve_through_the_imports_their_function_sees() -> None:
     index = _index(
         """
@@ -369,6 +424,27 @@ def test_scope_assignments_item_stores_updates_and_returns() -> None:
         ("out['loss']", "1", "collect"),
         ("out[key]", "2", "collect"),
     ]
+
+
+def test_a_class_body_binds_attributes_not_names_of_the_scope_around_it() -> None:
+    index = _index(
+        """
+        import os
+
+        class Config:
+            metrics = {"acc": 1}
+            os.environ["MODE"] = "x"
+
+        def build():
+            class Local:
+                size = 3
+            size = 4
+        """
+    )
+    assert "metrics" not in index.scopes[""].assigns
+    assert [ast.unparse(v) for v in index.scopes["build"].assigns["size"]] == ["4"]
+    # what runs in the class body still runs there
+    assert [(ast.unparse(t), fn) for t, _v, fn in index.item_stores] == [("os.environ['MODE']", "")]
 
 
 def test_function_named_and_scope_lookup() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Iterable
 
 import pytest
 
@@ -24,7 +25,7 @@ from expcheck.facts.wandb import wandb_of
 TRAIN = "src/train.py"
 
 
-def _keys(exact: set[str] = frozenset(), patterns: set[str] = frozenset(), opaque: bool = False) -> KeySet:  # type: ignore[assignment]
+def _keys(exact: Iterable[str] = (), patterns: Iterable[str] = (), opaque: bool = False) -> KeySet:
     return KeySet(frozenset(exact), frozenset(patterns), opaque)
 
 
@@ -207,6 +208,18 @@ def test_a_local_binding_the_assignments_do_not_show_shadows_the_module_name(bin
     ast.parse(source)
     logged = _logged(source)
     assert logged[-1] == (source.count("\n"), OPAQUE)
+
+
+def test_a_class_attribute_is_no_module_name() -> None:
+    assert _logged(
+        """
+        class Defaults:
+            m = {"class_attr": 1}
+
+        def main(run):
+            run.log(m)
+        """
+    ) == [(6, OPAQUE)]
 
 
 def test_global_declaration_keeps_the_local_assignments() -> None:

@@ -75,6 +75,14 @@ def test_a_confusion_matrix_built_from_an_aggregate_rate_is_synthesised() -> Non
             tp = int(n * acc)
             cm = np.array([[tp, 0], [0, 0]])
         """,
+        # an augmented assignment
+        """
+        import numpy as np
+        def report(metrics):
+            tp = 0
+            tp += int(100 * metrics["acc"])
+            cm = np.array([[tp, 0], [0, 0]])
+        """,
         # a row written as a comprehension
         """
         import numpy as np

@@ -236,7 +236,7 @@ class _Collector:
             elif cls is ast.Compare:
                 self.compares.append((node, scope.qualname))  # type: ignore[arg-type]
             elif cls is ast.Assign or cls is ast.AnnAssign or cls is ast.AugAssign:
-                self._assign(node, scope)  # type: ignore[arg-type]
+                self._assign(node, scope, in_class=bool(state.prefix))  # type: ignore[arg-type]
             elif cls is ast.Return:
                 if node.value is not None:  # type: ignore[attr-defined]
                     scope.returns.append(node.value)  # type: ignore[attr-defined]
@@ -316,7 +316,7 @@ class _Collector:
             if kw.arg:
                 self.names_read.add(kw.arg)
 
-    def _assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: Scope) -> None:
+    def _assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: Scope, in_class: bool = False) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         value = node.value
         if value is None:
@@ -326,8 +326,8 @@ class _Collector:
                 self.item_stores.append((target, value, scope.qualname))
                 if isinstance(target.value, ast.Name):
                     scope.item_stores.setdefault(target.value.id, []).append(target)
-            elif isinstance(node, ast.AugAssign):
-                continue
+            elif isinstance(node, ast.AugAssign) or in_class:
+                continue  # a class body binds class attributes, not names of the scope around it
             elif isinstance(target, ast.Name):
                 scope.assigns.setdefault(target.id, []).append(value)
             else:

@@ -264,6 +264,9 @@ def _scan_function(path: str, index: Outline, function: ast.AST) -> list[Fabrica
                             flow.taint[target.id] = ("reported", stmt.lineno, "")
                     continue
             flow.assign(targets, stmt.value)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):  # ``tp += n * acc``
+            current = ast.Name(id=stmt.target.id, ctx=ast.Load())
+            flow.assign([stmt.target], ast.BinOp(left=current, op=stmt.op, right=stmt.value))
         for part in _own_expressions(stmt):
             for node in walk(part):
                 if isinstance(node, ast.NamedExpr):
