@@ -1,4 +1,5 @@
-"""C2 — Hydra integration: an entry point Hydra can start, and configs the documented command composes."""
+"""C2 — Hydra integration: an entry point Hydra can start, configs the documented command composes, and
+the per-run log files main.py writes where the contract names them (C208)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
+from expcheck.facts.astindex import index_of
 from expcheck.facts.cfgflow import cfg_flow
 from expcheck.facts.compose import Composition, compose_setup
 from expcheck.facts.hydra_app import hydra_apps
 from expcheck.facts.launches import train_launch_with_overrides
+from expcheck.facts.semantic import string_constants
 from expcheck.repairs.hydra import repair_hydra_node_read, repair_missing_mode_key, repair_version_base
-from expcheck.rules.base import Hit, rule
+from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import CONFIG_V1, MAIN_V2, v1, v2
 
 
@@ -379,4 +382,89 @@ def train_not_a_hydra_app(facts: Facts) -> Iterator[Hit]:
         return
     yield Hit(
         path="src/main.py", line=line, message="src.train is launched with key=value overrides but has no @hydra.main"
+    )
+
+
+_RUN_LOG_MAIN = """\
+import subprocess
+import sys
+from pathlib import Path
+
+
+def launch(run_id, results_dir):
+    run_dir = Path(results_dir) / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "stdout.log", "w") as out{err_open}:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "src.train", "--run-id", run_id],
+            stdout=subprocess.PIPE,
+            stderr={err},
+            text=True,
+        )
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            out.write(line)
+        proc.wait()
+"""
+
+
+def _run_log_main(separate: bool) -> str:
+    if separate:
+        return _RUN_LOG_MAIN.format(err_open=', open(run_dir / "stderr.log", "w") as err', err="err")
+    return _RUN_LOG_MAIN.format(err_open="", err="subprocess.STDOUT")
+
+
+def _launch_line(facts: Facts, path: str) -> int:
+    """Where main.py starts a run (its first subprocess call), else line 1."""
+    index = index_of(facts, path)
+    if index is not None:
+        for call in index.calls:
+            if call.name.startswith("subprocess."):
+                return call.line
+    return 1
+
+
+@rule(
+    id="C208",
+    name="run-log-missing",
+    criterion="C2",
+    severity="error",
+    confidence="inferred",
+    clause="run-logs",
+    known_limits="""Follows subprocess calls and the file names they write; log files opened through helpers it cannot follow are missed.""",
+    title="main.py does not write a per-run log file the contract names",
+    why="""Contracts that ask main.py to keep `stdout.log` and `stderr.log` for every run rely on them to
+        diagnose a failed run after the fact. Merging stderr into stdout (stderr=subprocess.STDOUT) or
+        writing only one file leaves no stderr.log, and the pipeline's repair step has nothing to read.""",
+    fix="Open <results_dir>/<run_id>/stderr.log beside stdout.log and tee the child's stderr into it.",
+    bad=[
+        Example(
+            files={"src/main.py": _run_log_main(separate=False)}, profile="airas-v0-base", expect=(("src/main.py", 10),)
+        )
+    ],
+    good=[
+        Example(files={"src/main.py": _run_log_main(separate=True)}, profile="airas-v0-base"),
+        Example(
+            files={"src/main.py": _run_log_main(separate=False)},
+            profile="airas-v0-derived",
+            note="not asked by this contract",
+        ),
+    ],
+)
+def run_log_missing(facts: Facts) -> Iterator[Hit]:
+    wanted = facts.profile.run_logs
+    main = facts.python.get("src/main.py")
+    if not wanted or main is None or main.tree is None:
+        return
+    literals = " ".join(string_constants(main.tree))
+    missing = [name for name in wanted if name not in literals]
+    if not missing:
+        return
+    yield Hit(
+        path="src/main.py",
+        line=_launch_line(facts, "src/main.py"),
+        message=(
+            f"main.py never names {', '.join(repr(m) for m in missing)}: each run's "
+            f"{' and '.join(wanted)} must be written under <results_dir>/<run_id>/"
+        ),
     )

@@ -1,5 +1,5 @@
 """C4 — model and method: every configured method takes a code path of its own, models come from the
-config, and results are measured, never made up."""
+config, results are measured, never made up, and the trained model is saved where the contract asks (C405)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import code_modules
+from expcheck.facts.astindex import code_modules, index_of
 from expcheck.facts.dispatch import decides_on, dispatches, matches, normalize
 from expcheck.facts.fabrication import fabrications_of
 from expcheck.facts.loaders import loaders_of
@@ -514,4 +514,64 @@ def variations_differ_only_in_unread_settings(facts: Facts) -> Iterator[Hit]:
             path=path,
             line=_setting_line(facts, pairs[0].second, keys[0][-1]),
             message=f"runs {shown} differ only in {names}, which no code file ever names: they run the same experiment",
+        )
+
+
+_SAVES = ("torch.save", "save_pretrained", "save_checkpoint", "save_model", "save_state_dict", "safetensors")
+_SAVE_TRAIN = """\
+import torch
+
+
+def train(model, loader, epochs, out_dir):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(epochs):
+        for x, y in loader:
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+{save}"""
+
+
+@rule(
+    id="C405",
+    name="model-never-saved",
+    criterion="C4",
+    severity="error",
+    confidence="inferred",
+    known_limits="""Looks for torch.save, save_pretrained and checkpoint calls; saving through a helper library it does not know is missed.""",
+    title="The trained model is never saved",
+    why="""Contracts that ask for model saving (and loading) need the trained weights on disk: later steps
+        evaluate or resume from them. Training code with no torch.save, save_pretrained or checkpoint
+        call throws the weights away when the process ends.""",
+    fix="Save the model's state_dict (torch.save(model.state_dict(), run_dir / 'model.pt')) at the end of training or on the best epoch.",
+    bad=[Example(files={"src/train.py": _SAVE_TRAIN.format(save="")}, profile="airas-v0-base")],
+    good=[
+        Example(
+            files={
+                "src/train.py": _SAVE_TRAIN.format(save="    torch.save(model.state_dict(), f'{out_dir}/model.pt')\n")
+            },
+            profile="airas-v0-base",
+        ),
+        Example(files={"src/train.py": _SAVE_TRAIN.format(save="")}, profile="airas-v0-derived", note="not asked"),
+    ],
+)
+def model_never_saved(facts: Facts) -> Iterator[Hit]:
+    if not facts.profile.saves_model:
+        return
+    anchor: tuple[str, int] | None = None  # a training step to point at, train.py's preferred
+    for path in sorted(facts.python):
+        index = index_of(facts, path)
+        if index is None:
+            continue
+        if any(part in call.name for call in index.calls for part in _SAVES):
+            return
+        step = next((c for c in index.calls if c.attr in ("backward", "step")), None)
+        if step is not None and (anchor is None or path == "src/train.py"):
+            anchor = (path, step.line)
+    if anchor is not None:
+        yield Hit(
+            path=anchor[0],
+            line=anchor[1],
+            message="the model is trained here but nothing in the code saves it (no torch.save, save_pretrained or checkpoint call)",
         )
