@@ -22,6 +22,7 @@ message wording). Rules judge facts (``expcheck/facts``), they never analyse cod
 Rule modules are discovered, not listed: importing this package imports every module in it, so a
 new module needs no registration (tests/test_rule_layout.py checks this list against the modules).
 """
+
 import importlib
 import pkgutil
 

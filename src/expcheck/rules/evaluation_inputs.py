@@ -204,7 +204,13 @@ def main_runs_evaluate(facts: Facts) -> Iterator[Hit]:
         `wandb.Api().run(f"{entity}/{project}/{run_id}")`; train writes no local result files for it
         to read instead.""",
     fix='Create `api = wandb.Api()` and read `api.run(f"{entity}/{project}/{run_id}")` for each run id.',
-    bad=[Example(files={EVALUATE: "import json\n\ndef load(path):\n    return json.loads(open(path).read())\n"})],
+    bad=[
+        Example(
+            files={
+                EVALUATE: "import json\n\ndef load(path):  # expect: C803\n    return json.loads(open(path).read())\n"
+            }
+        )
+    ],
     good=[Example(files={EVALUATE: EVALUATE_V2})],
 )
 def evaluate_no_wandb_api(facts: Facts) -> Iterator[Hit]:

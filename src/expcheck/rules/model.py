@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import code_modules, index_of
+from expcheck.facts.astindex import code_modules
 from expcheck.facts.dispatch import decides_on, dispatches, matches, normalize
 from expcheck.facts.fabrication import fabrications_of
 from expcheck.facts.loaders import loaders_of
 from expcheck.facts.runvalues import RunValues, group_by_values, leaves, runs_of, varying_paths
+from expcheck.facts.saving import model_saving
 from expcheck.facts.variations import RunVariant, SameRuns, same_runs
 from expcheck.facts.wandb import is_evaluate
 from expcheck.rules.base import Example, Hit, rule
@@ -517,7 +518,6 @@ def variations_differ_only_in_unread_settings(facts: Facts) -> Iterator[Hit]:
         )
 
 
-_SAVES = ("torch.save", "save_pretrained", "save_checkpoint", "save_model", "save_state_dict", "safetensors")
 _SAVE_TRAIN = """\
 import torch
 
@@ -529,7 +529,7 @@ def train(model, loader, epochs, out_dir):
             opt.zero_grad()
             loss = torch.nn.functional.cross_entropy(model(x), y)
             loss.backward()
-            opt.step()
+            opt.step(){marker}
 {save}"""
 
 
@@ -545,33 +545,30 @@ def train(model, loader, epochs, out_dir):
         evaluate or resume from them. Training code with no torch.save, save_pretrained or checkpoint
         call throws the weights away when the process ends.""",
     fix="Save the model's state_dict (torch.save(model.state_dict(), run_dir / 'model.pt')) at the end of training or on the best epoch.",
-    bad=[Example(files={"src/train.py": _SAVE_TRAIN.format(save="")}, profile="airas-v0-base")],
+    bad=[
+        Example(files={"src/train.py": _SAVE_TRAIN.format(marker="  # expect: C405", save="")}, profile="airas-v0-base")
+    ],
     good=[
         Example(
             files={
-                "src/train.py": _SAVE_TRAIN.format(save="    torch.save(model.state_dict(), f'{out_dir}/model.pt')\n")
+                "src/train.py": _SAVE_TRAIN.format(
+                    marker="", save="    torch.save(model.state_dict(), f'{out_dir}/model.pt')\n"
+                )
             },
             profile="airas-v0-base",
         ),
-        Example(files={"src/train.py": _SAVE_TRAIN.format(save="")}, profile="airas-v0-derived", note="not asked"),
+        Example(
+            files={"src/train.py": _SAVE_TRAIN.format(marker="", save="")}, profile="airas-v0-derived", note="not asked"
+        ),
     ],
 )
 def model_never_saved(facts: Facts) -> Iterator[Hit]:
     if not facts.profile.saves_model:
         return
-    anchor: tuple[str, int] | None = None  # a training step to point at, train.py's preferred
-    for path in sorted(facts.python):
-        index = index_of(facts, path)
-        if index is None:
-            continue
-        if any(part in call.name for call in index.calls for part in _SAVES):
-            return
-        step = next((c for c in index.calls if c.attr in ("backward", "step")), None)
-        if step is not None and (anchor is None or path == "src/train.py"):
-            anchor = (path, step.line)
-    if anchor is not None:
+    saving = facts.derived(model_saving)
+    if not saving.saves and saving.trained_at is not None and saving.path is not None:
         yield Hit(
-            path=anchor[0],
-            line=anchor[1],
+            path=saving.path,
+            line=saving.trained_at.line,
             message="the model is trained here but nothing in the code saves it (no torch.save, save_pretrained or checkpoint call)",
         )

@@ -103,12 +103,14 @@ def _reproduce(run: RunOutcome) -> str:
             files={**stdlib("    print('ok')"), "pyproject.toml": _PYPROJECT_OK.replace("[]", '["numpy"')},
             runs=RUN_A,
             trial="uv",
+            expect=(("pyproject.toml", 5),),
             note="the dependency list is never closed",
         ),
         Example(
             files={**stdlib("    print('ok')"), "pyproject.toml": _PYPROJECT_OK.replace("[]", '"torch>=2.0"')},
             runs=RUN_A,
             trial="uv",
+            expect=(("pyproject.toml", 5),),
             note="dependencies is a string, not a list",
         ),
     ],
@@ -152,6 +154,7 @@ def environment_not_built(facts: Facts) -> Iterator[Hit]:
             files={"src/main.py": _HYDRA_MAIN, "config/config.yaml": _HYDRA_CONFIG},
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 13),),
             note="the run config has no training.lr, which main.py reads",
         ),
         Example(
@@ -161,6 +164,7 @@ def environment_not_built(facts: Facts) -> Iterator[Hit]:
             },
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 9),),
             note="main.py calls train() with an argument it does not take",
         ),
     ],
@@ -274,6 +278,7 @@ def trial_timeout(facts: Facts) -> Iterator[Hit]:
             ),
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 9),),
             note="a connection to a local service",
         ),
         Example(
@@ -284,6 +289,7 @@ def trial_timeout(facts: Facts) -> Iterator[Hit]:
             ),
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 9),),
             note="a dataset download by URL",
         ),
         Example(
@@ -298,6 +304,7 @@ def trial_timeout(facts: Facts) -> Iterator[Hit]:
             },
             runs=RUN_A,
             trial="python",
+            expect=(("src/preprocess.py", 3),),
             note="a child process downloads, fails, and the run carries on",
         ),
     ],
@@ -385,12 +392,14 @@ def _carried(facts: Facts, result: TrialResult, network: bool) -> Iterator[tuple
             ),
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 13),),
             note="looks for .json where the run configs are .yaml, and exits with a message",
         ),
         Example(
             files=stdlib("    import os\n    import signal\n\n    os.kill(os.getpid(), signal.SIGKILL)"),
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 13),),
             note="the process is killed",
         ),
     ],
@@ -448,6 +457,7 @@ def trial_exit(facts: Facts) -> Iterator[Hit]:
             files=stdlib("    import nonexistent_vision_toolkit\n\n    print(nonexistent_vision_toolkit.__name__)"),
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 7),),
         )
     ],
     good=[
@@ -527,6 +537,7 @@ if __name__ == "__main__":
             files={"src/main.py": _VARIANTS_MAIN, "src/train.py": _VARIANTS_TRAIN.format(sizes='{"small": 8}')},
             runs=RUN_A,
             trial="python",
+            expect=(("src/train.py", 7),),
         )
     ],
     good=[

@@ -83,6 +83,7 @@ _LOSS_CODE = """\
             ),
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 9),),
         ),
         Example(
             files=stdlib(
@@ -92,6 +93,7 @@ _LOSS_CODE = """\
             ),
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 12),),
         ),
     ],
     good=[
@@ -178,7 +180,11 @@ def _rising(values: list[MetricValue]) -> bool:
         A loss that ends clearly above its first value points at a sign error, a wrong target, a
         missing optimizer step or zero_grad, or a learning rate that diverges.""",
     fix="Check the update direction, optimizer.step()/zero_grad(), the loss target and the learning rate.",
-    bad=[Example(files=stdlib(_LOSS_CODE.format(lr=0.1, op="+")), runs=RUN_A, trial="python")],
+    bad=[
+        Example(
+            files=stdlib(_LOSS_CODE.format(lr=0.1, op="+")), runs=RUN_A, trial="python", expect=(("src/main.py", 15),)
+        )
+    ],
     good=[
         Example(files=stdlib(_LOSS_CODE.format(lr=0.1, op="-")), runs=RUN_A, trial="python"),
         Example(
@@ -268,7 +274,14 @@ _METHOD_CODE = """\
         score values, to every printed digit, mean the method setting never reaches the code that
         trains — the comparison the experiment exists for would be void.""",
     fix="Make the code build the model, loss or optimizer from the run's method setting (cfg.method / run config).",
-    bad=[Example(files=stdlib(_METHOD_CODE.format(lr="0.1")), runs=_TWO_RUNS, trial="python")],
+    bad=[
+        Example(
+            files=stdlib(_METHOD_CODE.format(lr="0.1")),
+            runs=_TWO_RUNS,
+            trial="python",
+            expect=(("config/runs/baseline-run.yaml", 2),),
+        )
+    ],
     good=[
         Example(
             files=stdlib(_METHOD_CODE.format(lr='0.1 if method == "proposed" else 0.05')),
@@ -321,6 +334,7 @@ def trial_identical(facts: Facts) -> Iterator[Hit]:
             ),
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 10),),
         )
     ],
     good=[
@@ -378,6 +392,7 @@ def trial_outputs(facts: Facts) -> Iterator[Hit]:
             files={"src/main.py": "def main() -> None:\n    print('training')\n"},
             runs=RUN_A,
             trial="python",
+            expect=(("src/main.py", 2),),
             note="main() is defined but never called",
         )
     ],

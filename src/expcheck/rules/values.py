@@ -161,7 +161,18 @@ def _repaired(lr: str) -> dict[str, str]:
     return {"config/smoke_test.yaml": _SMOKE.format(lr=lr)}
 
 
-def _example(lr: str, extra: str = "", note: str = "", repaired: dict[str, str] | None = None) -> Example:
+# R407 is reported where the string reaches the numeric API (the line that raises TypeError), naming
+# every YAML value that flows there by file:line: one finding per use, however many files set the key.
+_AT_USE = (("src/train.py", 7),)
+
+
+def _example(
+    lr: str,
+    extra: str = "",
+    note: str = "",
+    repaired: dict[str, str] | None = None,
+    expect: tuple[tuple[str, int | None], ...] = (),
+) -> Example:
     return Example(
         files={
             "src/main.py": _YAML_MAIN,
@@ -171,6 +182,7 @@ def _example(lr: str, extra: str = "", note: str = "", repaired: dict[str, str] 
         profile="airas-v0-derived",
         note=note,
         repaired=repaired,
+        expect=expect,
     )
 
 
@@ -189,9 +201,9 @@ def _example(lr: str, extra: str = "", note: str = "", repaired: dict[str, str] 
         reads these as floats.""",
     fix="Write the number with a dot and a signed exponent (1.0e-3) in the YAML, or convert it in code (float(...)).",
     bad=[
-        _example("1e-3", repaired=_repaired("1.0e-3")),
-        _example("5e-4", note="a run file value", repaired=_repaired("5.0e-4")),
-        _example("2e3", note="an unsigned exponent", repaired=_repaired("2.0e+3")),
+        _example("1e-3", repaired=_repaired("1.0e-3"), expect=_AT_USE),
+        _example("5e-4", note="a run file value", repaired=_repaired("5.0e-4"), expect=_AT_USE),
+        _example("2e3", note="an unsigned exponent", repaired=_repaired("2.0e+3"), expect=_AT_USE),
     ],
     good=[
         _example("1.0e-3", note="a dot and a signed exponent: a float to PyYAML"),
