@@ -5,7 +5,8 @@ file written) has no line of its own. It points at the module's entry, where the
 belongs, in this order:
 
 1. the module's one function named ``main`` (a method counts, as long as there is exactly one);
-2. else the top-level function the module calls at top level or under ``if __name__ == "__main__":``;
+2. else the top-level function ``if __name__ == "__main__":`` starts with calling (``main()``,
+   ``sys.exit(main())``), or, without that guard, the first one a top-level call statement runs;
 3. else that ``if __name__ == "__main__":`` statement;
 4. else the first top-level function or class;
 5. else the first statement after the module docstring (line 1 when there is none).
@@ -31,12 +32,13 @@ def _is_main_guard(node: ast.stmt) -> bool:
     )
 
 
-def _called_function(statements: list[ast.stmt], functions: dict[str, _Def]) -> _Def | None:
-    """The first top-level function an expression statement of ``statements`` calls (``main()``)."""
-    for node in statements:
-        value = node.value if isinstance(node, ast.Expr | ast.Assign) else None
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in functions:
-            return functions[value.func.id]
+def _called_function(node: ast.stmt, functions: dict[str, _Def]) -> _Def | None:
+    """The top-level function a call statement runs: ``main()``, ``run(cfg)``, ``sys.exit(main())``."""
+    call = node.value if isinstance(node, ast.Expr) else None
+    if isinstance(call, ast.Call) and not (isinstance(call.func, ast.Name) and call.func.id in functions):
+        call = call.args[0] if len(call.args) == 1 else None  # sys.exit(main())
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in functions:
+        return functions[call.func.id]
     return None
 
 
@@ -59,8 +61,10 @@ def entry_line(facts: Facts, path: str) -> int | None:
         return mains[0].lineno
     functions = {n.name: n for n in tree.body if isinstance(n, _Def)}
     guard = next((n for n in tree.body if _is_main_guard(n)), None)
-    called = _called_function(guard.body, functions) if isinstance(guard, ast.If) else None
-    called = called or _called_function(tree.body, functions)
+    if isinstance(guard, ast.If):  # the guard delegates (its first statement runs a function), or works itself
+        called = _called_function(guard.body[0], functions)
+    else:
+        called = next(filter(None, (_called_function(node, functions) for node in tree.body)), None)
     if called is not None:
         return called.lineno
     if guard is not None:
