@@ -117,10 +117,13 @@ def extra_file(facts: Facts) -> Iterator[Hit]:
 def unsafe_path(facts: Facts) -> Iterator[Hit]:
     for entry in facts.submission.rejected:
         first = entry.text.splitlines()[0] if entry.text.strip() else f"({entry.reason})"
-        # The entry's name is the defect, not a line of its text: the finding is about the whole entry.
+        # The entry's name is the defect, not a line of its text: the finding is about the whole entry,
+        # which has no line, unless a second entry names a file the repository has (that file, line 1).
+        named = entry.name in facts.files
         yield Hit(
             path=entry.name,
-            line=None,
+            line=1 if named else None,
+            column=1 if named else None,
             message=f"entry {entry.name!r} is not a repository file: {entry.reason}",
             evidence=first,
         )
