@@ -47,6 +47,19 @@ class Composition:
     error: str | None  # Hydra's message (first lines) when composing failed
     error_type: str | None
 
+    @property
+    def failure(self) -> str | None:
+        """Hydra's message with the run id and the override values masked: the same text for every run
+        and mode that fail for one reason (``+mode=full`` and ``+mode=trial`` name one missing key)."""
+        if self.error is None:
+            return None
+        text = self.error.replace(self.run_id, "<run_id>")
+        for override in self.overrides:
+            key, sep, value = override.partition("=")
+            if sep and value and self.run_id not in value:
+                text = text.replace(override, f"{key}=<{key.lstrip('+~')}>")
+        return text
+
 
 @dataclass(frozen=True)
 class ComposeSetup:
@@ -657,3 +670,39 @@ def _quoted(run_id: str) -> str | None:
         if quote not in run_id and "\\" not in run_id:
             return f"{quote}{run_id}{quote}"
     return None
+
+
+# --------------------------------------------------------------------------- where a failure is
+
+
+_KEY_IN_MESSAGE = re.compile(r"(?:override|Key) '([^']+)'")
+_GROUP_IN_MESSAGE = re.compile(r"Could not (?:find|load) '([^'/]+)/")
+
+
+def failure_place(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
+    """The config file and line a composition failure is about.
+
+    A run id Hydra cannot parse: the run's own config. A key or group Hydra names: its top-level key
+    in the primary config (``key:``), or the defaults entry that selects it (``- key: x``,
+    ``- group@key: x``), never a nested key of the same name (``wandb.mode`` is not ``mode``). A
+    group that cannot be selected: the first ``group@key`` defaults entry. Otherwise the key is
+    missing from the primary config, and the place is the file: its line 1.
+    """
+    file = facts.files[primary]
+    message = comp.error or ""
+    if comp.error_type == "OverrideParseException":
+        path = facts.profile.run_config_path(comp.run_id)
+        if path in facts.files:
+            return path, 1
+    for pattern in (_KEY_IN_MESSAGE, _GROUP_IN_MESSAGE):
+        match = pattern.search(message)
+        if match:
+            key = re.escape(match.group(1).split(".")[0].split("@")[0])
+            for number, line in enumerate(file.lines, start=1):
+                if re.match(rf"(?:\s*-\s*)?(?:\w+@)?{key}\s*:", line) or re.match(rf"\s*-\s*\w*@{key}\s*:", line):
+                    return primary, number
+    if "runs@run" in message or "You must specify" in message:
+        for number, line in enumerate(file.lines, start=1):
+            if "@" in line and line.strip().startswith("-"):
+                return primary, number
+    return primary, 1

@@ -35,6 +35,14 @@ class CliFailure:
     message: str
 
 
+def evaluate_module(facts: Facts) -> ModuleIndex | None:
+    """The index of src/evaluate.py when it is code that is not blank (what the C8 rules judge)."""
+    file = facts.files.get(EVALUATE)
+    if file is None or file.origin != "code" or file.is_blank:
+        return None
+    return index_of(facts, EVALUATE)
+
+
 # --------------------------------------------------------------------------- the documented command
 
 

@@ -9,8 +9,8 @@ and whether it sits in a loop. This module adds, for hand-written PyTorch traini
   named like a trainer are not models: ``trainer.train()`` trains);
 - ``loss_inputs``: the first argument of every cross-entropy / NLL loss call, with what produced it
   when it is a softmax (directly, or through one local assignment);
-- ``accumulation``: optimiser steps gated by ``if ... % k == 0`` and whether the function divides
-  anything by ``k``.
+- ``accumulation``: optimiser steps gated by ``if ... % k == 0``, the backward() they accumulate, and
+  whether the function divides anything by ``k``.
 
 Nothing is imported or executed.
 """
@@ -86,6 +86,9 @@ class Accumulation:
     step: CallSite
     divisor: str  # source of k
     divided: bool
+    # The backward() whose gradients the step sums: the last one before the step in its loop (the
+    # function's first otherwise). An undivided loss is accumulated there.
+    backward: CallSite
 
 
 @dataclass
@@ -397,7 +400,9 @@ def _module_facts(path: str, index: ModuleIndex, text: str, statements: list[ast
             if divisor is None or isinstance(divisor, ast.Constant):
                 continue
             text = ast.unparse(divisor)
-            out.accumulation.append(Accumulation(path, step.call, text, _divides_by(scope.node, text)))
+            before = [b.call for b in steps.backward if b.loop is step.loop and b.call.line <= step.call.line]
+            backward = before[-1] if before else steps.backward[0].call
+            out.accumulation.append(Accumulation(path, step.call, text, _divides_by(scope.node, text), backward))
 
 
 def training_facts(facts: Facts) -> TrainingFacts:

@@ -300,7 +300,13 @@ def stub_function(facts: Facts) -> Iterator[Hit]:
         means that whole part of the experiment (training, model, configuration, dependencies) is
         missing.""",
     fix="Write the file's full content.",
-    bad=[Example(files={"src/train.py": "", "src/main.py": "print('run')\n"})],
+    bad=[
+        Example(
+            files={"src/train.py": "", "src/main.py": "print('run')\n"},
+            note="the finding is on the file: line 1, the only line of an empty file",
+            expect=(("src/train.py", 1),),
+        )
+    ],
     good=[Example(files={"src/train.py": "def train():\n    return 1\n"})],
 )
 def empty_required_file(facts: Facts) -> Iterator[Hit]:

@@ -1,10 +1,13 @@
-"""C3 — data: every configured dataset is loaded by its config value, into .cache/, and loading fails loudly."""
+"""C3 — data: every configured dataset is loaded by its config value, into .cache/, and loading fails loudly;
+a base code whose contract keeps datasets as placeholders loads no real one (C305)."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
+from expcheck.facts.astindex import CallSite, index_of
 from expcheck.facts.dispatch import dispatches, matches, normalize
 from expcheck.facts.loaders import (
     Loader,
@@ -308,4 +311,75 @@ def loading_error_swallowed(facts: Facts) -> Iterator[Hit]:
             column=found.column,
             message=f"the failure of {ld.call.name or ld.call.attr}(...) at line {ld.line} is swallowed "
             "here: the run continues without the data/model",
+        )
+
+
+_REAL_DATA = """\
+from torchvision import datasets, transforms
+
+
+def load(root):
+    return datasets.{name}(root, train=True, download=True, transform=transforms.ToTensor())
+"""
+
+
+def _real_loaders(facts: Facts) -> Iterator[tuple[str, CallSite]]:
+    for path in sorted(facts.python):
+        index = index_of(facts, path)
+        if index is None:
+            continue
+        for call in index.calls:
+            name = call.name
+            if name.startswith("torchvision.datasets.") and name.count(".") == 2:
+                cls = call.attr
+                if cls[:1].isupper() and cls not in ("FakeData", "ImageFolder", "DatasetFolder", "VisionDataset"):
+                    yield path, call
+            elif name == "datasets.load_dataset":
+                first = call.arg(0, "path")
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    yield path, call
+
+
+@rule(
+    id="C305",
+    name="real-dataset-in-base",
+    criterion="C3",
+    severity="error",
+    confidence="inferred",
+    known_limits="""Recognises real datasets by known loader calls and names; a synthetic stand-in built with a real loader's API is reported.""",
+    title="A base code loads a real dataset where the contract asks for a placeholder",
+    why="""A base-code contract keeps dataset loading as a named placeholder so that each experiment fills
+        in its own dataset later. A hard-coded CIFAR-10 or Hugging Face dataset in the base is the
+        premature specialisation the contract forbids, and it downloads data in the smoke test.""",
+    fix="Leave dataset loading as the DATASET_PLACEHOLDER branch (synthetic data such as FakeData for the smoke test).",
+    bad=[
+        Example(
+            files={"src/preprocess.py": _REAL_DATA.format(name="CIFAR10")},
+            profile="airas-v0-base",
+            expect=(("src/preprocess.py", 5),),
+        )
+    ],
+    good=[
+        Example(
+            files={
+                "src/preprocess.py": _REAL_DATA.format(name="FakeData").replace("root, train=True, download=True, ", "")
+            },
+            profile="airas-v0-base",
+        ),
+        Example(
+            files={"src/preprocess.py": _REAL_DATA.format(name="CIFAR10")},
+            profile="airas-v0-derived",
+            note="the derived code is where real datasets belong",
+        ),
+    ],
+)
+def real_dataset_in_base(facts: Facts) -> Iterator[Hit]:
+    if not facts.profile.placeholder_data:
+        return
+    for path, call in _real_loaders(facts):
+        yield Hit(
+            path=path,
+            line=call.line,
+            column=call.column,
+            message=f"`{call.name}(...)` loads a real dataset in the base code; this contract keeps datasets as placeholders",
         )

@@ -1,4 +1,5 @@
-"""Small, complete experiment repos for the examples of config rules (Hydra, run configs, modes)."""
+"""Small, complete experiment repos for the examples of config rules (Hydra, run configs, modes), and the
+train/evaluate modules the W&B rules' examples share."""
 
 from __future__ import annotations
 
@@ -97,3 +98,84 @@ def v1(
         repaired=repaired,
         expect=expect,
     )
+
+
+# W&B (C6): a train loop that starts a run from the config and logs per epoch, and an evaluate that
+# reads the runs back through the W&B API.
+WANDB_TRAIN = """\
+import wandb
+
+
+def train(cfg, model, loader):
+    run = wandb.init(entity=cfg.wandb.entity, project=cfg.wandb.project, mode=cfg.wandb.mode)
+    best = 0.0
+    for epoch in range(cfg.training.epochs):
+        loss, acc = model.fit_epoch(loader)
+        run.log({"train_loss": loss, "val_acc": acc, "epoch": epoch})
+        best = max(best, acc)
+    run.summary["best_val_acc"] = best
+    run.finish()
+"""
+
+WANDB_EVALUATE = """\
+import wandb
+
+
+def collect(entity, project, run_ids):
+    api = wandb.Api()
+    out = {}
+    for rid in run_ids:
+        run = api.run(f"{entity}/{project}/{rid}")
+        history = run.history()
+        out[rid] = (history["val_acc"].max(), run.summary.get("best_val_acc"))
+    return out
+"""
+
+
+# Evaluation (C8): an evaluate.py that reads the runs from W&B, writes per-run and aggregated metrics,
+# tests significance and saves figures named as the contract says.
+EVALUATE_V2 = """\
+import json
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import wandb
+from scipy import stats
+
+
+def main():
+    args = dict(token.split("=", 1) for token in sys.argv[1:])
+    out = Path(args["results_dir"])
+    run_ids = json.loads(args["run_ids"])
+    api = wandb.Api()
+    values = {}
+    for rid in run_ids:
+        run = api.run(f"{ENTITY}/{PROJECT}/{rid}")
+        history = run.history()
+        (out / rid).mkdir(parents=True, exist_ok=True)
+        (out / rid / "metrics.json").write_text(json.dumps(run.summary._json_dict))
+        plt.plot(history["val_acc"])
+        plt.savefig(out / rid / f"{rid}_learning_curve.pdf")
+        values[rid] = run.summary["best_val_acc"]
+    best_p = max(v for r, v in values.items() if "proposed" in r)
+    best_b = max(v for r, v in values.items() if "comparative" in r)
+    summary = {
+        "primary_metric": "accuracy",
+        "metrics": {"best_val_acc": values},
+        "best_proposed": best_p,
+        "best_baseline": best_b,
+        "gap": (best_p - best_b) / best_b * 100,
+        "p_value": stats.ttest_ind(list(values.values()), list(values.values())).pvalue,
+    }
+    (out / "comparison").mkdir(parents=True, exist_ok=True)
+    (out / "comparison" / "aggregated_metrics.json").write_text(json.dumps(summary))
+    plt.bar(list(values), list(values.values()))
+    plt.savefig(out / "comparison" / "comparison_accuracy_bar.pdf")
+
+
+ENTITY, PROJECT = "lab", "study"
+
+if __name__ == "__main__":
+    main()
+"""

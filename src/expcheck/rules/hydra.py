@@ -1,18 +1,21 @@
-"""C2 — Hydra integration: an entry point Hydra can start, and configs the documented command composes."""
+"""C2 — Hydra integration: an entry point Hydra can start, configs the documented command composes, and
+the per-run log files main.py writes where the contract names them (C208)."""
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
+from expcheck.facts.astindex import index_of
 from expcheck.facts.cfgflow import cfg_flow
-from expcheck.facts.compose import Composition, compose_setup
+from expcheck.facts.compose import Composition, compose_setup, failure_place
+from expcheck.facts.entry import entry_line
 from expcheck.facts.hydra_app import hydra_apps
 from expcheck.facts.launches import train_launch_with_overrides
+from expcheck.facts.semantic import string_constants
 from expcheck.repairs.hydra import repair_hydra_node_read, repair_missing_mode_key, repair_version_base
-from expcheck.rules.base import Hit, rule
+from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import CONFIG_V1, MAIN_V2, v1, v2
 
 
@@ -33,7 +36,7 @@ def _uses_hydra_runs(facts: Facts) -> bool:
     fix='Decorate the entry function with @hydra.main(config_path="../config", config_name="config", version_base="1.3").',
     bad=[
         v2(
-            main="import argparse\n\ndef main():\n    p = argparse.ArgumentParser()\n    p.add_argument('--run')\n    p.parse_args()\n\nmain()\n"
+            main="import argparse\n\ndef main():  # expect: C201\n    p = argparse.ArgumentParser()\n    p.add_argument('--run')\n    p.parse_args()\n\nmain()\n"
         )
     ],
     good=[v2()],
@@ -47,10 +50,8 @@ def no_hydra_entry_point(facts: Facts) -> Iterator[Hit]:
     if not any(app.path == "src/main.py" for app in facts.derived(hydra_apps)):
         yield Hit(
             path="src/main.py",
-            line=1,
-            column=1,
+            line=entry_line(facts, "src/main.py"),
             message="src/main.py defines no @hydra.main function",
-            evidence=module.file.line(1).strip() or "(first line)",
         )
 
 
@@ -140,8 +141,6 @@ def hydra_version_base_missing(facts: Facts) -> Iterator[Hit]:
 
 
 _SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_KEY_IN_MESSAGE = re.compile(r"(?:override|Key) '([^']+)'")
-_GROUP_IN_MESSAGE = re.compile(r"Could not (?:find|load) '([^'/]+)/")
 
 
 _LEAVES = (
@@ -149,30 +148,6 @@ _LEAVES = (
     "(expcheck reads nothing there)"
 )
 _INSIDE_FIX = "Keep every config inside the config folder and name it by its path there (no ../, no absolute path)."
-
-
-def _locate(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
-    """The config file and line a composition failure is about."""
-    file = facts.files[primary]
-    message = comp.error or ""
-    if comp.error_type == "OverrideParseException":
-        path = facts.profile.run_config_path(comp.run_id)
-        if path in facts.files:
-            return path, 1
-    for pattern in (_KEY_IN_MESSAGE, _GROUP_IN_MESSAGE):
-        match = pattern.search(message)
-        if match:
-            key = match.group(1).split(".")[0].split("@")[0]
-            for number, line in enumerate(file.lines, start=1):
-                if re.match(rf"\s*-?\s*(?:\w+@)?{re.escape(key)}\s*:", line) or re.match(
-                    rf"\s*-\s*\w*@{re.escape(key)}\s*:", line
-                ):
-                    return primary, number
-    if "runs@run" in message or "You must specify" in message:
-        for number, line in enumerate(file.lines, start=1):
-            if "@" in line and line.strip().startswith("-"):
-                return primary, number
-    return primary, 1
 
 
 @rule(
@@ -191,8 +166,9 @@ def _locate(facts: Facts, primary: str, comp: Composition) -> tuple[str, int]:
     bad=[
         v2(
             config="run: ???\nresults_dir: results\nwandb:\n  mode: online\n",
-            note="mode=trial targets a key config.yaml lacks",
+            note="mode=trial targets a key config.yaml lacks (not wandb.mode): one finding for both modes, on the file",
             repaired={"config/config.yaml": "run: ???\nresults_dir: results\nwandb:\n  mode: online\nmode: full\n"},
+            expect=(("config/config.yaml", 1),),
         ),
         v1(
             config=CONFIG_V1.replace("  - run: ???\n", ""),
@@ -214,21 +190,23 @@ def hydra_compose_fails(facts: Facts) -> Iterator[Hit]:
     if not setup.compositions or setup.config_name is None:
         return
     primary = f"{setup.config_dir}/{setup.config_name}.yaml" if setup.config_dir else f"{setup.config_name}.yaml"
-    grouped: dict[tuple[str, int, str], list[Composition]] = defaultdict(list)
+    # Runs and modes that fail for one reason at one place are one finding, worded as the first says it.
+    grouped: dict[tuple[str, int, str], tuple[str, list[Composition]]] = {}
     explained: set[str] = set()
     for comp in setup.compositions:
         if comp.error is None:
             continue
         if comp.error_type == "OverrideParseException" and not _SAFE_RUN_ID.match(comp.run_id):
             continue  # C704 names the unusable run id
-        where = _locate(facts, primary, comp)
-        message = comp.error.replace(comp.run_id, "<run_id>")
+        where = failure_place(facts, primary, comp)
+        message, reason = comp.error.replace(comp.run_id, "<run_id>"), comp.failure or ""
         entry = next((e for e in setup.outside if f"'{e.config_path}" in comp.error), None)
         if entry is not None:
             explained.add(entry.config_path)
             where = (entry.path, entry.line)
-            message += f" ('{entry.config_path}' {_LEAVES.format(folder=setup.config_dir or '.')})"
-        grouped[(*where, message)].append(comp)
+            outside = f" ('{entry.config_path}' {_LEAVES.format(folder=setup.config_dir or '.')})"
+            message, reason = message + outside, reason + outside
+        grouped.setdefault((*where, reason), (message, []))[1].append(comp)
     for entry in setup.outside:
         if entry.config_path not in explained:
             yield Hit(
@@ -237,7 +215,7 @@ def hydra_compose_fails(facts: Facts) -> Iterator[Hit]:
                 message=f"defaults entry '{entry.config_path}' {_LEAVES.format(folder=setup.config_dir or '.')}",
                 fix=_INSIDE_FIX,
             )
-    for (path, line, message), comps in sorted(grouped.items()):
+    for (path, line, _), (message, comps) in sorted(grouped.items()):
         runs = sorted({c.run_id for c in comps})
         modes = sorted({c.mode for c in comps})
         example = " ".join(comps[0].overrides)
@@ -379,4 +357,89 @@ def train_not_a_hydra_app(facts: Facts) -> Iterator[Hit]:
         return
     yield Hit(
         path="src/main.py", line=line, message="src.train is launched with key=value overrides but has no @hydra.main"
+    )
+
+
+_RUN_LOG_MAIN = """\
+import subprocess
+import sys
+from pathlib import Path
+
+
+def launch(run_id, results_dir):
+    run_dir = Path(results_dir) / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "stdout.log", "w") as out{err_open}:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "src.train", "--run-id", run_id],
+            stdout=subprocess.PIPE,
+            stderr={err},
+            text=True,
+        )
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            out.write(line)
+        proc.wait()
+"""
+
+
+def _run_log_main(separate: bool) -> str:
+    if separate:
+        return _RUN_LOG_MAIN.format(err_open=', open(run_dir / "stderr.log", "w") as err', err="err")
+    return _RUN_LOG_MAIN.format(err_open="", err="subprocess.STDOUT")
+
+
+def _launch_line(facts: Facts, path: str) -> int:
+    """Where main.py starts a run (its first subprocess call), else line 1."""
+    index = index_of(facts, path)
+    if index is not None:
+        for call in index.calls:
+            if call.name.startswith("subprocess."):
+                return call.line
+    return 1
+
+
+@rule(
+    id="C208",
+    name="run-log-missing",
+    criterion="C2",
+    severity="error",
+    confidence="inferred",
+    clause="run-logs",
+    known_limits="""Follows subprocess calls and the file names they write; log files opened through helpers it cannot follow are missed.""",
+    title="main.py does not write a per-run log file the contract names",
+    why="""Contracts that ask main.py to keep `stdout.log` and `stderr.log` for every run rely on them to
+        diagnose a failed run after the fact. Merging stderr into stdout (stderr=subprocess.STDOUT) or
+        writing only one file leaves no stderr.log, and the pipeline's repair step has nothing to read.""",
+    fix="Open <results_dir>/<run_id>/stderr.log beside stdout.log and tee the child's stderr into it.",
+    bad=[
+        Example(
+            files={"src/main.py": _run_log_main(separate=False)}, profile="airas-v0-base", expect=(("src/main.py", 10),)
+        )
+    ],
+    good=[
+        Example(files={"src/main.py": _run_log_main(separate=True)}, profile="airas-v0-base"),
+        Example(
+            files={"src/main.py": _run_log_main(separate=False)},
+            profile="airas-v0-derived",
+            note="not asked by this contract",
+        ),
+    ],
+)
+def run_log_missing(facts: Facts) -> Iterator[Hit]:
+    wanted = facts.profile.run_logs
+    main = facts.python.get("src/main.py")
+    if not wanted or main is None or main.tree is None:
+        return
+    literals = " ".join(string_constants(main.tree))
+    missing = [name for name in wanted if name not in literals]
+    if not missing:
+        return
+    yield Hit(
+        path="src/main.py",
+        line=_launch_line(facts, "src/main.py"),
+        message=(
+            f"main.py never names {', '.join(repr(m) for m in missing)}: each run's "
+            f"{' and '.join(wanted)} must be written under <results_dir>/<run_id>/"
+        ),
     )

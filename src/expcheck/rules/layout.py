@@ -67,7 +67,11 @@ def _is_extra(facts: Facts, path: str) -> bool:
     fix="Move the code into one of the required files and delete the extra file.",
     bad=[
         Example(files={**_FULL_REPO, "src/utils.py": "def helper():\n    return 1\n"}, expect=(("src/utils.py", 1),)),
-        Example(files={**_FULL_REPO, "src/__init__.py": ""}, note="an empty __init__.py changes imports"),
+        Example(
+            files={**_FULL_REPO, "src/__init__.py": ""},
+            note="an empty __init__.py changes imports; the finding is on the file, line 1 of an empty one",
+            expect=(("src/__init__.py", 1),),
+        ),
     ],
     good=[
         Example(files={**_FULL_REPO, "README.md": "# notes\n", "config/runs/a.yaml": "run_id: a\n"}),
@@ -107,16 +111,19 @@ def extra_file(facts: Facts) -> Iterator[Hit]:
         repository when the bundle is materialised; expcheck never writes such entries and the
         pipeline should not either.""",
     fix="Name the file by its plain repository-relative path (for example src/model.py).",
-    bad=[Example(files={**_FULL_REPO, "../../etc/evil.py": "print('x')\n"})],
+    bad=[Example(files={**_FULL_REPO, "../../etc/evil.py": "print('x')\n"}, expect=(("../../etc/evil.py", None),))],
     good=[Example(files=_FULL_REPO)],
 )
 def unsafe_path(facts: Facts) -> Iterator[Hit]:
     for entry in facts.submission.rejected:
         first = entry.text.splitlines()[0] if entry.text.strip() else f"({entry.reason})"
+        # The entry's name is the defect, not a line of its text: the finding is about the whole entry,
+        # which has no line, unless a second entry names a file the repository has (that file, line 1).
+        named = entry.name in facts.files
         yield Hit(
             path=entry.name,
-            line=1,
-            column=1,
+            line=1 if named else None,
+            column=1 if named else None,
             message=f"entry {entry.name!r} is not a repository file: {entry.reason}",
             evidence=first,
         )

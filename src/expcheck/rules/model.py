@@ -1,5 +1,5 @@
 """C4 — model and method: every configured method takes a code path of its own, models come from the
-config, and results are measured, never made up."""
+config, results are measured, never made up, and the trained model is saved where the contract asks (C405)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from expcheck.facts.dispatch import decides_on, dispatches, matches, normalize
 from expcheck.facts.fabrication import fabrications_of
 from expcheck.facts.loaders import loaders_of
 from expcheck.facts.runvalues import RunValues, group_by_values, leaves, runs_of, varying_paths
+from expcheck.facts.saving import model_saving
 from expcheck.facts.variations import RunVariant, SameRuns, same_runs
 from expcheck.facts.wandb import is_evaluate
 from expcheck.rules.base import Example, Hit, rule
@@ -514,4 +515,60 @@ def variations_differ_only_in_unread_settings(facts: Facts) -> Iterator[Hit]:
             path=path,
             line=_setting_line(facts, pairs[0].second, keys[0][-1]),
             message=f"runs {shown} differ only in {names}, which no code file ever names: they run the same experiment",
+        )
+
+
+_SAVE_TRAIN = """\
+import torch
+
+
+def train(model, loader, epochs, out_dir):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(epochs):
+        for x, y in loader:
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step(){marker}
+{save}"""
+
+
+@rule(
+    id="C405",
+    name="model-never-saved",
+    criterion="C4",
+    severity="error",
+    confidence="inferred",
+    known_limits="""Looks for torch.save, save_pretrained and checkpoint calls; saving through a helper library it does not know is missed.""",
+    title="The trained model is never saved",
+    why="""Contracts that ask for model saving (and loading) need the trained weights on disk: later steps
+        evaluate or resume from them. Training code with no torch.save, save_pretrained or checkpoint
+        call throws the weights away when the process ends.""",
+    fix="Save the model's state_dict (torch.save(model.state_dict(), run_dir / 'model.pt')) at the end of training or on the best epoch.",
+    bad=[
+        Example(files={"src/train.py": _SAVE_TRAIN.format(marker="  # expect: C405", save="")}, profile="airas-v0-base")
+    ],
+    good=[
+        Example(
+            files={
+                "src/train.py": _SAVE_TRAIN.format(
+                    marker="", save="    torch.save(model.state_dict(), f'{out_dir}/model.pt')\n"
+                )
+            },
+            profile="airas-v0-base",
+        ),
+        Example(
+            files={"src/train.py": _SAVE_TRAIN.format(marker="", save="")}, profile="airas-v0-derived", note="not asked"
+        ),
+    ],
+)
+def model_never_saved(facts: Facts) -> Iterator[Hit]:
+    if not facts.profile.saves_model:
+        return
+    saving = facts.derived(model_saving)
+    if not saving.saves and saving.trained_at is not None and saving.path is not None:
+        yield Hit(
+            path=saving.path,
+            line=saving.trained_at.line,
+            message="the model is trained here but nothing in the code saves it (no torch.save, save_pretrained or checkpoint call)",
         )

@@ -159,7 +159,13 @@ def run_id_unusable(facts: Facts) -> Iterator[Hit]:
     why="""Each run config should hold run_id (equal to its file name), method, model, dataset, training and
         optuna, so the code can read them the same way for every run.""",
     fix="Add the missing sections; make run_id equal the file name.",
-    bad=[v2(runs=(("proposed-mlp", "run_id: something-else\nmethod: proposed\n"),))],
+    bad=[
+        v2(
+            runs=(("proposed-mlp", "method: proposed\nrun_id: something-else\n"),),
+            note="sections missing: a finding on the whole file (line 1); run_id: on its line",
+            expect=(("config/runs/proposed-mlp.yaml", 1), ("config/runs/proposed-mlp.yaml", 2)),
+        )
+    ],
     good=[v2()],
 )
 def run_config_content(facts: Facts) -> Iterator[Hit]:

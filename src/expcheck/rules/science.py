@@ -878,7 +878,7 @@ def train(model, loader, optimizer, accum_steps):
     optimizer.zero_grad()
     for i, (x, y) in enumerate(loader):
         loss = criterion(model(x), y)
-        loss.backward()
+        loss.backward()  # expect: S135
         if (i + 1) % accum_steps == 0:
             optimizer.step()
             optimizer.zero_grad()
@@ -909,9 +909,9 @@ def accumulation_without_scaling(facts: Facts) -> Iterator[Hit]:
         if not acc.divided:
             yield Hit(
                 acc.path,
-                acc.step.line,
+                acc.backward.line,
                 f"the optimiser steps every `{acc.divisor}` batches, and the loss is never divided by it",
-                column=acc.step.column,
+                column=acc.backward.column,
             )
 
 

@@ -3,7 +3,8 @@
 This is the one part of expcheck that executes submission code, and only when asked (``--trial``).
 materialise.py writes the files, environment.py provides the interpreter, isolation.py finds the
 network isolation this machine really has, runner.py runs and bounds each command, outcome.py reads
-the result, trial.py ties them together. The T rules (rules/trial.py) judge the TrialResult.
+the result, trial.py ties them together. The T rules (rules/trial_failures.py, rules/trial_sanity.py)
+judge the TrialResult.
 """
 
 from expcheck.sandbox.isolation import Isolation, detect_isolation
