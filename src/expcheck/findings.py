@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from expcheck.criteria import CRITERIA
+from expcheck.model import Model, field
 
 
 class Severity(StrEnum):
@@ -26,7 +26,8 @@ class Confidence(StrEnum):
 FindingScope = Literal["file", "input"]
 
 
-class Finding(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Finding(Model):
     """One defect at one place. ``line``/``column`` are 1-based; ``line`` is null only for a missing file.
 
     ``scope`` is "file" for a finding about the submission's code: ``path`` (and ``line`` unless the
@@ -36,16 +37,14 @@ class Finding(BaseModel):
     what was observed (the exception, the inputs that are absent). See expcheck/coverage.py.
     """
 
-    model_config = ConfigDict(frozen=True)
-
     rule: str
     criterion: str
     severity: Severity
     path: str
-    line: int | None = Field(default=None, ge=1)
-    column: int | None = Field(default=None, ge=1)
-    end_line: int | None = Field(default=None, ge=1, description="last line of the flagged text, when known")
-    end_column: int | None = Field(
+    line: int | None = field(default=None, ge=1)
+    column: int | None = field(default=None, ge=1)
+    end_line: int | None = field(default=None, ge=1, description="last line of the flagged text, when known")
+    end_column: int | None = field(
         default=None, ge=1, description="column just past the flagged text on end_line (1-based), when known"
     )
     message: str
@@ -55,6 +54,13 @@ class Finding(BaseModel):
     scope: FindingScope = "file"
     # `expcheck fix` repairs this finding deterministically (its rule's repair yields an edit for it).
     fixable: bool = False
+
+    def __post_init__(self) -> None:
+        # The enums from their values, as the earlier pydantic model coerced them ("error" -> Severity.ERROR).
+        if type(self.severity) is not Severity:
+            object.__setattr__(self, "severity", Severity(self.severity))
+        if type(self.confidence) is not Confidence:
+            object.__setattr__(self, "confidence", Confidence(self.confidence))
 
     @property
     def blocking(self) -> bool:

@@ -14,11 +14,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from pydantic import BaseModel, Field
+from dataclasses import dataclass
 
 from expcheck.causes import CAUSES, cause_of, cause_rank
 from expcheck.findings import Finding
+from expcheck.model import Model, field
 
 DEFAULT_ISSUE_BUDGET = 4000
 # Room kept for the closing "and N more" line.
@@ -29,11 +29,12 @@ _MIN_TEMPLATE = 16
 FIXABLE_MARK = " [fixable: expcheck fix]"
 
 
-class Verdict(BaseModel):
+@dataclass(kw_only=True)
+class Verdict(Model):
     """The pipeline's answer, with its field names: AIRAS parses exactly these two keys."""
 
-    is_code_ready: bool = Field(description="true when no blocking finding remains")
-    code_issue: str = Field(description="what the code generator must fix; empty when ready")
+    is_code_ready: bool = field(description="true when no blocking finding remains")
+    code_issue: str = field(description="what the code generator must fix; empty when ready")
 
 
 def blocks(finding: Finding) -> bool:

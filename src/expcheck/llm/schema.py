@@ -5,24 +5,26 @@ Importing this module needs no HTTP client: the report schema refers to it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from expcheck.model import Model, field
 
 SCHEMA_NAME = "expcheck_review"
 
 
-class ReviewClaim(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ReviewClaim(Model):
     """One claim of the reviewer, located at a verbatim quote of the code."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "ignore"}  # a model's answer may carry more keys
 
-    path: str = Field(description="repository path of the file, e.g. src/train.py")
-    line: int = Field(ge=1, description="1-based line where the quote starts")
-    quote: str = Field(description="code copied verbatim from that line (one or a few lines)")
-    clause: str = Field(description="id of the review clause the claim concerns")
+    path: str = field(description="repository path of the file, e.g. src/train.py")
+    line: int = field(ge=1, description="1-based line where the quote starts")
+    quote: str = field(description="code copied verbatim from that line (one or a few lines)")
+    clause: str = field(description="id of the review clause the claim concerns")
     severity: Literal["error", "warning"]
-    message: str = Field(description="what is wrong, in one or two sentences")
+    message: str = field(description="what is wrong, in one or two sentences")
     fix: str = ""
 
 
@@ -53,7 +55,8 @@ def response_schema(clause_ids: list[str]) -> dict[str, Any]:
 Fate = Literal["kept", "ungrounded", "refuted", "invalid"]
 
 
-class ClaimOutcome(BaseModel):
+@dataclass(kw_only=True)
+class ClaimOutcome(Model):
     """What grounding made of one claim: kept (a finding), or dropped and why."""
 
     fate: Fate
@@ -68,15 +71,17 @@ class ClaimOutcome(BaseModel):
     found_line: int | None = None
 
 
-class Usage(BaseModel):
+@dataclass(kw_only=True)
+class Usage(Model):
     tokens_in: int = 0
     tokens_out: int = 0
-    cost_usd: float | None = Field(None, description="estimate from the price table; null when no price is set")
+    cost_usd: float | None = field(None, description="estimate from the price table; null when no price is set")
     latency_s: float = 0.0
     attempts: int = 0
 
 
-class Counts(BaseModel):
+@dataclass(kw_only=True)
+class Counts(Model):
     claims: int = 0
     ungrounded: int = 0
     refuted: int = 0
@@ -84,17 +89,18 @@ class Counts(BaseModel):
     kept: int = 0
 
 
-class LlmReview(BaseModel):
+@dataclass(kw_only=True)
+class LlmReview(Model):
     """The report's ``llm_review`` section: whether the review happened, what it cost, what survived grounding."""
 
     model: str
     base_url: str
-    performed: bool = Field(description="false when the call failed: the static verdict stands alone")
-    error: str | None = Field(None, description="why the review did not happen")
+    performed: bool = field(description="false when the call failed: the static verdict stands alone")
+    error: str | None = field(None, description="why the review did not happen")
     cached: bool = False
-    blocking: bool = Field(False, description="whether kept error claims block readiness (--llm-blocking)")
-    line_window: int = Field(description="a quote may start this many lines before or after the claimed line")
-    counts: Counts = Field(default_factory=Counts)
-    usage: Usage = Field(default_factory=Usage)
-    claims: list[ClaimOutcome] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list, description="retries and fallbacks on the way to the answer")
+    blocking: bool = field(False, description="whether kept error claims block readiness (--llm-blocking)")
+    line_window: int = field(description="a quote may start this many lines before or after the claimed line")
+    counts: Counts = field(default_factory=Counts)
+    usage: Usage = field(default_factory=Usage)
+    claims: list[ClaimOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list, description="retries and fallbacks on the way to the answer")

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from expcheck.errors import InputError
 from expcheck.limits import MAX_INPUT_BYTES, MAX_NESTING, data_depth, yaml_limit
+from expcheck.model import build, error_message
 from expcheck.profiles.schema import Profile
 
 __all__ = ["Profile", "builtin_profile_names", "builtin_profiles", "load_profile"]
@@ -82,6 +82,9 @@ def _extended(data: dict[str, Any], origin: str, folder: Path | None, chain: tup
 
 
 def _parse(text: str, origin: str, folder: Path | None = None) -> Profile:
+    """A user's profile, validated by pydantic against the profile schema."""
+    from pydantic import ValidationError
+
     data = _extended(_mapping(text, origin), origin, folder)
     try:
         return Profile.model_validate(data)
@@ -92,13 +95,16 @@ def _parse(text: str, origin: str, folder: Path | None = None) -> Profile:
             raise InputError(f"profile {origin}: missing field(s): {', '.join(missing)}") from None
         first = errors[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InputError(f"profile {origin}: {where}: {first['msg']}") from None
+        raise InputError(f"profile {origin}: {where}: {error_message(first)}") from None
 
 
 @cache
 def _builtin(name: str) -> Profile:
+    """A built-in profile: shipped with expcheck and validated against the schema by the tests
+    (tests/test_profiles_trusted.py), so it is built without pydantic."""
     text = resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    return _parse(text, name)
+    profile: Profile = build(Profile, _extended(_mapping(text, name), name, None))
+    return profile
 
 
 def builtin_profiles() -> list[Profile]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 try:  # the regular-expression parser, to read a pattern's leading literal (Python 3.11+: re._parser)
@@ -10,18 +11,18 @@ try:  # the regular-expression parser, to read a pattern's leading literal (Pyth
 except ImportError:  # pragma: no cover - older layout
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
-from pydantic import BaseModel, Field
-
+from expcheck.model import Model, field
 from expcheck.profiles.schema import Clause, Profile
 
 
-class ClauseState(BaseModel):
+@dataclass(kw_only=True)
+class ClauseState(Model):
     """One clause of the profile and whether it is in force for this input; part of every report."""
 
     id: str
     text: str
     in_force: bool
-    why: str = Field(description="what decided: the phrase the contract text states, its absence, or the default")
+    why: str = field(description="what decided: the phrase the contract text states, its absence, or the default")
 
 
 @lru_cache(maxsize=256)

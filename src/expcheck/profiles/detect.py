@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
-
 from expcheck.facts.layout import LayoutSignals, Signal, layout_signals
+from expcheck.model import Model, field
 from expcheck.profiles import builtin_profiles, load_profile
 from expcheck.profiles.schema import Detection, Profile
 from expcheck.submission import Submission
@@ -33,13 +32,14 @@ _REPO_TEXT_SUFFIXES = (".py", ".yaml", ".yml")
 _FOLDER, _GROUP, _DECLARED, _READ, _TEXT = 4, 3, 2, 1, 1
 
 
-class ProfileChoice(BaseModel):
+@dataclass(kw_only=True)
+class ProfileChoice(Model):
     """How the profile of one input was chosen; part of every report."""
 
-    how: str = Field(description="given (--profile), contract text, bundle keys, repository layout, or default")
-    evidence: list[str] = Field(default_factory=list, description="what was seen, with path:line where there is one")
-    ambiguous: bool = Field(False, description="another profile fitted the evidence as well, or the evidence conflicts")
-    alternatives: list[str] = Field(default_factory=list, description="the other profiles that fitted")
+    how: str = field(description="given (--profile), contract text, bundle keys, repository layout, or default")
+    evidence: list[str] = field(default_factory=list, description="what was seen, with path:line where there is one")
+    ambiguous: bool = field(False, description="another profile fitted the evidence as well, or the evidence conflicts")
+    alternatives: list[str] = field(default_factory=list, description="the other profiles that fitted")
 
 
 def _text_matches(detect: Detection, contract_text: str) -> bool:

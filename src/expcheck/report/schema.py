@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from dataclasses import dataclass
 
 from expcheck.findings import Finding, Severity
 from expcheck.llm.schema import LlmReview
+from expcheck.model import Model, field
 from expcheck.profiles.clauses import ClauseState
 from expcheck.profiles.detect import ProfileChoice
 from expcheck.verdict import Verdict
@@ -13,7 +14,8 @@ from expcheck.verdict import Verdict
 SCHEMA_VERSION = 1
 
 
-class Recorded(BaseModel):
+@dataclass(kw_only=True)
+class Recorded(Model):
     """The verdict a saved trace recorded (its reviewer's answer), kept for comparison and audit."""
 
     reviewer: str | None
@@ -21,29 +23,31 @@ class Recorded(BaseModel):
     code_issue: str
 
 
-class Summary(BaseModel):
+@dataclass(kw_only=True)
+class Summary(Model):
     errors: int = 0
     warnings: int = 0
     files: int = 0
 
 
-class Report(BaseModel):
-    input: str = Field(description="the input path as given")
-    kind: str | None = Field(None, description="directory, bundle or trace")
-    profile: str | None = Field(None, description="the contract profile the input was judged by")
-    profile_choice: ProfileChoice | None = Field(None, description="how the profile was chosen, on which evidence")
-    clauses: list[ClauseState] = Field(
+@dataclass(kw_only=True)
+class Report(Model):
+    input: str = field(description="the input path as given")
+    kind: str | None = field(None, description="directory, bundle or trace")
+    profile: str | None = field(None, description="the contract profile the input was judged by")
+    profile_choice: ProfileChoice | None = field(None, description="how the profile was chosen, on which evidence")
+    clauses: list[ClauseState] = field(
         default_factory=list, description="the profile's contract clauses, and which are in force for this input"
     )
-    verdict: Verdict | None = Field(
+    verdict: Verdict | None = field(
         None, description="always set by expcheck; not ready, with the reason, when the input could not be read"
     )
-    findings: list[Finding] = Field(default_factory=list)
-    error: str | None = Field(None, description="one line when the input could not be read")
-    summary: Summary = Field(default_factory=Summary)
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = field(None, description="one line when the input could not be read")
+    summary: Summary = field(default_factory=Summary)
     recorded: Recorded | None = None
-    internal_errors: list[str] = Field(default_factory=list, description="rules that failed: bugs of expcheck")
-    llm_review: LlmReview | None = Field(
+    internal_errors: list[str] = field(default_factory=list, description="rules that failed: bugs of expcheck")
+    llm_review: LlmReview | None = field(
         None, description="the optional grounded LLM review (--llm): null when none was asked"
     )
 

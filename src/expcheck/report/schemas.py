@@ -48,7 +48,7 @@ def schema_of(which: str) -> dict[str, Any]:
         body = _profile_schema()
         title = "expcheck contract profile"
     elif which == "config":
-        from expcheck.config import Config
+        from expcheck.config_schema import Config
 
         body = Config.model_json_schema(by_alias=True)
         title = "expcheck configuration ([tool.expcheck] or expcheck.toml)"
