@@ -29,7 +29,7 @@ def test_builtin_profile_equals_the_pydantic_validated_one(name: str) -> None:
 
 def test_builtin_profiles_are_refused_by_the_schema_when_broken() -> None:
     data = _data("airas-v2")
-    with pytest.raises(Exception, match="Extra inputs|Unexpected keyword"):
+    with pytest.raises(Exception, match=r"Extra inputs|Unexpected keyword"):
         TypeAdapter(Profile).validate_python({**data, "surprise": 1})
     with pytest.raises(Exception, match="missing"):
         TypeAdapter(Profile).validate_python({k: v for k, v in data.items() if k != "commands"})
@@ -46,7 +46,7 @@ def test_build_follows_the_type_hints() -> None:
 def test_a_user_profile_is_validated_by_pydantic(tmp_path) -> None:
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump({**_data("airas-v2"), "name": "mine", "detect": {"priority": "high"}}))
-    with pytest.raises(Exception, match="detect.priority"):
+    with pytest.raises(Exception, match=r"detect\.priority"):
         load_profile(str(path))
     path.write_text(yaml.safe_dump({**_data("airas-v2"), "name": "mine"}))
     assert load_profile(str(path)) == TypeAdapter(Profile).validate_python({**_data("airas-v2"), "name": "mine"})

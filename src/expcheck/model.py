@@ -15,6 +15,7 @@ request), JSON dumps and JSON Schemas. A field's constraints and description for
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 
@@ -67,38 +68,41 @@ def build(cls: type[Any], data: dict[str, Any]) -> Any:
     without pydantic: nested dataclasses, lists, dicts and optional values built along the type hints, an
     integer given for a float made a float. For data that validates, the result equals
     ``adapter(cls).validate_python(data)`` (tests check it for every built-in profile); nothing is validated."""
-    hints = _hints(cls)
-    return cls(**{name: _value(hints[name], value) for name, value in data.items()})
+    return _converter(cls)(data)
+
+
+Convert = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
-    import typing
-
-    return typing.get_type_hints(cls)
-
-
-def _value(hint: Any, value: Any) -> Any:
+def _converter(hint: Any) -> Convert:
+    """The function that builds a value of type ``hint`` from plain data (worked out once per type)."""
     import types
     import typing
 
     origin = typing.get_origin(hint)
     if origin is types.UnionType or origin is typing.Union:
-        if value is None:
-            return None
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _value(options[0], value) if len(options) == 1 else value
+        if len(options) != 1:
+            return _same
+        inner = _converter(options[0])
+        return _same if inner is _same else lambda value: None if value is None else inner(value)
     if origin is list:
-        (item,) = typing.get_args(hint)
-        return [_value(item, v) for v in value]
+        item = _converter(typing.get_args(hint)[0])
+        return list if item is _same else lambda value: [item(v) for v in value]
     if origin is dict:
-        _, item = typing.get_args(hint)
-        return {k: _value(item, v) for k, v in value.items()}
+        item = _converter(typing.get_args(hint)[1])
+        return dict if item is _same else lambda value: {k: item(v) for k, v in value.items()}
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return build(hint, value)
-    if hint is float and type(value) is int:
-        return float(value)
-    return value
+        fields = {name: _converter(field_hint) for name, field_hint in typing.get_type_hints(hint).items()}
+        return lambda value: hint(**{name: fields[name](v) for name, v in value.items()})
+    if hint is float:
+        return lambda value: float(value) if type(value) is int else value
+    return _same
 
 
 def error_message(error: Any) -> str:

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from expcheck.facts import Facts, experiment_runs
+from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
 from expcheck.submission import RunSpec
 
@@ -141,6 +141,7 @@ class _Composer:
     """
 
     def __init__(self, files: Mapping[str, str | None], label: str, hydra_groups: bool = False) -> None:
+        hydra_import.prepare()
         from hydra._internal.config_repository import ConfigRepository
         from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 
@@ -310,6 +311,7 @@ def _remember(override: str, parsed: Any) -> None:
 
 @functools.cache
 def _parser() -> Any:
+    hydra_import.prepare()
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     return OverridesParser.create()
@@ -331,6 +333,7 @@ def _register_sources() -> None:
 def prepare_hydra() -> None:
     """Import Hydra and build what every composition shares (override parser, config sources, YAML loader)
     ahead of time: a batch does it once in the parent before its workers fork."""
+    hydra_import.prepare()
     _parser()
     _register_sources()
     _yaml_loader()
@@ -525,6 +528,7 @@ def _caching_repository(repository: Any) -> Any:
 
 
 def compose_setup(facts: Facts) -> ComposeSetup:
+    hydra_import.prepare()
     app = entry_app(facts)
     profile = facts.profile
     if app is None:
