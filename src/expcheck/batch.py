@@ -133,8 +133,8 @@ def worker_count(jobs: int | None, inputs: int) -> int:
 
 
 def preload() -> None:
-    """Import the rules, the facts and Hydra once, before the workers fork: every worker starts with
-    them instead of importing them again (each import costs about as much as judging a few inputs).
+    """Import the rules, the facts and Hydra and read the built-in profiles once, before the workers fork:
+    every worker starts with them instead of doing it again (each costs about as much as judging a few inputs).
     Then move what exists to the collector's permanent generation, so a worker's collections do not
     touch (and copy) the pages it shares with the parent."""
     import gc
@@ -142,9 +142,11 @@ def preload() -> None:
     import expcheck.api  # noqa: F401
     from expcheck.engine import all_rules
     from expcheck.facts.compose import prepare_hydra
+    from expcheck.profiles import builtin_profiles
 
     all_rules()
     prepare_hydra()
+    builtin_profiles()  # every input's profile detection reads them all, and the parent renders with one
     gc.freeze()
 
 

@@ -29,8 +29,10 @@ def builtin_profile_names() -> list[str]:
 _MAX_EXTENDS = 8
 
 
-def _mapping(text: str, origin: str) -> dict[str, Any]:
-    limit = yaml_limit(text)
+def _mapping(text: str, origin: str, trusted: bool = False) -> dict[str, Any]:
+    """The mapping a profile's YAML holds; ``trusted`` (a built-in profile, shipped with expcheck) skips the
+    limits a user's file is held to."""
+    limit = None if trusted else yaml_limit(text)
     if limit is not None:  # before PyYAML's recursive composer meets it
         raise InputError(f"profile {origin} line {limit.line}: {limit.message}")
     try:
@@ -39,7 +41,7 @@ def _mapping(text: str, origin: str) -> dict[str, Any]:
         raise InputError(f"profile {origin} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise InputError(f"profile {origin} must be a YAML mapping")
-    if data_depth(data) > MAX_NESTING:
+    if not trusted and data_depth(data) > MAX_NESTING:
         raise InputError(f"profile {origin} is nested more than {MAX_NESTING} levels deep")
     return data
 
@@ -66,7 +68,7 @@ def _extended(data: dict[str, Any], origin: str, folder: Path | None, chain: tup
         raise InputError(f"profile {origin}: extends: loops back ({' -> '.join((*chain, parent))})")
     if parent in builtin_profile_names():
         text = resources.files(__package__).joinpath(f"{parent}.yaml").read_text(encoding="utf-8")
-        base = _mapping(text, parent)
+        base = _mapping(text, parent, trusted=True)
         parent_folder = None
     else:
         path = (folder / parent) if folder is not None else Path(parent)
@@ -103,7 +105,7 @@ def _builtin(name: str) -> Profile:
     """A built-in profile: shipped with expcheck and validated against the schema by the tests
     (tests/test_profiles_trusted.py), so it is built without pydantic."""
     text = resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    profile: Profile = build(Profile, _extended(_mapping(text, name), name, None))
+    profile: Profile = build(Profile, _extended(_mapping(text, name, trusted=True), name, None))
     return profile
 
 
