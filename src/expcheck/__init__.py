@@ -11,10 +11,20 @@ if _sys.argv[:1] == ["-m"] and not _sys.flags.safe_path:
     _cwd = _os.getcwd()
     _sys.path[:] = [p for p in _sys.path if p not in ("", ".") and _os.path.abspath(p) != _cwd]
 
-from expcheck.api import check, check_files
-from expcheck.findings import Finding, Severity
-from expcheck.report.schema import Report
-from expcheck.verdict import Verdict
+import gc as _gc
+
+# Importing expcheck builds thousands of long-lived objects (rules, dataclasses, compiled patterns) and no
+# garbage cycles: the collector's passes over them during the import are pure cost (issue 19).
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from expcheck.api import check, check_files
+    from expcheck.findings import Finding, Severity
+    from expcheck.report.schema import Report
+    from expcheck.verdict import Verdict
+finally:
+    if _collecting:
+        _gc.enable()
 
 __version__ = "0.1.0"
 __all__ = ["Finding", "Report", "Severity", "Verdict", "__version__", "check", "check_files"]

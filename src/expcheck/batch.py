@@ -144,9 +144,15 @@ def preload() -> None:
     from expcheck.facts.compose import prepare_hydra
     from expcheck.profiles import builtin_profiles
 
-    all_rules()
-    prepare_hydra()
-    builtin_profiles()  # every input's profile detection reads them all, and the parent renders with one
+    collecting = gc.isenabled()
+    gc.disable()  # what is built here lives as long as the process: collecting during it only costs
+    try:
+        all_rules()
+        prepare_hydra()
+        builtin_profiles()  # every input's profile detection reads them all, and the parent renders with one
+    finally:
+        if collecting:
+            gc.enable()
     gc.freeze()
 
 
