@@ -7,7 +7,7 @@ YAML, deep JSON, Python nested past recursion, lone surrogates, ...). Each input
 worker process with a per-input time limit; a worker that dies (segfault, out of memory) is counted
 and replaced. Prints the figures and writes benchmarks/results/fuzz.json.
 
-    uv run python benchmarks/fuzz.py [--inputs 10000] [--jobs 2] [--timeout 30] [--seed 18]
+    uv run python benchmarks/fuzz.py [--inputs 10000] [--jobs 2] [--timeout 30] [--seed 18] [--slow 10]
 """
 
 from __future__ import annotations
@@ -67,9 +67,11 @@ def _init_worker(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def run(items: list[tuple[str, Any]], jobs: int, timeout: float, memory_gib: float) -> dict[str, Any]:
+def run(items: list[tuple[str, Any]], jobs: int, timeout: float, memory_gib: float, slow: float) -> dict[str, Any]:
     counts: collections.Counter[str] = collections.Counter()
     failures: list[dict[str, Any]] = []
+    # Inputs judged, but slower than ``slow`` seconds (as timed inside the worker): kept for replay.
+    slow_inputs: list[dict[str, Any]] = []
     slowest = 0.0
     memory = int(memory_gib * 1024**3)
     pending = list(enumerate(items))
@@ -89,6 +91,8 @@ def run(items: list[tuple[str, Any]], jobs: int, timeout: float, memory_gib: flo
             except BrokenProcessPool:
                 outcome, seconds, restart = "died", 0.0, True
             slowest = max(slowest, seconds)
+            if seconds > slow:
+                slow_inputs.append({"input": index, "kind": items[index][0], "seconds": round(seconds, 2)})
             kind = outcome.split(":", 1)[0]
             counts[kind] += 1
             if kind not in ("ok", "refused"):
@@ -107,7 +111,7 @@ def run(items: list[tuple[str, Any]], jobs: int, timeout: float, memory_gib: flo
             running.clear()
             pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(memory,))
     pool.shutdown()
-    return {"counts": dict(counts), "failures": failures, "slowest_s": round(slowest, 2)}
+    return {"counts": dict(counts), "failures": failures, "slow": slow_inputs, "slowest_s": round(slowest, 2)}
 
 
 def main() -> int:
@@ -117,12 +121,13 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=30.0, help="per-input time limit, seconds")
     parser.add_argument("--memory-gib", type=float, default=2.0, help="address-space limit per worker")
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--slow", type=float, default=10.0, help="report and save inputs slower than this, seconds")
     args = parser.parse_args()
     start = time.perf_counter()
     items = generate(args.inputs, args.seed)
     generated = time.perf_counter() - start
     kinds = collections.Counter(kind for kind, _ in items)
-    result = run(items, args.jobs, args.timeout, args.memory_gib)
+    result = run(items, args.jobs, args.timeout, args.memory_gib, args.slow)
     counts = result["counts"]
     escaped = counts.get("raised", 0)
     internal = counts.get("internal", 0)
@@ -138,10 +143,14 @@ def main() -> int:
     )
     for failure in result["failures"][:20]:
         print(f"  #{failure['input']} {failure['kind']}: {failure['outcome']}")
-    if result["failures"]:  # kept outside the project, for replaying with tests/fuzzing.py's judge()
+    print(f"inputs slower than {args.slow} s: {len(result['slow'])}")
+    for entry in result["slow"][:20]:
+        print(f"  #{entry['input']} {entry['kind']}: {entry['seconds']} s")
+    kept = [f["input"] for f in result["failures"]] + [s["input"] for s in result["slow"]]
+    if kept:  # kept outside the project, for replaying with tests/fuzzing.py's judge()
         replay = Path(tempfile.gettempdir()) / "expcheck-fuzz-failures.pickle"
-        replay.write_bytes(pickle.dumps({f["input"]: items[f["input"]] for f in result["failures"]}))
-        print(f"failing inputs saved to {replay} (index -> (kind, payload))")
+        replay.write_bytes(pickle.dumps({i: items[i] for i in kept}))
+        print(f"failing and slow inputs saved to {replay} (index -> (kind, payload))")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -150,6 +159,7 @@ def main() -> int:
                 "by_kind": dict(sorted(kinds.items())),
                 "seed": args.seed,
                 "timeout_s": args.timeout,
+                "slow_s": args.slow,
                 **result,
                 "seconds": round(total, 1),
             },

@@ -26,6 +26,16 @@ from typing import Any
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024  # a bundle, trace, context or profile file
 
+# Python, YAML and TOML that expcheck parses, per file and per submission (inputs/limits.py's
+# limit_judged; a file past them is reported by R103, not judged, so the submission is not ready).
+# Sized from data: the largest file of the development corpus (176 traces, 13 code states that ran)
+# is 23 KB and its largest submission 44 KB of such files, so both budgets are over 11x the largest
+# seen. Parsing and judging cost about 85x the text in memory (Python's syntax tree alone ~60x) and,
+# at a load average of 10 on 2 cores, 15-40 s per MiB depending on the code (benchmarks/hostile_size.py):
+# the budgets keep any submission within about 50 MiB and 30 s above the process's own cost.
+MAX_JUDGED_FILE_BYTES = 256 * 1024
+MAX_JUDGED_TOTAL_BYTES = 512 * 1024
+
 # Nesting of YAML collections, JSON values and Python syntax trees that expcheck judges. The
 # development corpus nests Python syntax trees at most 18 deep and configs at most 6; Python's own
 # parser refuses expressions nested ~1,000 deep; recursive walks in rules need ~3 frames per level.

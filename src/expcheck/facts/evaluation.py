@@ -13,6 +13,7 @@ import ast
 import json
 import re
 import shlex
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -453,6 +454,31 @@ def evaluate_links(index: ModuleIndex) -> list[EvaluateLink]:
     return found
 
 
+# Per module tree: id of an expression -> (lines of the string literals in it, names in it), so that
+# dumped_object walks each call argument once, not once per file write it is asked about (a module
+# writing the file a thousand times asked a thousand walks of every argument: quadratic).
+_PARTS: weakref.WeakKeyDictionary[ast.Module, dict[int, tuple[frozenset[int], frozenset[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _parts(tree: ast.Module, node: ast.AST) -> tuple[frozenset[int], frozenset[str]]:
+    cache = _PARTS.get(tree)
+    if cache is None:
+        cache = _PARTS[tree] = {}
+    found = cache.get(id(node))
+    if found is None:
+        lines: set[int] = set()
+        names: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Constant | ast.JoinedStr):
+                lines.add(sub.lineno)
+            elif isinstance(sub, ast.Name):
+                names.add(sub.id)
+        found = cache[id(node)] = (frozenset(lines), frozenset(names))
+    return found
+
+
 def dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.expr, int] | None:
     """The object written to the file named at ``line`` in ``function``, and the line of the write."""
     scope = index.scope(function)
@@ -463,12 +489,9 @@ def dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.exp
     }
 
     def mentions(node: ast.AST) -> bool:
-        for sub in ast.walk(node):
-            if getattr(sub, "lineno", None) == line and isinstance(sub, ast.Constant | ast.JoinedStr):
-                return True
-            if isinstance(sub, ast.Name) and sub.id in path_names:
-                return True
-        return False
+        """``node`` holds a string literal on ``line`` or a name assigned there."""
+        lines, names = _parts(index.tree, node)
+        return line in lines or not names.isdisjoint(path_names)
 
     calls = [c for c in index.calls if c.function == function]
     for call in calls:

@@ -213,6 +213,7 @@ def hydra_apps(facts: Facts) -> list[HydraApp]:
         modules, mains = _hydra_main_names(module.statements)
         if not (modules or mains):
             continue
+        constants: dict[str, ast.expr] | None = None  # computed once per module, when an app is found
         for node in module.statements:
             if not isinstance(node, ast.FunctionDef):
                 continue
@@ -224,7 +225,8 @@ def hydra_apps(facts: Facts) -> list[HydraApp]:
                 positional = ["config_path", "config_name", "version_base"]
                 for name, value in zip(positional, call.args, strict=False):
                     given.setdefault(name, value)
-                constants = _module_constants(module.tree)
+                if constants is None:
+                    constants = _module_constants(module.tree)
                 path_value = _static_path(given["config_path"], path, constants) if "config_path" in given else None
                 name_value = _static_path(given["config_name"], path, constants) if "config_name" in given else None
                 vb_literal, version_base = _literal(given.get("version_base"))

@@ -18,6 +18,8 @@ Nothing is imported or executed.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
@@ -149,20 +151,69 @@ def _is_optimizer_step(call: CallSite, index: ModuleIndex) -> bool:
 
 
 _Loop = ast.For | ast.AsyncFor | ast.While
+_Block = ast.For | ast.AsyncFor | ast.While | ast.If
+
+
+class Holders:
+    """Statements with a body (loops, ifs) of one module, to find the ones whose body holds a line.
+
+    The bodies' line spans nest (two spans are disjoint or one holds the other), so the spans that
+    hold a line are the innermost one starting at or before it and that one's enclosing spans: a
+    binary search and a walk up at most the nesting depth, instead of a scan of every statement
+    before the line (which made a module with thousands of loops quadratic).
+    """
+
+    def __init__(self, nodes: Sequence[_Block]) -> None:
+        spans = [(node.body[0].lineno, _span(node.body[-1])[1], i, node) for i, node in enumerate(nodes)]
+        # Pre-order of the nesting: by start, the longer (enclosing) span first, then source order.
+        spans.sort(key=lambda s: (s[0], -s[1], s[2]))
+        self._starts = [start for start, _, _, _ in spans]
+        self._ends = [end for _, end, _, _ in spans]
+        self._nodes = [node for _, _, _, node in spans]
+        self._parent: list[int] = []
+        self._body_ends: dict[int, list[int]] = {}
+        open_: list[int] = []
+        for i, (start, _, _, _) in enumerate(spans):
+            while open_ and self._ends[open_[-1]] < start:
+                open_.pop()
+            self._parent.append(open_[-1] if open_ else -1)
+            open_.append(i)
+
+    def holding(self, line: int) -> list[_Block]:
+        """The statements whose body holds ``line``, outermost first."""
+        i = bisect_right(self._starts, line) - 1
+        while i >= 0 and self._ends[i] < line:
+            i = self._parent[i]
+        found: list[_Block] = []
+        while i >= 0:
+            found.append(self._nodes[i])
+            i = self._parent[i]
+        found.reverse()
+        return found
+
+    def body_position(self, node: _Block, line: int) -> int | None:
+        """Index of the statement of ``node``'s body that holds ``line``, if one does."""
+        ends = self._body_ends.get(id(node))
+        if ends is None:
+            ends = self._body_ends[id(node)] = [_span(stmt)[1] for stmt in node.body]
+        # Body statements follow each other, so their last lines never decrease: the first whose
+        # last line reaches ``line`` is the one holding it, if it starts at or before it.
+        i = bisect_left(ends, line)
+        return i if i < len(node.body) and node.body[i].lineno <= line else None
 
 
 @dataclass
 class _Statements:
     """Loops and ifs of one module, from the shared statement list (no expression walk)."""
 
-    loops: list[ast.For | ast.AsyncFor | ast.While]
-    ifs: list[ast.If]
+    loops: Holders
+    ifs: Holders
     assigns: list[ast.Assign]
 
 
 def _statements(statements: list[ast.stmt]) -> _Statements:
-    loops = [s for s in statements if isinstance(s, _Loop)]
-    ifs = [s for s in statements if isinstance(s, ast.If)]
+    loops = Holders([s for s in statements if isinstance(s, _Loop)])
+    ifs = Holders([s for s in statements if isinstance(s, ast.If)])
     assigns = [s for s in statements if isinstance(s, ast.Assign)]
     return _Statements(loops, ifs, assigns)
 
@@ -177,31 +228,23 @@ def _within(call: CallSite, index: ModuleIndex) -> tuple[int, int]:
     return _span(scope.node) if scope is not None and call.function else (1, 10**9)
 
 
-def loops_around(call: CallSite, index: ModuleIndex, loops: list[ast.For | ast.AsyncFor | ast.While]) -> list[_Loop]:
+def loops_around(call: CallSite, index: ModuleIndex, loops: Holders) -> list[_Loop]:
     """The loops of the call's own function whose body holds the call, outermost first."""
     first, last = _within(call, index)
-    line = call.line
-    found = []
-    for loop in loops:
-        if loop.lineno > line:
-            break
-        body_start, body_end = loop.body[0].lineno, _span(loop.body[-1])[1]
-        if first <= loop.lineno <= last and body_start <= line <= body_end:
-            found.append(loop)
-    return found
+    return [loop for loop in loops.holding(call.line) if first <= loop.lineno <= last]  # type: ignore[misc]
 
 
-def _loop_position(call: CallSite, index: ModuleIndex, loops: list[_Loop]) -> tuple[_Loop, int, bool] | None:
+def _loop_position(call: CallSite, index: ModuleIndex, loops: Holders) -> tuple[_Loop, int, bool] | None:
     """(innermost loop, index of the body statement holding the call, that statement is the call)."""
     around = loops_around(call, index, loops)
     if not around:
         return None
     loop = around[-1]
-    for i, stmt in enumerate(loop.body):
-        start, end = _span(stmt)
-        if start <= call.line <= end:
-            return loop, i, isinstance(stmt, ast.Expr) and stmt.value is call.node
-    return None
+    i = loops.body_position(loop, call.line)
+    if i is None:
+        return None
+    stmt = loop.body[i]
+    return loop, i, isinstance(stmt, ast.Expr) and stmt.value is call.node
 
 
 def _softmax_producer(node: ast.expr, call: CallSite, index: ModuleIndex) -> ast.Call | None:
@@ -266,16 +309,11 @@ def _mod_divisor(test: ast.expr) -> ast.expr | None:
     return None
 
 
-def _gating_if(call: CallSite, index: ModuleIndex, ifs: list[ast.If]) -> ast.If | None:
+def _gating_if(call: CallSite, index: ModuleIndex, ifs: Holders) -> ast.If | None:
     """The innermost ``if`` statement of the call's function whose body (not else) holds the call."""
     first, last = _within(call, index)
-    best: ast.If | None = None
-    for node in ifs:
-        if node.lineno > call.line:
-            break
-        if first <= node.lineno <= last and node.body[0].lineno <= call.line <= _span(node.body[-1])[1]:
-            best = node
-    return best
+    inside = [node for node in ifs.holding(call.line) if first <= node.lineno <= last]
+    return inside[-1] if inside else None  # type: ignore[return-value]
 
 
 def _same_setting(node: ast.expr, divisor: str) -> bool:

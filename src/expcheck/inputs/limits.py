@@ -8,16 +8,27 @@ from pathlib import Path
 from typing import Any
 
 from expcheck.errors import InputError
-from expcheck.limits import MAX_INPUT_BYTES, MAX_NESTING, data_depth, yaml_limit
+from expcheck.limits import (
+    MAX_INPUT_BYTES,
+    MAX_JUDGED_FILE_BYTES,
+    MAX_JUDGED_TOTAL_BYTES,
+    MAX_NESTING,
+    data_depth,
+    yaml_limit,
+)
 from expcheck.submission import SourceFile
 
-__all__ = ["MAX_INPUT_BYTES", "MAX_REPO_FILES", "MAX_REPO_FILE_BYTES", "limit_judged", "read_text_file"]
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "MAX_JUDGED_FILE_BYTES",
+    "MAX_JUDGED_TOTAL_BYTES",
+    "MAX_REPO_FILES",
+    "MAX_REPO_FILE_BYTES",
+    "limit_judged",
+    "read_text_file",
+]
 MAX_REPO_FILE_BYTES = 2 * 1024 * 1024  # one file inside a repository directory
 MAX_REPO_FILES = 5000  # files read from one repository directory (incidental ones included)
-# Python, YAML and TOML that expcheck parses, per file and per submission (see limit_judged): over
-# 20x the largest file (23 KB) and the largest submission (44 KB) of the development corpus.
-MAX_JUDGED_FILE_BYTES = 512 * 1024
-MAX_JUDGED_TOTAL_BYTES = 1024 * 1024
 _JUDGED_SUFFIXES = (".py", ".yaml", ".yml", ".toml")
 
 
@@ -87,9 +98,10 @@ def load_json_input(text: str, name: str, what: str) -> Any:
 def limit_judged(files: dict[str, SourceFile]) -> None:
     """Mark as unreadable each code or config file past the size expcheck parses (per file and in total).
 
-    Parsing costs memory many times the text (Python's syntax tree ~100x, YAML nodes more), so the
-    Python, YAML and TOML expcheck parses are held to MAX_JUDGED_FILE_BYTES per file and
-    MAX_JUDGED_TOTAL_BYTES together — generated experiment code is tens of kilobytes.
+    Parsing and judging cost memory and time many times the text (Python's syntax tree alone ~60x
+    its size), so the Python, YAML and TOML expcheck parses are held to MAX_JUDGED_FILE_BYTES per
+    file and MAX_JUDGED_TOTAL_BYTES together (expcheck/limits.py says how they were sized) —
+    generated experiment code is tens of kilobytes.
     The repository's own folders (src/, config/, pyproject.toml) are counted first.
     """
     total = 0

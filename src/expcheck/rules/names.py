@@ -181,13 +181,17 @@ def local_before_assignment(facts: Facts) -> Iterator[Hit]:
 )
 def import_replaced_by_definition(facts: Facts) -> Iterator[Hit]:
     index = facts.derived(project_index)
+    # Line -> binding kind, per (file, name): a name redefined n times has n diagnostics, built once.
+    kinds_of: dict[tuple[str, str], dict[int, str]] = {}
     for diag in _lint(facts).by_code("F811"):
         module, info = facts.python.get(diag.path), index.by_path.get(diag.path)
         match = _REDEFINED_FROM.search(diag.message)
         if module is None or module.tree is None or info is None or match is None:
             continue
         name, first = _name(diag), int(match.group(1))
-        kinds = {b.line: b.kind for b in info.bindings.get(name, [])}
+        kinds = kinds_of.get((diag.path, name))
+        if kinds is None:
+            kinds = kinds_of[(diag.path, name)] = {b.line: b.kind for b in info.bindings.get(name, [])}
         if kinds.get(first) != "import" or kinds.get(diag.line) not in ("function", "class"):
             continue
         uses = load_lines(module.tree, name, diag.line)
