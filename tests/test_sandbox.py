@@ -323,3 +323,88 @@ def train(args):
     result = trial(make_repo(tmp_path / "repo", reader), tmp_path)
     assert result.runs[0].status == "ok", output(result)
     assert "shadow refused" in output(result) or "shadow bytes 0" in output(result)
+
+
+def test_files_of_home_and_beside_the_repository_are_not_readable(tmp_path: Path, temp: Path) -> None:
+    """The run sees the system folders, its interpreter and the trial folder: not the user's home, not
+    the folder the repository came from, not the original repository itself."""
+    canary = f"expcheck-canary-{uuid.uuid4().hex}"
+    home_secret = Path(os.path.expanduser("~")) / canary
+    beside = tmp_path / f"{canary}-beside"
+    repo = tmp_path / "repo"
+    reader = f"""\
+def train(args):
+    for target in {[str(home_secret), str(beside), str(repo / "src" / "train.py")]!r}:
+        try:
+            with open(target) as fh:
+                print("READ", target, fh.read())
+        except OSError as exc:
+            print("unreadable", target, type(exc).__name__)
+"""
+    make_repo(repo, reader)
+    try:
+        home_secret.write_text("home secret")
+        beside.write_text("secret beside the repository")
+        # The control: outside the sandbox the same reads succeed.
+        assert home_secret.read_text() == "home secret" and beside.is_file()
+        result = trial(repo, tmp_path)
+    finally:
+        home_secret.unlink(missing_ok=True)
+    assert result.runs[0].status == "ok", output(result)
+    assert "READ" not in output(result), output(result)
+    assert output(result).count("unreadable") == 3, output(result)
+    assert list(temp.iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv not installed")
+def test_the_offline_environment_build_cannot_change_uvs_cache(tmp_path: Path, temp: Path) -> None:
+    """The build backend (the submission's code) runs during ``uv sync``, with uv's cache in reach."""
+    import subprocess
+
+    from expcheck.sandbox.environment import uv_executable
+
+    shared = subprocess.run([uv_executable(), "cache", "dir"], capture_output=True, text=True).stdout.strip()
+    Path(shared).mkdir(parents=True, exist_ok=True)
+    buckets = [entry for entry in sorted(os.listdir(shared)) if os.path.isdir(os.path.join(shared, entry))]
+    canary = f"expcheck-canary-{uuid.uuid4().hex}"
+    targets = [os.path.join(shared, canary), *(os.path.join(shared, b, canary) for b in buckets)]
+    backend = f"""\
+import os
+import sys
+
+found = []
+cache = os.environ.get("UV_CACHE_DIR", "")
+for target in {targets!r} + [os.path.join(cache, name, {canary!r}) for name in os.listdir(cache or ".")]:
+    try:
+        with open(target, "w") as fh:
+            fh.write("poisoned")
+        found.append("WROTE " + target)
+    except OSError as exc:
+        found.append("refused " + type(exc).__name__)
+print("; ".join(found), file=sys.stderr)
+
+
+def _fail(*args, **kwargs):
+    raise RuntimeError("this backend builds nothing: " + "; ".join(found))
+
+
+get_requires_for_build_wheel = get_requires_for_build_editable = lambda config_settings=None: []
+build_wheel = build_editable = prepare_metadata_for_build_wheel = prepare_metadata_for_build_editable = _fail
+"""
+    pyproject = PYPROJECT + '\n[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    repo = make_repo(tmp_path / "repo", "def train(args):\n    print('ran')\n", {"backend.py": backend})
+    (repo / "pyproject.toml").write_text(pyproject)
+    try:
+        result = trial(repo, tmp_path, env="uv", python=None, timeout=60)
+        leaked = [t for t in targets if os.path.lexists(t)]
+    finally:
+        for target in targets:
+            if os.path.lexists(target):
+                os.unlink(target)
+    assert leaked == [], "the build backend wrote into uv's shared cache"
+    assert not result.ran and result.env_problem is not None  # the backend refused to build
+    said = result.env_problem.output_tail
+    assert "this backend builds nothing" in said and "refused" in said, said
+    # Its private cache in the trial folder is writable (and goes with it); the shared one is not.
+    assert f"WROTE {shared}" not in said and f"WROTE {os.path.realpath(shared)}" not in said, said
+    assert list(temp.iterdir()) == []

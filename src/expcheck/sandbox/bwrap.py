@@ -14,8 +14,10 @@ Every command of a trial — the environment build (``uv sync``) and each experi
   reachable through any mount that shows it, even a read-only one: the host's sockets live in
   ``/run`` and ``/tmp``, and neither is shown);
 - the **trial folder is the only writable path**, and ``/tmp`` inside is the trial folder's own
-  ``.expcheck/tmp``; during the environment build uv's package cache is writable too (uv locks and
-  unpacks into it), never during a run;
+  ``.expcheck/tmp``. The offline environment build sees uv's package cache read-only and works in a
+  private cache in the trial folder that links the cache's read-only buckets (environment.py's
+  private_cache); only an environment build allowed to fetch (``--sync-online``) writes to the
+  shared cache, where uv stores what it downloads. A run never sees the cache;
 - a new **PID namespace**: when the command ends, bwrap's init ends and the kernel kills every
   process left in the namespace — a double-forked daemon or a child in a new session included;
   ``--die-with-parent`` ends it all if expcheck itself dies. (``--new-session`` is not used: the

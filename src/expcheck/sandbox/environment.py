@@ -127,17 +127,46 @@ class SyncSandbox:
     network: bool
 
 
+# Buckets of uv's cache that an offline sync only reads when everything it installs is cached:
+# unpacked wheels, index pages, wheel metadata. uv writes elsewhere (its lock, interpreter facts, the
+# project's own build and build environments) — and a bucket of another uv version is not shared.
+_READ_ONLY_BUCKETS = re.compile(r"(?:archive|simple|wheels|flat-index)-v\d+")
+
+
+def private_cache(shared: str, own: Path) -> Path:
+    """A cache folder for one offline sync, in the trial's own space: the shared cache's read-only
+    buckets linked in (the sandbox shows the shared cache read-only), every other bucket private and
+    empty. uv cannot lock or build in a read-only cache (it creates its lock and temporary folders
+    at the cache's root), so this is what keeps the shared cache untouched by a hostile build backend."""
+    cache = own / "uv-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(os.listdir(shared)):
+        source = os.path.join(shared, entry)
+        if _READ_ONLY_BUCKETS.fullmatch(entry) and os.path.isdir(source) and not os.path.lexists(cache / entry):
+            os.symlink(source, cache / entry)
+        elif entry == "CACHEDIR.TAG" and os.path.isfile(source):
+            shutil.copyfile(source, cache / entry)
+    return cache
+
+
 def _sandboxed(uv: str, root: Path, box: SyncSandbox, env: dict[str, str]) -> list[str] | str:
-    """``uv sync`` inside the sandbox, with the interpreter uv picks for this project made visible."""
+    """``uv sync`` inside the sandbox, with the interpreter uv picks for this project made visible.
+
+    Offline (the default), uv's shared cache is shown read-only and uv works in a private cache
+    linked to it (private_cache). With the package index allowed, uv must store what it downloads,
+    so the shared cache is writable: fetching is the user's explicit choice (--sync-online).
+    """
     python = _uv_line(uv, "python", "find", "--offline", "--directory", str(root))
     if python is None:
         return "uv found no Python interpreter for this project on this machine (uv python find)"
-    cache = _uv_line(uv, "cache", "dir")
-    if cache is None:
+    shared = _uv_line(uv, "cache", "dir")
+    if shared is None:
         return "uv did not name its cache folder (uv cache dir)"
-    os.makedirs(cache, exist_ok=True)
+    os.makedirs(shared, exist_ok=True)
+    shared = os.path.realpath(shared)
     own = root / ".expcheck"
     (own / "home").mkdir(parents=True, exist_ok=True)
+    cache = shared if box.network else str(private_cache(shared, own))
     env.update(
         {
             "UV_CACHE_DIR": cache,
@@ -153,8 +182,9 @@ def _sandboxed(uv: str, root: Path, box: SyncSandbox, env: dict[str, str]) -> li
     if not box.network:
         env["UV_OFFLINE"] = "1"
     command = [uv, "sync", *([] if box.network else ["--offline"])]
-    readable = (uv, *interpreter_paths(python))
-    return box.sandbox.argv(root, command, network=box.network, readable=readable, writable=(cache,))
+    readable = (uv, *interpreter_paths(python), *(() if box.network else (shared,)))
+    writable = (shared,) if box.network else ()
+    return box.sandbox.argv(root, command, network=box.network, readable=readable, writable=writable)
 
 
 def _sync(
