@@ -55,12 +55,20 @@ def generate(count: int, seed: int) -> list[tuple[str, Any]]:
     return drawn
 
 
-def _judge(item: tuple[str, Any]) -> tuple[str, float]:
+def _cpu() -> float:
+    """CPU seconds of this worker and the processes it waited for (ruff runs as a child)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _judge(item: tuple[str, Any]) -> tuple[str, float, float]:
+    """(outcome, wall seconds, CPU seconds of the worker): a slow input that used little CPU waited
+    for the machine (load from elsewhere), one that used it all is expensive to judge."""
     from fuzzing import judge
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     outcome = judge(*item)
-    return outcome, time.perf_counter() - start
+    return outcome, time.perf_counter() - start, _cpu() - cpu
 
 
 def _init_worker(memory_bytes: int) -> None:
@@ -76,7 +84,7 @@ def run(items: list[tuple[str, Any]], jobs: int, timeout: float, memory_gib: flo
     memory = int(memory_gib * 1024**3)
     pending = list(enumerate(items))
     pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(memory,))
-    running: dict[Future[tuple[str, float]], tuple[int, float]] = {}
+    running: dict[Future[tuple[str, float, float]], tuple[int, float]] = {}
     while pending or running:
         while pending and len(running) < jobs:
             index, item = pending.pop(0)
@@ -87,12 +95,13 @@ def run(items: list[tuple[str, Any]], jobs: int, timeout: float, memory_gib: flo
         for future in done:
             index, _started = running.pop(future)
             try:
-                outcome, seconds = future.result()
+                outcome, seconds, cpu = future.result()
             except BrokenProcessPool:
-                outcome, seconds, restart = "died", 0.0, True
+                outcome, seconds, cpu, restart = "died", 0.0, 0.0, True
             slowest = max(slowest, seconds)
             if seconds > slow:
-                slow_inputs.append({"input": index, "kind": items[index][0], "seconds": round(seconds, 2)})
+                entry = {"input": index, "kind": items[index][0], "seconds": round(seconds, 2), "cpu_s": round(cpu, 2)}
+                slow_inputs.append(entry)
             kind = outcome.split(":", 1)[0]
             counts[kind] += 1
             if kind not in ("ok", "refused"):
@@ -145,7 +154,7 @@ def main() -> int:
         print(f"  #{failure['input']} {failure['kind']}: {failure['outcome']}")
     print(f"inputs slower than {args.slow} s: {len(result['slow'])}")
     for entry in result["slow"][:20]:
-        print(f"  #{entry['input']} {entry['kind']}: {entry['seconds']} s")
+        print(f"  #{entry['input']} {entry['kind']}: {entry['seconds']} s ({entry['cpu_s']} s of CPU)")
     kept = [f["input"] for f in result["failures"]] + [s["input"] for s in result["slow"]]
     if kept:  # kept outside the project, for replaying with tests/fuzzing.py's judge()
         replay = Path(tempfile.gettempdir()) / "expcheck-fuzz-failures.pickle"

@@ -14,11 +14,13 @@ import json
 import re
 import shlex
 import weakref
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, Scope, code_modules, const_str, index_of, template
+from expcheck.facts.python import iter_statements
 from expcheck.facts.semantic import qualified_name
 
 EVALUATE = "src/evaluate.py"
@@ -479,6 +481,24 @@ def _parts(tree: ast.Module, node: ast.AST) -> tuple[frozenset[int], frozenset[s
     return found
 
 
+_DEFS: weakref.WeakKeyDictionary[ast.Module, list[tuple[int, int, str]]] = weakref.WeakKeyDictionary()
+# Per module tree: function -> (its calls in source order, their lines).
+_CALLS: weakref.WeakKeyDictionary[ast.Module, dict[str, tuple[list[CallSite], list[int]]]] = weakref.WeakKeyDictionary()
+
+
+def _enclosing_def(tree: ast.Module, line: int) -> tuple[int, int, str] | None:
+    """(first line, last line, name) of the innermost function definition holding ``line``."""
+    defs = _DEFS.get(tree)
+    if defs is None:
+        defs = _DEFS[tree] = sorted(
+            (node.lineno, node.end_lineno or node.lineno, node.name)
+            for node in iter_statements(tree.body)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        )
+    holding = [d for d in defs if d[0] <= line <= d[1]]
+    return max(holding, key=lambda d: d[0]) if holding else None
+
+
 def dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.expr, int] | None:
     """The object written to the file named at ``line`` in ``function``, and the line of the write."""
     scope = index.scope(function)
@@ -493,7 +513,20 @@ def dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.exp
         lines, names = _parts(index.tree, node)
         return line in lines or not names.isdisjoint(path_names)
 
-    calls = [c for c in index.calls if c.function == function]
+    by_function = _CALLS.get(index.tree)
+    if by_function is None:
+        by_function = _CALLS[index.tree] = {}
+        for site in index.calls:  # in source order
+            by_function.setdefault(site.function, ([], []))[0].append(site)
+        for sites, lines in by_function.values():
+            lines.extend(site.node.lineno for site in sites)
+    calls, lines = by_function.get(function, ([], []))
+    if function:
+        # Only the definition holding the write: a module that defines the function again (a
+        # thousand times, in a hostile file) has calls of that name in every copy.
+        found = _enclosing_def(index.tree, line)
+        if found is not None and found[2] == function.rsplit(".", 1)[-1]:
+            calls = calls[bisect_left(lines, found[0]) : bisect_right(lines, found[1])]
     for call in calls:
         args = list(call.node.args)
         if call.attr == "write_text" and isinstance(call.node.func, ast.Attribute) and mentions(call.node.func.value):
