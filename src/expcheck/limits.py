@@ -30,9 +30,9 @@ MAX_INPUT_BYTES = 16 * 1024 * 1024  # a bundle, trace, context or profile file
 # limit_judged; a file past them is reported by R103, not judged, so the submission is not ready).
 # Sized from data: the largest file of the development corpus (176 traces, 13 code states that ran)
 # is 23 KB and its largest submission 44 KB of such files, so both budgets are over 11x the largest
-# seen. Parsing and judging cost about 85x the text in memory (Python's syntax tree alone ~60x) and,
-# at a load average of 10 on 2 cores, 15-40 s per MiB depending on the code (benchmarks/hostile_size.py):
-# the budgets keep any submission within about 50 MiB and 30 s above the process's own cost.
+# seen. Parsing and judging cost 75-110x the text in memory (Python's syntax tree alone ~60x) and,
+# at a load average of 10 on 2 cores, about 10 s per MiB of code (benchmarks/hostile_size.py): at
+# these budgets a submission costs at most ~40 MiB and a few seconds above the process's own cost.
 MAX_JUDGED_FILE_BYTES = 256 * 1024
 MAX_JUDGED_TOTAL_BYTES = 512 * 1024
 
