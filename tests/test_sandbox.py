@@ -408,3 +408,14 @@ build_wheel = build_editable = prepare_metadata_for_build_wheel = prepare_metada
     # Its private cache in the trial folder is writable (and goes with it); the shared one is not.
     assert f"WROTE {shared}" not in said and f"WROTE {os.path.realpath(shared)}" not in said, said
     assert list(temp.iterdir()) == []
+
+
+def test_the_home_folder_is_never_shown_whole(tmp_path: Path) -> None:
+    """A folder an interpreter seems to need is shown read-only, but never ``$HOME`` or a folder above it."""
+    from expcheck.sandbox.bwrap import _outside
+
+    home = os.path.realpath(os.path.expanduser("~"))
+    inside_home = tmp_path / "python-prefix"
+    inside_home.mkdir()
+    shown = _outside(tmp_path / "trial", [home, os.path.dirname(home), str(inside_home)])
+    assert shown == [str(inside_home.resolve())]

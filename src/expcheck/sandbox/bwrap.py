@@ -115,11 +115,14 @@ class Sandbox:
 
 
 def _outside(root: Path, paths: Iterable[str]) -> list[str]:
-    """Existing absolute paths, resolved, that are neither inside ``root`` nor a system folder shown anyway."""
+    """Existing absolute paths, resolved, that are neither inside ``root`` nor a system folder shown
+    anyway. The user's home folder, or a folder holding it, is never shown whole (an interpreter
+    installed as ``~/bin/python`` would otherwise show all of ``$HOME``): the run then lacks it."""
+    home = os.path.realpath(os.path.expanduser("~"))
     out = []
     for raw in paths:
         path = os.path.realpath(raw)
-        if not os.path.exists(path) or path == "/":
+        if not os.path.exists(path) or path == "/" or Path(home).is_relative_to(path):
             continue
         if Path(path).is_relative_to(root) or any(Path(path).is_relative_to(s) for s in _SYSTEM):
             continue
