@@ -258,7 +258,7 @@ def _parse(override: str) -> Any:
 
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_JOINT_AT_LEAST = 4
+_JOINT_AT_LEAST = 2
 
 
 def _preparse(overrides: Sequence[str]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -25,6 +26,11 @@ class RunValues:
     dataset_line: int
     model: str | None
     model_line: int
+
+    @cached_property
+    def flat(self) -> dict[tuple[str, ...], Any]:
+        """``leaves(self.data)``, computed once per run (rules that compare runs share it)."""
+        return leaves(self.data)
 
 
 def _name(section: Any) -> str | None:
@@ -89,13 +95,22 @@ def runs_of(facts: Facts) -> list[RunValues]:
 
 
 def leaves(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
-    """Flattened ``path -> scalar`` view of a run config (lists kept whole)."""
-    if isinstance(data, dict):
-        out: dict[tuple[str, ...], Any] = {}
-        for key, value in data.items():
-            out.update(leaves(value, (*prefix, str(key))))
+    """Flattened ``path -> scalar`` view of a run config (lists kept whole; an empty mapping has no leaves)."""
+    out: dict[tuple[str, ...], Any] = {}
+    if not isinstance(data, dict):
+        out[prefix] = data
         return out
-    return {prefix: data}
+    _flatten(data, prefix, out)
+    return out
+
+
+def _flatten(data: dict[Any, Any], prefix: tuple[str, ...], out: dict[tuple[str, ...], Any]) -> None:
+    for key, value in data.items():
+        path = (*prefix, str(key))
+        if isinstance(value, dict):
+            _flatten(value, path, out)
+        else:
+            out[path] = value
 
 
 _LIST, _TUPLE, _DICT, _SET, _OTHER = object(), object(), object(), object(), object()
