@@ -44,19 +44,23 @@ def _name(section: Any) -> str | None:
     return None
 
 
+_NAME_KEY = re.compile(r"\s+(?:name|id|hf_id|type)\s*:")
+
+
 def _line(lines: list[str], section: str) -> int:
     """Line of ``section:`` at top level, or of its ``name:`` child when it is a mapping."""
     start = None
+    opens = re.compile(rf"{re.escape(section)}\s*:")
     for number, text in enumerate(lines, start=1):
         if start is None:
-            if re.match(rf"{re.escape(section)}\s*:", text):
+            if opens.match(text):
                 start = number
                 if text.split(":", 1)[1].strip() not in ("", "|", ">"):
                     return number
             continue
         if text and not text[0].isspace() and not text.lstrip().startswith("#"):
             break
-        if re.match(r"\s+(?:name|id|hf_id|type)\s*:", text):
+        if _NAME_KEY.match(text):
             return number
     return start or 1
 
