@@ -255,6 +255,10 @@ def tree_depth(root: Any, limit: int = MAX_NESTING) -> tuple[int, Any]:
 
 
 _TERMINALS: frozenset[type] = frozenset()
+# Fields that hold an identifier, a number, a flag or an operator in every node type that has them (Python
+# 3.11's grammar): never a counted node.
+_SCALAR_FIELDS = frozenset({"id", "ctx", "attr", "op", "kind", "type_comment", "is_async", "level", "module", "simple"})
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def tree_within(root: Any, limit: int = MAX_NESTING) -> bool:
@@ -272,6 +276,7 @@ def tree_within(root: Any, limit: int = MAX_NESTING) -> bool:
         simple = {ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias, ast.Global, ast.Nonlocal}
         _TERMINALS = frozenset(simple | {kind for base in _LEAF_KINDS for kind in base.__subclasses__()})
     terminals, leaf_kinds, node_type = _TERMINALS, _LEAF_KINDS, ast.AST
+    fields_of = _NODE_FIELDS
     level: list[Any] = [root]
     depth = 0
     while level:
@@ -282,7 +287,11 @@ def tree_within(root: Any, limit: int = MAX_NESTING) -> bool:
         add = nxt.append
         terminal = False
         for node in level:
-            for name in node._fields:
+            kind = type(node)
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = fields_of[kind] = tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)
+            for name in fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     for item in value:
