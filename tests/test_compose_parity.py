@@ -248,3 +248,23 @@ def test_joint_parse_gives_each_override_hydra_gives() -> None:
         assert repr(joint) == repr(alone), text  # repr: a NaN value equals nothing, its text does
         assert type(joint.value()) is type(alone.value()), text
     compose._PARSED.clear()
+
+
+def test_string_only_run_ids_take_the_shape_of_one_parse() -> None:
+    """Run ids that only Hydra's string reading fits are made from one parse; each equals Hydra's own parse."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from expcheck.facts import compose
+
+    values = [v for v in PREPARSE_VALUES if not set(v) <= compose._SCALAR_TOKEN_CHARS]
+    values += [f"proposed-mlp-mnist-{i}-{i % 3}" for i in range(5)] + ["comparative-1_x", "Z", "_", "a-", "q.1e5"]
+    strings = [f"run={v}" for v in values]
+    compose._PARSED.clear()
+    compose._preparse(strings)
+    assert all(s in compose._PARSED for s in strings)
+    single = OverridesParser.create().parse_overrides(overrides=strings)
+    for text, alone in zip(strings, single, strict=True):
+        made = compose._PARSED[text]
+        assert repr(made) == repr(alone), text
+        assert type(made.value()) is type(alone.value()) is str, text
+    compose._PARSED.clear()

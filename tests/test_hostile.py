@@ -396,3 +396,42 @@ def test_code_past_the_parse_limits_is_unreadable_not_parsed(tmp_path: Path) -> 
     unread = {f.path for f in report.findings if f.rule == "R103"}
     assert unread and unread < set(extra)  # the later ones, in path order, past the total
     assert not report.ready
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING - 1, MAX_NESTING, MAX_NESTING + 1])
+def test_yaml_limit_shortcut_agrees_with_the_event_scan(depth: int) -> None:
+    """The text test that skips the event scan (few collection indicators, no alias) never hides a limit."""
+    from expcheck import limits
+
+    texts = [
+        "[" * depth + "]" * depth,  # flow sequences: one indicator per level
+        "".join("  " * i + f"k{i}:\n" for i in range(depth)) + "  " * depth + "v\n",  # block mappings
+        "- " * depth + "x\n",  # block sequences on one line
+        "a: 1\nb: [1, 2]\n",
+    ]
+    for text in texts:
+        if limits._plainly_within(text):
+            assert limits._scan_events(yaml.CSafeLoader(text) if yaml.__with_libyaml__ else yaml.SafeLoader(text)) is None
+        assert (yaml_limit(text) is not None) == (depth > MAX_NESTING and text != texts[-1])
+
+
+def test_tree_within_agrees_with_tree_depth() -> None:
+    import ast
+
+    from expcheck.limits import tree_depth, tree_within
+
+    sources = [
+        "x = " + "-" * 120 + "1",
+        "1" + "+1" * 120,
+        "a" + ".b" * 99,
+        "x = " + "(" * 95 + "1" + ")" * 95,
+        "x < y < z\nimport a.b as c\nglobal q\nfor i in r:\n    break\n",
+        "[" * 97 + "1" + "]" * 97,
+        "[" * 98 + "]" * 98,
+        READY["train_py"],
+    ]
+    for source in sources:
+        tree = ast.parse(source)
+        depth = tree_depth(tree, 10**6)[0]
+        for limit in (1, 2, 5, 10, depth - 1, depth, depth + 1, MAX_NESTING):
+            assert tree_within(tree, limit) == (depth <= limit), (source[:30], limit)

@@ -64,6 +64,8 @@ def yaml_limit(text: str) -> LimitProblem | None:
     Syntax errors are not reported here (the loader reports them with its own message): the scan stops
     at the first one and returns None, unless a limit was already passed before it.
     """
+    if _plainly_within(text):
+        return None
     import yaml
 
     parser: Any
@@ -94,6 +96,20 @@ def yaml_limit(text: str) -> LimitProblem | None:
         dispose = getattr(parser, "dispose", None)
         if dispose is not None:
             dispose()
+
+
+# Each YAML collection opens with one of these characters of its own: a block sequence with "-", a block
+# mapping with ":" (or "?" for a complex key), a flow collection with "[" or "{".
+_COLLECTION_INDICATORS = "-:?[{"
+
+
+def _plainly_within(text: str) -> bool:
+    """Whether ``text`` cannot pass a YAML limit, seen from its characters alone: no alias (``*``), so
+    nothing expands, and fewer collection indicators than the depth limit, so nothing nests that deep;
+    ASCII, so libyaml takes it. A short config passes this test; any other text is scanned."""
+    if not text.isascii() or "*" in text:
+        return False
+    return sum(text.count(ch) for ch in _COLLECTION_INDICATORS) <= MAX_NESTING
 
 
 def _scan_events(parser: Any) -> LimitProblem | None:
@@ -246,6 +262,62 @@ def tree_depth(root: Any, limit: int = MAX_NESTING) -> tuple[int, Any]:
                     add(value)
         level = nxt
     return depth, deepest
+
+
+_TERMINALS: frozenset[type] = frozenset()
+# Fields that hold an identifier, a number, a flag or an operator in every node type that has them (Python
+# 3.11's grammar): never a counted node.
+_SCALAR_FIELDS = frozenset({"id", "ctx", "attr", "op", "kind", "type_comment", "is_async", "level", "module", "simple"})
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def tree_within(root: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether ``tree_depth(root)[0] <= limit``, found without visiting the nodes that hold no counted node.
+
+    The same levels as :func:`tree_depth`, but names, constants and other nodes without child nodes are
+    only noted as making the next level, never queued: about half the nodes of real code.
+    """
+    import ast
+
+    global _LEAF_KINDS, _TERMINALS
+    if not _LEAF_KINDS:
+        _LEAF_KINDS = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+    if not _TERMINALS:
+        simple = {ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias, ast.Global, ast.Nonlocal}
+        _TERMINALS = frozenset(simple | {kind for base in _LEAF_KINDS for kind in base.__subclasses__()})
+    terminals, leaf_kinds, node_type = _TERMINALS, _LEAF_KINDS, ast.AST
+    fields_of = _NODE_FIELDS
+    level: list[Any] = [root]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        nxt: list[Any] = []
+        add = nxt.append
+        terminal = False
+        for node in level:
+            kind = type(node)
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = fields_of[kind] = tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)
+            for name in fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if type(item) in terminals:
+                            terminal = True
+                        elif isinstance(item, node_type):
+                            add(item)
+                elif type(value) in terminals:
+                    if not isinstance(value, leaf_kinds):
+                        terminal = True
+                elif isinstance(value, node_type) and not isinstance(value, leaf_kinds):
+                    add(value)
+        if not nxt:
+            return depth + terminal <= limit
+        level = nxt
+    return True
 
 
 def data_depth(value: Any, limit: int = MAX_NESTING) -> int:

@@ -258,7 +258,7 @@ def _parse(override: str) -> Any:
 
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_JOINT_AT_LEAST = 4
+_JOINT_AT_LEAST = 2
 
 
 def _preparse(overrides: Sequence[str]) -> None:
@@ -268,7 +268,8 @@ def _preparse(overrides: Sequence[str]) -> None:
     ``key=a,b,c`` is Hydra's grammar for a choice of values, each parsed by the same rule as the value of
     ``key=a`` (an ``element``), so its elements are the values the single overrides have; the values taken
     here hold no comma, space, quote or bracket that could join or split them. Hydra's parser costs about
-    as much per call as per value, so a hundred runs cost one call instead of a hundred.
+    as much per call as per value, so a hundred runs cost one call instead of a hundred. Values that can
+    only be strings (most run ids) need not even that: one of them is parsed, the others take its shape.
     """
     from hydra.core.override_parser.types import ChoiceSweep, Override, OverrideType, ValueType
 
@@ -277,7 +278,11 @@ def _preparse(overrides: Sequence[str]) -> None:
         key, eq, value = override.partition("=")
         if eq and override not in _PARSED and _PLAIN_KEY.fullmatch(key) and _PLAIN_VALUE.fullmatch(value):
             by_key.setdefault(key, []).append(value)
-    for key, values in by_key.items():
+    for key, plain in by_key.items():
+        strings = [value for value in plain if not set(value) <= _SCALAR_TOKEN_CHARS]
+        if len(strings) > 1:
+            _preparse_strings(key, strings)
+        values = [value for value in plain if f"{key}={value}" not in _PARSED]
         if len(values) < _JOINT_AT_LEAST:
             continue
         try:
@@ -301,6 +306,43 @@ def _preparse(overrides: Sequence[str]) -> None:
             )
             single.validate()
             _remember(single.input_line, single)
+
+
+# Every character Hydra's INT, FLOAT, BOOL and NULL tokens can hold (1_000, -1.5e+3, inf, nan, true, null).
+_SCALAR_TOKEN_CHARS = frozenset("0123456789_.+-eEiInNfFaAtTrRuUlLsS")
+
+
+def _preparse_strings(key: str, values: list[str]) -> None:
+    """``key=<value>`` for each plain value that Hydra's grammar can only read as the string it is, from one
+    parse by Hydra: the first one's override, with each other value in its place.
+
+    A plain value (letters, digits, ``_ . -``) is one primitive: a single ID token, or several tokens that
+    Hydra joins back into the text as written; it is read as something else (an int, float, bool or None)
+    only when it is one INT, FLOAT, BOOL or NULL token, and those are made of ``_SCALAR_TOKEN_CHARS`` only.
+    A value with any other character (``proposed-mlp-mnist-1``) is therefore the string it is.
+    """
+    from hydra.core.override_parser.types import Override, OverrideType, ValueType
+
+    try:
+        template = _parse(f"{key}={values[0]}")
+    except Exception:  # left to the single parses, which give Hydra's own message
+        return
+    if template.type is not OverrideType.CHANGE or template.value_type is not ValueType.ELEMENT:
+        return
+    if type(template._value) is not str or template._value != values[0]:
+        return
+    for value in values[1:]:
+        single = Override(
+            type=OverrideType.CHANGE,
+            key_or_group=template.key_or_group,
+            value_type=ValueType.ELEMENT,
+            _value=value,
+            package=template.package,
+            input_line=f"{key}={value}",
+            config_loader=template.config_loader,
+        )
+        single.validate()
+        _remember(single.input_line, single)
 
 
 def _remember(override: str, parsed: Any) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from expcheck.facts import Facts
-from expcheck.facts.runvalues import leaves, runs_of
+from expcheck.facts.runvalues import RunValues, runs_of
 
 _BUDGET = frozenset(
     {"epochs", "num_epochs", "n_epochs", "max_epochs", "train_epochs", "num_train_epochs"}
@@ -59,18 +59,20 @@ def unfair_pairs(facts: Facts) -> list[UnfairPair]:
     proposed = [r for r in runs if _PROPOSED.match(r.run_id)]
     baselines = [r for r in runs if _BASELINE.match(r.run_id)]
     found: list[UnfairPair] = []
-    flat: dict[str, dict[tuple[str, ...], Any]] = {}
+    where: dict[tuple[str, tuple[str, ...]], int] = {}  # (config, key) -> its line, found once
+    paired: dict[tuple[str | None, str | None], list[RunValues]] = {}  # (model, dataset) -> baselines, by id
+    for theirs in sorted(baselines, key=lambda r: r.run_id):
+        paired.setdefault((theirs.model, theirs.dataset), []).append(theirs)
     for ours in sorted(proposed, key=lambda r: r.run_id):
-        mine = {k: v for k, v in leaves(ours.data).items() if _compared(k)}
-        if not mine:
+        mine = sorted((k, v) for k, v in ours.flat.items() if _compared(k))
+        if not mine or ours.model is None:
             continue
-        for theirs in sorted(baselines, key=lambda r: r.run_id):
-            if (ours.model, ours.dataset) != (theirs.model, theirs.dataset) or ours.model is None:
-                continue
-            other = flat.setdefault(theirs.run_id, leaves(theirs.data))
-            for key, value in sorted(mine.items()):
+        for theirs in paired.get((ours.model, ours.dataset), ()):
+            other = theirs.flat
+            for key, value in mine:
                 if key in other and other[key] != value and not isinstance(value, dict | list):
-                    lines = facts.files[ours.path].lines
+                    if (ours.path, key) not in where:
+                        where[ours.path, key] = _line_of(facts.files[ours.path].lines, key)
                     found.append(
                         UnfairPair(
                             ours.run_id,
@@ -79,7 +81,7 @@ def unfair_pairs(facts: Facts) -> list[UnfairPair]:
                             value,
                             other[key],
                             ours.path,
-                            _line_of(lines, key),
+                            where[ours.path, key],
                         )
                     )
     return found

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from expcheck.facts.semantic import last_name
-from expcheck.limits import MAX_NESTING, LimitProblem, tree_depth
+from expcheck.limits import MAX_NESTING, LimitProblem, tree_depth, tree_within
 from expcheck.submission import SourceFile
 
 
@@ -196,16 +196,16 @@ class PyModule:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(file.text, filename=file.path)
-            depth, deepest = tree_depth(tree)
-            if depth > MAX_NESTING:
+            if tree_within(tree, MAX_NESTING):
+                self.tree = tree
+            else:  # measured again, for the node to point at
+                deepest = tree_depth(tree)[1]
                 self.limit = LimitProblem(
                     line=getattr(deepest, "lineno", 1),
                     column=getattr(deepest, "col_offset", 0) + 1,
                     message=f"syntax tree nested more than {MAX_NESTING} levels deep (expcheck judges up to "
                     f"{MAX_NESTING})",
                 )
-            else:
-                self.tree = tree
         except SyntaxError as exc:
             line = exc.lineno or 1
             column = exc.offset or 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -26,6 +27,11 @@ class RunValues:
     model: str | None
     model_line: int
 
+    @cached_property
+    def flat(self) -> dict[tuple[str, ...], Any]:
+        """``leaves(self.data)``, computed once per run (rules that compare runs share it)."""
+        return leaves(self.data)
+
 
 def _name(section: Any) -> str | None:
     if isinstance(section, str):
@@ -38,19 +44,23 @@ def _name(section: Any) -> str | None:
     return None
 
 
+_NAME_KEY = re.compile(r"\s+(?:name|id|hf_id|type)\s*:")
+
+
 def _line(lines: list[str], section: str) -> int:
     """Line of ``section:`` at top level, or of its ``name:`` child when it is a mapping."""
     start = None
+    opens = re.compile(rf"{re.escape(section)}\s*:")
     for number, text in enumerate(lines, start=1):
         if start is None:
-            if re.match(rf"{re.escape(section)}\s*:", text):
+            if opens.match(text):
                 start = number
                 if text.split(":", 1)[1].strip() not in ("", "|", ">"):
                     return number
             continue
         if text and not text[0].isspace() and not text.lstrip().startswith("#"):
             break
-        if re.match(r"\s+(?:name|id|hf_id|type)\s*:", text):
+        if _NAME_KEY.match(text):
             return number
     return start or 1
 
@@ -89,13 +99,22 @@ def runs_of(facts: Facts) -> list[RunValues]:
 
 
 def leaves(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
-    """Flattened ``path -> scalar`` view of a run config (lists kept whole)."""
-    if isinstance(data, dict):
-        out: dict[tuple[str, ...], Any] = {}
-        for key, value in data.items():
-            out.update(leaves(value, (*prefix, str(key))))
+    """Flattened ``path -> scalar`` view of a run config (lists kept whole; an empty mapping has no leaves)."""
+    out: dict[tuple[str, ...], Any] = {}
+    if not isinstance(data, dict):
+        out[prefix] = data
         return out
-    return {prefix: data}
+    _flatten(data, prefix, out)
+    return out
+
+
+def _flatten(data: dict[Any, Any], prefix: tuple[str, ...], out: dict[tuple[str, ...], Any]) -> None:
+    for key, value in data.items():
+        path = (*prefix, str(key))
+        if isinstance(value, dict):
+            _flatten(value, path, out)
+        else:
+            out[path] = value
 
 
 _LIST, _TUPLE, _DICT, _SET, _OTHER = object(), object(), object(), object(), object()

@@ -275,24 +275,25 @@ def callee_signature(facts: Facts, scopes: ModuleScopes, call: CallSite) -> Sign
 
 def callee_definition(facts: Facts, scopes: ModuleScopes, call: CallSite) -> tuple[ModuleInfo, Binding] | None:
     """The project function or class definition ``call`` calls, when it is known for certain."""
-    if call.dotted is None:
+    dotted = call.dotted  # a property that walks the callee: read once
+    if dotted is None:
         return None
     index = facts.derived(project_index)
     info = index.by_path.get(call.path)
     if info is None:
         return None
-    root = call.dotted.split(".", 1)[0]
+    root = dotted.split(".", 1)[0]
     binding = info.unique(root)
     if binding is None:
         # Called from a function body, the name means what it means once the module has been imported.
-        settled = settled_binding(facts, info, root) if call.function and "." not in call.dotted else None
+        settled = settled_binding(facts, info, root) if call.function and "." not in dotted else None
         if settled is None:
             return None
         found = (info, settled)
-    elif "." not in call.dotted:
-        found = resolve_binding(index, info, call.dotted)
+    elif "." not in dotted:
+        found = resolve_binding(index, info, dotted)
     else:
-        chain = resolve_module_chain(facts, info, call.dotted)
+        chain = resolve_module_chain(facts, info, dotted)
         if chain is None or len(chain[1]) != 1:
             return None
         found = follow(index, chain[0], chain[1][0])

@@ -12,7 +12,7 @@ from expcheck.facts.astindex import code_modules
 from expcheck.facts.dispatch import decides_on, dispatches, matches, normalize
 from expcheck.facts.fabrication import fabrications_of
 from expcheck.facts.loaders import loaders_of
-from expcheck.facts.runvalues import RunValues, group_by_values, leaves, runs_of, varying_paths
+from expcheck.facts.runvalues import RunValues, group_by_values, runs_of, varying_paths
 from expcheck.facts.saving import model_saving
 from expcheck.facts.variations import RunVariant, SameRuns, same_runs
 from expcheck.facts.wandb import is_evaluate
@@ -66,7 +66,7 @@ def _compared(path: tuple[str, ...]) -> bool:
 
 
 def _differing(a: RunValues, b: RunValues) -> list[tuple[str, ...]]:
-    la, lb = leaves(a.data), leaves(b.data)
+    la, lb = a.flat, b.flat
     return [
         path
         for path in sorted(set(la) | set(lb), key=lambda p: tuple(map(str, p)))
@@ -189,7 +189,7 @@ def _indistinct_method_pairs(runs: list[RunValues], texts: list[str]) -> list[tu
     Linear in runs: each run is flattened once, each setting looked up in the code once, and runs are
     grouped by the values of the settings the code reads; two runs of one group are told apart by no code.
     """
-    flat = [leaves(run.data) for run in runs]
+    flat = [run.flat for run in runs]
     read = [p for p in varying_paths(flat, _MISSING) if _compared(p) and _read(p, texts)]
     methods = [normalize(run.method or "") for run in runs]
     first: dict[tuple[str, str], tuple[int, int]] = {}

@@ -45,8 +45,9 @@ def _run_files(facts: Facts) -> dict[str, tuple[str, Any]]:
 
 
 def _key_line(facts: Facts, path: str, key: str) -> int:
+    pattern = re.compile(rf"\s*{re.escape(key)}\s*:")
     for number, text in enumerate(facts.files[path].lines, start=1):
-        if re.match(rf"\s*{re.escape(key)}\s*:", text):
+        if pattern.match(text):
             return number
     return 1
 
@@ -254,12 +255,9 @@ def optuna_space_invalid(facts: Facts) -> Iterator[Hit]:
         space = optuna.get("search_space") if isinstance(optuna, dict) else None
         if not isinstance(space, dict):
             continue
-        line = _key_line(facts, path, "search_space")
         for name, spec in space.items():
             for problem in _space_problems(str(name), spec):
-                yield Hit(
-                    path=path, line=_key_line(facts, path, str(name)) if line else 1, message=f"search space {problem}"
-                )
+                yield Hit(path=path, line=_key_line(facts, path, str(name)), message=f"search space {problem}")
 
 
 @rule(
