@@ -17,6 +17,10 @@ decide them per run; any other condition marks the access as uncertain.
 
 A run config the code loads itself (``OmegaConf.load(".../runs/{run}.yaml")``) is a second root,
 ``runfile``, whose keys are checked against each run's own config file.
+
+This module is the dataflow only: modules, their bindings and what a called name stands for
+(imports scoped as Python scopes them, followed into other modules) come from the shared model,
+``facts/imports.py`` (``ProjectIndex.definition``) over ``facts/semantic.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Literal
 
 from expcheck.facts import Facts
 from expcheck.facts.hydra_app import hydra_apps
+from expcheck.facts.imports import ModuleInfo, project_index, script_module
 from expcheck.facts.python import iter_statements, walk
 from expcheck.facts.semantic import callee_attr, dotted_name, last_name
 
@@ -53,10 +58,13 @@ _BROAD_EXCEPTIONS = frozenset(
 _STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
 _IN_PLACE_MERGES = frozenset({"merge_with", "update"})
 _MAX_DEPTH = 8
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 @dataclass(frozen=True)
-class Binding:
+class KeyPath:
+    """A node of a config: its root and the keys from there (``cfg`` + ("training", "lr"))."""
+
     root: RootKind
     keys: tuple[str, ...]
 
@@ -65,7 +73,7 @@ class Binding:
 class Condition:
     """A branch condition on one config value: ``value <op> constants`` must hold for the branch to run."""
 
-    binding: Binding
+    binding: KeyPath
     op: Literal["in", "not in", "truthy", "falsy"]
     constants: tuple[object, ...] = ()
 
@@ -75,7 +83,7 @@ class Access:
     path: str
     line: int
     column: int
-    binding: Binding  # the full key path read or written
+    binding: KeyPath  # the full key path read or written
     kind: AccessKind
     conditions: tuple[Condition, ...] = ()
     uncertain: bool = False  # under a branch whose condition cannot be decided from the config
@@ -102,7 +110,7 @@ class _Ctx:
     uncertain: bool = False
     optional_keys: frozenset[tuple[str, tuple[str, ...]]] = frozenset()  # guarded (root, keys)
     broad_try: bool = False
-    struct_open: frozenset[Binding] = frozenset()
+    struct_open: frozenset[KeyPath] = frozenset()
 
 
 def _segments(node: ast.expr) -> tuple[list[str], list[ast.expr]] | None:
@@ -135,73 +143,19 @@ def _const_str(node: ast.expr | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-@dataclass
-class _Module:
-    path: str
-    tree: ast.Module
-    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
-    classes: dict[str, ast.ClassDef]
-    imports: dict[str, tuple[str, str | None]]  # local name -> (module path, symbol or None for a module)
-    assigned_text: dict[str, str]  # module-level name -> source of its value
-
-
-def _module_path(name: str, here: str, level: int, files: set[str]) -> str | None:
-    """The repository path of module ``name`` imported from ``here`` (``level`` dots for relative)."""
-    if level:
-        base = here.rsplit("/", 1)[0] if "/" in here else ""
-        for _ in range(level - 1):
-            base = base.rsplit("/", 1)[0] if "/" in base else ""
-        parts = [p for p in (base, name.replace(".", "/") if name else "") if p]
-        stem = "/".join(parts)
-    else:
-        stem = name.replace(".", "/")
-    for candidate in (f"{stem}.py", f"{stem}/__init__.py", f"src/{stem}.py"):
-        if candidate in files:
-            return candidate
-    return None
-
-
-def _index_module(path: str, tree: ast.Module, statements: list[ast.stmt], files: set[str]) -> _Module:
-    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-    classes: dict[str, ast.ClassDef] = {}
-    imports: dict[str, tuple[str, str | None]] = {}
-    assigned: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            functions[node.name] = node
-        elif isinstance(node, ast.ClassDef):
-            classes[node.name] = node
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            assigned[node.targets[0].id] = ast.unparse(node.value)
-    for node in statements:
-        if isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                local = alias.asname or alias.name
-                module = _module_path(node.module or "", path, node.level, files)
-                submodule = _module_path(
-                    f"{node.module}.{alias.name}" if node.module else alias.name, path, node.level, files
-                )
-                if submodule is not None:
-                    imports[local] = (submodule, None)
-                elif module is not None:
-                    imports[local] = (module, alias.name)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                target = _module_path(alias.name, path, 0, files)
-                if target is not None and alias.asname:
-                    imports[alias.asname] = (target, None)
-    return _Module(path, tree, functions, classes, imports, assigned)
+def _assigned_text(info: ModuleInfo, name: str) -> str:
+    """The source of the value last assigned to module-level ``name`` (``RUNS = "config/runs"``); "" when none."""
+    for binding in reversed(info.bindings.get(name, ())):
+        node = binding.node
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            return ast.unparse(node.value)
+    return ""
 
 
 class _Analyzer:
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
-        files = set(facts.python)
-        self.modules = {
-            path: _index_module(path, module.tree, module.statements, files)
-            for path, module in facts.python.items()
-            if module.tree is not None
-        }
+        self.index = facts.derived(project_index)
         run_dir = facts.profile.run_config_dir or ""
         segment = run_dir.rstrip("/").rsplit("/", 1)[-1]
         self._runfile_pattern = re.compile(rf"""(['"/]){re.escape(segment)}(['"/])""") if segment else None
@@ -219,33 +173,21 @@ class _Analyzer:
     # ---- resolution ----------------------------------------------------------------------
 
     def _resolve_callable(
-        self, module: _Module, func: ast.expr, cls: ast.ClassDef | None
-    ) -> tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] | None:
-        if isinstance(func, ast.Name):
-            if func.id in module.functions:
-                return module, module.functions[func.id]
-            if func.id in module.classes:
-                return module, module.classes[func.id]
-            imported = module.imports.get(func.id)
-            if imported and imported[1] is not None and imported[0] in self.modules:
-                target = self.modules[imported[0]]
-                found = target.functions.get(imported[1]) or target.classes.get(imported[1])
-                if found is not None:
-                    return target, found
-        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            if func.value.id == "self" and cls is not None:
-                for item in cls.body:
-                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == func.attr:
-                        return module, item
-            imported = module.imports.get(func.value.id)
-            if imported and imported[1] is None and imported[0] in self.modules:
-                target = self.modules[imported[0]]
-                found = target.functions.get(func.attr) or target.classes.get(func.attr)
-                if found is not None:
-                    return target, found
-        return None
+        self, module: ModuleInfo, func: ast.expr, cls: ast.ClassDef | None, function: str
+    ) -> tuple[ModuleInfo, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] | None:
+        """The project function or class a call in ``function`` of ``module`` reaches (``self.m`` in ``cls``)."""
+        if cls is not None and isinstance(func, ast.Attribute) and dotted_name(func.value) == "self":
+            for item in cls.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == func.attr:
+                    return module, item
+            return None
+        dotted = dotted_name(func)
+        found = self.index.definition(module, dotted, function) if dotted is not None else None
+        if found is None or not isinstance(found[1].node, _DEFINITIONS):
+            return None
+        return found[0], found[1].node  # type: ignore[return-value]
 
-    def _is_runfile_load(self, node: ast.expr, module: _Module, local_text: dict[str, str]) -> bool:
+    def _is_runfile_load(self, node: ast.expr, module: ModuleInfo, local_text: dict[str, str]) -> bool:
         if self._runfile_pattern is None or not isinstance(node, ast.Call):
             return False
         if dotted_name(node.func) not in ("OmegaConf.load", "omegaconf.OmegaConf.load") or not node.args:
@@ -253,13 +195,13 @@ class _Analyzer:
         arg = node.args[0]
         text = ast.unparse(arg)
         names = [n.id for n in ast.walk(arg) if isinstance(n, ast.Name)]
-        texts = [text, *(local_text.get(n, "") for n in names), *(module.assigned_text.get(n, "") for n in names)]
+        texts = [text, *(local_text.get(n, "") for n in names), *(_assigned_text(module, n) for n in names)]
         return any(self._runfile_pattern.search(t) for t in texts)
 
     # ---- binding of expressions ------------------------------------------------------------
 
     @staticmethod
-    def _bind(bindings: dict[tuple[str, ...], Binding], segs: list[str]) -> tuple[Binding, int] | None:
+    def _bind(bindings: dict[tuple[str, ...], KeyPath], segs: list[str]) -> tuple[KeyPath, int] | None:
         """The binding of the longest bound prefix of ``segs`` and that prefix's length."""
         for cut in range(len(segs), 0, -1):
             found = bindings.get(tuple(segs[:cut]))
@@ -267,11 +209,11 @@ class _Analyzer:
                 return found, cut
         return None
 
-    def _expr_binding(self, bindings: dict[tuple[str, ...], Binding], node: ast.expr) -> Binding | None:
+    def _expr_binding(self, bindings: dict[tuple[str, ...], KeyPath], node: ast.expr) -> KeyPath | None:
         found = self._expr_access(bindings, node)
         return found[0] if found is not None else None
 
-    def _expr_access(self, bindings: dict[tuple[str, ...], Binding], node: ast.expr) -> tuple[Binding, bool] | None:
+    def _expr_access(self, bindings: dict[tuple[str, ...], KeyPath], node: ast.expr) -> tuple[KeyPath, bool] | None:
         """The binding ``node`` evaluates to, and whether evaluating it reads the config (goes past an alias)."""
         found = _segments(node)
         if found is None:
@@ -281,28 +223,33 @@ class _Analyzer:
         if bound is None:
             return None
         binding, cut = bound
-        return Binding(binding.root, binding.keys + tuple(segs[cut:])), cut < len(segs)
+        return KeyPath(binding.root, binding.keys + tuple(segs[cut:])), cut < len(segs)
 
     # ---- analysis -------------------------------------------------------------------------
 
     def analyse_function(
         self,
-        module: _Module,
+        module: ModuleInfo,
         func: ast.FunctionDef | ast.AsyncFunctionDef,
-        bindings: dict[tuple[str, ...], Binding],
+        bindings: dict[tuple[str, ...], KeyPath],
         cls: ast.ClassDef | None = None,
         depth: int = 0,
         base: _Ctx | None = None,
-    ) -> dict[tuple[str, ...], Binding]:
+        qualname: str | None = None,
+    ) -> dict[tuple[str, ...], KeyPath]:
         """Record the accesses of ``func``; returns the ``self.*`` bindings it creates (for classes).
 
         ``base`` carries the call site's branch conditions into the callee: a function called only
-        when ``cfg.dataset.name == "cifar10"`` reads its keys only for such runs.
+        when ``cfg.dataset.name == "cifar10"`` reads its keys only for such runs. ``qualname`` names
+        ``func`` in its module (default: ``func.name``, ``Class.name`` for a method of ``cls``); the
+        imports written in it and around it are the ones its calls see.
         """
         base = base or _Ctx()
+        if qualname is None:
+            qualname = f"{cls.name}.{func.name}" if cls else func.name
         key = (
             module.path,
-            f"{cls.name + '.' if cls else ''}{func.name}",
+            qualname,
             frozenset(bindings.items()),
             base.conditions,
             base.uncertain,
@@ -325,9 +272,9 @@ class _Analyzer:
                 tsegs = tuple(target[0])
                 if isinstance(node.targets[0], ast.Name):
                     local_text[tsegs[0]] = ast.unparse(node.value)
-                value: Binding | None
+                value: KeyPath | None
                 if self._is_runfile_load(node.value, module, local_text):
-                    value = Binding("runfile", ())
+                    value = KeyPath("runfile", ())
                 else:
                     value = self._expr_binding(bindings, node.value)
                     if value is None and isinstance(node.value, ast.Call) and callee_attr(node.value) == "merge":
@@ -368,8 +315,8 @@ class _Analyzer:
             and not self._is_runfile_load(node.value, module, local_text)
         }
         for name in rebound:  # its shape after the rebinding is unknown: stop checking keys through it
-            bindings[(name,)] = Binding("reshaped", ())
-        walker = _Walker(self, module, bindings, cls, depth, local_text)
+            bindings[(name,)] = KeyPath("reshaped", ())
+        walker = _Walker(self, module, bindings, cls, depth, local_text, qualname)
         walker.rebound_plain = {
             node.targets[0].id
             for node in self.statements_of(func)
@@ -387,10 +334,10 @@ class _Analyzer:
 
     def analyse_call_target(
         self,
-        module: _Module,
+        module: ModuleInfo,
         target: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
         call: ast.Call,
-        caller_bindings: dict[tuple[str, ...], Binding],
+        caller_bindings: dict[tuple[str, ...], KeyPath],
         cls: ast.ClassDef | None,
         depth: int,
         ctx: _Ctx | None = None,
@@ -420,13 +367,13 @@ class _Analyzer:
         self,
         func: ast.FunctionDef | ast.AsyncFunctionDef,
         call: ast.Call,
-        caller: dict[tuple[str, ...], Binding],
+        caller: dict[tuple[str, ...], KeyPath],
         skip_self: bool,
-    ) -> dict[tuple[str, ...], Binding]:
+    ) -> dict[tuple[str, ...], KeyPath]:
         names = [a.arg for a in func.args.posonlyargs + func.args.args]
         if skip_self and names:
             names = names[1:]
-        out: dict[tuple[str, ...], Binding] = {}
+        out: dict[tuple[str, ...], KeyPath] = {}
         for name, arg in zip(names, call.args, strict=False):
             if isinstance(arg, ast.Starred):
                 break
@@ -448,11 +395,12 @@ class _Walker:
     def __init__(
         self,
         analyzer: _Analyzer,
-        module: _Module,
-        bindings: dict[tuple[str, ...], Binding],
+        module: ModuleInfo,
+        bindings: dict[tuple[str, ...], KeyPath],
         cls: ast.ClassDef | None,
         depth: int,
         local_text: dict[str, str],
+        function: str,
     ) -> None:
         self.a = analyzer
         self.module = module
@@ -460,6 +408,7 @@ class _Walker:
         self.cls = cls
         self.depth = depth
         self.local_text = local_text
+        self.function = function  # the qualname of the function walked
         self.rebound_plain: set[str] = set()
 
     # -- statements --
@@ -613,7 +562,7 @@ class _Walker:
         return frozenset(found)
 
     # -- expressions --
-    def record(self, node: ast.expr, binding: Binding, kind: AccessKind, ctx: _Ctx, **extra: object) -> None:
+    def record(self, node: ast.expr, binding: KeyPath, kind: AccessKind, ctx: _Ctx, **extra: object) -> None:
         if kind == "read" and (ctx.broad_try or (binding.root, binding.keys) in ctx.optional_keys):
             kind = "optional"
         self.a.flow.accesses.append(
@@ -679,7 +628,7 @@ class _Walker:
                     self.record(func.value, owner, "read", ctx)
                 key = _const_str(node.args[0]) if node.args else None
                 if func.attr in _GET_METHODS and key is not None:
-                    self.record(node, Binding(owner.root, (*owner.keys, key)), "optional", ctx)
+                    self.record(node, KeyPath(owner.root, (*owner.keys, key)), "optional", ctx)
                 if func.attr in _IN_PLACE_MERGES:
                     self._in_place_merge(node, owner, ctx)
                 for arg in [*node.args, *(kw.value for kw in node.keywords)]:
@@ -695,7 +644,7 @@ class _Walker:
                 if owner.keys and owner_access[1]:
                     self.record(node.args[0], owner, "read", ctx)
                 kind: AccessKind = "optional" if len(node.args) >= 3 else "read"
-                self.record(node, Binding(owner.root, (*owner.keys, key)), kind, ctx)
+                self.record(node, KeyPath(owner.root, (*owner.keys, key)), kind, ctx)
                 return
         if (
             name in ("update", "setattr")
@@ -705,21 +654,21 @@ class _Walker:
             owner = self.a._expr_binding(self.bindings, node.args[0])
             if owner is not None:
                 prefix = _static_prefix(node.args[1], self.local_text)
-                self.record(node, Binding(owner.root, (*owner.keys, *prefix, "*")), "write", ctx, struct_open=True)
+                self.record(node, KeyPath(owner.root, (*owner.keys, *prefix, "*")), "write", ctx, struct_open=True)
         if name == "select" and len(node.args) >= 2 and (dotted_name(func) or "").endswith("OmegaConf.select"):
             owner = self.a._expr_binding(self.bindings, node.args[0])
             key = _const_str(node.args[1])
             if owner is not None and key is not None:
-                self.record(node, Binding(owner.root, (*owner.keys, *key.split("."))), "optional", ctx)
+                self.record(node, KeyPath(owner.root, (*owner.keys, *key.split("."))), "optional", ctx)
                 return
         for arg in [*node.args, *(kw.value for kw in node.keywords)]:
             self.expr(arg, ctx)
-        target = self.a._resolve_callable(self.module, func, self.cls)
+        target = self.a._resolve_callable(self.module, func, self.cls, self.function)
         if target is not None:
             module, definition = target
             self.a.analyse_call_target(module, definition, node, self.bindings, self.cls, self.depth, ctx)
 
-    def _in_place_merge(self, node: ast.Call, owner: Binding, ctx: _Ctx) -> None:
+    def _in_place_merge(self, node: ast.Call, owner: KeyPath, ctx: _Ctx) -> None:
         """``node.merge_with(...)`` / ``node.update(...)``: the keys the arguments bring are written at ``owner``.
 
         A run file merged in (``cfg.merge_with(OmegaConf.load(".../runs/{run}.yaml"))``) is a run-file merge:
@@ -740,7 +689,7 @@ class _Walker:
             else:
                 keys.append(None)
         for key in dict.fromkeys(keys):
-            written = Binding(owner.root, (*owner.keys, key if key is not None else "*"))
+            written = KeyPath(owner.root, (*owner.keys, key if key is not None else "*"))
             self.record(node, written, "write", ctx, struct_open=opened or plain, value_text=_display(node))
 
     def target(self, target: ast.expr, value: ast.expr | None, ctx: _Ctx, augmented: bool) -> None:
@@ -753,7 +702,7 @@ class _Walker:
             if isinstance(target, ast.Subscript):
                 owner = self.a._expr_binding(self.bindings, target.value)
                 if owner is not None:  # cfg.training[k] = v: some key under training
-                    self.record(target, Binding(owner.root, (*owner.keys, "*")), "write", ctx, struct_open=True)
+                    self.record(target, KeyPath(owner.root, (*owner.keys, "*")), "write", ctx, struct_open=True)
                 self.expr(target.value, ctx)
                 self.expr(target.slice, ctx)
             return
@@ -763,7 +712,7 @@ class _Walker:
             return
         binding, cut = bound
         keys = binding.keys + tuple(segs[cut:])
-        full = Binding(binding.root, keys)
+        full = KeyPath(binding.root, keys)
         if cut == len(segs):
             # Rebinding the name itself: cfg = OmegaConf.merge(cfg, run_cfg) merges a run file at this node.
             if value is not None and _merges_runfile(value, self.a, self.bindings, self.module, self.local_text):
@@ -812,17 +761,17 @@ class _Walker:
 def _is_runfile(
     node: ast.expr,
     analyzer: _Analyzer,
-    bindings: dict[tuple[str, ...], Binding],
-    module: _Module,
+    bindings: dict[tuple[str, ...], KeyPath],
+    module: ModuleInfo,
     local: dict[str, str],
 ) -> bool:
     """Whether ``node`` is the run file itself: loaded right there, or a name bound to it."""
-    return analyzer._is_runfile_load(node, module, local) or analyzer._expr_binding(bindings, node) == Binding(
+    return analyzer._is_runfile_load(node, module, local) or analyzer._expr_binding(bindings, node) == KeyPath(
         "runfile", ()
     )
 
 
-def _opened(binding: Binding, ctx: _Ctx) -> bool:
+def _opened(binding: KeyPath, ctx: _Ctx) -> bool:
     """Whether struct mode is lifted at ``binding`` here (open_dict around it or one of its parents)."""
     return any(binding.root == o.root and binding.keys[: len(o.keys)] == o.keys for o in ctx.struct_open)
 
@@ -830,8 +779,8 @@ def _opened(binding: Binding, ctx: _Ctx) -> bool:
 def _merges_runfile(
     value: ast.expr,
     analyzer: _Analyzer,
-    bindings: dict[tuple[str, ...], Binding],
-    module: _Module,
+    bindings: dict[tuple[str, ...], KeyPath],
+    module: ModuleInfo,
     local: dict[str, str],
 ) -> bool:
     if not (isinstance(value, ast.Call) and callee_attr(value) == "merge"):
@@ -885,10 +834,13 @@ def cfg_flow(facts: Facts) -> CfgFlow:
     """Every config access reachable from the submission's ``@hydra.main`` functions."""
     analyzer = _Analyzer(facts)
     for app in facts.derived(hydra_apps):
-        module = analyzer.modules.get(app.path)
-        if module is None or app.cfg_param is None:
+        if app.cfg_param is None:
             continue
+        module = script_module(facts, app.path)
+        if module is None:
+            continue
+        qualname = next((q for q, node in module.functions.items() if node is app.node), app.function)
         analyzer.current_app = f"{app.path}:{app.function}"
         analyzer._done.clear()
-        analyzer.analyse_function(module, app.node, {(app.cfg_param,): Binding("cfg", ())})
+        analyzer.analyse_function(module, app.node, {(app.cfg_param,): KeyPath("cfg", ())}, qualname=qualname)
     return analyzer.flow

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, Scope, const_str, index_of, template
+from expcheck.facts.imports import project_index
 from expcheck.facts.semantic import enclosing_functions, import_bindings, target_names
 
 _MAX_DEPTH = 4
@@ -67,7 +68,8 @@ class KeyResolver:
         if isinstance(func, ast.Name) and func.id in index.aliases:
             target = index.aliases[func.id]
             module, _, simple = target.rpartition(".")
-            other = index_of(self.facts, module.replace(".", "/") + ".py") if module.startswith("src") else None
+            info = self.facts.derived(project_index).resolve_module(module)
+            other = index_of(self.facts, info.path) if info is not None else None
             if other is not None:
                 found = other.function_named(simple)
                 return (other, found) if found is not None else None
@@ -88,8 +90,7 @@ class KeyResolver:
             if text is not None:
                 return KeySet(patterns=frozenset({text})) if "{}" in text else KeySet(exact=frozenset({text}))
             gen = node.generators[0]
-            target_names = {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
-            if isinstance(node.key, ast.Name) and node.key.id in target_names:
+            if isinstance(node.key, ast.Name) and node.key.id in set(target_names(gen.target)):
                 return self.keys(index, scope, _mapping_of(gen.iter), depth + 1)
             return OPAQUE
         if isinstance(node, ast.IfExp):

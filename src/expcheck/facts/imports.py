@@ -4,6 +4,11 @@ Module names are what Python sees when the experiment is started from the reposi
 ``python -m src.main``: ``src/train.py`` is ``src.train``, ``src/pkg/__init__.py`` is ``src.pkg``,
 and every folder holding Python files is a package (a namespace package when it has no
 ``__init__.py``, which is why relative imports work inside ``src/`` without one).
+
+This is the one place an import is resolved to a project file: ``ProjectIndex.resolve_module``
+(a module name to its file), ``split`` (a qualified name to its module and the rest) and
+``definition`` (a name chain written in a function to the def or class it stands for, through the
+imports that function sees and re-exports).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from expcheck.facts import Facts
-from expcheck.facts.semantic import target_names
+from expcheck.facts.semantic import target_names, visible_imports
 
 BindingKind = Literal["function", "class", "import", "assign", "global"]
 
@@ -44,6 +49,12 @@ class ImportFact:
     type_only: bool
     # Written at module level (runs on import) rather than inside a function or class.
     module_level: bool
+    # What the bound name stands for: ``import a.b`` binds a -> "a", ``import a.b as c`` binds
+    # c -> "a.b", ``from m import n`` binds n -> "m.n"; "" when a relative import climbs past the top.
+    target: str = ""
+    # Qualified name of the function the import is written in ("" outside any function; a method
+    # is ``Class.method``, a nested function ``outer.inner``), as ``CallSite.function`` names it.
+    function: str = ""
 
     @property
     def top(self) -> str:
@@ -79,6 +90,11 @@ class ModuleInfo:
     # Names may come from places the tree does not show: star imports, module __getattr__,
     # writes to globals(); a missing name cannot be told apart from a dynamic one.
     open: bool = False
+    # function qualname -> name -> what it stands for, for imports written inside that function
+    # (its own, not those of functions nested in it); see ``semantic.visible_imports``.
+    function_imports: dict[str, dict[str, str]] = field(default_factory=dict)
+    # function qualname -> its def, every function of the module (methods as ``Class.method``).
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
 
     def defines(self, name: str) -> bool:
         return name in self.bindings
@@ -119,6 +135,73 @@ class ProjectIndex:
         if not info.parsed or info.open:
             return None
         return info.defines(name) or name in _MODULE_DUNDERS
+
+    def resolve_module(self, module: str) -> ModuleInfo | None:
+        """The project module an import of ``module`` loads; None for a third-party or missing module,
+        or a namespace package (a folder without ``__init__.py``: no file to read).
+
+        By name from the repository root (``python -m src.main``), else from ``src/``: a script started
+        as ``python src/main.py`` has ``src/`` first on sys.path, so its ``import model`` loads
+        ``src/model.py``.
+        """
+        found = self.modules.get(module)
+        if found is None and module:
+            found = self.modules.get(f"src.{module}")
+        return found
+
+    def split(self, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
+        """The deepest project module a qualified name lies in and the names after it:
+        ``src.model.Net`` -> (src/model.py, ["Net"]); None when no prefix is a project module."""
+        parts = qualified.split(".")
+        for cut in range(len(parts), 0, -1):
+            found = self.resolve_module(".".join(parts[:cut]))
+            if found is not None:
+                return found, parts[cut:]
+        return None
+
+    def definition(
+        self, info: ModuleInfo, dotted: str, function: str = "", certain: bool = False, depth: int = 0
+    ) -> tuple[ModuleInfo, Binding] | None:
+        """The project function or class a name chain written in ``function`` of ``info`` calls
+        (``train``, ``model.build``, ``src.model.Net``), with the module that defines it.
+
+        The root name is looked up where Python looks for it: an import written in ``function`` or in a
+        function around it (``semantic.visible_imports``), else the module's last def, class or import
+        of it. An import is followed into the module it names, re-exports included. None for anything
+        else: a third-party name, a chain past the definition (``Net.create``).
+
+        ``certain``: only a module-level name bound once counts (the answer must hold whichever way the
+        module runs), and a name bound otherwise than by def, class or import comes back as it is.
+        """
+        if depth > _MAX_FOLLOW:
+            return None
+        root, _, rest = dotted.partition(".")
+        target = visible_imports(info.function_imports, {}, function).get(root) if function else None
+        if target is None:
+            binding = info.unique(root) if certain else _last_definition(info, root)
+            if binding is None:
+                return None
+            if binding.kind != "import" or binding.source is None:
+                return None if rest else (info, binding)
+            target = binding.source.target
+        if not target:
+            return None
+        found = self.split(f"{target}.{rest}" if rest else target)
+        if found is None or len(found[1]) != 1:
+            return None
+        return self.definition(found[0], found[1][0], "", certain, depth + 1)
+
+
+_MAX_FOLLOW = 8
+_DEFINITION_KINDS = frozenset({"function", "class", "import"})
+
+
+def _last_definition(info: ModuleInfo, name: str) -> Binding | None:
+    """The last def, class or import of module-level ``name`` (what a function called later sees)."""
+    for binding in reversed(info.bindings.get(name, ())):
+        if binding.kind in _DEFINITION_KINDS:
+            return binding
+    return None
 
 
 _MODULE_DUNDERS = frozenset(
@@ -175,6 +258,9 @@ class _Scanner:
         self.info = info
         # Whether the text has ``:=`` at all (walrus targets bind module names too).
         self.walrus = walrus
+        # Qualname of the enclosing function ("" at module level) and the "Class." prefix of a class body.
+        self.function = ""
+        self.prefix = ""
 
     def bind(self, name: str, kind: BindingKind, node: ast.AST, source: ImportFact | None = None) -> None:
         line = getattr(node, "lineno", 1)
@@ -185,36 +271,38 @@ class _Scanner:
 
     def _import(self, node: ast.Import | ast.ImportFrom, module_level: bool, guarded: bool, type_only: bool) -> None:
         info = self.info
+        function = self.function
         for alias in node.names:
             if isinstance(node, ast.Import):
-                bound = alias.asname or alias.name.split(".", 1)[0]
-                fact = ImportFact(
-                    path=info.path,
-                    line=node.lineno,
-                    column=node.col_offset + 1,
-                    module=alias.name,
-                    name=None,
-                    bound=bound,
-                    level=0,
-                    guarded=guarded,
-                    type_only=type_only,
-                    module_level=module_level,
-                )
+                top = alias.name.split(".", 1)[0]
+                module, name, bound, level = alias.name, None, alias.asname or top, 0
+                target = alias.name if alias.asname else top
             else:
                 module = resolve_relative(info.package, node.level, node.module)
-                fact = ImportFact(
-                    path=info.path,
-                    line=node.lineno,
-                    column=node.col_offset + 1,
-                    module=module,
-                    name=alias.name,
-                    bound=alias.asname or alias.name,
-                    level=node.level,
-                    guarded=guarded,
-                    type_only=type_only,
-                    module_level=module_level,
-                )
+                name, bound, level = alias.name, alias.asname or alias.name, node.level
+                target = f"{module}.{name}" if module else "" if level else name
+            fact = ImportFact(
+                path=info.path,
+                line=node.lineno,
+                column=node.col_offset + 1,
+                module=module,
+                name=name,
+                bound=bound,
+                level=level,
+                guarded=guarded,
+                type_only=type_only,
+                module_level=module_level,
+                target=target,
+                function=function,
+            )
             info.imports.append(fact)
+            if function and bound != "*":
+                local = info.function_imports.setdefault(function, {})
+                # A plain ``import a.b`` after ``import a.c`` binds the same ``a``: the first one stands.
+                if isinstance(node, ast.Import) and not alias.asname:
+                    local.setdefault(bound, target)
+                else:
+                    local[bound] = target
             if module_level and not type_only:
                 if fact.bound == "*":
                     info.open = True
@@ -238,12 +326,22 @@ class _Scanner:
                 self.bind(node.name, "function", node)
                 if node.name == "__getattr__":
                     self.info.open = True
+            outer, prefix = self.function, self.prefix
+            self.function = qualname = (
+                f"{prefix}{node.name}" if prefix else f"{outer}.{node.name}" if outer else node.name
+            )
+            self.prefix = ""
+            self.info.functions[qualname] = node
             self._block(node.body, module_level=False, guarded=False, type_only=type_only)
+            self.function, self.prefix = outer, prefix
             return
         if isinstance(node, ast.ClassDef):
             if module_level:
                 self.bind(node.name, "class", node)
+            prefix = self.prefix
+            self.prefix = f"{prefix}{node.name}." if prefix or not self.function else f"{self.function}.{node.name}."
             self._block(node.body, module_level=False, guarded=False, type_only=type_only)
+            self.prefix = prefix
             return
         if module_level:
             self._module_assignments(node)
@@ -363,23 +461,27 @@ def project_index(facts: Facts) -> ProjectIndex:
     )
 
 
+def script_module(facts: Facts, path: str) -> ModuleInfo | None:
+    """The module at ``path``, also when no import can name it (``src/train-v2.py`` still runs as a
+    script, with no package for relative imports); None when it is not parsed Python."""
+    found = facts.derived(project_index).by_path.get(path)
+    if found is None:
+        module = facts.python.get(path)
+        if module is None or module.tree is None:
+            return None
+        cache = facts.derived(_scripts)
+        found = cache.get(path)
+        if found is None:
+            found = cache[path] = _module_info(facts, path, "", False)
+    return found
+
+
+def _scripts(facts: Facts) -> dict[str, ModuleInfo]:
+    return {}
+
+
 def imports_of(facts: Facts) -> list[ImportFact]:
     """Every import statement of every parsed project module, in path and line order."""
     index = facts.derived(project_index)
     return [fact for info in sorted(index.by_path.values(), key=lambda m: m.path) for fact in info.imports]
 
-
-def follow(index: ProjectIndex, module: str, name: str, depth: int = 0) -> tuple[ModuleInfo, Binding] | None:
-    """The binding ``name`` ends at when imported from project ``module``, following re-exports."""
-    info = index.modules.get(module)
-    if info is None or depth > 8:
-        return None
-    binding = info.unique(name)
-    if binding is None:
-        return None
-    source = binding.source
-    if binding.kind == "import" and source is not None and source.name is not None and index.is_project(source.module):
-        if f"{source.module}.{source.name}" in index.modules:
-            return None  # a submodule, not a function or class
-        return follow(index, source.module, source.name, depth + 1)
-    return info, binding

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from expcheck.facts import Facts
 from expcheck.facts.callscopes import ModuleScopes, resolve_module_chain
-from expcheck.facts.imports import Binding, ModuleInfo, ProjectIndex, follow, project_index
+from expcheck.facts.imports import Binding, ModuleInfo, ProjectIndex, project_index
 from expcheck.facts.semantic import CallSite, dotted_name
 
 # Decorators that return a callable taking the same arguments.
@@ -191,25 +191,10 @@ def _class_signature(index: ProjectIndex, info: ModuleInfo, node: ast.ClassDef, 
 
 
 def _project_class(index: ProjectIndex, info: ModuleInfo, name: str) -> tuple[ModuleInfo, ast.ClassDef] | None:
-    found = resolve_binding(index, info, name)
+    found = index.definition(info, name, certain=True)
     if found is None or not isinstance(found[1].node, ast.ClassDef):
         return None
     return found[0], found[1].node
-
-
-def resolve_binding(index: ProjectIndex, info: ModuleInfo, name: str) -> tuple[ModuleInfo, Binding] | None:
-    """The function or class a module-level ``name`` of ``info`` stands for, following project imports."""
-    binding = info.unique(name)
-    if binding is None:
-        return None
-    source = binding.source
-    if binding.kind == "import" and source is not None:
-        if source.name is None or not index.is_project(source.module):
-            return None
-        if f"{source.module}.{source.name}" in index.modules:
-            return None
-        return follow(index, source.module, source.name)
-    return info, binding
 
 
 def signature_of(index: ProjectIndex, info: ModuleInfo, binding: Binding) -> Signature | None:
@@ -291,12 +276,13 @@ def callee_definition(facts: Facts, scopes: ModuleScopes, call: CallSite) -> tup
             return None
         found = (info, settled)
     elif "." not in dotted:
-        found = resolve_binding(index, info, dotted)
+        found = index.definition(info, dotted, certain=True)
     else:
         chain = resolve_module_chain(facts, info, dotted)
         if chain is None or len(chain[1]) != 1:
             return None
-        found = follow(index, chain[0], chain[1][0])
+        module = index.modules.get(chain[0])
+        found = index.definition(module, chain[1][0], certain=True) if module is not None else None
     if found is None or not isinstance(found[1].node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return None
     # Last, as the costliest question: does a local of the same name hide the module's binding?
