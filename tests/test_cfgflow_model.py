@@ -120,6 +120,13 @@ def test_imports_record_their_function_and_scoped_bindings() -> None:
         "Trainer.fit.step": {"os": "os"},
     }
     assert list(info.functions) == ["main", "main.inner", "Trainer.fit", "Trainer.fit.step"]
+    # A function sees its own imports, then those of the functions around it; never a sibling's.
+    assert info.scoped_import("main.inner", "wb") == "wandb"
+    assert info.scoped_import("main.inner", "run") == "src.train.run"
+    assert info.scoped_import("main", "run") is None
+    assert info.scoped_import("Trainer.fit.step", "t") == "src.train"
+    assert info.scoped_import("Trainer.fit", "os") is None
+    assert info.scoped_import("", "np") is None  # module-level names are the module's bindings
     assert "wb" not in info.bindings  # not a module-level name
 
 
@@ -281,3 +288,27 @@ def test_cfg_read_in_an_app_no_import_can_name() -> None:
     reads = _reads({"src/train-v2.py": _main("print(cfg.training.alpha)\n")})
     assert ("src/train-v2.py", ("training", "alpha")) in reads
 
+
+
+# ---- one relative-import resolver for both models -------------------------------------------------
+
+
+def test_call_names_and_import_facts_resolve_relative_imports_alike() -> None:
+    """The per-module index (CallSite names) and the import graph name a relative import's target the same."""
+    from expcheck.facts.astindex import index_module
+    from expcheck.facts.semantic import package_of
+
+    assert package_of("src/pkg/a.py") == "src.pkg"
+    assert package_of("src/pkg/__init__.py") == "src.pkg"
+    assert package_of("src/main.py") == "src" and package_of("main.py") == ""
+    assert package_of("my-dir/x.py") == ""  # no import can name the folder
+    text = "from .b import f\nfrom .. import model\nfrom ... import gone\n\ndef g():\n    f()\n    model.build()\n"
+    facts = _facts({"src/pkg/a.py": text, "src/pkg/b.py": "def f():\n    pass\n", "src/model.py": ""})
+    tree = facts.python["src/pkg/a.py"].tree
+    assert tree is not None
+    index = index_module("src/pkg/a.py", tree)
+    # Before, both calls read as if the module sat directly in src/ (src.b.f) and ``...`` stopped at src.
+    assert [c.name for c in index.calls] == ["src.pkg.b.f", "src.model.build"]
+    targets = {f.bound: f.target for f in _imports(facts, "src/pkg/a.py").values()}
+    assert targets == {"f": "src.pkg.b.f", "model": "src.model", "gone": ""}
+    assert index.aliases["f"] == targets["f"] and index.aliases["model"] == targets["model"]

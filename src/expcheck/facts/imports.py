@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from expcheck.facts import Facts
-from expcheck.facts.semantic import target_names, visible_imports
+from expcheck.facts.semantic import resolve_relative, target_names
 
 BindingKind = Literal["function", "class", "import", "assign", "global"]
 
@@ -99,6 +99,18 @@ class ModuleInfo:
     def defines(self, name: str) -> bool:
         return name in self.bindings
 
+    def scoped_import(self, function: str, name: str) -> str | None:
+        """What ``name`` stands for inside ``function`` when an import in it, or in a function around it,
+        binds it (innermost first); None when no function import binds it (the module's own bindings
+        then decide). A class body is no scope for the methods in it."""
+        scopes = self.function_imports
+        while function:
+            found = scopes.get(function, {}).get(name)
+            if found is not None:
+                return found
+            function = function.rpartition(".")[0]
+        return None
+
     def unique(self, name: str) -> Binding | None:
         """The only module-level binding of ``name``, or None when there is none or several."""
         found = self.bindings.get(name)
@@ -166,8 +178,7 @@ class ProjectIndex:
         (``train``, ``model.build``, ``src.model.Net``), with the module that defines it.
 
         The root name is looked up where Python looks for it: an import written in ``function`` or in a
-        function around it (``semantic.visible_imports``), else the module's last def, class or import
-        of it. An import is followed into the module it names, re-exports included. None for anything
+        function around it, else the module's last def, class or import of it. An import is followed into the module it names, re-exports included. None for anything
         else: a third-party name, a chain past the definition (``Net.create``).
 
         ``certain``: only a module-level name bound once counts (the answer must hold whichever way the
@@ -176,7 +187,7 @@ class ProjectIndex:
         if depth > _MAX_FOLLOW:
             return None
         root, _, rest = dotted.partition(".")
-        target = visible_imports(info.function_imports, {}, function).get(root) if function else None
+        target = info.scoped_import(function, root) if function else None
         if target is None:
             binding = info.unique(root) if certain else _last_definition(info, root)
             if binding is None:
@@ -236,19 +247,6 @@ def _catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
             if name in _IMPORT_ERRORS:
                 return True
     return False
-
-
-def resolve_relative(package: str, level: int, module: str | None) -> str:
-    """The absolute module a relative import names from ``package``; "" when it climbs past the top."""
-    if level == 0:
-        return module or ""
-    parts = package.split(".") if package else []
-    if level - 1 > len(parts) or not parts:
-        return ""
-    base = parts[: len(parts) - (level - 1)]
-    if not base:
-        return ""
-    return ".".join([*base, module] if module else base)
 
 
 class _Scanner:

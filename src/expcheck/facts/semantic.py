@@ -93,8 +93,10 @@ def target_names(target: ast.expr) -> Iterator[str]:
 
 
 def package_of(path: str) -> str:
-    """The package a relative import in the module at ``path`` is taken from (the ``src`` layout)."""
-    return "src" if path.startswith("src/") else ""
+    """The package a relative import in the module at ``path`` is taken from: its folder as a dotted
+    name (``src/pkg/a.py`` -> ``src.pkg``); "" at the top or in a folder no import can name."""
+    parts = path.split("/")[:-1]
+    return ".".join(parts) if all(part.isidentifier() for part in parts) else ""
 
 
 def import_bindings(node: ast.Import | ast.ImportFrom, package: str) -> Iterator[tuple[str, str, bool]]:
@@ -113,7 +115,7 @@ def import_bindings(node: ast.Import | ast.ImportFrom, package: str) -> Iterator
         return
     module = node.module or ""
     if node.level:
-        module = ".".join(p for p in (package, module) if p)
+        module = resolve_relative(package, node.level, node.module)
     for alias in node.names:
         if alias.name != "*":
             yield alias.asname or alias.name, f"{module}.{alias.name}" if module else alias.name, False
@@ -216,3 +218,16 @@ def is_generator(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 def source_text(node: ast.AST) -> str:
     """The code of ``node`` as Python writes it back (for messages)."""
     return ast.unparse(node)
+
+
+def resolve_relative(package: str, level: int, module: str | None) -> str:
+    """The absolute module a relative import names from ``package``; "" when it climbs past the top."""
+    if level == 0:
+        return module or ""
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts) or not parts:
+        return ""
+    base = parts[: len(parts) - (level - 1)]
+    if not base:
+        return ""
+    return ".".join([*base, module] if module else base)
