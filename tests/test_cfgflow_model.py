@@ -289,7 +289,6 @@ def test_cfg_read_in_an_app_no_import_can_name() -> None:
     assert ("src/train-v2.py", ("training", "alpha")) in reads
 
 
-
 # ---- one relative-import resolver for both models -------------------------------------------------
 
 

@@ -113,28 +113,24 @@ class _Ctx:
     struct_open: frozenset[KeyPath] = frozenset()
 
 
-def _segments(node: ast.expr) -> tuple[list[str], list[ast.expr]] | None:
-    """``a.b["c"].d`` -> (["a","b","c","d"], nodes); None unless the chain starts at a Name."""
+def _segments(node: ast.expr) -> list[str] | None:
+    """The key path a chain writes from its root name: ``a.b["c"].d`` -> ["a", "b", "c", "d"] (attributes
+    and constant string subscripts); None unless the chain starts at a Name."""
     segs: list[str] = []
-    nodes: list[ast.expr] = []
     cur: ast.expr = node
     while True:
         if isinstance(cur, ast.Attribute):
             segs.append(cur.attr)
-            nodes.append(cur)
             cur = cur.value
         elif (
             isinstance(cur, ast.Subscript) and isinstance(cur.slice, ast.Constant) and isinstance(cur.slice.value, str)
         ):
             segs.append(cur.slice.value)
-            nodes.append(cur)
             cur = cur.value
         elif isinstance(cur, ast.Name):
             segs.append(cur.id)
-            nodes.append(cur)
             segs.reverse()
-            nodes.reverse()
-            return segs, nodes
+            return segs
         else:
             return None
 
@@ -215,10 +211,9 @@ class _Analyzer:
 
     def _expr_access(self, bindings: dict[tuple[str, ...], KeyPath], node: ast.expr) -> tuple[KeyPath, bool] | None:
         """The binding ``node`` evaluates to, and whether evaluating it reads the config (goes past an alias)."""
-        found = _segments(node)
-        if found is None:
+        segs = _segments(node)
+        if segs is None:
             return None
-        segs, _ = found
         bound = self._bind(bindings, segs)
         if bound is None:
             return None
@@ -269,7 +264,7 @@ class _Analyzer:
                 target = _segments(node.targets[0])
                 if target is None:
                     continue
-                tsegs = tuple(target[0])
+                tsegs = tuple(target)
                 if isinstance(node.targets[0], ast.Name):
                     local_text[tsegs[0]] = ast.unparse(node.value)
                 value: KeyPath | None
@@ -678,7 +673,7 @@ class _Walker:
         """
         opened = _opened(owner, ctx)
         receiver = _segments(node.func.value) if isinstance(node.func, ast.Attribute) else None
-        plain = receiver is not None and receiver[0][0] in self.rebound_plain  # a plain container, not struct
+        plain = receiver is not None and receiver[0] in self.rebound_plain  # a plain container, not struct
         keys: list[str | None] = [kw.arg for kw in node.keywords if kw.arg is not None]
         for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg is None)]:
             if _is_runfile(arg, self.a, self.bindings, self.module, self.local_text):
@@ -706,7 +701,7 @@ class _Walker:
                 self.expr(target.value, ctx)
                 self.expr(target.slice, ctx)
             return
-        segs, _ = found
+        segs = found
         bound = self.a._bind(self.bindings, segs)
         if bound is None:
             return
@@ -748,7 +743,7 @@ class _Walker:
         if not isinstance(merge, ast.Call) or not merge.args:
             return None
         found = _segments(merge.args[0])
-        if found is None or found[0][0] in self.rebound_plain:
+        if found is None or found[0] in self.rebound_plain:
             return None
         first = self.a._expr_binding(self.bindings, merge.args[0])
         if first is None or first.root != "cfg" or "*" in first.keys:
@@ -792,11 +787,11 @@ def _display(node: ast.expr) -> str:
     """How an access reads in messages: the attribute chain, cheaply (ast.unparse only as a fallback)."""
     found = _segments(node)
     if found is not None:
-        return ".".join(found[0])[:120]
+        return ".".join(found)[:120]
     if isinstance(node, ast.Call):
         func = _segments(node.func)
         if func is not None:
-            return (".".join(func[0]) + "(...)")[:120]
+            return (".".join(func) + "(...)")[:120]
     return ast.unparse(node)[:120]
 
 

@@ -482,4 +482,3 @@ def imports_of(facts: Facts) -> list[ImportFact]:
     """Every import statement of every parsed project module, in path and line order."""
     index = facts.derived(project_index)
     return [fact for info in sorted(index.by_path.values(), key=lambda m: m.path) for fact in info.imports]
-
