@@ -311,3 +311,18 @@ def test_call_names_and_import_facts_resolve_relative_imports_alike() -> None:
     targets = {f.bound: f.target for f in _imports(facts, "src/pkg/a.py").values()}
     assert targets == {"f": "src.pkg.b.f", "model": "src.model", "gone": ""}
     assert index.aliases["f"] == targets["f"] and index.aliases["model"] == targets["model"]
+
+
+def test_call_arguments_checked_through_a_bare_import_in_src() -> None:
+    """R403 reads the same resolver: ``from model import build`` in src/ is src/model.py (as a script run
+    from src/ sees it), so a call with too many arguments is reported there too."""
+    from expcheck import check_files
+
+    files = {
+        "src/model.py": "def build(x):\n    return x\n",
+        "src/train.py": "from model import build\n\nbuild(1, 2)\n",
+    }
+    report = check_files(files, select=["R403"])
+    assert [(f.rule, f.path, f.line) for f in report.findings] == [("R403", "src/train.py", 3)]
+    files["src/train.py"] = "from model import build\n\nbuild(1)\n"
+    assert check_files(files, select=["R403"]).findings == []
