@@ -129,6 +129,8 @@ class ProjectIndex:
     # Stems of every project module wherever it lives ("train" for src/train.py): a bare
     # ``import train`` only works when that folder is put on sys.path.
     stems: frozenset[str]
+    # First components of the names modules under src/ have from there ("model" for src/model.py).
+    src_tops: frozenset[str] = frozenset()
 
     def exists(self, module: str) -> bool:
         return module in self.modules or module in self.packages
@@ -164,6 +166,9 @@ class ProjectIndex:
     def split(self, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
         """The deepest project module a qualified name lies in and the names after it:
         ``src.model.Net`` -> (src/model.py, ["Net"]); None when no prefix is a project module."""
+        top = qualified.partition(".")[0]
+        if top not in self.tops and top not in self.src_tops:
+            return None  # a third-party or missing module: no prefix can be a project module
         parts = qualified.split(".")
         for cut in range(len(parts), 0, -1):
             found = self.resolve_module(".".join(parts[:cut]))
@@ -456,6 +461,7 @@ def project_index(facts: Facts) -> ProjectIndex:
         packages=frozenset(packages),
         tops=tops,
         stems=stems,
+        src_tops=frozenset(n.split(".")[1] for n in modules if n.startswith("src.")),
     )
 
 
