@@ -92,3 +92,42 @@ def test_attribute_refs_skip_only_the_scopes_that_rebind_the_module_name() -> No
     # ``model`` is a parameter in report(): only that function's chain is not the module's.
     # (The old scan dropped every chain on ``model`` once any scope rebound the name.)
     assert [(r.node.lineno, r.dotted) for r in refs] == [(5, "model.build")]
+
+
+def test_symbol_rules_follow_the_scopes() -> None:
+    """R403 judged a lambda parameter's and a comprehension variable's calls against the imported
+    project function of the same name (two false errors), and R402 missed a misspelt module attribute
+    because another function had a parameter named like the module (the old private scope models)."""
+    from expcheck.engine import run_rules
+    from expcheck.rules import all_rules
+
+    facts = _facts(
+        {
+            "src/__init__.py": "",
+            "src/model.py": "def build():\n    return 1\n",
+            "src/train.py": """
+                from src.model import build
+                import src.model as model
+
+                factories = [lambda n: n]
+                apply = lambda build: build(1, 2)
+                made = [build(3) for build in factories]
+
+
+                def main():
+                    return build() + model.build()
+
+
+                def report(model):
+                    return model.name
+
+
+                def other():
+                    return model.buidl()
+                """,
+        }
+    )
+    rules = [r for r in all_rules() if r.id in ("R402", "R403")]
+    outcome = run_rules(facts, rules)
+    assert not outcome.rule_errors, outcome.rule_errors
+    assert [(f.rule, f.path, f.line) for f in outcome.findings] == [("R402", "src/train.py", 19)]

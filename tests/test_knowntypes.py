@@ -154,3 +154,36 @@ def test_private_function_parameter_typed_by_every_caller() -> None:
         """
     )
     assert found == {(5, "push", list)}
+
+
+def test_r406_sees_paths_however_pathlib_is_imported_and_respects_rebinding() -> None:
+    """R406 missed ``Path(p).mkdirs()`` when Path was imported in the function or guarded by a try, and
+    ``pathlib.Path(p)``; it reported a name an enclosing function rebinds (the old private model)."""
+    from expcheck.engine import run_rules
+    from expcheck.rules import all_rules
+
+    source = """
+        import pathlib
+        try:
+            from pathlib import Path as P
+        except ImportError:
+            P = None
+
+        def run(p):
+            from pathlib import Path
+            Path(p).mkdirs()
+            pathlib.Path(p).mkdirs()
+            P(p).mkdirs()
+
+        def outer(make):
+            P = make
+
+            def inner(p):
+                return P(p).mkdirs()
+
+            return inner
+        """
+    loaded = load_files({"src/train.py": textwrap.dedent(source)}, None, [])
+    outcome = run_rules(Facts(loaded.submission, loaded.profile), [r for r in all_rules() if r.id == "R406"])
+    assert not outcome.rule_errors, outcome.rule_errors
+    assert [(f.rule, f.line) for f in outcome.findings] == [("R406", 10), ("R406", 11), ("R406", 12)]

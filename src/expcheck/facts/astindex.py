@@ -14,6 +14,7 @@ import ast
 import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from expcheck.facts import Facts
 from expcheck.facts.python import walk
@@ -86,7 +87,7 @@ class ModuleIndex:
     @property
     def aliases(self) -> Mapping[str, str]:
         """The module-level imports (``wb`` -> ``wandb``): a view of the model's module scope."""
-        return self.model.root.visible
+        return MappingProxyType(self.model.root.visible)  # type: ignore[arg-type]
 
     def qualified(self, node: ast.AST, function: str = "") -> str:
         """``node``'s dotted name, its root resolved through the imports visible in ``function``."""
