@@ -505,7 +505,10 @@ class Outline:
     tries: list[tuple[ast.Try, str]]
 
 
-def outline_module(path: str, tree: ast.Module, model: SemanticModel) -> Outline:
+def outline_module(path: str, tree: ast.Module, model: SemanticModel | None = None) -> Outline:
+    """The outline of ``tree``; ``model`` is the module's semantic model (built from the tree when not given)."""
+    if model is None:
+        model = index_module(path, tree).model
     constants: dict[str, str] = {}
     functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
     tries: list[tuple[ast.Try, str]] = []

@@ -151,9 +151,10 @@ SEMANTIC_NODES = BINDING_NODES | SCOPE_NODES
 
 
 def parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> dict[str, ast.arg]:
-    """The parameters a function or lambda binds, by name, in order (``*args`` and ``**kwargs`` included)."""
+    """The parameters a function or lambda binds, by name: the named ones in order, then ``*args``
+    and ``**kwargs``."""
     a = node.args
-    every = [*a.posonlyargs, *a.args, a.vararg, *a.kwonlyargs, a.kwarg]
+    every = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
     return {p.arg: p for p in every if p is not None}
 
 
@@ -294,20 +295,12 @@ class NameScope:
 
     def owner(self, name: str) -> NameScope | None:
         """The scope whose binding ``name`` means here; None for a builtin or a name bound nowhere."""
-        if name in self.declared_global:
-            root = self.root
-            return root if root.binds(name) else None
-        if self.binds(name):
-            return self
-        scope = self.parent
-        while scope is not None:
-            if scope.kind != CLASS:
-                if name in scope.declared_global:
-                    root = scope.root
-                    return root if root.binds(name) else None
-                if scope.binds(name):
-                    return scope
-            scope = scope.parent
+        for scope in self.enclosing():
+            if name in scope.declared_global:
+                root = scope.root
+                return root if root.binds(name) else None
+            if scope.binds(name):
+                return scope
         return None
 
     def import_of(self, name: str) -> str | None:
@@ -466,6 +459,13 @@ class CallSite:
 def call_site(node: ast.Call, scope: NameScope, function: str, in_loop: bool, path: str) -> CallSite:
     """The CallSite of ``node`` standing in ``scope``, its callee resolved through the imports visible there."""
     return CallSite(node, qualified_name(node.func, scope.visible), callee_attr(node), function, in_loop, path, scope)
+
+
+def enclosing_functions(function: str) -> Iterator[str]:
+    """``a.b.c`` → ``a.b.c``, ``a.b``, ``a``: the qualnames of the functions around a point, innermost first."""
+    parts = function.split(".") if function else []
+    for end in range(len(parts), 0, -1):
+        yield ".".join(parts[:end])
 
 
 def load_lines(tree: ast.AST, name: str, skip_line: int) -> list[int]:
