@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 import textwrap
 
-import pytest
-
 from conftest import facts_of
 from expcheck.facts.astindex import (
     ModuleIndex,
@@ -289,11 +287,6 @@ def test_calls_resolve_through_the_imports_their_function_sees() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="call resolution follows imports only: a local assignment or parameter that rebinds an "
-    "imported name is not seen (scope-aware bindings are issue 13 item 1, in progress in wt-semtypes)",
-)
 def test_a_local_binding_shadows_an_imported_name() -> None:
     index = _index(
         """

@@ -12,12 +12,10 @@ from expcheck.facts.launches import launches, wandb_inits
 from expcheck.facts.semantic import (
     callee_attr,
     dotted_name,
-    enclosing_functions,
     import_bindings,
     last_name,
     qualified_name,
     target_names,
-    visible_imports,
 )
 from expcheck.inputs import load_files
 
@@ -74,17 +72,6 @@ def test_import_bindings() -> None:
     assert bindings("from x import *") == []
 
 
-def test_resolution_prefers_the_innermost_function_import() -> None:
-    scoped = {"outer": {"wb": "wandb"}, "outer.inner": {"wb": "weightsandbiases"}}
-    assert list(enclosing_functions("outer.inner")) == ["outer.inner", "outer"]
-    module = {"wb": "module.level", "np": "numpy"}
-    assert visible_imports(scoped, module, "outer.inner")["wb"] == "weightsandbiases"
-    assert visible_imports(scoped, module, "outer")["wb"] == "wandb"
-    assert visible_imports(scoped, module, "outer.inner")["np"] == "numpy"
-    assert visible_imports(scoped, module, "other")["wb"] == "module.level"
-    assert "wb" not in visible_imports(scoped, {}, "")
-
-
 def test_index_records_imports_per_function() -> None:
     tree = ast.parse(
         textwrap.dedent(
@@ -105,9 +92,11 @@ def test_index_records_imports_per_function() -> None:
         )
     )
     index = index_module("src/train.py", tree)
-    assert index.function_imports == {"main": {"wb": "wandb"}, "main.inner": {"system": "os.system"}}
-    assert index.aliases["sp"] == "subprocess"
-    assert index.aliases["wb"] == "wandb"  # the flat map of every import, wherever it stands
+    model = index.model
+    assert model.function("main").imports == {"wb": "wandb"}
+    assert model.function("main.inner").imports == {"system": "os.system"}
+    assert dict(index.aliases) == {"sp": "subprocess"}  # the module scope's imports only
+    assert dict(model.visible("main.inner")) == {"system": "os.system", "wb": "wandb", "sp": "subprocess"}
     assert all(call.path == "src/train.py" for call in index.calls)
     assert [(c.function, c.dotted, c.name) for c in index.calls] == [
         ("main", "wb.init", "wandb.init"),
@@ -155,3 +144,93 @@ def test_local_import_rebinding_a_module_name_wins_inside_its_function() -> None
         }
     )
     assert [i.call.function for i in facts.derived(wandb_inits)] == ["other"]
+
+
+SCOPED = """
+import numpy as np
+import wandb
+
+def train(np):
+    np.save("x")
+
+def shadow():
+    wandb = make_client()
+    wandb.init()
+
+def local_import():
+    import torch as np
+    np.save("y")
+
+class Box:
+    import json as np
+    np.dumps(1)
+
+    def method(self):
+        return np.zeros(1)
+
+def counter():
+    total = 0
+
+    def bump():
+        nonlocal total
+        total = total + 1
+
+    def reset():
+        global wandb
+        wandb = None
+
+    squares = [y for x in range(3) if (y := x * x)]
+    return squares
+"""
+
+
+def _model(source: str = SCOPED):
+    return index_module("src/train.py", ast.parse(textwrap.dedent(source)))
+
+
+def test_calls_resolve_through_the_binding_in_scope_not_a_flat_import_map() -> None:
+    index = _model()
+    names = {(c.line, c.name) for c in index.calls if c.attr in ("save", "init", "dumps", "zeros")}
+    assert names == {
+        (6, "np.save"),  # a parameter shadows the module's numpy
+        (10, "wandb.init"),  # a local assignment shadows the module's wandb: unresolved, as written
+        (14, "torch.save"),  # the function's own import
+        (18, "json.dumps"),  # the class body's import, seen in the class body...
+        (21, "numpy.zeros"),  # ...but not in its methods
+    }
+    # ``wandb.init`` in shadow() names the local client: the dotted text is the same, the binding is not.
+    shadow = index.model.function("shadow")
+    assert shadow.owner("wandb") is shadow and shadow.import_of("wandb") is None
+
+
+def test_scopes_bindings_and_declarations() -> None:
+    model = _model().model
+    assert [s.kind for s in model.scopes] == [
+        "module", "function", "function", "function", "class", "function", "function", "function", "function",
+        "comprehension",
+    ]  # fmt: skip
+    counter = model.function("counter")
+    bump = model.function("counter.bump")
+    assert bump.owner("total") is counter  # nonlocal: the enclosing function's binding
+    assert "total" not in bump.bindings
+    reset = model.function("counter.reset")
+    assert reset.owner("wandb") is model.root  # global: the module's binding
+    assert len(model.root.bindings["wandb"]) == 2  # the import and the assignment through ``global``
+    assert model.declared == {"total", "wandb"}
+    # A walrus in a comprehension binds in the function around it; the loop variable stays inside.
+    assert "y" in counter.bindings and "x" not in counter.bindings
+    assert set(counter.params) == set() and set(model.function("train").params) == {"np"}
+    assert model.root.owner("len") is None  # a builtin is bound nowhere
+
+
+def test_scope_at_and_qualified_at_find_the_scope_by_position() -> None:
+    index = _model()
+    model = index.model
+    call = next(c for c in index.calls if c.attr == "zeros")
+    assert model.scope_at(call.node) is model.function("Box.method")
+    assert call.scope is model.function("Box.method")
+    assert model.qualified_at(call.node.func) == "numpy.zeros"
+    save = next(c for c in index.calls if c.line == 14)
+    assert model.qualified_at(save.node.func) == "torch.save"
+    assert model.qualified(save.node.func, "local_import") == "torch.save"
+    assert model.qualified(save.node.func) == "numpy.save"  # read at module level

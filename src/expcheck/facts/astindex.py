@@ -1,10 +1,11 @@
-"""An index of each Python module from one walk of its tree: calls, import aliases, scopes, local data flow.
+"""An index of each Python module from one walk of its tree: the semantic model, calls, local data flow.
 
-Generic helpers for fact modules that need to know *what is called where*: the dotted name of a call
-with import aliases resolved (``import wandb as wb`` makes ``wb.log`` read ``wandb.log``), the
-function that encloses it, whether it sits inside a loop, and per function the assignments, item
-stores and ``.update`` calls that let a fact follow a local variable back to the values it holds.
-Nothing is imported or executed.
+The same walk fills the module's semantic model (``facts/semantic.py``: scopes and bindings) and the
+generic records fact modules need to know *what is called where*: the dotted name of a call resolved
+through the imports visible where it stands (``import wandb as wb`` makes ``wb.log`` read
+``wandb.log``), the function that encloses it, whether it sits inside a loop, and per function the
+assignments, item stores and ``.update`` calls that let a fact follow a local variable back to the
+values it holds. Nothing is imported or executed.
 """
 
 from __future__ import annotations
@@ -13,16 +14,25 @@ import ast
 import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from expcheck.facts import Facts
 from expcheck.facts.python import walk
 from expcheck.facts.semantic import (
+    CLASS,
+    COMPREHENSION,
+    FUNCTION,
+    LAMBDA,
+    MODULE,
+    SCOPE_NODES,
+    SEMANTIC_NODES,
     CallSite,
+    NameScope,
+    SemanticModel,
     call_site,
-    import_bindings,
     package_of,
+    parameters,
     target_names,
-    visible_imports,
 )
 
 __all__ = ["CallSite", "ModuleIndex", "Outline", "Scope", "target_names"]
@@ -52,11 +62,8 @@ class ModuleIndex:
 
     path: str
     tree: ast.Module
-    # local name -> what it stands for ("wb" -> "wandb", "plt" -> "matplotlib.pyplot",
-    # "load_dataset" -> "datasets.load_dataset", "build" -> "src.model.build").
-    aliases: dict[str, str]
-    # function qualname -> local name -> what it stands for, for imports made inside that function.
-    function_imports: dict[str, dict[str, str]]
+    # The module's scopes and bindings (facts/semantic.py): what a name means where it stands.
+    model: SemanticModel
     calls: list[CallSite]
     scopes: dict[str, Scope]
     # simple function name -> qualnames defined with that name.
@@ -76,6 +83,15 @@ class ModuleIndex:
     tries: list[tuple[ast.Try, str]]
     # Module-level ``NAME = "text"`` constants.
     constants: dict[str, str]
+
+    @property
+    def aliases(self) -> Mapping[str, str]:
+        """The module-level imports (``wb`` -> ``wandb``): a view of the model's module scope."""
+        return MappingProxyType(self.model.root.visible)  # type: ignore[arg-type]
+
+    def qualified(self, node: ast.AST, function: str = "") -> str:
+        """``node``'s dotted name, its root resolved through the imports visible in ``function``."""
+        return self.model.qualified(node, function)
 
     def calls_to(self, *names: str) -> Iterator[CallSite]:
         wanted = set(names)
@@ -143,16 +159,6 @@ def _child_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
-def _params(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> tuple[str, ...]:
-    a = node.args
-    names = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
-    if a.vararg:
-        names.append(a.vararg.arg)
-    if a.kwarg:
-        names.append(a.kwarg.arg)
-    return tuple(names)
-
-
 def _docstring(node: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int | None:
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -165,6 +171,7 @@ class _State:
     scope: Scope
     in_loop: bool
     prefix: str  # "Class." inside a class body
+    sem: NameScope  # the scope names bind in (a class body, a lambda, a comprehension have their own)
 
 
 class _Collector:
@@ -173,16 +180,13 @@ class _Collector:
     def __init__(self, path: str) -> None:
         self.path = path
         self.package = package_of(path)
-        self.aliases: dict[str, str] = {}
-        # function qualname -> the import bindings made inside it (not in nested functions).
-        self.function_imports: dict[str, dict[str, str]] = {}
-        # The import bindings made outside any function.
-        self.module_imports: dict[str, str] = {}
+        self.root = NameScope(MODULE, ast.Module(body=[], type_ignores=[]))
+        self.model = SemanticModel(path, self.root, [self.root])
         self.docstrings: set[int] = set()
         self.module_scope = Scope(qualname="", node=ast.Module(body=[], type_ignores=[]))
         self.scopes: dict[str, Scope] = {"": self.module_scope}
         self.by_name: dict[str, list[str]] = {}
-        self.raw_calls: list[tuple[ast.Call, str, bool]] = []
+        self.raw_calls: list[tuple[ast.Call, str, bool, NameScope]] = []
         self.item_stores: list[tuple[ast.Subscript, ast.expr, str]] = []
         self.strings: list[tuple[ast.expr, str]] = []
         self.names_read: set[str] = set()
@@ -192,10 +196,11 @@ class _Collector:
 
     def run(self, tree: ast.Module) -> None:
         self.module_scope.node = tree
+        self.root.node = tree
         doc = _docstring(tree)
         if doc is not None:
             self.docstrings.add(doc)
-        top = _State(self.module_scope, False, "")
+        top = _State(self.module_scope, False, "", self.root)
         stack: list[tuple[ast.AST, _State]] = [(child, top) for child in reversed(tree.body)]
         pop, push = stack.pop, stack.append
         names_read = self.names_read
@@ -236,6 +241,7 @@ class _Collector:
             elif cls is ast.Compare:
                 self.compares.append((node, scope.qualname))  # type: ignore[arg-type]
             elif cls is ast.Assign or cls is ast.AnnAssign or cls is ast.AugAssign:
+                state.sem.bind_node(node, self.package)
                 self._assign(node, scope, in_class=bool(state.prefix))  # type: ignore[arg-type]
             elif cls is ast.Return:
                 if node.value is not None:  # type: ignore[attr-defined]
@@ -250,9 +256,10 @@ class _Collector:
                 self._loop(node, state, stack)  # type: ignore[arg-type]
                 continue
             elif cls is ast.Import or cls is ast.ImportFrom:
-                self._import(node, scope)  # type: ignore[arg-type]
+                state.sem.bind_node(node, self.package)
                 continue
             elif cls is ast.MatchMapping:  # ``case {"lr": lr}`` reads the key "lr"
+                state.sem.bind_node(node, self.package)  # ``**rest`` binds
                 keys = node.keys  # type: ignore[attr-defined]
                 names_read.update(k.value for k in keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
             elif cls is ast.MatchClass:  # ``case Point(x=0)`` reads the attribute x
@@ -262,8 +269,14 @@ class _Collector:
             elif cls is ast.With or cls is ast.AsyncWith:
                 for item in node.items:  # type: ignore[attr-defined]
                     if item.optional_vars is not None:
+                        state.sem.bind_node(item, self.package)
                         for name in target_names(item.optional_vars):
                             scope.assigns.setdefault(name, []).append(item.context_expr)
+            elif cls in SEMANTIC_NODES:
+                if cls in SCOPE_NODES:
+                    state = self._new_scope(node, state)
+                else:
+                    state.sem.bind_node(node, self.package)
             fields = _CHILD_FIELDS.get(cls) or _child_fields(cls)
             for field_name in fields:
                 value = getattr(node, field_name, None)
@@ -283,23 +296,9 @@ class _Collector:
                     if isinstance(value, ast.AST):
                         push((value, state))
 
-    def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
-        local = self.function_imports.setdefault(scope.qualname, {}) if scope.qualname else self.module_imports
-        for name, target, plain in import_bindings(node, self.package):
-            # The flat map (every import of the module, wherever it stands) keeps the first plain
-            # ``import a.b`` binding of ``a`` and the last of any other.
-            if plain:
-                self.aliases.setdefault(name, target)
-            else:
-                self.aliases[name] = target
-            if plain:
-                local.setdefault(name, target)
-            else:
-                local[name] = target
-
     def _call(self, node: ast.Call, state: _State) -> None:
         scope = state.scope
-        self.raw_calls.append((node, scope.qualname, state.in_loop))
+        self.raw_calls.append((node, scope.qualname, state.in_loop, state.sem))
         func = node.func
         attr = func.attr if isinstance(func, ast.Attribute) else ""
         if attr == "get" and node.args:
@@ -338,15 +337,20 @@ class _Collector:
     ) -> None:
         fn = state.scope.qualname
         qual = f"{state.prefix}{node.name}" if state.prefix else f"{fn}.{node.name}" if fn else node.name
-        inner = Scope(qualname=qual, node=node, params=_params(node))
+        params = parameters(node)
+        inner = Scope(qualname=qual, node=node, params=tuple(params))
         self.scopes[qual] = inner
         self.by_name.setdefault(node.name, []).append(qual)
         doc = _docstring(node)
         if doc is not None:
             self.docstrings.add(doc)
-        body_state = _State(inner, False, "")
+        state.sem.bind_node(node, self.package)
+        sem = NameScope(FUNCTION, node, state.sem, qual, params)
+        self.model.scopes.append(sem)
+        self.model.functions[qual] = sem
+        body_state = _State(inner, False, "", sem)
         stack.extend((child, body_state) for child in reversed(node.body))
-        outer = _State(state.scope, state.in_loop, "")
+        outer = _State(state.scope, state.in_loop, "", state.sem)
         stack.extend((deco, outer) for deco in node.decorator_list)
         stack.extend((d, outer) for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None)
 
@@ -356,26 +360,39 @@ class _Collector:
         doc = _docstring(node)
         if doc is not None:
             self.docstrings.add(doc)
-        body_state = _State(state.scope, state.in_loop, prefix)
+        state.sem.bind_node(node, self.package)
+        sem = NameScope(CLASS, node, state.sem)
+        self.model.scopes.append(sem)
+        body_state = _State(state.scope, state.in_loop, prefix, sem)
         stack.extend((child, body_state) for child in reversed(node.body))
-        outer = _State(state.scope, state.in_loop, state.prefix)
+        outer = _State(state.scope, state.in_loop, state.prefix, state.sem)
         stack.extend((child, outer) for child in (*node.bases, *node.keywords, *node.decorator_list))
 
     def _loop(
         self, node: ast.For | ast.AsyncFor | ast.While, state: _State, stack: list[tuple[ast.AST, _State]]
     ) -> None:
         scope = state.scope
-        inside = _State(scope, True, state.prefix)
+        inside = _State(scope, True, state.prefix, state.sem)
         # The ``else`` block runs once, after the loop.
         stack.extend((child, state) for child in reversed(node.orelse))
         stack.extend((child, inside) for child in reversed(node.body))
         if isinstance(node, ast.While):
             stack.append((node.test, inside))
             return
+        state.sem.bind_node(node, self.package)
         for name in target_names(node.target):
             scope.assigns.setdefault(name, []).append(node.iter)
             scope.loop_targets.add(name)
         stack.append((node.iter, state))
+
+    def _new_scope(self, node: ast.AST, state: _State) -> _State:
+        """The state inside a lambda or comprehension: its own names, the function's other records."""
+        if type(node) is ast.Lambda:
+            sem = NameScope(LAMBDA, node, state.sem, "", parameters(node))  # type: ignore[arg-type]
+        else:
+            sem = NameScope(COMPREHENSION, node, state.sem)
+        self.model.scopes.append(sem)
+        return _State(state.scope, state.in_loop, state.prefix, sem)
 
 
 def _pair(target: ast.expr, value: ast.expr, scope: Scope) -> None:
@@ -400,15 +417,8 @@ def index_module(path: str, tree: ast.Module) -> ModuleIndex:
     """Index ``tree`` (the module at ``path``) in one walk."""
     col = _Collector(path)
     col.run(tree)
-    aliases = col.aliases
-    # A call's callee is resolved through the imports of its enclosing functions, then the module's.
-    visible: dict[str, Mapping[str, str]] = {}
-    calls = []
-    for node, fn, in_loop in col.raw_calls:
-        names = visible.get(fn)
-        if names is None:
-            names = visible[fn] = visible_imports(col.function_imports, col.module_imports, fn)
-        calls.append(call_site(node, names, fn, in_loop, path))
+    # A call's callee is resolved through the imports visible in the scope it stands in.
+    calls = [call_site(node, sem, fn, in_loop, path) for node, fn, in_loop, sem in col.raw_calls]
     calls.sort(key=lambda c: (c.node.lineno, c.node.col_offset))
     constants: dict[str, str] = {}
     for stmt in tree.body:
@@ -419,8 +429,7 @@ def index_module(path: str, tree: ast.Module) -> ModuleIndex:
     return ModuleIndex(
         path=path,
         tree=tree,
-        aliases=aliases,
-        function_imports=col.function_imports,
+        model=col.model,
         calls=calls,
         scopes=col.scopes,
         by_name=col.by_name,
@@ -483,11 +492,12 @@ def enclosing_loops(tree: ast.AST) -> dict[int, list[ast.stmt]]:
 
 @dataclass
 class Outline:
-    """A cheap view of a module from its statements only: imports, constants, functions, try blocks."""
+    """A view of a module from its statements: constants, functions, try blocks, with the index's
+    semantic model for what names mean."""
 
     path: str
     tree: ast.Module
-    aliases: dict[str, str]
+    model: SemanticModel
     constants: dict[str, str]
     # (qualname, node) of every function, methods as Class.method, nested as outer.inner.
     functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]
@@ -495,9 +505,10 @@ class Outline:
     tries: list[tuple[ast.Try, str]]
 
 
-def outline_module(path: str, tree: ast.Module) -> Outline:
-    package = package_of(path)
-    aliases: dict[str, str] = {}
+def outline_module(path: str, tree: ast.Module, model: SemanticModel | None = None) -> Outline:
+    """The outline of ``tree``; ``model`` is the module's semantic model (built from the tree when not given)."""
+    if model is None:
+        model = index_module(path, tree).model
     constants: dict[str, str] = {}
     functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
     tries: list[tuple[ast.Try, str]] = []
@@ -509,13 +520,6 @@ def outline_module(path: str, tree: ast.Module) -> Outline:
     stack: list[tuple[ast.stmt, str, str]] = [(s, "", "") for s in tree.body]
     while stack:
         stmt, fn, prefix = stack.pop()
-        if isinstance(stmt, ast.Import | ast.ImportFrom):
-            for name, target, plain in import_bindings(stmt, package):
-                if plain:
-                    aliases.setdefault(name, target)
-                else:
-                    aliases[name] = target
-            continue
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             qual = f"{prefix}{stmt.name}" if prefix else f"{fn}.{stmt.name}" if fn else stmt.name
             functions.append((qual, stmt))
@@ -534,7 +538,7 @@ def outline_module(path: str, tree: ast.Module) -> Outline:
         for case in getattr(stmt, "cases", None) or []:
             stack.extend((s, fn, prefix) for s in case.body)
     functions.sort(key=lambda f: f[1].lineno)
-    return Outline(path, tree, aliases, constants, functions, tries)
+    return Outline(path, tree, model, constants, functions, tries)
 
 
 def _outline_cache(facts: Facts) -> dict[str, Outline | None]:
@@ -542,12 +546,11 @@ def _outline_cache(facts: Facts) -> dict[str, Outline | None]:
 
 
 def outline_of(facts: Facts, path: str) -> Outline | None:
-    """The outline of the code module at ``path`` (from the full index when one was built already)."""
+    """The outline of the code module at ``path`` (its model from the module's index)."""
     cache = facts.derived(_outline_cache)
     if path not in cache:
-        module = facts.python.get(path)
-        ok = module is not None and module.tree is not None and facts.files[path].origin == "code"
-        cache[path] = outline_module(path, module.tree) if ok else None  # type: ignore[union-attr,arg-type]
+        index = index_of(facts, path)
+        cache[path] = outline_module(path, index.tree, index.model) if index is not None else None
     return cache[path]
 
 
@@ -592,7 +595,7 @@ def calls_on_lines(outline: Outline, lines: set[int]) -> list[CallSite]:
         for part in own:
             for node in walk(part):
                 if isinstance(node, ast.Call) and node.lineno in lines:
-                    found.append(call_site(node, outline.aliases, fn, False, outline.path))
+                    found.append(call_site(node, outline.model.scope_at(node), fn, False, outline.path))
     found.sort(key=lambda c: (c.node.lineno, c.node.col_offset))
     return found
 

@@ -1,22 +1,21 @@
 """Call sites of each project module with what a name means at the call: local, or the module's binding.
 
-The calls come from the shared one-walk index (``facts/astindex.py``); this module adds what a call
-check needs beyond it, computed only for the few calls that may reach project code: the names a
-function binds locally (parameters, assignments, loop and ``with`` targets, nested defs, local
-imports, ``except ... as``), ``global`` declarations, class-body names, and the try statements
-around a call. Nothing is imported or executed.
+The calls come from the shared one-walk index (``facts/astindex.py``) and what a name means where a
+call stands from its semantic model (``facts/semantic.py``: scopes, bindings, ``global``); this module
+adds what a call check needs beyond them: the try statements around a call, and the module-level
+names bound to project modules. Nothing is imported or executed.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import ModuleIndex, indexes
+from expcheck.facts.astindex import ModuleIndex, index_of, indexes
 from expcheck.facts.imports import ModuleInfo, project_index
-from expcheck.facts.python import SIMPLE_STATEMENTS, walk
-from expcheck.facts.semantic import CallSite, dotted_name, target_names
+from expcheck.facts.python import walk
+from expcheck.facts.semantic import CallSite, dotted_name
 
 __all__ = ["AttributeRef", "CallSite", "ModuleScopes", "dotted_name"]
 
@@ -30,137 +29,21 @@ class AttributeRef:
     dotted: str
 
 
-_BLOCKS = ("body", "orelse", "finalbody")
-
-
-def _function_locals(node: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
-    """(names the function binds locally, names it declares global), from its statements only.
-
-    Nested functions and classes count by their own name; what they bind inside is theirs. A walrus
-    inside an expression is not seen (it would only make a name look module-level).
-    """
-    bound: set[str] = set()
-    declared_global: set[str] = set()
-    args = getattr(node, "args", None)
-    if isinstance(args, ast.arguments):
-        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        bound.update(a.arg for a in every if a is not None)
-    stack: list[ast.stmt] = list(getattr(node, "body", []))
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(stmt.name)
-            continue
-        if isinstance(stmt, ast.Assign):
-            bound.update(n for t in stmt.targets for n in target_names(t))
-        elif isinstance(stmt, ast.AugAssign | ast.AnnAssign | ast.For | ast.AsyncFor):
-            bound.update(target_names(stmt.target))
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
-            bound.update(
-                n for item in stmt.items if item.optional_vars is not None for n in target_names(item.optional_vars)
-            )
-        elif isinstance(stmt, ast.Import | ast.ImportFrom):
-            for alias in stmt.names:
-                plain = isinstance(stmt, ast.Import) and not alias.asname
-                bound.add(alias.name.split(".", 1)[0] if plain else alias.asname or alias.name)
-        elif isinstance(stmt, ast.Delete):
-            bound.update(n for t in stmt.targets for n in target_names(t))
-        elif isinstance(stmt, ast.Global):
-            declared_global.update(stmt.names)
-        elif isinstance(stmt, ast.Nonlocal):
-            bound.update(stmt.names)
-        elif isinstance(stmt, ast.Try | ast.TryStar):
-            for handler in stmt.handlers:
-                if handler.name:
-                    bound.add(handler.name)
-                stack.extend(handler.body)
-        elif isinstance(stmt, ast.Match):
-            for case in stmt.cases:
-                bound.update(
-                    n.name for n in ast.walk(case.pattern) if isinstance(n, ast.MatchAs | ast.MatchStar) and n.name
-                )
-                stack.extend(case.body)
-        if type(stmt) in SIMPLE_STATEMENTS:
-            continue
-        for name in _BLOCKS:
-            block = getattr(stmt, name, None)
-            if block:
-                stack.extend(block)
-    return frozenset(bound - declared_global), frozenset(declared_global)
-
-
-@dataclass
-class _ClassBody:
-    start: int
-    end: int
-    names: frozenset[str]
-    methods: list[tuple[int, int]]
-
-
-def _class_bodies(tree: ast.Module) -> list[_ClassBody]:
-    found: list[_ClassBody] = []
-    stack: list[ast.stmt] = list(tree.body)
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, ast.ClassDef):
-            names: set[str] = set()
-            methods: list[tuple[int, int]] = []
-            for inner in stmt.body:
-                if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                    names.add(inner.name)
-                    methods.append((inner.lineno, inner.end_lineno or inner.lineno))
-                else:
-                    names.update(
-                        n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
-                    )
-            found.append(_ClassBody(stmt.lineno, stmt.end_lineno or stmt.lineno, frozenset(names), methods))
-        elif type(stmt) in SIMPLE_STATEMENTS:
-            continue
-        for name in ("body", "orelse", "finalbody", "handlers"):
-            block = getattr(stmt, name, None)
-            if isinstance(block, list):
-                stack.extend(b for b in block if isinstance(b, ast.stmt | ast.ExceptHandler))  # type: ignore[misc]
-    return found
-
-
 @dataclass
 class ModuleScopes:
-    """Calls of one module, and on demand what a name means where a call stands."""
+    """Calls of one module, and what a name means where a call stands (from the semantic model)."""
 
     path: str
     index: ModuleIndex
     calls: list[CallSite]
-    _locals: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
-    _classes: list[_ClassBody] | None = None
-
-    def _scope_locals(self, qualname: str) -> tuple[frozenset[str], frozenset[str]]:
-        if qualname not in self._locals:
-            scope = self.index.scopes.get(qualname)
-            self._locals[qualname] = _function_locals(scope.node) if scope is not None else (frozenset(), frozenset())
-        return self._locals[qualname]
 
     def binds(self, call: CallSite, name: str) -> bool:
-        """Whether ``name`` at ``call`` means something other than the module-level binding."""
-        parts = call.function.split(".") if call.function else []
-        for end in range(len(parts), 0, -1):
-            qualname = ".".join(parts[:end])
-            if qualname not in self.index.scopes:
-                continue  # a class between functions: its names are not visible inside them
-            bound, declared_global = self._scope_locals(qualname)
-            if name in declared_global:
-                return False
-            if name in bound:
-                return True
-        return self._in_class_body(call.line, name)
-
-    def _in_class_body(self, line: int, name: str) -> bool:
-        if self._classes is None:
-            self._classes = _class_bodies(self.index.tree)
-        for body in self._classes:
-            inside = body.start <= line <= body.end and name in body.names
-            if inside and not any(start <= line <= end for start, end in body.methods):
-                return True
-        return False
+        """Whether ``name`` at ``call`` means something other than the module-level binding: a local,
+        a parameter, a name of an enclosing function, of the class body the call stands in, of a
+        lambda or comprehension around it."""
+        scope = call.scope or self.index.model.function(call.function)
+        owner = scope.owner(name)
+        return owner is not None and owner.parent is not None
 
     def caught(self, call: CallSite) -> tuple[str, ...]:
         """Exception names caught by the try statements (of the same function) whose body holds the call."""
@@ -207,9 +90,15 @@ def _all_module_aliases(facts: Facts) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for path, info in index.by_path.items():
         aliases: dict[str, str] = {}
-        for name, bindings in info.bindings.items():
-            if len(bindings) != 1 or bindings[0].kind != "import":
-                continue
+        module = index_of(facts, path)
+        if module is None:
+            found[path] = aliases
+            continue
+        root = module.model.root
+        for name in root.imports:
+            bindings = root.bindings.get(name, [])
+            if len(bindings) != 1 or name in module.model.declared:
+                continue  # bound again (or from a function through ``global``)
             target = module_level_target(info, name)
             if target is not None and index.is_project(target) and index.exists(target):
                 aliases[name] = target
@@ -235,21 +124,23 @@ def resolve_module_chain(facts: Facts, info: ModuleInfo, dotted: str) -> tuple[s
 
 
 def module_attribute_refs(facts: Facts, info: ModuleInfo, tree: ast.Module) -> list[AttributeRef]:
-    """Loaded ``m.x`` chains on names bound to project modules, unless such a name is also bound locally."""
+    """Loaded ``m.x`` chains on names bound to project modules, where the name means that import
+    (not a local, parameter or other binding of the scope the chain stands in)."""
     aliases = project_module_aliases(facts, info)
-    if not aliases:
+    index = index_of(facts, info.path)
+    if not aliases or index is None:
         return []
-    rebound: set[str] = set()
+    model = index.model
     refs: list[AttributeRef] = []
     for node in walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id in aliases:
-            rebound.add(node.id)
-        elif isinstance(node, ast.arg) and node.arg in aliases:
-            rebound.add(node.arg)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             dotted = dotted_name(node)
             if dotted is not None and dotted.split(".", 1)[0] in aliases:
                 refs.append(AttributeRef(info.path, node, dotted))
     # A chain a.b.c is also seen as a.b: keep the longest of each.
     longest = {id(r.node.value) for r in refs}
-    return [r for r in refs if id(r.node) not in longest and r.dotted.split(".", 1)[0] not in rebound]
+    return [
+        r
+        for r in refs
+        if id(r.node) not in longest and model.scope_at(r.node).owner(r.dotted.split(".", 1)[0]) is model.root
+    ]

@@ -59,14 +59,15 @@ class KeyResolver:
             found = self._unrecorded[key] = unrecorded_bindings(scope.node)
         return found
 
-    def function(self, index: ModuleIndex, call: ast.Call) -> tuple[ModuleIndex, Scope] | None:
-        """The project function ``call`` calls: in the same module by name, or imported from a project module."""
+    def function(self, index: ModuleIndex, call: ast.Call, where: str = "") -> tuple[ModuleIndex, Scope] | None:
+        """The project function ``call`` (standing in the function ``where``) calls: in the same module
+        by name, or imported from a project module."""
         func = call.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
         if not name:
             return None
-        if isinstance(func, ast.Name) and func.id in index.aliases:
-            target = index.aliases[func.id]
+        target = index.model.function(where).import_of(func.id) if isinstance(func, ast.Name) else None
+        if target is not None:
             module, _, simple = target.rpartition(".")
             info = self.facts.derived(project_index).resolve_module(module)
             other = index_of(self.facts, info.path) if info is not None else None
@@ -108,7 +109,7 @@ class KeyResolver:
                 return out
             if isinstance(func, ast.Attribute) and func.attr == "copy" and not node.args:
                 return self.keys(index, scope, func.value, depth + 1)
-            target = self.function(index, node)
+            target = self.function(index, node, scope.qualname)
             if target is None:
                 return OPAQUE
             other, fn_scope = target

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, Scope, code_modules, const_str, index_of, template
 from expcheck.facts.python import iter_statements
-from expcheck.facts.semantic import qualified_name
 
 EVALUATE = "src/evaluate.py"
 _FIGURE_EXT = re.compile(r"\.(?:pdf|png|jpe?g|svg|eps)$", re.I)
@@ -173,7 +172,7 @@ def _parsers(index: ModuleIndex) -> list[str]:
     for scope in index.scopes.values():
         for name, values in scope.assigns.items():
             if any(
-                isinstance(v, ast.Call) and qualified_name(v.func, index.aliases).endswith("ArgumentParser")
+                isinstance(v, ast.Call) and index.qualified(v.func, scope.qualname).endswith("ArgumentParser")
                 for v in values
             ):
                 names.append(name)
@@ -268,7 +267,7 @@ def _hydra_main(index: ModuleIndex) -> tuple[ast.FunctionDef, ast.Call | None] |
             continue
         for deco in node.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
-            if qualified_name(target, index.aliases) == "hydra.main":
+            if index.model.qualified_at(target) == "hydra.main":
                 return node, deco if isinstance(deco, ast.Call) else None
     return None
 
@@ -531,7 +530,7 @@ def dumped_object(index: ModuleIndex, line: int, function: str) -> tuple[ast.exp
         args = list(call.node.args)
         if call.attr == "write_text" and isinstance(call.node.func, ast.Attribute) and mentions(call.node.func.value):
             inner = args[0] if args else None
-            if isinstance(inner, ast.Call) and qualified_name(inner.func, index.aliases) == "json.dumps" and inner.args:
+            if isinstance(inner, ast.Call) and index.qualified(inner.func, function) == "json.dumps" and inner.args:
                 return inner.args[0], call.line
         if call.name == "open" or call.attr == "open":
             continue

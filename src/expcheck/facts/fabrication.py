@@ -31,7 +31,6 @@ from expcheck.facts.astindex import (
     template,
 )
 from expcheck.facts.python import walk
-from expcheck.facts.semantic import qualified_name
 
 _RATE_KEY = re.compile(
     r"(?i)(?:^|[_/\-. ])(?:acc|accuracy|em|exact_?match|f1|precision|recall|auc|auroc|score|rate|top1|top5|"
@@ -77,14 +76,14 @@ def _rate_read(node: ast.AST, index: Outline) -> str | None:
         key, holder = template(node.slice), node.value
     if key is None or holder is None or not _is_rate_key(key):
         return None
-    text = qualified_name(holder, index.aliases) or ast.unparse(holder)
+    text = index.model.qualified_at(holder) or ast.unparse(holder)
     return key if _AGGREGATE_HOLDER.search(text) else None
 
 
 def _is_random_call(node: ast.AST, index: Outline) -> bool:
     if not isinstance(node, ast.Call):
         return False
-    name = qualified_name(node.func, index.aliases)
+    name = index.model.qualified_at(node.func)
     if not name.startswith(_RANDOM_PREFIXES):
         return False
     return name.rsplit(".", 1)[-1] not in _RANDOM_NOT_VALUES
@@ -119,7 +118,7 @@ class _Flow:
             out.setdefault("count" if multiplied else "rate", (getattr(node, "lineno", 0), key))
             return
         if _is_random_call(node, self.index):
-            out.setdefault("random", (getattr(node, "lineno", 0), qualified_name(node.func, self.index.aliases)))  # type: ignore[attr-defined]
+            out.setdefault("random", (getattr(node, "lineno", 0), self.index.model.qualified_at(node.func)))  # type: ignore[attr-defined]
             return
         if isinstance(node, ast.BinOp):
             mult = isinstance(node.op, ast.Mult)
@@ -127,7 +126,7 @@ class _Flow:
             self._visit(node.right, out, multiplied or mult)
             return
         if isinstance(node, ast.Call):
-            name = qualified_name(node.func, self.index.aliases)
+            name = self.index.model.qualified_at(node.func)
             simple = name.rsplit(".", 1)[-1]
             if (
                 name in _PASS_THROUGH
@@ -225,7 +224,7 @@ def _statements(function: ast.AST) -> list[ast.stmt]:
 
 def _matrix_literal(node: ast.expr, index: Outline) -> ast.expr | None:
     """The nested list of a matrix built literally: ``[[a, b], [c, d]]`` or ``np.array([[...]])``."""
-    if isinstance(node, ast.Call) and qualified_name(node.func, index.aliases).startswith(_ARRAY_CTORS) and node.args:
+    if isinstance(node, ast.Call) and index.model.qualified_at(node.func).startswith(_ARRAY_CTORS) and node.args:
         node = node.args[0]
     if (
         isinstance(node, ast.List | ast.Tuple)
@@ -292,7 +291,7 @@ def _own_expressions(stmt: ast.stmt) -> list[ast.AST]:
 
 
 def _call_sink(path: str, index: Outline, flow: _Flow, call: ast.Call) -> list[Fabrication]:
-    name = qualified_name(call.func, index.aliases)
+    name = index.model.qualified_at(call.func)
     simple = name.rsplit(".", 1)[-1] if name else ""
     out: list[Fabrication] = []
     if simple in _MATRIX_SINKS:

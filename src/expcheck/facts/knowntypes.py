@@ -19,11 +19,12 @@ import pathlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from itertools import islice
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import ModuleIndex, index_of, target_names
+from expcheck.facts.astindex import ModuleIndex, index_of
 from expcheck.facts.python import PyModule
+from expcheck.facts.semantic import FUNCTION, NameScope, SemanticModel, dotted_name, qualified_name
 
 # Constructors that always return an instance of exactly this type (or raise).
 _CONSTRUCTORS: dict[str, type] = {
@@ -120,45 +121,29 @@ def _mode_of(call: ast.Call, position: int) -> str | None:
     return "r"
 
 
-class _Module:
-    """Name types per scope of one module."""
+class _Types:
+    """The narrow type inference of one module, a layer over its semantic model (facts/semantic.py)."""
 
-    def __init__(self, parsed: PyModule) -> None:
+    def __init__(self, parsed: PyModule, model: SemanticModel) -> None:
         assert parsed.tree is not None
         self.parsed = parsed
         self.tree = parsed.tree
         self.path = parsed.path
-        self.path_names = _pathlib_names(self.tree)
+        self.model = model
         # Names other modules mention: a function they might call is not module-private.
         self.foreign_names: frozenset[str] = frozenset()
         self.param_types: dict[tuple[int, str], _Typed] = {}
+        self._cache: dict[tuple[int, str], _Typed | None] = {}
+        self._busy: set[tuple[int, str]] = set()
 
-    @cached_property
-    def module_names(self) -> dict[str, list[ast.AST]]:
-        return _scope_bindings(self.tree.body)
-
-    @cached_property
-    def globals_declared(self) -> frozenset[str]:
-        """Names some function declares ``global`` or ``nonlocal``: assignments elsewhere may change them."""
-        return frozenset(
-            name
-            for stmt in self.parsed.statements
-            if isinstance(stmt, ast.Global | ast.Nonlocal)
-            for name in stmt.names
-        )
-
-    def shadowed(self, name: str, scope: _Scope) -> bool:
-        """Whether ``name`` is rebound in ``scope``'s body, an enclosing function or the module."""
-        return (
-            name in scope.bindings
-            or scope.outer_binds(name)
-            or name in self.module_names
-            or name in self.globals_declared
-        )
+    def shadowed(self, name: str, scope: NameScope) -> bool:
+        """Whether ``name`` at ``scope`` means a binding of the module rather than a builtin (or some
+        function declares it ``global``/``nonlocal``, so assignments elsewhere may change it)."""
+        return scope.owner(name) is not None or name in self.model.declared
 
     # ---- expression types ---------------------------------------------------------------
 
-    def expr_type(self, node: ast.expr, scope: _Scope | None) -> _Typed | None:
+    def expr_type(self, node: ast.expr, scope: NameScope | None) -> _Typed | None:
         """The certain type of ``node`` in ``scope``; with no scope, the type it has if names mean what
         they usually do (no shadowing, local names unknown): the screen's quick guess."""
         if isinstance(node, ast.Constant):
@@ -170,7 +155,7 @@ class _Module:
         if literal is not None:
             return literal
         if isinstance(node, ast.Name):
-            return scope.name_type(node.id) if scope is not None else None
+            return self.name_type(node.id, scope) if scope is not None else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
             left = self.expr_type(node.left, scope)
             return _Typed(str, "a %-formatted string") if left is not None and left.type_ is str else None
@@ -183,11 +168,13 @@ class _Module:
             return self._call_type(node, scope)
         return None
 
-    def _call_type(self, node: ast.Call, scope: _Scope | None) -> _Typed | None:
+    def _call_type(self, node: ast.Call, scope: NameScope | None) -> _Typed | None:
         func = node.func
+        if isinstance(func, ast.Name | ast.Attribute):
+            visible = (scope or self.model.root).visible
+            if qualified_name(func, visible) == "pathlib.Path":
+                return _Typed(pathlib.Path, f"{dotted_name(func)}(...)")
         if isinstance(func, ast.Name):
-            if func.id in self.path_names and (scope is None or not scope.binds(func.id)):
-                return _Typed(pathlib.Path, f"{func.id}(...)")
             if scope is not None and self.shadowed(func.id, scope):
                 return None
             if func.id == "open":
@@ -213,14 +200,74 @@ class _Module:
             return _file_type(mode, any(k.arg == "buffering" for k in node.keywords)) if mode else None
         return None
 
+    # ---- name types -----------------------------------------------------------------------
 
-def _pathlib_names(tree: ast.Module) -> frozenset[str]:
-    """Local names bound to pathlib.Path by ``from pathlib import Path [as P]``."""
-    names = set()
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module == "pathlib" and node.level == 0:
-            names.update(a.asname or a.name for a in node.names if a.name == "Path")
-    return frozenset(names)
+    def name_type(self, name: str, scope: NameScope) -> _Typed | None:
+        key = (id(scope), name)
+        if key in self._cache:
+            return self._cache[key]
+        if key in self._busy:
+            return None
+        self._busy.add(key)
+        try:
+            found = self._name_type(name, scope)
+        finally:
+            self._busy.discard(key)
+        self._cache[key] = found
+        return found
+
+    def _name_type(self, name: str, scope: NameScope) -> _Typed | None:
+        """The one type every binding of ``name`` in ``scope`` gives it (a closure or module-level name
+        is looked up where it is bound); None when a binding's type is unknown or they differ."""
+        if scope.declares(name):
+            return None
+        if not scope.binds(name):
+            outer = next(islice(scope.enclosing(), 1, None), None)
+            if outer is None or name in self.model.declared:
+                return None
+            return self.name_type(name, outer)
+        if name in self.model.declared and scope.parent is None:
+            return None
+        types: list[_Typed] = []
+        if name in scope.params:
+            param = self._param_type(name, scope)
+            if param is None:
+                return None
+            types.append(param)
+        for node in scope.bindings.get(name, []):
+            if isinstance(node, ast.AnnAssign) and node.value is None:
+                continue  # ``x: T`` alone gives no value
+            typed = self._binding_type(node, scope)
+            if typed is None:
+                return None
+            types.append(typed)
+        if not types or any(t.type_ is not types[0].type_ for t in types):
+            return None
+        return types[0]
+
+    def _binding_type(self, node: ast.AST, scope: NameScope) -> _Typed | None:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            return self.expr_type(node.value, scope)
+        if isinstance(node, ast.NamedExpr):
+            return self.expr_type(node.value, scope)
+        if isinstance(node, ast.withitem):
+            typed = self.expr_type(node.context_expr, scope)
+            # A file object's __enter__ returns the file itself.
+            return typed if typed is not None and issubclass(typed.type_, io.IOBase) else None
+        return None
+
+    def _param_type(self, name: str, scope: NameScope) -> _Typed | None:
+        func = scope.node
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        arg = next((a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs] if a.arg == name), None)
+        if arg is None:
+            return None  # *args or **kwargs
+        ann = arg.annotation
+        # An annotation is read in the scope around the def.
+        if ann is not None and qualified_name(ann, (scope.parent or scope).visible) == "pathlib.Path":
+            return _Typed(pathlib.Path, "a Path parameter", certain=False)
+        return self.param_types.get((id(func), name))
 
 
 def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
@@ -237,146 +284,8 @@ def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def _scope_bindings(body: list[ast.stmt]) -> dict[str, list[ast.AST]]:
-    """Each name bound in the scope, with the nodes that bind it (an Assign, a With item, a def, ...)."""
-    out: dict[str, list[ast.AST]] = {}
-
-    def add(name: str, node: ast.AST) -> None:
-        out.setdefault(name, []).append(node)
-
-    for node in _own_nodes(body):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                for name in target_names(target):
-                    add(name, node if isinstance(target, ast.Name) else target)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if node.value is not None:
-                add(node.target.id, node)
-        elif isinstance(node, ast.For | ast.AsyncFor | ast.AugAssign):
-            for name in target_names(node.target):
-                add(name, node)  # a loop variable or an updated value: its type is not followed
-        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-            for name in target_names(node.optional_vars):
-                add(name, node)
-        elif isinstance(node, ast.NamedExpr):
-            add(node.target.id, node)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            add(node.name, node)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            for alias in node.names:
-                add((alias.asname or alias.name).split(".", 1)[0], node)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            add(node.name, node)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            for name in node.names:
-                add(name, node)
-        elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                for name in target_names(target):
-                    add(name, node)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
-            add(node.name, node)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            add(node.rest, node)
-    return out
-
-
-class _Scope:
-    def __init__(
-        self,
-        module: _Module,
-        body: list[ast.stmt],
-        func: ast.FunctionDef | ast.AsyncFunctionDef | None,
-        outer: _Scope | None,
-    ) -> None:
-        self.module = module
-        self.func = func
-        self.outer = outer
-        self.body = body
-        self.params: set[str] = set()
-        if func is not None:
-            args = func.args
-            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-            self.params = {a.arg for a in every if a is not None}
-        self._cache: dict[str, _Typed | None] = {}
-        self._busy: set[str] = set()
-
-    @cached_property
-    def bindings(self) -> dict[str, list[ast.AST]]:
-        return _scope_bindings(self.body)
-
-    def binds(self, name: str) -> bool:
-        return name in self.params or name in self.bindings
-
-    def outer_binds(self, name: str) -> bool:
-        scope = self.outer
-        while scope is not None:
-            if scope.func is not None and scope.binds(name):
-                return True
-            scope = scope.outer
-        return False
-
-    def name_type(self, name: str) -> _Typed | None:
-        if name in self._cache:
-            return self._cache[name]
-        if name in self._busy:
-            return None
-        self._busy.add(name)
-        try:
-            found = self._name_type(name)
-        finally:
-            self._busy.discard(name)
-        self._cache[name] = found
-        return found
-
-    def _name_type(self, name: str) -> _Typed | None:
-        if not self.binds(name):
-            if self.outer is None or name in self.module.globals_declared:
-                return None
-            return self.outer.name_type(name)  # a closure or module-level name
-        if name in self.module.globals_declared and self.func is None:
-            return None
-        types: list[_Typed] = []
-        if name in self.params:
-            param = self._param_type(name)
-            if param is None:
-                return None
-            types.append(param)
-        for node in self.bindings.get(name, []):
-            typed = self._binding_type(node)
-            if typed is None:
-                return None
-            types.append(typed)
-        if not types or any(t.type_ is not types[0].type_ for t in types):
-            return None
-        return types[0]
-
-    def _binding_type(self, node: ast.AST) -> _Typed | None:
-        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-            return self.module.expr_type(node.value, self)
-        if isinstance(node, ast.NamedExpr):
-            return self.module.expr_type(node.value, self)
-        if isinstance(node, ast.withitem):
-            typed = self.module.expr_type(node.context_expr, self)
-            # A file object's __enter__ returns the file itself.
-            return typed if typed is not None and issubclass(typed.type_, io.IOBase) else None
-        return None
-
-    def _param_type(self, name: str) -> _Typed | None:
-        func = self.func
-        if func is None:
-            return None
-        arg = next((a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs] if a.arg == name), None)
-        if arg is None:
-            return None  # *args or **kwargs
-        ann = arg.annotation
-        if ann is not None:
-            names = self.module.path_names
-            if (isinstance(ann, ast.Name) and ann.id in names) or (
-                isinstance(ann, ast.Attribute) and ann.attr == "Path" and getattr(ann.value, "id", "") == "pathlib"
-            ):
-                return _Typed(pathlib.Path, "a Path parameter", certain=False)
-        return self.module.param_types.get((id(func), name))
+def _body(scope: NameScope) -> list[ast.stmt]:
+    return scope.node.body  # type: ignore[attr-defined,no-any-return]
 
 
 def _guarded(parents: list[ast.AST], receiver: str) -> bool:
@@ -398,7 +307,7 @@ def _guarded(parents: list[ast.AST], receiver: str) -> bool:
     return False
 
 
-def _infer_private_params(module: _Module, scopes: dict[int, _Scope], names: frozenset[str]) -> None:
+def _infer_private_params(module: _Types, scopes: list[NameScope], names: frozenset[str]) -> None:
     """Parameter types of the module-private functions ``names`` whose every use is a call passing one
     certain type; ``scopes`` must hold every scope that mentions them.
 
@@ -408,13 +317,15 @@ def _infer_private_params(module: _Module, scopes: dict[int, _Scope], names: fro
     top = {
         node.name: node
         for node in module.tree.body
-        if isinstance(node, ast.FunctionDef) and node.name in names and len(module.module_names.get(node.name, [])) == 1
+        if isinstance(node, ast.FunctionDef)
+        and node.name in names
+        and len(module.model.root.bindings.get(node.name, [])) == 1
     }
-    uses: dict[str, list[tuple[ast.Call, bool, _Scope]]] = {name: [] for name in top}
+    uses: dict[str, list[tuple[ast.Call, bool, NameScope]]] = {name: [] for name in top}
     accounted: set[int] = set()  # the Name nodes that are such uses
     mentions: list[ast.Name] = []
-    for scope in scopes.values():
-        for node in _own_nodes(scope.body):
+    for scope in scopes:
+        for node in _own_nodes(_body(scope)):
             if isinstance(node, ast.Name) and node.id in top and isinstance(node.ctx, ast.Load):
                 mentions.append(node)
             if not isinstance(node, ast.Call):
@@ -485,7 +396,7 @@ class _Screen:
     mentions: frozenset[int] = frozenset()
 
 
-def _screen(module: _Module, index: ModuleIndex) -> _Screen:
+def _screen(module: _Types, index: ModuleIndex) -> _Screen:
     """A cheap screen for the calls worth the scope-aware analysis, from facts other rules build anyway.
 
     A line is a candidate when a call there asks a name bound somewhere in the module to a literal, a
@@ -554,7 +465,7 @@ def typed_attributes(facts: Facts) -> list[TypedAttribute]:
         index = index_of(facts, path)
         if index is None:
             continue
-        module = _Module(parsed)
+        module = _Types(parsed, index.model)
         screen = _screen(module, index)
         if not screen.lines and not screen.targets:
             continue
@@ -565,41 +476,28 @@ def typed_attributes(facts: Facts) -> list[TypedAttribute]:
         wanted = set(screen.lines)
         if screen.targets:
             _infer_private_params(module, scopes, screen.targets)
-            for scope in scopes.values():
-                if scope.func is not None and scope.func.name in screen.targets:
-                    wanted.update(range(scope.func.lineno, (scope.func.end_lineno or scope.func.lineno) + 1))
-        for scope in scopes.values():
+            for scope in scopes:
+                func = scope.node
+                if scope.kind == FUNCTION and func.name in screen.targets:  # type: ignore[attr-defined]
+                    wanted.update(range(func.lineno, (func.end_lineno or func.lineno) + 1))  # type: ignore[attr-defined]
+        for scope in scopes:
             out.extend(a for a in _accesses(module, scope) if a.line in wanted)
     return out
 
 
-def _scopes_for(module: _Module, lines: frozenset[int]) -> dict[int, _Scope]:
-    """The module scope and every function scope (methods included) enclosing one of ``lines``."""
-    functions = [s for s in module.parsed.statements if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]
-    root = _Scope(module, module.tree.body, None, None)
-    scopes: dict[int, _Scope] = {0: root}
-
-    def scope_of(func: ast.FunctionDef | ast.AsyncFunctionDef) -> _Scope:
-        if id(func) in scopes:
-            return scopes[id(func)]
-        enclosing = [
-            f
-            for f in functions
-            if f is not func and f.lineno <= func.lineno and (func.end_lineno or 0) <= (f.end_lineno or 0)
-        ]
-        outer = scope_of(max(enclosing, key=lambda f: f.lineno)) if enclosing else root
-        scopes[id(func)] = _Scope(module, func.body, func, outer)
-        return scopes[id(func)]
-
-    for func in functions:
-        first, last = func.lineno, func.end_lineno or func.lineno
-        if any(first <= line <= last for line in lines):
-            scope_of(func)
-    return scopes
+def _scopes_for(module: _Types, lines: frozenset[int]) -> list[NameScope]:
+    """The module scope and every function scope (methods included) whose span holds one of ``lines``."""
+    found = [module.model.root]
+    for scope in module.model.scopes:
+        if scope.kind == FUNCTION:
+            first, last = scope.node.lineno, scope.node.end_lineno or scope.node.lineno  # type: ignore[attr-defined]
+            if any(first <= line <= last for line in lines):
+                found.append(scope)
+    return found
 
 
-def _accesses(module: _Module, scope: _Scope) -> Iterator[TypedAttribute]:
-    stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(scope.body)]
+def _accesses(module: _Types, scope: NameScope) -> Iterator[TypedAttribute]:
+    stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(_body(scope))]
     while stack:
         node, parents = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):

@@ -168,7 +168,12 @@ def _env_sets(text: str) -> set[str]:
 def _trigger_lines(outline: Outline, text: str) -> set[int]:
     """Lines that may hold a loader call: a loader's name, or a class imported from torchvision.datasets."""
     words = [*_TRIGGERS, "datasets."]
-    words += [local for local, target in outline.aliases.items() if target.startswith("torchvision.datasets")]
+    words += [
+        local
+        for scope in outline.model.scopes
+        for local, target in scope.imports.items()
+        if target.startswith("torchvision.datasets")
+    ]
     lines = set()
     for number, line in enumerate(split_lines(text, ".py"), start=1):
         if "(" in line and any(word in line for word in words):

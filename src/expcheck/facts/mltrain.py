@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, indexes
-from expcheck.facts.semantic import qualified_name
 from expcheck.facts.splits import words
 
 _CE_FUNCS = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss"})
@@ -145,7 +144,7 @@ def _is_optimizer_step(call: CallSite, index: ModuleIndex) -> bool:
     if isinstance(receiver, ast.Name):
         values = index.scope(call.function).assigns.get(receiver.id, [])
         return bool(values) and all(
-            isinstance(v, ast.Call) and qualified_name(v.func, index.aliases).startswith("torch.optim.") for v in values
+            isinstance(v, ast.Call) and index.qualified(v.func, call.function).startswith("torch.optim.") for v in values
         )
     return False
 
@@ -266,7 +265,7 @@ def _loss_kind(call: CallSite, index: ModuleIndex, ce_names: dict[str, str]) -> 
         return call.name.rsplit(".", 1)[1]
     func = call.node.func
     if isinstance(func, ast.Call):  # nn.CrossEntropyLoss()(logits, y)
-        made = qualified_name(func.func, index.aliases)
+        made = index.qualified(func.func, call.function)
         return (
             "cross_entropy" if made.endswith("CrossEntropyLoss") else "nll_loss" if made.endswith("NLLLoss") else None
         )
@@ -282,7 +281,7 @@ def _loss_kind(call: CallSite, index: ModuleIndex, ce_names: dict[str, str]) -> 
 def _ctor_kind(value: ast.expr, index: ModuleIndex) -> str | None:
     if not isinstance(value, ast.Call):
         return None
-    made = qualified_name(value.func, index.aliases)
+    made = index.model.qualified_at(value.func)
     if (
         made in _CE_CLASSES
         or made.endswith((".CrossEntropyLoss", ".NLLLoss"))

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, indexes
-from expcheck.facts.semantic import qualified_name
 from expcheck.facts.splits import Split, module_splits
 
 _FITS = frozenset({"fit", "fit_transform", "partial_fit", "fit_on_texts", "adapt"})
@@ -47,7 +46,7 @@ def _preprocessor(receiver: ast.expr, call: CallSite, index: ModuleIndex) -> str
     values: list[ast.expr] = [receiver]
     if isinstance(receiver, ast.Name):
         values = index.scope(call.function).assigns.get(receiver.id) or index.scopes[""].assigns.get(receiver.id, [])
-    made = {qualified_name(v.func, index.aliases) for v in values if isinstance(v, ast.Call)}
+    made = {index.model.qualified_at(v.func) for v in values if isinstance(v, ast.Call)}
     if len(made) != 1 or len(values) != 1:
         return None
     name = made.pop()

@@ -121,7 +121,7 @@ def seeding(facts: Facts) -> Seeding:
                 continue
             func = call.node.func
             helper = isinstance(func, ast.Name) or (
-                isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in index.aliases
+                isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in index.model.visible(call.function)
             )
             if helper and "seed" in call.attr.lower() and call.attr not in defined and not _known_library(name):
                 # A seeding helper whose body is not in the submission (a module it imports is

@@ -8,21 +8,29 @@ from here, so they cannot disagree:
   (``wandb.init``), calls in the chain written ``()``;
 - ``target_nodes``/``target_names``: what an assignment target binds;
 - ``import_bindings``: the names one ``import`` statement binds and what each stands for;
-- ``CallSite``: one call expression, its resolved callee, its module, function and loop context;
-- ``visible_imports``: the import bindings a call sees, those of its enclosing functions first
-  (``import wandb as wb`` inside ``main``), then the module's own; ``CallSite.name`` is resolved
-  through them.
+- ``NameScope``/``SemanticModel``: the scopes of a module (module, class bodies, functions, lambdas,
+  comprehensions) with what each binds (assignments, parameters, defs, imports anywhere, ``with``/
+  ``for``/``except`` targets, walrus, match patterns) and its ``global``/``nonlocal`` declarations;
+  ``owner`` says which binding a name means at a scope (Python's rules: locals shadow, class bodies
+  are not seen from their methods), ``import_of``/``visible`` what it stands for when that binding is
+  an import (``import wandb as wb`` inside ``main`` is seen in ``main`` only; a module import rebound
+  by a local assignment is not seen where the local is);
+- ``CallSite``: one call expression, its callee resolved through the imports visible in its scope,
+  its module, function, loop context and scope.
 
-The one walk that fills these per module is ``facts/astindex.py`` (``ModuleIndex``); the
-cross-module import graph on top is ``facts/imports.py``. Nothing is imported or executed.
+The one walk that fills these per module is ``facts/astindex.py`` (``ModuleIndex.model``, cached per
+module through ``Facts.derived``); the narrow type inference (``facts/knowntypes.py``) and the
+call-scope checks (``facts/callscopes.py``) are layers over it; the cross-module import graph on top
+is ``facts/imports.py``. Nothing is imported or executed.
 """
 
 from __future__ import annotations
 
 import ast
-from collections import ChainMap
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import islice
 
 
 def dotted_name(node: ast.AST) -> str | None:
@@ -121,6 +129,281 @@ def import_bindings(node: ast.Import | ast.ImportFrom, package: str) -> Iterator
             yield alias.asname or alias.name, f"{module}.{alias.name}" if module else alias.name, False
 
 
+# --------------------------------------------------------------------------- scopes and bindings
+
+# The kinds of scope Python has: names bound in one are local to it.
+MODULE, CLASS, FUNCTION, LAMBDA, COMPREHENSION = "module", "class", "function", "lambda", "comprehension"
+# Node types that bind names in the scope they stand in (besides assignments, loops, imports and defs).
+BINDING_NODES = frozenset(
+    {
+        ast.ExceptHandler,
+        ast.Global,
+        ast.Nonlocal,
+        ast.Delete,
+        ast.NamedExpr,
+        ast.MatchAs,
+        ast.MatchStar,
+        ast.MatchMapping,
+        ast.comprehension,
+    }
+)
+SCOPE_NODES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+# Either: the node types a walk hands to the model besides assignments, loops, imports and defs.
+SEMANTIC_NODES = BINDING_NODES | SCOPE_NODES
+
+
+def parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> dict[str, ast.arg]:
+    """The parameters a function or lambda binds, by name: the named ones in order, then ``*args``
+    and ``**kwargs``."""
+    a = node.args
+    every = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+    return {p.arg: p for p in every if p is not None}
+
+
+def bindings_of(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
+    """(name, binding node) for each name ``node`` binds in the scope it stands in.
+
+    The binding node says how: the Assign itself for a plain ``x = v`` (the target expression for a
+    tuple or list target), the AnnAssign, the For/AugAssign/Delete, the ``with`` item, the walrus, the
+    def/class, the import, the except handler, the match pattern, the comprehension. ``global`` and
+    ``nonlocal`` bind nothing here (``declarations`` reads them).
+    """
+    cls = type(node)
+    if cls is ast.Assign:
+        for target in node.targets:  # type: ignore[attr-defined]
+            binder = node if type(target) is ast.Name else target
+            for name in target_names(target):
+                yield name, binder
+    elif cls is ast.AnnAssign:
+        if type(node.target) is ast.Name:  # type: ignore[attr-defined]
+            yield node.target.id, node  # type: ignore[attr-defined]
+    elif cls in (ast.For, ast.AsyncFor, ast.AugAssign, ast.comprehension):
+        for name in target_names(node.target):  # type: ignore[attr-defined]
+            yield name, node
+    elif cls is ast.withitem:
+        if node.optional_vars is not None:  # type: ignore[attr-defined]
+            for name in target_names(node.optional_vars):  # type: ignore[attr-defined]
+                yield name, node
+    elif cls is ast.NamedExpr:
+        yield node.target.id, node  # type: ignore[attr-defined]
+    elif cls in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        yield node.name, node  # type: ignore[attr-defined]
+    elif cls is ast.Import or cls is ast.ImportFrom:
+        for name, _target, _plain in import_bindings(node, ""):  # type: ignore[arg-type]
+            yield name, node
+    elif cls is ast.ExceptHandler:
+        if node.name:  # type: ignore[attr-defined]
+            yield node.name, node  # type: ignore[attr-defined]
+    elif cls is ast.Delete:
+        for target in node.targets:  # type: ignore[attr-defined]
+            for name in target_names(target):
+                yield name, node
+    elif cls is ast.MatchAs or cls is ast.MatchStar:
+        if node.name:  # type: ignore[attr-defined]
+            yield node.name, node  # type: ignore[attr-defined]
+    elif cls is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
+        yield node.rest, node  # type: ignore[attr-defined]
+
+
+@dataclass(eq=False)
+class NameScope:
+    """One scope of a module (the module, a class body, a function, a lambda, a comprehension) and
+    what is bound in it. Filled by the one walk of ``facts/astindex.py``; read through ``owner``,
+    ``import_of`` and ``visible``, which follow Python's rules (class bodies are not seen from the
+    functions inside them; ``global``/``nonlocal`` send a name to the module or the enclosing function)."""
+
+    kind: str
+    node: ast.AST
+    parent: NameScope | None = None
+    # A function's qualname as the index writes it ("Class.method", "outer.inner"); "" otherwise.
+    qualname: str = ""
+    params: dict[str, ast.arg] = field(default_factory=dict)
+    # name -> the nodes that bind it here, in source order (see ``bindings_of``).
+    bindings: dict[str, list[ast.AST]] = field(default_factory=dict)
+    # name -> what an import here binds it to (``wb`` -> ``wandb``).
+    imports: dict[str, str] = field(default_factory=dict)
+    declared_global: set[str] = field(default_factory=set)
+    declared_nonlocal: set[str] = field(default_factory=set)
+    _resolved: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def root(self) -> NameScope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def binds(self, name: str) -> bool:
+        """Whether ``name`` is local to this scope (a parameter or bound in its body)."""
+        return name in self.params or name in self.bindings
+
+    def declares(self, name: str) -> bool:
+        return name in self.declared_global or name in self.declared_nonlocal
+
+    def bind(self, name: str, node: ast.AST) -> None:
+        """Record that ``node`` binds ``name`` here (a walrus in a comprehension binds in the scope
+        around it; a name declared ``global``/``nonlocal`` is bound where the declaration sends it)."""
+        if not self.declared_global and not self.declared_nonlocal and type(node) is not ast.NamedExpr:
+            found = self.bindings.get(name)
+            if found is None:
+                self.bindings[name] = [node]
+            else:
+                found.append(node)
+            return
+        scope = self
+        if type(node) is ast.NamedExpr:
+            while scope.kind == COMPREHENSION and scope.parent is not None:
+                scope = scope.parent
+        if name in scope.declared_global:
+            scope = scope.root
+        elif name in scope.declared_nonlocal:
+            return  # the enclosing function binds it already
+        scope.bindings.setdefault(name, []).append(node)
+
+    def bind_node(self, node: ast.AST, package: str) -> None:
+        """Record every binding ``node`` makes here (``declarations`` and imports included)."""
+        cls = type(node)
+        if cls is ast.Assign:  # the common cases first, without the generator
+            for target in node.targets:  # type: ignore[attr-defined]
+                if type(target) is ast.Name:
+                    self.bind(target.id, node)
+                else:
+                    for name in target_names(target):
+                        self.bind(name, target)
+            return
+        if cls is ast.AugAssign or cls is ast.AnnAssign or cls is ast.For:
+            target = node.target  # type: ignore[attr-defined]
+            if type(target) is ast.Name:
+                self.bind(target.id, node)
+                return
+        if cls is ast.Global:
+            self.declared_global.update(node.names)  # type: ignore[attr-defined]
+            return
+        if cls is ast.Nonlocal:
+            self.declared_nonlocal.update(node.names)  # type: ignore[attr-defined]
+            return
+        if cls is ast.Import or cls is ast.ImportFrom:
+            scope = self
+            for name, target, plain in import_bindings(node, package):  # type: ignore[arg-type]
+                scope.bind(name, node)
+                owner = scope.root if name in scope.declared_global else scope
+                if plain:
+                    owner.imports.setdefault(name, target)
+                else:
+                    owner.imports[name] = target
+            return
+        for name, binder in bindings_of(node):
+            self.bind(name, binder)
+
+    def owner(self, name: str) -> NameScope | None:
+        """The scope whose binding ``name`` means here; None for a builtin or a name bound nowhere."""
+        for scope in self.enclosing():
+            if name in scope.declared_global:
+                root = scope.root
+                return root if root.binds(name) else None
+            if scope.binds(name):
+                return scope
+        return None
+
+    def import_of(self, name: str) -> str | None:
+        """What ``name`` stands for here when the binding it means is an import (``wandb`` for ``wb``);
+        None when it means a local variable, a parameter, a def, or nothing bound."""
+        try:
+            return self._resolved[name]
+        except KeyError:
+            owner = self.owner(name)
+            found = owner.imports.get(name) if owner is not None else None
+            self._resolved[name] = found
+            return found
+
+    @cached_property
+    def visible(self) -> Mapping[str, str]:
+        """The imports visible here, name -> target (for ``qualified_name``), read once the walk is
+        done: those of the enclosing scopes less the names bound here, plus this scope's own. The map
+        may be shared with the scope around (never write to it)."""
+        outer = next(islice(self.enclosing(), 1, None), None)
+        base = outer.visible if outer is not None else {}
+        if not (self.params or self.bindings or self.declared_global):
+            return base
+        out = dict(base)
+        for name in (*self.params, *self.bindings):
+            out.pop(name, None)
+        out.update(self.imports)
+        for name in self.declared_global:
+            target = self.import_of(name)
+            if target is None:
+                out.pop(name, None)
+            else:
+                out[name] = target
+        return out
+
+    def enclosing(self) -> Iterator[NameScope]:
+        """This scope and the ones whose names it can see, innermost first."""
+        yield self
+        scope = self.parent
+        while scope is not None:
+            if scope.kind != CLASS:
+                yield scope
+            scope = scope.parent
+
+
+@dataclass(eq=False)
+class SemanticModel:
+    """The scopes of one module, from the index's one walk (``facts/astindex.py``)."""
+
+    path: str
+    root: NameScope
+    # Every scope in walk order (the module first).
+    scopes: list[NameScope] = field(default_factory=list)
+    # Function scopes by the index's qualname.
+    functions: dict[str, NameScope] = field(default_factory=dict)
+
+    def function(self, qualname: str) -> NameScope:
+        """The scope of the function ``qualname``; the module's for "" or an unknown name."""
+        return self.functions.get(qualname, self.root) if qualname else self.root
+
+    def visible(self, function: str = "") -> Mapping[str, str]:
+        """The imports visible in the body of the function ``function`` (the module's for "")."""
+        return self.function(function).visible
+
+    def qualified(self, node: ast.AST, function: str = "") -> str:
+        """``qualified_name`` of ``node`` standing in the body of ``function``."""
+        return qualified_name(node, self.function(function).visible)
+
+    def qualified_at(self, node: ast.AST) -> str:
+        """``qualified_name`` of ``node`` resolved in the scope that holds it (found by position)."""
+        root = node
+        while isinstance(root, ast.Attribute | ast.Call):
+            root = root.value if isinstance(root, ast.Attribute) else root.func
+        if isinstance(root, ast.Name) and root.id in self.imported:
+            return qualified_name(node, self.scope_at(node).visible)
+        return qualified_name(node, {})
+
+    @cached_property
+    def imported(self) -> frozenset[str]:
+        """Every name an import binds somewhere in the module."""
+        return frozenset(name for scope in self.scopes for name in scope.imports)
+
+    @cached_property
+    def declared(self) -> frozenset[str]:
+        """Names some scope declares ``global`` or ``nonlocal``: assignments elsewhere may change them."""
+        return frozenset(n for s in self.scopes for n in (*s.declared_global, *s.declared_nonlocal))
+
+    def scope_at(self, node: ast.AST) -> NameScope:
+        """The innermost scope whose span holds ``node`` (by position; a def's own node is outside it)."""
+        at = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        best = self.root
+        for scope in self.scopes[1:]:
+            inner = scope.node
+            if inner is node:
+                continue
+            start = (inner.lineno, inner.col_offset)  # type: ignore[attr-defined]
+            end = (inner.end_lineno or inner.lineno, inner.end_col_offset or 0)  # type: ignore[attr-defined]
+            if start <= at < end:
+                best = scope  # scopes come in walk order: a later one holding ``node`` is nested deeper
+        return best
+
+
 @dataclass(frozen=True)
 class CallSite:
     """One call expression of a project module."""
@@ -137,6 +420,8 @@ class CallSite:
     in_loop: bool
     # The module's path in the submission.
     path: str
+    # The scope the call stands in (None when the call was not found by the index's walk).
+    scope: NameScope | None = field(default=None, compare=False, repr=False)
 
     @property
     def dotted(self) -> str | None:
@@ -173,9 +458,9 @@ class CallSite:
         return any(kw.arg is None for kw in self.node.keywords)
 
 
-def call_site(node: ast.Call, aliases: Mapping[str, str], function: str, in_loop: bool, path: str) -> CallSite:
-    """The CallSite of ``node`` with its callee resolved through ``aliases``."""
-    return CallSite(node, qualified_name(node.func, aliases), callee_attr(node), function, in_loop, path)
+def call_site(node: ast.Call, scope: NameScope, function: str, in_loop: bool, path: str) -> CallSite:
+    """The CallSite of ``node`` standing in ``scope``, its callee resolved through the imports visible there."""
+    return CallSite(node, qualified_name(node.func, scope.visible), callee_attr(node), function, in_loop, path, scope)
 
 
 def enclosing_functions(function: str) -> Iterator[str]:
@@ -183,15 +468,6 @@ def enclosing_functions(function: str) -> Iterator[str]:
     parts = function.split(".") if function else []
     for end in range(len(parts), 0, -1):
         yield ".".join(parts[:end])
-
-
-def visible_imports(
-    function_imports: Mapping[str, Mapping[str, str]], module_imports: Mapping[str, str], function: str
-) -> Mapping[str, str]:
-    """The import bindings visible inside ``function``: those of the enclosing functions, innermost
-    first, then the module's own."""
-    chain = [function_imports[q] for q in enclosing_functions(function) if q in function_imports]
-    return ChainMap(*chain, module_imports) if chain else module_imports  # type: ignore[arg-type]
 
 
 def load_lines(tree: ast.AST, name: str, skip_line: int) -> list[int]:

@@ -27,7 +27,7 @@ from expcheck.facts.astindex import (
     indexes,
 )
 from expcheck.facts.dictkeys import EMPTY, KeyResolver, KeySet, pattern_regex
-from expcheck.facts.semantic import last_name, qualified_name
+from expcheck.facts.semantic import last_name
 
 EVALUATE = "src/evaluate.py"
 _RUN_LIKE = re.compile(r"(?:^|_)(?:w(?:and)?b|run)(?:_|$)", re.I)
@@ -125,21 +125,24 @@ def _run_variables(index: ModuleIndex) -> set[str]:
     returning: set[str] = set()
     for scope in index.scopes.values():
         for value in scope.returns:
-            if (isinstance(value, ast.Call) and _is_init(value, index)) or (
+            if (isinstance(value, ast.Call) and _is_init(value, index, scope.qualname)) or (
                 isinstance(value, ast.Name)
-                and any(isinstance(v, ast.Call) and _is_init(v, index) for v in scope.assigns.get(value.id, []))
+                and any(
+                    isinstance(v, ast.Call) and _is_init(v, index, scope.qualname)
+                    for v in scope.assigns.get(value.id, [])
+                )
             ):
                 returning.add(scope.qualname.rpartition(".")[2])
     names: set[str] = set()
     for scope in index.scopes.values():
         for name, values in scope.assigns.items():
-            if any(isinstance(v, ast.Call) and (_is_init(v, index) or last_name(v.func) in returning) for v in values):
+            if any(isinstance(v, ast.Call) and (_is_init(v, index, scope.qualname) or last_name(v.func) in returning) for v in values):
                 names.add(name)
     return names
 
 
-def _is_init(call: ast.Call, index: ModuleIndex) -> bool:
-    return qualified_name(call.func, index.aliases) in ("wandb.init", "wandb.sdk.init")
+def _is_init(call: ast.Call, index: ModuleIndex, function: str) -> bool:
+    return index.qualified(call.func, function) in ("wandb.init", "wandb.sdk.init")
 
 
 def _is_log(call: CallSite, run_vars: set[str]) -> bool:
@@ -199,7 +202,7 @@ def _train_side(facts: Facts, out: WandbFacts, resolver: KeyResolver, path: str,
         if _summary_target(target.value):
             keys = resolver.key(index, index.scope(fn), target.slice)
             out.writes.append(KeyWrite(path, target.lineno, "summary", keys, fn, False))
-        elif qualified_name(target.value, index.aliases) == "os.environ" and const_str(target.slice) == "WANDB_MODE":
+        elif index.qualified(target.value, fn) == "os.environ" and const_str(target.slice) == "WANDB_MODE":
             out.mode_env.append((path, target.lineno))
 
 
@@ -207,8 +210,8 @@ def prints_json(call: CallSite, index: ModuleIndex) -> bool:
     """``print(json.dumps(...))`` or ``json.dump(x, sys.stdout)``."""
     args = call.node.args
     if call.name == "print" and args and isinstance(args[0], ast.Call):
-        return qualified_name(args[0].func, index.aliases) == "json.dumps"
-    return call.name == "json.dump" and len(args) >= 2 and qualified_name(args[1], index.aliases) == "sys.stdout"
+        return index.qualified(args[0].func, call.function) == "json.dumps"
+    return call.name == "json.dump" and len(args) >= 2 and index.qualified(args[1], call.function) == "sys.stdout"
 
 
 # --------------------------------------------------------------------------- Optuna objectives
@@ -317,7 +320,7 @@ def _find_wandb(
                 continue
             return index.path, call, chain
     for call in inside:
-        target = resolver.function(index, call.node)
+        target = resolver.function(index, call.node, call.function)
         if target is None:
             continue
         other, fn_scope = target
