@@ -15,7 +15,13 @@ from functools import lru_cache
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, Scope, const_str, index_of, template
 from expcheck.facts.imports import project_index
-from expcheck.facts.semantic import enclosing_functions, import_bindings, target_names
+from expcheck.facts.semantic import (
+    COMPREHENSION,
+    LAMBDA,
+    SemanticModel,
+    enclosing_functions,
+    target_names,
+)
 
 _MAX_DEPTH = 4
 
@@ -51,12 +57,12 @@ class KeyResolver:
         # module path -> (function, name) -> the ``name.setdefault(...)`` calls in that function.
         self._setdefault_calls: dict[str, dict[tuple[str, str], list[ast.Call]]] = {}
 
-    def unrecorded(self, scope: Scope) -> frozenset[str]:
+    def unrecorded(self, index: ModuleIndex, scope: Scope) -> frozenset[str]:
         """Names ``scope`` binds in ways its assignments do not record (see ``unrecorded_bindings``)."""
         key = id(scope.node)
         found = self._unrecorded.get(key)
         if found is None:
-            found = self._unrecorded[key] = unrecorded_bindings(scope.node)
+            found = self._unrecorded[key] = unrecorded_bindings(index.model, scope.qualname)
         return found
 
     def function(self, index: ModuleIndex, call: ast.Call, where: str = "") -> tuple[ModuleIndex, Scope] | None:
@@ -145,7 +151,7 @@ class KeyResolver:
             # Bound here by a walrus, ``except ... as``, a match capture, ``|=``, an import, a def, a
             # starred target, or a lambda/comprehension variable of the same name: a value the
             # assignments do not show.
-            hidden = name in self.unrecorded(scope)
+            hidden = name in self.unrecorded(index, scope)
             if not (values or stores or updates or defaults):
                 if hidden:
                     return OPAQUE
@@ -175,11 +181,11 @@ class KeyResolver:
                 or name in outer.assigns
                 or name in outer.item_stores
                 or name in outer.updates
-                or name in self.unrecorded(outer)
+                or name in self.unrecorded(index, outer)
             ):
                 return outer
         module_scope = index.scopes[""]
-        if scope is not module_scope and (name in module_scope.assigns or name in self.unrecorded(module_scope)):
+        if scope is not module_scope and (name in module_scope.assigns or name in self.unrecorded(index, module_scope)):
             return module_scope
         return None
 
@@ -235,43 +241,52 @@ class KeyResolver:
         return out if found else OPAQUE
 
 
-def unrecorded_bindings(node: ast.AST) -> frozenset[str]:
-    """Names the function (or module) ``node`` binds without an assignment ``Scope.assigns`` records.
+# Binding nodes whose value ``Scope.assigns`` (facts/astindex.py) does not record.
+_UNRECORDED_KINDS = (
+    ast.NamedExpr,
+    ast.AugAssign,
+    ast.ExceptHandler,
+    ast.MatchAs,
+    ast.MatchStar,
+    ast.MatchMapping,
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+)
+
+
+def unrecorded_bindings(model: SemanticModel, function: str) -> frozenset[str]:
+    """Names the function ``function`` (or the module, for "") binds without an assignment
+    ``Scope.assigns`` records, read from the module's semantic model.
 
     Walrus targets, ``except ... as`` names, match captures, augmented assignments (``d |= {...}``),
-    imports, nested def/class names, starred targets, and the variables of lambdas and comprehensions
-    inside it (their calls are indexed with the function's, so a name there may be theirs).
+    imports, nested def/class names, starred targets, and the variables of the lambdas and
+    comprehensions inside it (their calls are indexed with the function's, so a name there may be theirs).
     """
+    scope = model.function(function)
     out: set[str] = set()
-    stack: list[ast.AST] = list(getattr(node, "body", []))
-    while stack:
-        item = stack.pop()
-        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            out.add(item.name)
-            stack.extend(item.decorator_list)
-            if not isinstance(item, ast.ClassDef):
-                stack.extend(d for d in (*item.args.defaults, *item.args.kw_defaults) if d is not None)
-            continue
-        if isinstance(item, ast.Lambda):
-            a = item.args
-            out.update(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
-            out.update(p.arg for p in (a.vararg, a.kwarg) if p is not None)
-            stack.append(item.body)
-            continue
-        if isinstance(item, ast.Import | ast.ImportFrom):
-            out.update(bound for bound, _target, _plain in import_bindings(item, ""))
-        elif isinstance(item, ast.NamedExpr | ast.AugAssign) and isinstance(item.target, ast.Name):
-            out.add(item.target.id)
-        elif isinstance(item, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and item.name:
-            out.add(item.name)
-        elif isinstance(item, ast.MatchMapping) and item.rest:
-            out.add(item.rest)
-        elif isinstance(item, ast.Starred) and isinstance(item.ctx, ast.Store):
-            out.update(target_names(item.value))
-        elif isinstance(item, ast.comprehension):
-            out.update(target_names(item.target))
-        stack.extend(ast.iter_child_nodes(item))
+    for name, binders in scope.bindings.items():
+        for binder in binders:
+            if isinstance(binder, _UNRECORDED_KINDS) or (
+                isinstance(binder, ast.Tuple | ast.List) and name in _starred_names(binder)
+            ):
+                out.add(name)
+                break
+    for inner in model.scopes:
+        anchor = inner
+        while anchor.kind in (LAMBDA, COMPREHENSION) and anchor.parent is not None:
+            anchor = anchor.parent
+        if anchor is scope and inner is not scope:
+            out.update(inner.params)
+            out.update(inner.bindings)
     return frozenset(out)
+
+
+def _starred_names(target: ast.Tuple | ast.List) -> set[str]:
+    """The names a ``*rest`` element of an unpacking target binds."""
+    return {n for e in ast.walk(target) if isinstance(e, ast.Starred) for n in target_names(e.value)}
 
 
 def _mapping_of(iterable: ast.expr) -> ast.expr:

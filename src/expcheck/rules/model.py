@@ -377,7 +377,10 @@ def plot_confusion(summary, preds, labels):
     criterion="C4",
     severity="error",
     confidence="inferred",
-    known_limits="""Follows values from rate-named keys, random draws and literals into matrices and logged metrics; a rate is recognised by its key name, and a deliberately simulated result is reported.""",
+    known_limits="""Follows values from rate-named keys, random draws and literals into matrices and
+    logged metrics within one function (assignments, walrus, tuple and augmented targets); a literal
+    logged under a setting's name (learning_rate, dropout_rate, a threshold) is a setting, not a
+    result; a rate is recognised by its key name, and a deliberately simulated result is reported.""",
     title="Results are made up instead of measured",
     why="""A confusion matrix assembled from an accuracy figure times a sample count, predictions or
         metrics drawn at random, or a metric logged as a written-in constant look like results but
