@@ -451,7 +451,7 @@ def test_unrecorded_bindings_of_a_function() -> None:
         )
     )
     index = index_module("src/train.py", tree)
-    assert unrecorded_bindings(index.model, "main") == frozenset(
+    assert unrecorded_bindings(index.model)["main"] == frozenset(
         ["b", "c", "d", "e", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "t", "u", "v", "y", "C"]
     )
 
@@ -459,5 +459,5 @@ def test_unrecorded_bindings_of_a_function() -> None:
 def test_unrecorded_bindings_of_the_module_leave_functions_alone() -> None:
     source = "import os as d\nkeys = {'a': 1}\nf = lambda g: g\n\ndef main():\n    (h := 1)\n"
     index = index_module("src/train.py", ast.parse(source))
-    assert unrecorded_bindings(index.model, "") == frozenset(["d", "g", "main"])
-    assert unrecorded_bindings(index.model, "main") == frozenset(["h"])
+    assert unrecorded_bindings(index.model)[""] == frozenset(["d", "g", "main"])
+    assert unrecorded_bindings(index.model)["main"] == frozenset(["h"])

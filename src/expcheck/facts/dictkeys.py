@@ -53,17 +53,17 @@ class KeyResolver:
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
         self.active: set[tuple[str, str, str]] = set()
-        self._unrecorded: dict[int, frozenset[str]] = {}
+        # module path -> function qualname -> its unrecorded bindings.
+        self._unrecorded: dict[str, dict[str, frozenset[str]]] = {}
         # module path -> (function, name) -> the ``name.setdefault(...)`` calls in that function.
         self._setdefault_calls: dict[str, dict[tuple[str, str], list[ast.Call]]] = {}
 
     def unrecorded(self, index: ModuleIndex, scope: Scope) -> frozenset[str]:
         """Names ``scope`` binds in ways its assignments do not record (see ``unrecorded_bindings``)."""
-        key = id(scope.node)
-        found = self._unrecorded.get(key)
-        if found is None:
-            found = self._unrecorded[key] = unrecorded_bindings(index.model, scope.qualname)
-        return found
+        by_function = self._unrecorded.get(index.path)
+        if by_function is None:
+            by_function = self._unrecorded[index.path] = unrecorded_bindings(index.model)
+        return by_function.get(scope.qualname, by_function[""])  # as model.function reads an unknown name
 
     def function(self, index: ModuleIndex, call: ast.Call, where: str = "") -> tuple[ModuleIndex, Scope] | None:
         """The project function ``call`` (standing in the function ``where``) calls: in the same module
@@ -257,31 +257,35 @@ _UNRECORDED_KINDS = (
 )
 
 
-def unrecorded_bindings(model: SemanticModel, function: str) -> frozenset[str]:
-    """Names the function ``function`` (or the module, for "") binds without an assignment
-    ``Scope.assigns`` records, read from the module's semantic model.
+def unrecorded_bindings(model: SemanticModel) -> dict[str, frozenset[str]]:
+    """For each function of the module (by qualname; "" for the module itself), the names it binds
+    without an assignment ``Scope.assigns`` records, read from the module's semantic model in one pass.
 
     Walrus targets, ``except ... as`` names, match captures, augmented assignments (``d |= {...}``),
     imports, nested def/class names, starred targets, and the variables of the lambdas and
     comprehensions inside it (their calls are indexed with the function's, so a name there may be theirs).
     """
-    scope = model.function(function)
-    out: set[str] = set()
-    for name, binders in scope.bindings.items():
-        for binder in binders:
-            if isinstance(binder, _UNRECORDED_KINDS) or (
-                isinstance(binder, ast.Tuple | ast.List) and name in _starred_names(binder)
-            ):
-                out.add(name)
-                break
-    for inner in model.scopes:
-        anchor = inner
+    found: dict[int, set[str]] = {}
+    for scope in model.scopes:
+        anchor = scope
         while anchor.kind in (LAMBDA, COMPREHENSION) and anchor.parent is not None:
             anchor = anchor.parent
-        if anchor is scope and inner is not scope:
-            out.update(inner.params)
-            out.update(inner.bindings)
-    return frozenset(out)
+        out = found.setdefault(id(anchor), set())
+        if anchor is not scope:
+            out.update(scope.params)
+            out.update(scope.bindings)
+            continue
+        for name, binders in scope.bindings.items():
+            if any(
+                isinstance(binder, _UNRECORDED_KINDS)
+                or (isinstance(binder, ast.Tuple | ast.List) and name in _starred_names(binder))
+                for binder in binders
+            ):
+                out.add(name)
+    return {
+        qualname: frozenset(found.get(id(model.function(qualname)), ()))
+        for qualname in ("", *model.functions)
+    }
 
 
 def _starred_names(target: ast.Tuple | ast.List) -> set[str]:
