@@ -89,7 +89,8 @@ def yaml_limit(text: str) -> LimitProblem | None:
 
         parser = _Events(text)
     try:
-        return _scan_events(parser)
+        # Without an alias nothing expands (every node counts once, as written): depth is all there is to see.
+        return _scan_events(parser) if "*" in text else _scan_depth(parser)
     except (yaml.YAMLError, UnicodeError):
         return None
     finally:
@@ -112,6 +113,36 @@ def _plainly_within(text: str) -> bool:
     return sum(text.count(ch) for ch in _COLLECTION_INDICATORS) <= MAX_NESTING
 
 
+def _too_deep(event: Any) -> LimitProblem:
+    mark = event.start_mark
+    return LimitProblem(
+        mark.line + 1,
+        mark.column + 1,
+        f"collections nested more than {MAX_NESTING} levels deep (expcheck judges up to {MAX_NESTING})",
+    )
+
+
+def _scan_depth(parser: Any) -> LimitProblem | None:
+    """``_scan_events`` for a stream without aliases: only the nesting of collections is followed."""
+    import yaml
+
+    starts = {yaml.SequenceStartEvent, yaml.MappingStartEvent}
+    ends = {yaml.SequenceEndEvent, yaml.MappingEndEvent}
+    stream_end = yaml.StreamEndEvent
+    depth = 0
+    while True:
+        event = parser.get_event()
+        kind = type(event)
+        if kind in starts:
+            depth += 1
+            if depth > MAX_NESTING:
+                return _too_deep(event)
+        elif kind in ends:
+            depth -= 1
+        elif event is None or kind is stream_end:
+            return None
+
+
 def _scan_events(parser: Any) -> LimitProblem | None:
     import yaml
 
@@ -130,12 +161,7 @@ def _scan_events(parser: Any) -> LimitProblem | None:
             written += 1
             stack.append([event.anchor, 1])
             if len(stack) > MAX_NESTING:
-                mark = event.start_mark
-                return LimitProblem(
-                    mark.line + 1,
-                    mark.column + 1,
-                    f"collections nested more than {MAX_NESTING} levels deep (expcheck judges up to {MAX_NESTING})",
-                )
+                return _too_deep(event)
             continue
         if isinstance(event, ends):
             anchor, size = stack.pop()

@@ -7,7 +7,7 @@ for parsing it. Facts describe; they never judge.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -44,15 +44,94 @@ class YamlDoc:
     file: SourceFile
     data: Any
     problem: YamlProblem | None
+    # The composed node tree ``data`` was constructed from, as ``yaml.compose`` returns it (for facts that
+    # need node positions and styles); None when the document is empty or does not parse, or when
+    # PyYAML's own constructor, which may rewrite merge keys in the nodes, built ``data``.
+    node: Any = field(default=None, compare=False, repr=False)
+
+
+_TAG = "tag:yaml.org,2002:"
+_STR_TAG, _MAP_TAG, _SEQ_TAG = _TAG + "str", _TAG + "map", _TAG + "seq"
+# Scalar tags whose safe constructor is a plain function of the node (collections, merge keys, sets,
+# ordered maps and every other tag are left to PyYAML's constructor).
+_SCALAR_TAGS = {_TAG + name: f"construct_yaml_{name}" for name in ("null", "bool", "int", "float", "timestamp", "binary")}
+
+
+class _Unusual(Exception):
+    """A document the direct construction leaves to PyYAML's constructor."""
+
+
+def _construct(loader: Any, root: Any) -> Any:
+    """The data PyYAML's safe constructor builds from the composed ``root``, built directly.
+
+    PyYAML constructs in pure Python through generators and per-node bookkeeping; for documents of plain
+    mappings, sequences and the standard scalars the result is the same data built in one recursive pass
+    (each collection node built once, so aliases share their object as in PyYAML). Anything else (an
+    unusual tag, a merge or value key, a collection as a key, a recursive alias) raises ``_Unusual``
+    before any node is changed.
+    """
+    scalars = {tag: getattr(loader, name) for tag, name in _SCALAR_TAGS.items()}
+    made: dict[Any, Any] = {}
+    building: set[Any] = set()
+    scalar_node, mapping_node, sequence_node = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
+    def build(node: Any) -> Any:
+        kind = type(node)
+        if kind is scalar_node:
+            tag = node.tag
+            if tag == _STR_TAG:
+                return node.value
+            make = scalars.get(tag)
+            if make is None:
+                raise _Unusual
+            return make(node)
+        if node in made:
+            return made[node]
+        if node in building:
+            raise _Unusual
+        building.add(node)
+        out: Any
+        if kind is mapping_node and node.tag == _MAP_TAG:
+            out = {}
+            for key_node, value_node in node.value:
+                if type(key_node) is not scalar_node:  # a collection as a key; merge and value keys raise below
+                    raise _Unusual
+                key = build(key_node)
+                out[key] = build(value_node)
+        elif kind is sequence_node and node.tag == _SEQ_TAG:
+            out = [build(item) for item in node.value]
+        else:
+            raise _Unusual
+        building.discard(node)
+        made[node] = out
+        return out
+
+    return build(root)
+
+
+def _load_yaml(text: str) -> tuple[Any, Any]:
+    """``yaml.load(text, Loader=CSafeLoader)`` (the same data, the same errors) and the composed node tree
+    when the direct construction built the data (else None)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        try:
+            return _construct(loader, root), root
+        except Exception:  # _Unusual, or a scalar PyYAML's constructor rejects: its own path decides
+            return loader.construct_document(root), None
+    finally:
+        loader.dispose()
 
 
 def _parse_yaml(file: SourceFile) -> YamlDoc:
     limit = yaml_limit(file.text)
     if limit is not None:  # checked before libyaml's composer recurses into it
         return YamlDoc(file=file, data=None, problem=YamlProblem(limit.line, limit.column, limit.message, "limit"))
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return YamlDoc(file=file, data=yaml.load(file.text, Loader=loader), problem=None)
+        data, node = _load_yaml(file.text)
+        return YamlDoc(file=file, data=data, problem=None, node=node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1) if mark else 1

@@ -91,10 +91,12 @@ def numeric_strings(facts: Facts) -> list[NumericString]:
     for path, doc in sorted(facts.yaml.items()):
         if doc.data is None or not _EXPONENT.search(doc.file.text):
             continue
-        try:
-            root = yaml.compose(doc.file.text, Loader=loader)
-        except yaml.YAMLError:
-            continue
+        root = doc.node  # the tree the data was built from, when the facts kept it
+        if root is None:
+            try:
+                root = yaml.compose(doc.file.text, Loader=loader)
+            except yaml.YAMLError:
+                continue
         for keys, node in _plain_exponents(root, ()):
             found.append(NumericString(path, node.start_mark.line + 1, keys[-1], node.value, keys))
     return found

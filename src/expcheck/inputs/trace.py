@@ -82,9 +82,23 @@ def _line_matches(pattern: re.Pattern[str], text: str, literal: str) -> list[re.
     return found
 
 
+def _last_line_match(pattern: re.Pattern[str], text: str, literal: str) -> re.Match[str] | None:
+    """The last match of ``_line_matches(pattern, text, literal)`` for a ``pattern`` that never spans a
+    line end (so no two of its matches overlap), looked for from the end of ``text``."""
+    stop = len(text)
+    while True:
+        hit = text.rfind("\n" + literal, 0, stop)
+        start = hit + 1 if hit >= 0 else (0 if text.startswith(literal) else -1)
+        if start < 0:
+            return None
+        match = pattern.match(text, start)
+        if match is not None or start == 0:
+            return match
+        stop = hit + len(literal)  # the next candidate ends before this one's newline
+
+
 def _split(text: str) -> _Sections:
-    outputs = _line_matches(_OUTPUT, text, "Output:")
-    out_match = outputs[-1] if outputs else None
+    out_match = _last_line_match(_OUTPUT, text, "Output:")
     input_match = _INPUT.search(text)
     start = input_match.end() if input_match else 0
     end = out_match.start() if out_match else len(text)

@@ -60,8 +60,10 @@ def offset(text: str, line: int, column: int) -> int:
 def named_paths(finding: Finding, paths: Iterable[str]) -> set[str]:
     """The files a finding names: its own path, and submission paths its message cites as ``path:line``."""
     named = {finding.path}
+    message = finding.message
     for path in paths:
-        if re.search(rf"(?<![\w./-]){re.escape(path)}:\d", finding.message):
+        # The plain substring test first: most paths never occur in the message.
+        if f"{path}:" in message and re.search(rf"(?<![\w./-]){re.escape(path)}:\d", message):
             named.add(path)
     return named
 

@@ -117,14 +117,16 @@ def _comment(item: Any) -> str | None:
     return text.lstrip("#").strip() or None
 
 
-def _dependency_array(table: Any) -> tuple[Any, str | None] | None:
-    """A multi-line tomlkit array of the table's requirements (comments carried), and its python spec."""
+def _dependency_array(table: Any) -> tuple[Any, str | None, set[str]] | None:
+    """A multi-line tomlkit array of the table's requirements (comments carried), its python spec, and
+    the requirement strings written (each one valid)."""
     import tomlkit
     from tomlkit.items import Comment
 
     array = tomlkit.array()
     array.multiline(True)
     python: str | None = None
+    written: set[str] = set()
     for key, item in table.value.body:
         if key is None:
             if isinstance(item, Comment):
@@ -140,13 +142,15 @@ def _dependency_array(table: Any) -> tuple[Any, str | None] | None:
         text = requirement(name, value)
         if text is None:
             return None
+        written.add(text)
         array.add_line(text, comment=_comment(item))
     array.add_line(indent="")
-    return array, python
+    return array, python, written
 
 
-def _checked(old: str, new: str) -> list[Edit]:
-    """The edit, when the new file parses and its [project] has a list of valid requirement strings."""
+def _checked(old: str, new: str, valid: set[str] | frozenset[str] = frozenset()) -> list[Edit]:
+    """The edit, when the new file parses and its [project] has a list of valid requirement strings
+    (``valid``: strings already known to be valid requirements, not parsed again)."""
     try:
         doc = tomllib.loads(new)
     except tomllib.TOMLDecodeError:
@@ -155,7 +159,7 @@ def _checked(old: str, new: str) -> list[Edit]:
     if not isinstance(project, dict):
         return []
     deps = project.get("dependencies", [])
-    if not isinstance(deps, list) or not all(isinstance(d, str) and _valid_requirement(d) for d in deps):
+    if not isinstance(deps, list) or not all(isinstance(d, str) and (d in valid or _valid_requirement(d)) for d in deps):
         return []
     return replace_whole(PATH, old, new)
 
@@ -180,11 +184,12 @@ def repair_dependencies_table(facts: Facts, finding: Finding) -> list[Edit]:
         array = tomlkit.array()
         array.append(text)
         project["dependencies"] = array
+        written = {text}
     elif isinstance(deps, Table) or (isinstance(deps, dict) and hasattr(deps, "value")):
         made = _dependency_array(deps)
         if made is None:
             return []
-        array, python = made
+        array, python, written = made
         del project["dependencies"]
         if python is not None and "requires-python" not in project:
             project.append("requires-python", python)
@@ -194,7 +199,7 @@ def repair_dependencies_table(facts: Facts, finding: Finding) -> list[Edit]:
     new = tomlkit.dumps(doc)
     if new.endswith("\n\n") and not file.text.endswith("\n\n"):
         new = new.rstrip("\n") + "\n"  # the removed table was the last one: no blank line left at the end
-    return _checked(file.text, new)
+    return _checked(file.text, new, written)
 
 
 def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
@@ -231,7 +236,7 @@ def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     made = _dependency_array(deps)
     if made is None or made[1] is None:
         return []  # without Poetry's python constraint there is no exact requires-python
-    array, python = made
+    array, python, written = made
     table = tomlkit.table()
     table.add("name", str(name))
     table.add("version", str(version))
@@ -245,7 +250,7 @@ def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     block = f"# {_NOTE}\n" + tomlkit.dumps(new_doc).strip("\n") + "\n\n"
     at = _first_header_offset(file.text)
     new = file.text[:at] + block + file.text[at:]
-    return _checked(file.text, new)
+    return _checked(file.text, new, written)
 
 
 _NOTE = "Written by `expcheck fix` from [tool.poetry]: uv installs only what [project] declares."

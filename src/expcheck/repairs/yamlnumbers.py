@@ -26,7 +26,7 @@ def yaml11_float(text: str) -> str | None:
         return None
     new = f"{match['sign']}{match['int'] or '0'}.{match['frac'] or '0'}e{match['esign'] or '+'}{match['exp']}"
     try:
-        value = yaml.safe_load(new)
+        value = yaml.load(new, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe_load, with libyaml
         wanted = float(text.replace("_", ""))
     except (yaml.YAMLError, ValueError):
         return None
