@@ -107,10 +107,17 @@ _COLLECTION_INDICATORS = "-:?[{"
 def _plainly_within(text: str) -> bool:
     """Whether ``text`` cannot pass a YAML limit, seen from its characters alone: no alias (``*``), so
     nothing expands, and fewer collection indicators than the depth limit, so nothing nests that deep;
-    ASCII, so libyaml takes it. A short config passes this test; any other text is scanned."""
-    if not text.isascii() or "*" in text:
+    encodable as UTF-8 (no lone surrogate), so libyaml takes it. A short config passes this test; any
+    other text is scanned."""
+    if "*" in text or sum(text.count(ch) for ch in _COLLECTION_INDICATORS) > MAX_NESTING:
         return False
-    return sum(text.count(ch) for ch in _COLLECTION_INDICATORS) <= MAX_NESTING
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _too_deep(event: Any) -> LimitProblem:

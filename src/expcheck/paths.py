@@ -33,7 +33,8 @@ def unsafe_reason(name: str) -> str | None:
 
 def normalise(name: str) -> str:
     """A safe name in POSIX form without ``./`` segments (call only after ``unsafe_reason`` is None)."""
-    return str(PurePosixPath(*[p for p in re.split(r"[\\/]", name) if p not in ("", ".")]))
+    parts = [p for p in re.split(r"[\\/]", name) if p not in ("", ".")]
+    return "/".join(parts) if parts else "."  # what PurePosixPath(*parts) writes, without building one
 
 
 @lru_cache(maxsize=512)

@@ -61,52 +61,55 @@ class _Unusual(Exception):
     """A document the direct construction leaves to PyYAML's constructor."""
 
 
-def _construct(loader: Any, root: Any) -> Any:
-    """The data PyYAML's safe constructor builds from the composed ``root``, built directly.
+class _Construction:
+    """The data PyYAML's safe constructor builds from a composed node tree, built directly.
 
     PyYAML constructs in pure Python through generators and per-node bookkeeping; for documents of plain
     mappings, sequences and the standard scalars the result is the same data built in one recursive pass
     (each collection node built once, so aliases share their object as in PyYAML). Anything else (an
     unusual tag, a merge or value key, a collection as a key, a recursive alias) raises ``_Unusual``
-    before any node is changed.
+    before any node is changed. (A class, not a closure: a recursive closure is a reference cycle that
+    would keep the loader and the data alive until the next garbage collection.)
     """
-    scalars = {tag: getattr(loader, name) for tag, name in _SCALAR_TAGS.items()}
-    made: dict[Any, Any] = {}
-    building: set[Any] = set()
-    scalar_node, mapping_node, sequence_node = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 
-    def build(node: Any) -> Any:
+    __slots__ = ("_building", "_made", "_scalars")
+
+    def __init__(self, loader: Any) -> None:
+        self._scalars = {tag: getattr(loader, name) for tag, name in _SCALAR_TAGS.items()}
+        self._made: dict[Any, Any] = {}
+        self._building: set[Any] = set()
+
+    def build(self, node: Any) -> Any:
         kind = type(node)
-        if kind is scalar_node:
+        if kind is yaml.ScalarNode:
             tag = node.tag
             if tag == _STR_TAG:
                 return node.value
-            make = scalars.get(tag)
+            make = self._scalars.get(tag)
             if make is None:
                 raise _Unusual
             return make(node)
+        made = self._made
         if node in made:
             return made[node]
-        if node in building:
+        if node in self._building:
             raise _Unusual
-        building.add(node)
+        self._building.add(node)
         out: Any
-        if kind is mapping_node and node.tag == _MAP_TAG:
+        if kind is yaml.MappingNode and node.tag == _MAP_TAG:
             out = {}
             for key_node, value_node in node.value:
-                if type(key_node) is not scalar_node:  # a collection as a key; merge and value keys raise below
+                if type(key_node) is not yaml.ScalarNode:  # a collection as a key; merge and value keys raise below
                     raise _Unusual
-                key = build(key_node)
-                out[key] = build(value_node)
-        elif kind is sequence_node and node.tag == _SEQ_TAG:
-            out = [build(item) for item in node.value]
+                key = self.build(key_node)
+                out[key] = self.build(value_node)
+        elif kind is yaml.SequenceNode and node.tag == _SEQ_TAG:
+            out = [self.build(item) for item in node.value]
         else:
             raise _Unusual
-        building.discard(node)
+        self._building.discard(node)
         made[node] = out
         return out
-
-    return build(root)
 
 
 def _load_yaml(text: str) -> tuple[Any, Any]:
@@ -118,7 +121,7 @@ def _load_yaml(text: str) -> tuple[Any, Any]:
         if root is None:
             return None, None
         try:
-            return _construct(loader, root), root
+            return _Construction(loader).build(root), root
         except Exception:  # _Unusual, or a scalar PyYAML's constructor rejects: its own path decides
             return loader.construct_document(root), None
     finally:

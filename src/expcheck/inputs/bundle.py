@@ -161,7 +161,9 @@ def source_file(path: str, text: str, origin: FileOrigin = "code") -> SourceFile
         return SourceFile(path=path, text="", origin=origin, unreadable=why)
     if path.endswith((".py", ".yaml", ".yml")):
         text = text.removeprefix("\ufeff")
-    return SourceFile(path=path, text=text.replace("\r\n", "\n"), origin=origin)
+    if "\r" in text:  # (a one-character test: far quicker than looking for "\r\n" in non-ASCII text)
+        text = text.replace("\r\n", "\n")
+    return SourceFile(path=path, text=text, origin=origin)
 
 
 class _Object(dict[str, Any]):

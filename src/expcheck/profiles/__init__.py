@@ -18,12 +18,18 @@ __all__ = ["Profile", "builtin_profile_names", "builtin_profiles", "load_profile
 
 
 def builtin_profile_names() -> list[str]:
+    return list(_builtin_names())
+
+
+@cache
+def _builtin_names() -> tuple[str, ...]:
+    """The profiles shipped in this package (listed once per process: the installation does not change)."""
     names = [
         entry.name.removesuffix(".yaml")
         for entry in resources.files(__package__).iterdir()
         if entry.name.endswith(".yaml")
     ]
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 _MAX_EXTENDS = 8
