@@ -13,7 +13,7 @@ import gc
 import io
 import re
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -48,15 +48,18 @@ class Outcome:
         return [*crash_findings(self.crashes), *not_applied_findings(self.not_applied)]
 
 
+def _matching(selectors: Sequence[str]) -> Callable[[Rule], bool]:
+    """``lambda rule: any(rule.matches(s) for s in selectors)``, with each selector's cases made once
+    (``Rule.matches``: an id prefix in any case, or the rule's name)."""
+    prefixes = tuple(s.upper() for s in selectors)
+    names = frozenset(s.lower() for s in selectors)
+    return lambda rule: rule.id.startswith(prefixes) or rule.name in names
+
+
 def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = (), off: Sequence[str] = ()) -> list[Rule]:
-    chosen = []
-    for candidate in all_rules():
-        if select and not any(candidate.matches(s) for s in select):
-            continue
-        if any(candidate.matches(s) for s in (*ignore, *off)):
-            continue
-        chosen.append(candidate)
-    return chosen
+    selected = _matching(select)
+    dropped = _matching((*ignore, *off))
+    return [r for r in all_rules() if (not select or selected(r)) and not dropped(r)]
 
 
 def _suppressed(text: str, rule: Rule) -> bool:

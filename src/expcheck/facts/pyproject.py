@@ -37,7 +37,9 @@ class PyprojectFacts:
         self.file = file
         self.doc: dict[str, Any] | None = None
         self.problem: TomlProblem | None = None
-        depth, line, column = toml_depth(file.text)
+        # Each level of nesting opens with its own "[" or "{": with no more of them than the limit, no scan.
+        within = file.text.count("[") + file.text.count("{") <= MAX_TOML_NESTING
+        depth, line, column = (0, 1, 1) if within else toml_depth(file.text)
         if depth > MAX_TOML_NESTING:
             # tomllib would recurse once per level (and fail near 300); uv refuses past its own limit.
             self.problem = TomlProblem(
