@@ -82,24 +82,41 @@ def _code_texts(facts: Facts) -> list[str]:
     return [facts.files[p].text for p in code_modules(facts) if not is_evaluate(p)]
 
 
-def _read(path: tuple[str, ...], texts: list[str]) -> bool:
+def _read(path: tuple[str, ...], texts: list[str], seen: dict[tuple[str, str], bool] | None = None) -> bool:
     """Whether the code names the setting: its key anywhere, or a parent section passed on whole.
 
     Generous on purpose (a key named in a comment counts): a method is only reported when nothing
-    that tells the runs apart appears in the code at all.
+    that tells the runs apart appears in the code at all. ``seen`` keeps the answers per key and per
+    section across the settings of one check (many settings share a section).
     """
-    leaf = re.compile(rf"\b{re.escape(path[-1])}\b")
-    if any(path[-1] in text and leaf.search(text) for text in texts):
+    seen = {} if seen is None else seen
+    if _named(("leaf", path[-1]), texts, seen):
         return True
-    for part in path[:-1]:
-        p = re.escape(part)
-        whole = re.compile(
-            rf"\*\*\s*[\w.\[\]'\"]*\b{p}\b|\b{p}\b['\"\]]*\.(?:items|values|keys)\(\)|"
-            rf"(?:to_container|asdict|vars)\(\s*[\w.]*\b{p}\b"
-        )
-        if any(part in text and whole.search(text) for text in texts):
-            return True
-    return False
+    return any(_named(("whole", part), texts, seen) for part in path[:-1])
+
+
+def _named(key: tuple[str, str], texts: list[str], seen: dict[tuple[str, str], bool]) -> bool:
+    """Whether a text names ``key``: ("leaf", name) as a word, ("whole", section) passed on whole."""
+    if key not in seen:
+        kind, name = key
+        patterns = [_leaf_pattern(name)] if kind == "leaf" else _whole_patterns(name)
+        # Each pattern begins with a literal the regex engine finds fast (one alternation would not).
+        seen[key] = any(name in text and any(p.search(text) for p in patterns) for text in texts)
+    return seen[key]
+
+
+def _leaf_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(name)}\b")
+
+
+def _whole_patterns(part: str) -> list[re.Pattern[str]]:
+    """A section passed on whole: ``**cfg.part``, ``part.items()`` (keys, values), ``to_container(cfg.part)``."""
+    p = re.escape(part)
+    return [
+        re.compile(rf"\*\*\s*[\w.\[\]'\"]*\b{p}\b"),
+        re.compile(rf"\b{p}\b['\"\]]*\.(?:items|values|keys)\(\)"),
+        re.compile(rf"(?:to_container|asdict|vars)\(\s*[\w.]*\b{p}\b"),
+    ]
 
 
 def _value(data: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -190,7 +207,8 @@ def _indistinct_method_pairs(runs: list[RunValues], texts: list[str]) -> list[tu
     grouped by the values of the settings the code reads; two runs of one group are told apart by no code.
     """
     flat = [run.flat for run in runs]
-    read = [p for p in varying_paths(flat, _MISSING) if _compared(p) and _read(p, texts)]
+    seen: dict[tuple[str, str], bool] = {}
+    read = [p for p in varying_paths(flat, _MISSING) if _compared(p) and _read(p, texts, seen)]
     methods = [normalize(run.method or "") for run in runs]
     first: dict[tuple[str, str], tuple[int, int]] = {}
     for group in group_by_values(flat, read, _MISSING):
