@@ -99,24 +99,51 @@ def _named(key: tuple[str, str], texts: list[str], seen: dict[tuple[str, str], b
     """Whether a text names ``key``: ("leaf", name) as a word, ("whole", section) passed on whole."""
     if key not in seen:
         kind, name = key
-        patterns = [_leaf_pattern(name)] if kind == "leaf" else _whole_patterns(name)
-        # Each pattern begins with a literal the regex engine finds fast (one alternation would not).
-        seen[key] = any(name in text and any(p.search(text) for p in patterns) for text in texts)
+        patterns = _leaf_patterns(name) if kind == "leaf" else _whole_patterns(name)
+        seen[key] = any(name in text and any(_found(p, text) for p in patterns) for text in texts)
     return seen[key]
 
 
-def _leaf_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"\b{re.escape(name)}\b")
+# A pattern is (regex, whether a word boundary must stand where its match starts). A regex that begins with
+# ``\b`` or with an alternation gets no literal-prefix search in Python's engine (it tries every position):
+# the boundary is checked by hand, and an alternation is split into one regex per branch.
+_Pattern = tuple[re.Pattern[str], bool]
 
 
-def _whole_patterns(part: str) -> list[re.Pattern[str]]:
+def _leaf_patterns(name: str) -> list[_Pattern]:
+    """The setting's key as a word (``\bkey\b``)."""
+    return [(re.compile(rf"{re.escape(name)}\b"), True)]
+
+
+def _whole_patterns(part: str) -> list[_Pattern]:
     """A section passed on whole: ``**cfg.part``, ``part.items()`` (keys, values), ``to_container(cfg.part)``."""
     p = re.escape(part)
     return [
-        re.compile(rf"\*\*\s*[\w.\[\]'\"]*\b{p}\b"),
-        re.compile(rf"\b{p}\b['\"\]]*\.(?:items|values|keys)\(\)"),
-        re.compile(rf"(?:to_container|asdict|vars)\(\s*[\w.]*\b{p}\b"),
+        (re.compile(rf"\*\*\s*[\w.\[\]'\"]*\b{p}\b"), False),
+        (re.compile(rf"{p}\b['\"\]]*\.(?:items|values|keys)\(\)"), True),
+        *((re.compile(rf"{call}\(\s*[\w.]*\b{p}\b"), False) for call in ("to_container", "asdict", "vars")),
     ]
+
+
+def _found(pattern: _Pattern, text: str) -> bool:
+    """Whether ``regex`` matches somewhere in ``text`` (at a word boundary when asked: ``\b`` + regex)."""
+    regex, at_boundary = pattern
+    if not at_boundary:
+        return regex.search(text) is not None
+    pos = 0
+    while (match := regex.search(text, pos)) is not None:
+        start = match.start()
+        if start == match.end():
+            return re.compile(r"\b" + regex.pattern).search(text) is not None  # an empty match: ask the engine
+        if _is_word(text[start - 1] if start else "") != _is_word(text[start]):
+            return True
+        pos = start + 1
+    return False
+
+
+def _is_word(char: str) -> bool:
+    """Whether ``char`` is a word character as ``\b`` of a str regex sees it (Unicode alphanumeric or _)."""
+    return char.isalnum() or char == "_"
 
 
 def _value(data: dict[str, Any], path: tuple[str, ...]) -> Any:
