@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from expcheck.facts import PRIMARY_METRIC, Facts
 from expcheck.facts.astindex import ModuleIndex
 from expcheck.facts.dictkeys import KeyResolver
-from expcheck.facts.entry import entry_line
 from expcheck.facts.evaluation import (
     EVALUATE,
     dumped_object,
@@ -21,6 +20,7 @@ from expcheck.facts.evaluation import (
     named_files,
     primary_metric_named,
 )
+from expcheck.facts.moduletexts import entry_of
 from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import EVALUATE_V2
 
@@ -70,7 +70,7 @@ def per_run_metrics_missing(facts: Facts) -> Iterator[Hit]:
         return
     yield Hit(
         path=EVALUATE,
-        line=entry_line(facts, EVALUATE),
+        line=entry_of(facts, EVALUATE),
         message=f"evaluate.py never names {outputs.per_run_metrics!r}: no per-run metrics file is written "
         f"under results_dir/<run_id>/",
         evidence=f"(no {outputs.per_run_metrics} in src/evaluate.py)",
@@ -107,7 +107,7 @@ def aggregated_metrics_missing(facts: Facts) -> Iterator[Hit]:
         return
     yield Hit(
         path=EVALUATE,
-        line=entry_line(facts, EVALUATE),
+        line=entry_of(facts, EVALUATE),
         message=f"evaluate.py never names {outputs.aggregated_metrics!r}: the cross-run summary is not written",
         evidence=f"(no {outputs.aggregated_metrics} in src/evaluate.py)",
     )
@@ -288,12 +288,12 @@ def significance_test_missing(facts: Facts) -> Iterator[Hit]:
     index = evaluate_module(facts)
     if outputs is None or not outputs.significance_test or index is None:
         return
-    for call in index.calls:
-        if call.attr in _TESTS or re.search(r"(?i)bootstrap|permutation|signific|p_?value", call.attr):
+    for attr in {call.attr for call in index.calls}:  # each callee name once
+        if attr in _TESTS or re.search(r"(?i)bootstrap|permutation|signific|p_?value", attr):
             return
     yield Hit(
         path=EVALUATE,
-        line=entry_line(facts, EVALUATE),
+        line=entry_of(facts, EVALUATE),
         message="evaluate.py calls no significance test (t-test, Wilcoxon, Mann-Whitney, bootstrap, ...)",
         evidence="(no significance test in src/evaluate.py)",
     )

@@ -19,6 +19,7 @@ from expcheck.facts.imports import STDLIB, project_index
 from expcheck.facts.launches import launches
 from expcheck.facts.semantic import CallSite, is_generator
 from expcheck.facts.signatures import _decorators_transparent, binding_problem
+from expcheck.facts.valuestatements import value_statements
 from expcheck.rules.base import Example, Hit, rule
 
 # A loader returning a 5-tuple with the test split and a 4-tuple without it.
@@ -441,8 +442,8 @@ def unpacking_count_mismatch(facts: Facts) -> Iterator[Hit]:
         module = facts.python.get(path)
         if module is None:
             continue
-        for stmt in module.statements:
-            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
+        for stmt in value_statements(facts, path).assigns:
+            if not (len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
                 continue
             target = stmt.targets[0]
             if not isinstance(target, ast.Tuple | ast.List) or any(isinstance(e, ast.Starred) for e in target.elts):
