@@ -72,15 +72,11 @@ def hint_groups(hints: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ..
     return tuple((key if len(members) > 1 else members[0], tuple(members)) for key, members in groups.items())
 
 
-def lowered_text(facts: Facts, path: str) -> LoweredText:
-    """The readable code file ``path``'s text with its lower-cased form, made once per check."""
-    cache = facts.derived(_lowered_cache)
-    found = cache.get(path)
-    if found is None:
-        text = facts.code_files[path].text
-        found = cache[path] = LoweredText(text, text.lower(), not any(odd in text for odd in CASE_ODDITIES))
+def lowered_texts(facts: Facts) -> dict[str, LoweredText]:
+    """Every readable code file's text with its lower-cased form, by path (use through ``facts.derived``)."""
+    found: dict[str, LoweredText] = {}
+    for path, file in facts.code_files.items():
+        if file.unreadable is None:
+            text = file.text
+            found[path] = LoweredText(text, text.lower(), not any(odd in text for odd in CASE_ODDITIES))
     return found
-
-
-def _lowered_cache(facts: Facts) -> dict[str, LoweredText]:
-    return {}

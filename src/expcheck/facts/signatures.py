@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, replace
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import ModuleScopes, resolve_module_chain
+from expcheck.facts.callscopes import ModuleScopes, project_module_aliases, resolve_module_chain
 from expcheck.facts.imports import Binding, ModuleInfo, ProjectIndex, project_index
 from expcheck.facts.semantic import CallSite, dotted_name
 
@@ -260,6 +260,19 @@ def callee_signature(facts: Facts, scopes: ModuleScopes, call: CallSite) -> Sign
 
 def callee_definition(facts: Facts, scopes: ModuleScopes, call: CallSite) -> tuple[ModuleInfo, Binding] | None:
     """The project function or class definition ``call`` calls, when it is known for certain."""
+    info = facts.derived(project_index).by_path.get(call.path)
+    if info is None:
+        return None
+    root = call.node.func
+    if isinstance(root, ast.Name):
+        if root.id not in info.bindings:
+            return None  # only a name the module binds can stand for a project definition
+    else:
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        # ``m.f(...)`` reaches a project definition only through a module-level name bound to a project module.
+        if not isinstance(root, ast.Name) or root.id not in project_module_aliases(facts, info):
+            return None
     dotted = call.dotted  # a property that walks the callee: read once
     if dotted is None:
         return None

@@ -24,15 +24,11 @@ class ValueStatements:
     assigns: list[ast.Assign]
 
 
-def value_statements(facts: Facts, path: str) -> ValueStatements:
-    """``ValueStatements`` of the Python module ``path`` (none when it does not parse), made once per check."""
-    cache = facts.derived(_cache)
-    found = cache.get(path)
-    if found is None:
-        valued = [s for s in facts.python[path].statements if isinstance(s, _VALUED)]
-        found = cache[path] = ValueStatements(valued, [s for s in valued if isinstance(s, ast.Assign)])
+def value_statements(facts: Facts) -> dict[str, ValueStatements]:
+    """``ValueStatements`` of every Python module, by path (use through ``facts.derived``); a module that
+    does not parse has none."""
+    found: dict[str, ValueStatements] = {}
+    for path, module in facts.python.items():
+        valued = [s for s in module.statements if isinstance(s, _VALUED)]
+        found[path] = ValueStatements(valued, [s for s in valued if isinstance(s, ast.Assign)])
     return found
-
-
-def _cache(facts: Facts) -> dict[str, ValueStatements]:
-    return {}

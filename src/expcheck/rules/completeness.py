@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from expcheck.facts import Facts
 from expcheck.facts.interfaces import in_interface_stub, is_interface, overridden_methods
-from expcheck.facts.markertext import LoweredText, lowered_text
+from expcheck.facts.markertext import LoweredText, lowered_texts
 from expcheck.rules.base import Example, Hit, rule
 
 _CHECKED_SUFFIXES = (".py", ".yaml", ".yml", ".toml")
@@ -97,11 +97,12 @@ _PLACEHOLDERS: tuple[_Marker, ...] = (
 
 
 def _marker_hits(facts: Facts, markers: tuple[_Marker, ...], skip_interfaces: bool = False) -> Iterator[Hit]:
+    prepared_texts = facts.derived(lowered_texts)
     for path, file in sorted(facts.code_files.items()):
         if not path.endswith(_CHECKED_SUFFIXES) or file.unreadable is not None:
             continue
         module = facts.python.get(path)
-        prepared = lowered_text(facts, path)
+        prepared = prepared_texts[path]
         reported: set[tuple[int, str]] = set()
         for marker in markers:
             hints = marker.narrow_hints if prepared.plain_case and marker.narrow_hints else marker.hints

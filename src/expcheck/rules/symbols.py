@@ -17,6 +17,7 @@ from expcheck.facts.callscopes import module_attribute_refs, module_scopes, reso
 from expcheck.facts.distributions import in_table
 from expcheck.facts.imports import STDLIB, project_index
 from expcheck.facts.launches import launches
+from expcheck.facts.python import SIMPLE_STATEMENTS
 from expcheck.facts.semantic import CallSite, is_generator
 from expcheck.facts.signatures import _decorators_transparent, binding_problem
 from expcheck.facts.valuestatements import value_statements
@@ -380,8 +381,10 @@ def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
                 if all(done for _, done in results):
                     return True, True
                 continue
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                continue
+            if type(stmt) in SIMPLE_STATEMENTS or isinstance(
+                stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            ):
+                continue  # no block of statements in it to follow
             blocks = [getattr(stmt, f, None) for f in ("body", "orelse", "finalbody")]
             blocks += [h.body for h in getattr(stmt, "handlers", [])]
             for block in blocks:
@@ -442,7 +445,7 @@ def unpacking_count_mismatch(facts: Facts) -> Iterator[Hit]:
         module = facts.python.get(path)
         if module is None:
             continue
-        for stmt in value_statements(facts, path).assigns:
+        for stmt in facts.derived(value_statements)[path].assigns:
             if not (len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
                 continue
             target = stmt.targets[0]

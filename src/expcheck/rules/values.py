@@ -297,7 +297,7 @@ def conditional_inside_tuple(facts: Facts) -> Iterator[Hit]:
     for path, module in sorted(facts.python.items()):
         if module.tree is None or " if " not in module.file.text:
             continue
-        for stmt in value_statements(facts, path).valued:
+        for stmt in facts.derived(value_statements)[path].valued:
             value = stmt.value
             if not isinstance(value, ast.Tuple):
                 continue
