@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import ModuleScopes, module_scopes
+from expcheck.facts.callscopes import ModuleScopes, module_scopes, project_module_aliases
 from expcheck.facts.imports import Binding, ModuleInfo, project_index
 from expcheck.facts.semantic import CallSite
 from expcheck.facts.signatures import Signature, callee_definition, signature_of
@@ -37,8 +37,18 @@ def resolved_calls(facts: Facts) -> dict[int, ResolvedCall]:
     """Every call that reaches a project def or class, by ``id`` of its ``ast.Call`` node, in the order of
     ``module_scopes`` and of each module's calls (use through ``facts.derived``)."""
     found: dict[int, ResolvedCall] = {}
+    by_path = facts.derived(project_index).by_path
     for scopes in facts.derived(module_scopes).values():
+        info = by_path.get(scopes.path)
+        if info is None:
+            continue
+        bound, aliases = info.bindings, project_module_aliases(facts, info)
         for call in scopes.calls:
+            # The cheap half of callee_definition's first question, without a function call per call: a
+            # plain name the module does not bind, or a chain when no module-level name is a project module.
+            func = call.node.func
+            if (func.id not in bound) if isinstance(func, ast.Name) else not aliases:
+                continue
             definition = callee_definition(facts, scopes, call)
             if definition is not None:
                 found[id(call.node)] = ResolvedCall(scopes, call, definition[0], definition[1])
