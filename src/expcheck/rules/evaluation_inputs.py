@@ -116,7 +116,7 @@ def _outputs(facts: Facts):  # type: ignore[no-untyped-def]
     ],
 )
 def evaluate_cli_rejects_command(facts: Facts) -> Iterator[Hit]:
-    failure = evaluate_cli_failure(facts)
+    failure = facts.derived(evaluate_cli_failure)
     if failure is not None:
         yield Hit(path=failure.path, line=failure.line, message=failure.message)
 
