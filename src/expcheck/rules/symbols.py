@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 from expcheck.facts import Facts
 from expcheck.facts.callees import callee_signatures, resolved_calls
-from expcheck.facts.callscopes import module_attribute_refs, module_scopes, resolve_module_chain
+from expcheck.facts.callscopes import module_scopes
 from expcheck.facts.distributions import in_table
 from expcheck.facts.imports import STDLIB, project_index
 from expcheck.facts.launches import launches
+from expcheck.facts.moduleattrs import missing_module_attributes
 from expcheck.facts.python import SIMPLE_STATEMENTS
 from expcheck.facts.semantic import CallSite, is_generator
 from expcheck.facts.signatures import _decorators_transparent, binding_problem
@@ -153,24 +154,13 @@ def missing_project_symbol(facts: Facts) -> Iterator[Hit]:
                     column=fact.column,
                     message=f"`{fact.module}` defines no `{fact.name}`: ImportError on import",
                 )
-    for info in index.by_path.values():
-        module = facts.python[info.path]
-        if module.tree is None or facts.files[info.path].origin != "code":
-            continue
-        reported: set[str] = set()
-        for ref in module_attribute_refs(facts, info, module.tree):
-            chain = resolve_module_chain(facts, info, ref.dotted)
-            if chain is None or not chain[1]:
-                continue
-            target, rest = chain
-            if index.has_attribute(target, rest[0]) is False and f"{target}.{rest[0]}" not in reported:
-                reported.add(f"{target}.{rest[0]}")
-                yield Hit(
-                    path=info.path,
-                    line=ref.node.lineno,
-                    column=ref.node.col_offset + 1,
-                    message=f"module `{target}` has no attribute `{rest[0]}`: AttributeError when this line runs",
-                )
+    for missing in facts.derived(missing_module_attributes):
+        yield Hit(
+            path=missing.path,
+            line=missing.line,
+            column=missing.column,
+            message=f"module `{missing.target}` has no attribute `{missing.name}`: AttributeError when this line runs",
+        )
 
 
 @rule(
