@@ -2,6 +2,8 @@
 
 - ``entry_of(facts, path)``: the line of a module's entry (``facts/entry.py``: ``entry_line``), which walks
   the whole tree; the evaluation rules each ask it for src/evaluate.py.
+- ``evaluate_named_files(facts)``: the file names src/evaluate.py spells (``facts/evaluation.py``:
+  ``named_files``), which the metrics-file rules (C805, C806, C807) each asked for.
 - ``string_constants_of(facts, path)``: every string constant of a module, docstrings included, in
   ``ast.walk`` order (the single-pass walker of ``facts/python.py`` yields that same order).
 
@@ -14,6 +16,7 @@ import ast
 
 from expcheck.facts import Facts
 from expcheck.facts.entry import entry_line
+from expcheck.facts.evaluation import EVALUATE, NamedFile, named_files
 from expcheck.facts.python import walk
 
 
@@ -27,6 +30,11 @@ def entry_of(facts: Facts, path: str) -> int | None:
 
 def _entry_cache(facts: Facts) -> dict[str, int | None]:
     return {}
+
+
+def evaluate_named_files(facts: Facts) -> list[NamedFile]:
+    """``named_files(facts, "src/evaluate.py")`` (use through ``facts.derived``)."""
+    return named_files(facts, EVALUATE)
 
 
 def string_constants_of(facts: Facts, path: str) -> tuple[str, ...]:

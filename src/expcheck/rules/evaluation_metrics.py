@@ -17,10 +17,9 @@ from expcheck.facts.evaluation import (
     EVALUATE,
     dumped_object,
     evaluate_module,
-    named_files,
     primary_metric_named,
 )
-from expcheck.facts.moduletexts import entry_of
+from expcheck.facts.moduletexts import entry_of, evaluate_named_files
 from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import EVALUATE_V2
 
@@ -34,7 +33,7 @@ def _outputs(facts: Facts):  # type: ignore[no-untyped-def]
 
 def _writes_file(facts: Facts, name: str, exact_base: bool = True) -> list[tuple[int, str]]:
     found = []
-    for named in named_files(facts, EVALUATE):
+    for named in facts.derived(evaluate_named_files):
         base = named.basename
         if base == name or (not exact_base and re.fullmatch(r"\{\}[_-]" + re.escape(name), base)):
             found.append((named.line, named.function))
