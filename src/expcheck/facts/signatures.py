@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, replace
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import ModuleScopes, resolve_module_chain
+from expcheck.facts.callscopes import ModuleScopes, project_module_aliases, resolve_module_chain
 from expcheck.facts.imports import Binding, ModuleInfo, ProjectIndex, project_index
 from expcheck.facts.semantic import CallSite, dotted_name
 
@@ -260,18 +260,50 @@ def callee_signature(facts: Facts, scopes: ModuleScopes, call: CallSite) -> Sign
 
 def callee_definition(facts: Facts, scopes: ModuleScopes, call: CallSite) -> tuple[ModuleInfo, Binding] | None:
     """The project function or class definition ``call`` calls, when it is known for certain."""
+    info = facts.derived(project_index).by_path.get(call.path)
+    if info is None:
+        return None
+    root = call.node.func
+    if isinstance(root, ast.Name):
+        if root.id not in info.bindings:
+            return None  # only a name the module binds can stand for a project definition
+    else:
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        # ``m.f(...)`` reaches a project definition only through a module-level name bound to a project module.
+        if not isinstance(root, ast.Name) or root.id not in project_module_aliases(facts, info):
+            return None
     dotted = call.dotted  # a property that walks the callee: read once
     if dotted is None:
         return None
+    cache = facts.derived(_definition_cache)
+    key = (call.path, dotted, bool(call.function))
+    if key not in cache:  # once per module, callee as written and kind of place (a function or not)
+        cache[key] = _module_definition(facts, call.path, dotted, bool(call.function))
+    found = cache[key]
+    if found is None:
+        return None
+    # Last, as the costliest question: does a local of the same name hide the module's binding?
+    if scopes.binds(call, dotted.split(".", 1)[0]):
+        return None
+    return found
+
+
+def _definition_cache(facts: Facts) -> dict[tuple[str, str, bool], tuple[ModuleInfo, Binding] | None]:
+    return {}
+
+
+def _module_definition(facts: Facts, path: str, dotted: str, in_function: bool) -> tuple[ModuleInfo, Binding] | None:
+    """The def or class ``dotted`` written in module ``path`` reaches by the module's own bindings."""
     index = facts.derived(project_index)
-    info = index.by_path.get(call.path)
+    info = index.by_path.get(path)
     if info is None:
         return None
     root = dotted.split(".", 1)[0]
     binding = info.unique(root)
     if binding is None:
         # Called from a function body, the name means what it means once the module has been imported.
-        settled = settled_binding(facts, info, root) if call.function and "." not in dotted else None
+        settled = settled_binding(facts, info, root) if in_function and "." not in dotted else None
         if settled is None:
             return None
         found = (info, settled)
@@ -284,9 +316,6 @@ def callee_definition(facts: Facts, scopes: ModuleScopes, call: CallSite) -> tup
         module = index.modules.get(chain[0])
         found = index.definition(module, chain[1][0], certain=True) if module is not None else None
     if found is None or not isinstance(found[1].node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return None
-    # Last, as the costliest question: does a local of the same name hide the module's binding?
-    if scopes.binds(call, root):
         return None
     return found
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from expcheck.facts import Facts
 from expcheck.facts.interfaces import in_interface_stub, is_interface, overridden_methods
+from expcheck.facts.markertext import LoweredText, lowered_texts
 from expcheck.rules.base import Example, Hit, rule
 
 _CHECKED_SUFFIXES = (".py", ".yaml", ".yml", ".toml")
@@ -22,13 +23,8 @@ class _Marker:
     # Lower-case substrings one of which any match contains: the regex runs only on texts holding one.
     hints: tuple[str, ...]
     # Narrower such substrings, for text where lower-casing agrees with the regex's case-insensitive
-    # matching (see _CASE_ODDITIES); empty to use ``hints`` everywhere.
+    # matching (see facts/markertext.py: CASE_ODDITIES); empty to use ``hints`` everywhere.
     narrow_hints: tuple[str, ...] = ()
-
-
-# The characters that ``(?i)`` matches to an ASCII letter but lower() does not turn into it (Python 3.11):
-# a text holding one of them is checked with the broad hints.
-_CASE_ODDITIES = ("\u0130", "\u0131", "\u017f")  # İ, dotless ı, long ſ
 
 
 def _phrases(*alternatives: str) -> re.Pattern[str]:
@@ -101,18 +97,18 @@ _PLACEHOLDERS: tuple[_Marker, ...] = (
 
 
 def _marker_hits(facts: Facts, markers: tuple[_Marker, ...], skip_interfaces: bool = False) -> Iterator[Hit]:
+    prepared_texts = facts.derived(lowered_texts)
     for path, file in sorted(facts.code_files.items()):
         if not path.endswith(_CHECKED_SUFFIXES) or file.unreadable is not None:
             continue
         module = facts.python.get(path)
-        lowered = file.text.lower()
-        plain_case = not any(odd in file.text for odd in _CASE_ODDITIES)
+        prepared = prepared_texts[path]
         reported: set[tuple[int, str]] = set()
         for marker in markers:
-            hints = marker.narrow_hints if plain_case and marker.narrow_hints else marker.hints
-            if not any(hint in lowered for hint in hints):
+            hints = marker.narrow_hints if prepared.plain_case and marker.narrow_hints else marker.hints
+            if not prepared.holds_any(hints):
                 continue
-            for match in marker.pattern.finditer(file.text):
+            for match in _matches(marker.pattern, prepared, hints):
                 start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
                 number = file.text.count("\n", 0, start) + 1
                 column0 = start - (file.text.rfind("\n", 0, start) + 1)
@@ -134,6 +130,18 @@ def _marker_hits(facts: Facts, markers: tuple[_Marker, ...], skip_interfaces: bo
                     column=column0 + 1,
                     message=f"{marker.label} {match.group(0).strip()!r} left in the code",
                 )
+
+
+def _matches(pattern: re.Pattern[str], prepared: LoweredText, hints: tuple[str, ...]) -> Iterator[re.Match[str]]:
+    """The pattern's matches in the text, in order. No marker pattern matches across a newline and every
+    match holds one of ``hints``, so only the lines holding a hint are searched (the whole text when
+    lower-casing moved offsets)."""
+    spans = prepared.line_spans(hints)
+    if spans is None:
+        yield from pattern.finditer(prepared.text)
+        return
+    for start, end in spans:
+        yield from pattern.finditer(prepared.text, start, end)
 
 
 @rule(

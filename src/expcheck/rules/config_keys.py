@@ -53,11 +53,15 @@ def _closest(data: object, keys: tuple[str, ...]) -> str:
 
 
 def _misses(facts: Facts, access: Access, effs: list[Effective]) -> list[_Miss]:
+    """The certain misses of ``access``: the effective configs whose conditions surely hold and that lack the
+    key (or leave it ???), where no code of the same app writes it."""
     out = []
+    if access.uncertain:
+        return out  # no miss of it can be certain
     for eff in effs:
         holds = conditions_hold(access, eff)
-        if holds is False:
-            continue
+        if holds is not True:
+            continue  # false, or cannot be told: not a certain miss
         source = eff.config if access.binding.root == "cfg" else eff.runfile
         if source is None:
             continue
@@ -67,7 +71,7 @@ def _misses(facts: Facts, access: Access, effs: list[Effective]) -> list[_Miss]:
             continue
         if written_by_code(facts, access, eff):
             continue
-        out.append(_Miss(eff, certain=holds is True and not access.uncertain, mandatory=mandatory))
+        out.append(_Miss(eff, certain=True, mandatory=mandatory))
     return out
 
 
@@ -156,7 +160,7 @@ def config_key_missing(facts: Facts) -> Iterator[Hit]:
         key = (access.path, access.line, access.binding.keys)
         if key in seen:
             continue
-        misses = [m for m in _misses(facts, access, effs) if m.certain]
+        misses = _misses(facts, access, effs)
         if not misses:
             continue
         seen.add(key)

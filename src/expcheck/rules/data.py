@@ -7,7 +7,7 @@ import ast
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, index_of
+from expcheck.facts.astindex import CallSite, indexes
 from expcheck.facts.dispatch import dispatches, matches, normalize
 from expcheck.facts.loaders import (
     Loader,
@@ -324,10 +324,7 @@ def load(root):
 
 
 def _real_loaders(facts: Facts) -> Iterator[tuple[str, CallSite]]:
-    for path in sorted(facts.python):
-        index = index_of(facts, path)
-        if index is None:
-            continue
+    for path, index in sorted(facts.derived(indexes).items()):
         for call in index.calls:
             name = call.name
             if name.startswith("torchvision.datasets.") and name.count(".") == 2:

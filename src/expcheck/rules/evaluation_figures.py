@@ -9,13 +9,13 @@ import re
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.entry import entry_line
 from expcheck.facts.evaluation import (
     EVALUATE,
     evaluate_module,
     figure_names,
     figure_saves,
 )
+from expcheck.facts.moduletexts import entry_of
 from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import EVALUATE_V2
 
@@ -162,7 +162,7 @@ def evaluate_no_figures(facts: Facts) -> Iterator[Hit]:
         return
     yield Hit(
         path=EVALUATE,
-        line=entry_line(facts, EVALUATE),
+        line=entry_of(facts, EVALUATE),
         message="evaluate.py saves no figure: no learning curves and no comparison charts are produced",
         evidence="(no savefig call in src/evaluate.py)",
     )

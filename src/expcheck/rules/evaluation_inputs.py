@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import index_of, template
-from expcheck.facts.entry import entry_line
 from expcheck.facts.evaluation import (
     EVALUATE,
     evaluate_cli_failure,
     evaluate_links,
     evaluate_module,
 )
+from expcheck.facts.moduletexts import entry_of
 from expcheck.facts.wandb import wandb_of
 from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import EVALUATE_V2
@@ -116,7 +116,7 @@ def _outputs(facts: Facts):  # type: ignore[no-untyped-def]
     ],
 )
 def evaluate_cli_rejects_command(facts: Facts) -> Iterator[Hit]:
-    failure = evaluate_cli_failure(facts)
+    failure = facts.derived(evaluate_cli_failure)
     if failure is not None:
         yield Hit(path=failure.path, line=failure.line, message=failure.message)
 
@@ -222,7 +222,7 @@ def evaluate_no_wandb_api(facts: Facts) -> Iterator[Hit]:
         return
     yield Hit(
         path=EVALUATE,
-        line=entry_line(facts, EVALUATE),
+        line=entry_of(facts, EVALUATE),
         message="evaluate.py never creates wandb.Api(): the runs' histories and summaries are not read from W&B",
         evidence="(no wandb.Api() call in src/evaluate.py)",
     )

@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from expcheck.facts import PRIMARY_METRIC, Facts
 from expcheck.facts.astindex import ModuleIndex
 from expcheck.facts.dictkeys import KeyResolver
-from expcheck.facts.entry import entry_line
 from expcheck.facts.evaluation import (
     EVALUATE,
     dumped_object,
     evaluate_module,
-    named_files,
     primary_metric_named,
 )
+from expcheck.facts.moduletexts import entry_of, evaluate_named_files
 from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import EVALUATE_V2
 
@@ -34,7 +33,7 @@ def _outputs(facts: Facts):  # type: ignore[no-untyped-def]
 
 def _writes_file(facts: Facts, name: str, exact_base: bool = True) -> list[tuple[int, str]]:
     found = []
-    for named in named_files(facts, EVALUATE):
+    for named in facts.derived(evaluate_named_files):
         base = named.basename
         if base == name or (not exact_base and re.fullmatch(r"\{\}[_-]" + re.escape(name), base)):
             found.append((named.line, named.function))
@@ -70,7 +69,7 @@ def per_run_metrics_missing(facts: Facts) -> Iterator[Hit]:
         return
     yield Hit(
         path=EVALUATE,
-        line=entry_line(facts, EVALUATE),
+        line=entry_of(facts, EVALUATE),
         message=f"evaluate.py never names {outputs.per_run_metrics!r}: no per-run metrics file is written "
         f"under results_dir/<run_id>/",
         evidence=f"(no {outputs.per_run_metrics} in src/evaluate.py)",
@@ -107,7 +106,7 @@ def aggregated_metrics_missing(facts: Facts) -> Iterator[Hit]:
         return
     yield Hit(
         path=EVALUATE,
-        line=entry_line(facts, EVALUATE),
+        line=entry_of(facts, EVALUATE),
         message=f"evaluate.py never names {outputs.aggregated_metrics!r}: the cross-run summary is not written",
         evidence=f"(no {outputs.aggregated_metrics} in src/evaluate.py)",
     )
@@ -288,12 +287,12 @@ def significance_test_missing(facts: Facts) -> Iterator[Hit]:
     index = evaluate_module(facts)
     if outputs is None or not outputs.significance_test or index is None:
         return
-    for call in index.calls:
-        if call.attr in _TESTS or re.search(r"(?i)bootstrap|permutation|signific|p_?value", call.attr):
+    for attr in {call.attr for call in index.calls}:  # each callee name once
+        if attr in _TESTS or re.search(r"(?i)bootstrap|permutation|signific|p_?value", attr):
             return
     yield Hit(
         path=EVALUATE,
-        line=entry_line(facts, EVALUATE),
+        line=entry_of(facts, EVALUATE),
         message="evaluate.py calls no significance test (t-test, Wilcoxon, Mann-Whitney, bootstrap, ...)",
         evidence="(no significance test in src/evaluate.py)",
     )

@@ -10,10 +10,9 @@ from expcheck.facts import Facts
 from expcheck.facts.astindex import index_of
 from expcheck.facts.cfgflow import cfg_flow
 from expcheck.facts.compose import Composition, compose_setup, failure_place
-from expcheck.facts.entry import entry_line
 from expcheck.facts.hydra_app import hydra_apps
 from expcheck.facts.launches import train_launch_with_overrides
-from expcheck.facts.semantic import string_constants
+from expcheck.facts.moduletexts import entry_of, string_constants_of
 from expcheck.repairs.hydra import repair_hydra_node_read, repair_missing_mode_key, repair_version_base
 from expcheck.rules.base import Example, Hit, rule
 from expcheck.rules.examples_repo import CONFIG_V1, MAIN_V2, v1, v2
@@ -50,7 +49,7 @@ def no_hydra_entry_point(facts: Facts) -> Iterator[Hit]:
     if not any(app.path == "src/main.py" for app in facts.derived(hydra_apps)):
         yield Hit(
             path="src/main.py",
-            line=entry_line(facts, "src/main.py"),
+            line=entry_of(facts, "src/main.py"),
             message="src/main.py defines no @hydra.main function",
         )
 
@@ -431,7 +430,7 @@ def run_log_missing(facts: Facts) -> Iterator[Hit]:
     main = facts.python.get("src/main.py")
     if not wanted or main is None or main.tree is None:
         return
-    literals = " ".join(string_constants(main.tree))
+    literals = " ".join(string_constants_of(facts, "src/main.py"))
     missing = [name for name in wanted if name not in literals]
     if not missing:
         return

@@ -82,24 +82,68 @@ def _code_texts(facts: Facts) -> list[str]:
     return [facts.files[p].text for p in code_modules(facts) if not is_evaluate(p)]
 
 
-def _read(path: tuple[str, ...], texts: list[str]) -> bool:
+def _read(path: tuple[str, ...], texts: list[str], seen: dict[tuple[str, str], bool] | None = None) -> bool:
     """Whether the code names the setting: its key anywhere, or a parent section passed on whole.
 
     Generous on purpose (a key named in a comment counts): a method is only reported when nothing
-    that tells the runs apart appears in the code at all.
+    that tells the runs apart appears in the code at all. ``seen`` keeps the answers per key and per
+    section across the settings of one check (many settings share a section).
     """
-    leaf = re.compile(rf"\b{re.escape(path[-1])}\b")
-    if any(path[-1] in text and leaf.search(text) for text in texts):
+    seen = {} if seen is None else seen
+    if _named(("leaf", path[-1]), texts, seen):
         return True
-    for part in path[:-1]:
-        p = re.escape(part)
-        whole = re.compile(
-            rf"\*\*\s*[\w.\[\]'\"]*\b{p}\b|\b{p}\b['\"\]]*\.(?:items|values|keys)\(\)|"
-            rf"(?:to_container|asdict|vars)\(\s*[\w.]*\b{p}\b"
-        )
-        if any(part in text and whole.search(text) for text in texts):
+    return any(_named(("whole", part), texts, seen) for part in path[:-1])
+
+
+def _named(key: tuple[str, str], texts: list[str], seen: dict[tuple[str, str], bool]) -> bool:
+    """Whether a text names ``key``: ("leaf", name) as a word, ("whole", section) passed on whole."""
+    if key not in seen:
+        kind, name = key
+        patterns = _leaf_patterns(name) if kind == "leaf" else _whole_patterns(name)
+        seen[key] = any(name in text and any(_found(p, text) for p in patterns) for text in texts)
+    return seen[key]
+
+
+# A pattern is (regex, whether a word boundary must stand where its match starts). A regex that begins with
+# ``\b`` or with an alternation gets no literal-prefix search in Python's engine (it tries every position):
+# the boundary is checked by hand, and an alternation is split into one regex per branch.
+_Pattern = tuple[re.Pattern[str], bool]
+
+
+def _leaf_patterns(name: str) -> list[_Pattern]:
+    """The setting's key as a word (``\bkey\b``)."""
+    return [(re.compile(rf"{re.escape(name)}\b"), True)]
+
+
+def _whole_patterns(part: str) -> list[_Pattern]:
+    """A section passed on whole: ``**cfg.part``, ``part.items()`` (keys, values), ``to_container(cfg.part)``."""
+    p = re.escape(part)
+    return [
+        (re.compile(rf"\*\*\s*[\w.\[\]'\"]*\b{p}\b"), False),
+        (re.compile(rf"{p}\b['\"\]]*\.(?:items|values|keys)\(\)"), True),
+        *((re.compile(rf"{call}\(\s*[\w.]*\b{p}\b"), False) for call in ("to_container", "asdict", "vars")),
+    ]
+
+
+def _found(pattern: _Pattern, text: str) -> bool:
+    """Whether ``regex`` matches somewhere in ``text`` (at a word boundary when asked: ``\b`` + regex)."""
+    regex, at_boundary = pattern
+    if not at_boundary:
+        return regex.search(text) is not None
+    pos = 0
+    while (match := regex.search(text, pos)) is not None:
+        start = match.start()
+        if start == match.end():
+            return re.compile(r"\b" + regex.pattern).search(text) is not None  # an empty match: ask the engine
+        if _is_word(text[start - 1] if start else "") != _is_word(text[start]):
             return True
+        pos = start + 1
     return False
+
+
+def _is_word(char: str) -> bool:
+    """Whether ``char`` is a word character as ``\b`` of a str regex sees it (Unicode alphanumeric or _)."""
+    return char.isalnum() or char == "_"
 
 
 def _value(data: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -190,7 +234,8 @@ def _indistinct_method_pairs(runs: list[RunValues], texts: list[str]) -> list[tu
     grouped by the values of the settings the code reads; two runs of one group are told apart by no code.
     """
     flat = [run.flat for run in runs]
-    read = [p for p in varying_paths(flat, _MISSING) if _compared(p) and _read(p, texts)]
+    seen: dict[tuple[str, str], bool] = {}
+    read = [p for p in varying_paths(flat, _MISSING) if _compared(p) and _read(p, texts, seen)]
     methods = [normalize(run.method or "") for run in runs]
     first: dict[tuple[str, str], tuple[int, int]] = {}
     for group in group_by_values(flat, read, _MISSING):

@@ -12,12 +12,16 @@ import posixpath
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.callscopes import module_attribute_refs, module_scopes, resolve_module_chain
+from expcheck.facts.callees import callee_signatures, resolved_calls
+from expcheck.facts.callscopes import module_scopes
 from expcheck.facts.distributions import in_table
 from expcheck.facts.imports import STDLIB, project_index
 from expcheck.facts.launches import launches
+from expcheck.facts.moduleattrs import missing_module_attributes
+from expcheck.facts.python import SIMPLE_STATEMENTS
 from expcheck.facts.semantic import CallSite, is_generator
-from expcheck.facts.signatures import _decorators_transparent, binding_problem, callee_definition, callee_signature
+from expcheck.facts.signatures import _decorators_transparent, binding_problem
+from expcheck.facts.valuestatements import value_statements
 from expcheck.rules.base import Example, Hit, rule
 
 # A loader returning a 5-tuple with the test split and a 4-tuple without it.
@@ -150,24 +154,13 @@ def missing_project_symbol(facts: Facts) -> Iterator[Hit]:
                     column=fact.column,
                     message=f"`{fact.module}` defines no `{fact.name}`: ImportError on import",
                 )
-    for info in index.by_path.values():
-        module = facts.python[info.path]
-        if module.tree is None or facts.files[info.path].origin != "code":
-            continue
-        reported: set[str] = set()
-        for ref in module_attribute_refs(facts, info, module.tree):
-            chain = resolve_module_chain(facts, info, ref.dotted)
-            if chain is None or not chain[1]:
-                continue
-            target, rest = chain
-            if index.has_attribute(target, rest[0]) is False and f"{target}.{rest[0]}" not in reported:
-                reported.add(f"{target}.{rest[0]}")
-                yield Hit(
-                    path=info.path,
-                    line=ref.node.lineno,
-                    column=ref.node.col_offset + 1,
-                    message=f"module `{target}` has no attribute `{rest[0]}`: AttributeError when this line runs",
-                )
+    for missing in facts.derived(missing_module_attributes):
+        yield Hit(
+            path=missing.path,
+            line=missing.line,
+            column=missing.column,
+            message=f"module `{missing.target}` has no attribute `{missing.name}`: AttributeError when this line runs",
+        )
 
 
 @rule(
@@ -237,19 +230,16 @@ def missing_project_symbol(facts: Facts) -> Iterator[Hit]:
     ],
 )
 def call_arguments_mismatch(facts: Facts) -> Iterator[Hit]:
-    for scopes in facts.derived(module_scopes).values():
-        for call in scopes.calls:
-            sig = callee_signature(facts, scopes, call)
-            if sig is None:
-                continue
-            problem = binding_problem(sig, call.node)
-            if problem is not None:
-                yield Hit(
-                    path=call.path,
-                    line=call.line,
-                    column=call.column,
-                    message=f"{problem} (see {sig.describe()}{_replaced_import(facts, call)}): TypeError at this call",
-                )
+    for resolved, sig in facts.derived(callee_signatures):
+        call = resolved.call
+        problem = binding_problem(sig, call.node)
+        if problem is not None:
+            yield Hit(
+                path=call.path,
+                line=call.line,
+                column=call.column,
+                message=f"{problem} (see {sig.describe()}{_replaced_import(facts, call)}): TypeError at this call",
+            )
 
 
 def _replaced_import(facts: Facts, call: CallSite) -> str:
@@ -381,8 +371,10 @@ def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
                 if all(done for _, done in results):
                     return True, True
                 continue
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                continue
+            if type(stmt) in SIMPLE_STATEMENTS or isinstance(
+                stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            ):
+                continue  # no block of statements in it to follow
             blocks = [getattr(stmt, f, None) for f in ("body", "orelse", "finalbody")]
             blocks += [h.body for h in getattr(stmt, "handlers", [])]
             for block in blocks:
@@ -438,24 +430,21 @@ def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
     ],
 )
 def unpacking_count_mismatch(facts: Facts) -> Iterator[Hit]:
-    for path, scopes in facts.derived(module_scopes).items():
+    callees = facts.derived(resolved_calls)
+    for path in facts.derived(module_scopes):
         module = facts.python.get(path)
         if module is None:
             continue
-        by_node = {id(c.node): c for c in scopes.calls}
-        for stmt in module.statements:
-            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
+        for stmt in facts.derived(value_statements)[path].assigns:
+            if not (len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
                 continue
             target = stmt.targets[0]
             if not isinstance(target, ast.Tuple | ast.List) or any(isinstance(e, ast.Starred) for e in target.elts):
                 continue
-            call = by_node.get(id(stmt.value))
-            if call is None:
+            resolved = callees.get(id(stmt.value))
+            if resolved is None or not isinstance(resolved.node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            found = callee_definition(facts, scopes, call)
-            if found is None or not isinstance(found[1].node, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            func = found[1].node
+            call, func = resolved.call, resolved.node
             if not _decorators_transparent(func):
                 continue
             lengths = _returned_lengths(func, stmt.value)
@@ -468,5 +457,5 @@ def unpacking_count_mismatch(facts: Facts) -> Iterator[Hit]:
                 line=stmt.lineno,
                 column=stmt.col_offset + 1,
                 message=f"{wanted} names unpack `{call.dotted}(...)`, which returns {got} values here "
-                f"({found[0].path}:{func.lineno}): ValueError at this line",
+                f"({resolved.info.path}:{func.lineno}): ValueError at this line",
             )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from expcheck.facts import Facts
 from expcheck.facts.knowntypes import typed_attributes
+from expcheck.facts.valuestatements import value_statements
 from expcheck.facts.yamlnumbers import numeric_sinks
 from expcheck.repairs.yamlnumbers import repair_yaml_numbers
 from expcheck.rules.base import Example, Hit, rule
@@ -296,9 +297,9 @@ def conditional_inside_tuple(facts: Facts) -> Iterator[Hit]:
     for path, module in sorted(facts.python.items()):
         if module.tree is None or " if " not in module.file.text:
             continue
-        for stmt in module.statements:
-            value = getattr(stmt, "value", None)
-            if not isinstance(stmt, ast.Return | ast.Assign | ast.AnnAssign) or not isinstance(value, ast.Tuple):
+        for stmt in facts.derived(value_statements)[path].valued:
+            value = stmt.value
+            if not isinstance(value, ast.Tuple):
                 continue
             last = value.elts[-1] if value.elts else None
             if not isinstance(last, ast.IfExp) or len(value.elts) < 2:
