@@ -96,7 +96,10 @@ def expand(inputs: Sequence[str]) -> list[str]:
 def judge(task: tuple[str, Options]) -> Report:
     """Judge one input given as data (its path and the options) and return its report: the unit of work
     every batch executor runs, in this process or another."""
-    from expcheck.api import check
+    from expcheck.lazy import quiet_collector
+
+    with quiet_collector():  # the first input a worker judges imports the checking machinery
+        from expcheck.api import check
 
     source, options = task
     return check(
@@ -195,10 +198,14 @@ def in_workers(
 
     if not tasks:
         return
-    preload()
     done: dict[int, R] = {}
     next_out = 0
     workers = worker_count(jobs, len(tasks))
+    if workers > 1:
+        # Several workers share what the parent imported before forking them. A single worker imports
+        # what its inputs need itself: cheaper than the parent importing everything and the worker then
+        # copying the pages it touches (the usual case of one CLI call on one input).
+        preload()
     memory = default_memory_limit(workers) if bounded_memory else None
     with sigterm_raises(), WorkerPool(judge, failed, workers, time_limit, memory) as pool:
         for number, result in pool.map_unordered(tasks):
