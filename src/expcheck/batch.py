@@ -96,10 +96,7 @@ def expand(inputs: Sequence[str]) -> list[str]:
 def judge(task: tuple[str, Options]) -> Report:
     """Judge one input given as data (its path and the options) and return its report: the unit of work
     every batch executor runs, in this process or another."""
-    from expcheck.lazy import quiet_collector
-
-    with quiet_collector():  # the first input a worker judges imports the checking machinery
-        from expcheck.api import check
+    from expcheck.api import check
 
     source, options = task
     return check(
@@ -201,13 +198,14 @@ def in_workers(
     done: dict[int, R] = {}
     next_out = 0
     workers = worker_count(jobs, len(tasks))
+    # Several workers share what the parent preloads before forking them. A single worker preloads for
+    # itself: cheaper than the parent doing it and the worker then copying every page of it that it
+    # touches (the usual case: one CLI call on one input).
     if workers > 1:
-        # Several workers share what the parent imported before forking them. A single worker imports
-        # what its inputs need itself: cheaper than the parent importing everything and the worker then
-        # copying the pages it touches (the usual case of one CLI call on one input).
         preload()
+    init = preload if workers == 1 else None
     memory = default_memory_limit(workers) if bounded_memory else None
-    with sigterm_raises(), WorkerPool(judge, failed, workers, time_limit, memory) as pool:
+    with sigterm_raises(), WorkerPool(judge, failed, workers, time_limit, memory, init) as pool:
         for number, result in pool.map_unordered(tasks):
             if on_done:
                 on_done(result)

@@ -121,8 +121,10 @@ def _serve(
     tmp: str,
     parent: int,
     memory: int | None,
+    init: Callable[[], object] | None = None,
 ) -> None:
-    """A worker's life: take a task, judge it, send the result, until told to stop or orphaned."""
+    """A worker's life: prepare (``init``), take a task, judge it, send the result, until told to stop or
+    orphaned."""
     import faulthandler
 
     os.setpgid(0, 0)
@@ -136,6 +138,9 @@ def _serve(
     _detach_stdin()
     os.environ["TMPDIR"] = tmp
     tempfile.tempdir = tmp
+    if init is not None:
+        with contextlib.suppress(Exception):  # what failed here fails again, and is reported, in judging
+            init()
     while True:
         try:
             message = _recv(tasks)
@@ -272,7 +277,8 @@ class WorkerPool(Generic[Task, Result]):
     killed its worker or ran out of time. Use as a context manager, or call ``close``.
 
     ``time_limit``: seconds one task may take (None: no limit). ``memory_limit``: address-space limit of
-    each worker in bytes (None: none)."""
+    each worker in bytes (None: none). ``init``: run once in each worker before its first task (what it
+    imports or builds there is not copied from the parent, page by page, as the worker touches it)."""
 
     def __init__(
         self,
@@ -281,8 +287,9 @@ class WorkerPool(Generic[Task, Result]):
         size: int = 1,
         time_limit: float | None = None,
         memory_limit: int | None = None,
+        init: Callable[[], object] | None = None,
     ) -> None:
-        self.judge, self.failed, self.size = judge, failed, size
+        self.judge, self.failed, self.size, self.init = judge, failed, size, init
         self.time_limit, self.memory_limit = time_limit, memory_limit
         self._workers: list[_Worker] = []
         self._spawned = 0
@@ -316,7 +323,7 @@ class WorkerPool(Generic[Task, Result]):
                 for fd in (task_w, result_r, sentinel_r, *inherited):  # only the parent holds these
                     with contextlib.suppress(OSError):
                         os.close(fd)
-                _serve(task_r, result_w, self.judge, self.failed, tmp, parent, self.memory_limit)  # type: ignore[arg-type]
+                _serve(task_r, result_w, self.judge, self.failed, tmp, parent, self.memory_limit, self.init)  # type: ignore[arg-type]
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
