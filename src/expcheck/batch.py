@@ -139,20 +139,19 @@ def preload() -> None:
     touch (and copy) the pages it shares with the parent."""
     import gc
 
-    import expcheck.api  # noqa: F401
-    from expcheck.engine import all_rules
-    from expcheck.facts.compose import prepare_hydra
-    from expcheck.profiles import builtin_profiles
+    from expcheck.gencode import generated_code
+    from expcheck.lazy import quiet_collector
 
-    collecting = gc.isenabled()
-    gc.disable()  # what is built here lives as long as the process: collecting during it only costs
-    try:
+    # What is built here lives as long as the process: collecting during it only costs.
+    with quiet_collector(), generated_code():
+        import expcheck.api  # noqa: F401
+        from expcheck.engine import all_rules
+        from expcheck.facts.compose import prepare_hydra
+        from expcheck.profiles import builtin_profiles
+
         all_rules()
         prepare_hydra()
         builtin_profiles()  # every input's profile detection reads them all, and the parent renders with one
-    finally:
-        if collecting:
-            gc.enable()
     gc.freeze()
 
 

@@ -1055,10 +1055,27 @@ class _UsageError(Exception):
     pass
 
 
+# Commands that judge inputs: they import the batch machinery (reports, profiles, configuration).
+_CHECKING = ("check", "review", "audit", "fix", "config")
+
+
+def _import_checking() -> None:
+    """Import what a judging command uses in this process, with the collector off and the dataclasses'
+    generated methods from their cache (expcheck.gencode)."""
+    from expcheck.gencode import generated_code
+    from expcheck.lazy import quiet_collector
+
+    with quiet_collector(), generated_code():
+        import expcheck.batch
+        import expcheck.config  # noqa: F401
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     parser = _build_parser(_command_in(arguments))
     args = parser.parse_args(arguments)
+    if args.command in _CHECKING:
+        _import_checking()
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
