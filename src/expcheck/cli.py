@@ -1062,12 +1062,16 @@ _CHECKING = ("check", "review", "audit", "fix", "config")
 def _import_checking() -> None:
     """Import what a judging command uses in this process, with the collector off and the dataclasses'
     generated methods from their cache (expcheck.gencode)."""
+    import gc
+
     from expcheck.gencode import generated_code
     from expcheck.lazy import quiet_collector
 
     with quiet_collector(), generated_code():
         import expcheck.batch
         import expcheck.config  # noqa: F401
+
+        gc.freeze()  # what the imports built lives as long as the call: no collection need walk it again
 
 
 def main(argv: Sequence[str] | None = None) -> int:
