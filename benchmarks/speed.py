@@ -113,6 +113,8 @@ def bench_cli(repeat: int) -> dict[str, object]:
     med = {k: _median2(v) for k, v in times.items()}
     return {
         "stale_bytecode_modules": _stale_bytecode(),
+        # Whether the compiled code of the dataclasses' generated methods is stored (expcheck.gencode).
+        "dataclass_methods_cached": _dataclass_methods_cached(),
         # The libraries every such call imports (PyYAML, packaging's requirement parser, Hydra's compose
         # modules with omegaconf and antlr4, imported as expcheck imports them), alone: the part of a call
         # expcheck cannot shorten while it uses them.
@@ -161,6 +163,12 @@ def _stale_bytecode() -> int:
         cached = Path(importlib.util.cache_from_source(str(source)))
         stale += not cached.exists() or cached.stat().st_mtime < source.stat().st_mtime
     return stale
+
+
+def _dataclass_methods_cached() -> bool:
+    from expcheck.gencode import _SUPPORTED, cache_file
+
+    return not _SUPPORTED or cache_file().is_file()
 
 
 def _floor_in_process(path: str, python_texts: list[str]) -> tuple[float, float]:
@@ -385,6 +393,8 @@ def main() -> int:
         )
         if cli["stale_bytecode_modules"]:
             print(f"  ({cli['stale_bytecode_modules']} expcheck modules without current bytecode: reinstall first)")
+        if not cli["dataclass_methods_cached"]:
+            print("  (no stored code of the dataclasses' methods: `uv run python -m expcheck.gencode` first)")
     if "batch" in parts:
         result["batch"] = batch = bench_batch(repeat, 40 if args.quick else None)
         if batch is None:

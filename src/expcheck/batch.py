@@ -139,20 +139,19 @@ def preload() -> None:
     touch (and copy) the pages it shares with the parent."""
     import gc
 
-    import expcheck.api  # noqa: F401
-    from expcheck.engine import all_rules
-    from expcheck.facts.compose import prepare_hydra
-    from expcheck.profiles import builtin_profiles
+    from expcheck.gencode import generated_code
+    from expcheck.lazy import quiet_collector
 
-    collecting = gc.isenabled()
-    gc.disable()  # what is built here lives as long as the process: collecting during it only costs
-    try:
+    # What is built here lives as long as the process: collecting during it only costs.
+    with quiet_collector(), generated_code():
+        import expcheck.api  # noqa: F401
+        from expcheck.engine import all_rules
+        from expcheck.facts.compose import prepare_hydra
+        from expcheck.profiles import builtin_profiles
+
         all_rules()
         prepare_hydra()
         builtin_profiles()  # every input's profile detection reads them all, and the parent renders with one
-    finally:
-        if collecting:
-            gc.enable()
     gc.freeze()
 
 
@@ -195,12 +194,17 @@ def in_workers(
 
     if not tasks:
         return
-    preload()
     done: dict[int, R] = {}
     next_out = 0
     workers = worker_count(jobs, len(tasks))
+    # Several workers share what the parent preloads before forking them. A single worker preloads for
+    # itself: cheaper than the parent doing it and the worker then copying every page of it that it
+    # touches (the usual case: one CLI call on one input).
+    if workers > 1:
+        preload()
+    init = preload if workers == 1 else None
     memory = default_memory_limit(workers) if bounded_memory else None
-    with sigterm_raises(), WorkerPool(judge, failed, workers, time_limit, memory) as pool:
+    with sigterm_raises(), WorkerPool(judge, failed, workers, time_limit, memory, init) as pool:
         for number, result in pool.map_unordered(tasks):
             if on_done:
                 on_done(result)

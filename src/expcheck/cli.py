@@ -132,8 +132,19 @@ def _use_color(choice: str, to_file: bool = False) -> bool:
     return not to_file and sys.stdout.isatty()
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word that is not an option), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. With ``only`` (the subcommand a call names), the long option lists of
+    the other subcommands are left out: they are never parsed in that call, and building them costs more
+    than parsing (every subcommand stays listed, with its help line)."""
     from expcheck import __version__
+
+    def wanted(command: str) -> bool:
+        return only is None or only == command
 
     parser = _Parser(
         prog="expcheck",
@@ -151,12 +162,13 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=_CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("inputs", nargs="+", metavar="PATH", help="repository directory, bundle JSON or review trace")
-    _add_check_options(check)
-    _add_executor_options(check)
-    check.add_argument(
-        "--fix", action="store_true", help="apply the safe repairs first (directories in place), then judge"
-    )
+    if wanted("check"):
+        check.add_argument("inputs", nargs="+", metavar="PATH", help="repository directory, bundle JSON or review trace")
+        _add_check_options(check)
+        _add_executor_options(check)
+        check.add_argument(
+            "--fix", action="store_true", help="apply the safe repairs first (directories in place), then judge"
+        )
 
     config = sub.add_parser(
         "config",
@@ -167,11 +179,12 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=_CONFIG_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    config.add_argument(
-        "inputs", nargs="*", metavar="PATH", help="the inputs 'check' would get (for their own configuration)"
-    )
-    _add_check_options(config)
-    config.add_argument("--show", choices=("text", "json"), default="text", help="how to print it (default: text)")
+    if wanted("config"):
+        config.add_argument(
+            "inputs", nargs="*", metavar="PATH", help="the inputs 'check' would get (for their own configuration)"
+        )
+        _add_check_options(config)
+        config.add_argument("--show", choices=("text", "json"), default="text", help="how to print it (default: text)")
     config.epilog_extra = None
 
     schema = sub.add_parser(
@@ -211,8 +224,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "report says the review did not happen."
         ),
     )
-    review.add_argument("inputs", nargs="+", metavar="PATH", help="repository directory, bundle JSON or review trace")
-    _add_check_options(review, llm_required=True)
+    if wanted("review"):
+        review.add_argument("inputs", nargs="+", metavar="PATH", help="repository directory, bundle JSON or review trace")
+        _add_check_options(review, llm_required=True)
 
     audit = sub.add_parser(
         "audit",
@@ -940,6 +954,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _validate_selectors(selectors: Sequence[str]) -> None:
+    if not selectors:
+        return  # nothing to validate: the rules are not imported for it
     from expcheck.rules.base import all_rules
 
     rules = all_rules()
@@ -1039,9 +1055,31 @@ class _UsageError(Exception):
     pass
 
 
+# Commands that judge inputs: they import the batch machinery (reports, profiles, configuration).
+_CHECKING = ("check", "review", "audit", "fix", "config")
+
+
+def _import_checking() -> None:
+    """Import what a judging command uses in this process, with the collector off and the dataclasses'
+    generated methods from their cache (expcheck.gencode)."""
+    import gc
+
+    from expcheck.gencode import generated_code
+    from expcheck.lazy import quiet_collector
+
+    with quiet_collector(), generated_code():
+        import expcheck.batch
+        import expcheck.config  # noqa: F401
+
+        gc.freeze()  # what the imports built lives as long as the call: no collection need walk it again
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = _build_parser(_command_in(arguments))
+    args = parser.parse_args(arguments)
+    if args.command in _CHECKING:
+        _import_checking()
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -24,21 +24,18 @@ into a result.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import faulthandler
-import multiprocessing
 import os
+import pickle
 import resource
+import select
 import shutil
 import signal
+import struct
+import sys
 import tempfile
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from pathlib import Path
 from typing import Generic, TypeVar
 
 Task = TypeVar("Task")
@@ -50,26 +47,86 @@ _STOP_GRACE = 2.0
 # Seconds a worker told to stop (SIGTERM) has to clean up before it is killed.
 _TERM_GRACE = 5.0
 _NOTHING: object = object()
+# A message on a pipe: its length (8 bytes, big-endian), then the pickled object.
+_HEADER = struct.Struct("!Q")
 
 
 def _die_with_parent(parent: int) -> None:
     """Ask the kernel for SIGKILL when the parent dies (Linux); exit at once if it already has."""
-    with contextlib.suppress(OSError, AttributeError):
+    with contextlib.suppress(OSError, AttributeError, ImportError):
+        import ctypes  # only in the worker: the parent never needs it
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd``; EOFError when the writer closed (or died) before writing them all."""
+    parts = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def _send(fd: int, message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_all(fd, _HEADER.pack(len(data)) + data)
+
+
+def _recv(fd: int) -> object:
+    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+    return pickle.loads(_read_exactly(fd, size))
+
+
+def _readable(fds: Sequence[int], timeout: float | None) -> set[int]:
+    """The ``fds`` ready to read (data, end of file or error) within ``timeout`` seconds (None: no limit)."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    millis = None if timeout is None else max(0, int(timeout * 1000 + 0.999))
+    while True:
+        try:
+            return {fd for fd, _ in poller.poll(millis)}
+        except InterruptedError:  # pragma: no cover - poll is retried by Python itself (PEP 475)
+            continue
+
+
+def _detach_stdin() -> None:
+    """A worker reads nothing from the terminal: its stdin is /dev/null (as multiprocessing's workers')."""
+    if sys.stdin is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdin.close()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the worker
+
+
 def _serve(
-    conn: Connection,
+    tasks: int,
+    results: int,
     judge: Callable[[object], object],
     failed: Callable[[object, str], object],
     tmp: str,
     parent: int,
     memory: int | None,
+    init: Callable[[], object] | None = None,
 ) -> None:
-    """A worker's life: take a task, judge it, send the result, until told to stop or orphaned."""
+    """A worker's life: prepare (``init``), take a task, judge it, send the result, until told to stop or
+    orphaned."""
+    import faulthandler
+
     os.setpgid(0, 0)
     if memory:
         with contextlib.suppress(ValueError, OSError):
@@ -78,16 +135,20 @@ def _serve(
     faulthandler.disable()  # a crash is reported by the parent in one line, not as a dump on stderr
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _detach_stdin()
     os.environ["TMPDIR"] = tmp
     tempfile.tempdir = tmp
+    if init is not None:
+        with contextlib.suppress(Exception):  # what failed here fails again, and is reported, in judging
+            init()
     while True:
         try:
-            message = conn.recv()
+            message = _recv(tasks)
         except (EOFError, OSError):
             return
         if message is None:
             return
-        number, task = message
+        number, task = message  # type: ignore[misc]
         try:
             result = judge(task)
         except MemoryError:
@@ -95,9 +156,11 @@ def _serve(
         except Exception as exc:  # a bug of expcheck: that input's report says so, the worker goes on
             result = failed(task, f"internal error while judging it: {type(exc).__name__}: {exc}")
         try:
-            conn.send((number, result))
+            _send(results, (number, result))
+        except OSError:  # the parent is gone
+            return
         except Exception as exc:  # e.g. a result that cannot be pickled
-            conn.send((number, failed(task, f"internal error while returning its report: {type(exc).__name__}")))
+            _send(results, (number, failed(task, f"internal error while returning its report: {type(exc).__name__}")))
 
 
 def memory_text(limit: int | None) -> str:
@@ -134,23 +197,47 @@ def _pid_alive(pid: int) -> bool:
 
 def sweep_stale(parent: str | None = None) -> None:
     """Remove the temporary folders of batches whose process no longer exists (killed with SIGKILL)."""
-    folder = Path(parent or tempfile.gettempdir())
-    with contextlib.suppress(OSError):
-        for entry in folder.iterdir():
+    folder = parent or tempfile.gettempdir()
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
             if not entry.name.startswith(BATCH_PREFIX):
                 continue
             pid = entry.name[len(BATCH_PREFIX) :].split("-", 1)[0]
-            if pid.isdigit() and not _pid_alive(int(pid)) and entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
+            if pid.isdigit() and not _pid_alive(int(pid)) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
-@dataclass
 class _Worker:
-    process: BaseProcess
-    conn: Connection
-    tmp: str
-    # (task number, deadline or None) while judging.
-    busy: tuple[int, float | None] | None = None
+    """One forked worker: its process id, the pipes to it (tasks) and from it (results), and a sentinel
+    pipe whose only writer is the worker, so that it reads as closed once the worker has died."""
+
+    __slots__ = ("busy", "exitcode", "pid", "results", "sentinel", "tasks", "tmp")
+
+    def __init__(self, pid: int, tasks: int, results: int, sentinel: int, tmp: str) -> None:
+        self.pid, self.tasks, self.results, self.sentinel, self.tmp = pid, tasks, results, sentinel, tmp
+        # (task number, deadline or None) while judging.
+        self.busy: tuple[int, float | None] | None = None
+        # The worker's exit status once reaped: negative for the signal that killed it (as multiprocessing's).
+        self.exitcode: int | None = None
+
+    def dead(self) -> bool:
+        return bool(_readable([self.sentinel], 0))
+
+    def reap(self, timeout: float) -> None:
+        """Collect the worker's exit status once it has ended (waiting at most ``timeout`` seconds)."""
+        if self.exitcode is not None:
+            return
+        if not _readable([self.sentinel], timeout):
+            return
+        with contextlib.suppress(ChildProcessError):
+            _, status = os.waitpid(self.pid, 0)
+            self.exitcode = os.waitstatus_to_exitcode(status)
+
+    def close(self) -> None:
+        for fd in (self.tasks, self.results, self.sentinel):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.tasks = self.results = self.sentinel = -1
 
 
 def _stop(workers: Sequence[_Worker], grace: float = _TERM_GRACE) -> None:
@@ -158,52 +245,58 @@ def _stop(workers: Sequence[_Worker], grace: float = _TERM_GRACE) -> None:
     trial folder; a static check simply dies of it), SIGKILL to each worker's process group after
     ``grace`` seconds, then their folders removed. The group is killed before the worker is reaped,
     so its id cannot have been reused by then."""
-    live = [w for w in workers if not wait([w.process.sentinel], 0)]
+    live = [w for w in workers if w.sentinel >= 0 and not w.dead()]
     for worker in live:
-        with contextlib.suppress(ProcessLookupError, PermissionError, TypeError):
-            os.kill(worker.process.pid, signal.SIGTERM)  # type: ignore[arg-type]
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(worker.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while live and time.monotonic() < deadline:
-        done = set(wait([w.process.sentinel for w in live], max(0.0, deadline - time.monotonic())))
-        live = [w for w in live if w.process.sentinel not in done]
+        done = _readable([w.sentinel for w in live], max(0.0, deadline - time.monotonic()))
+        live = [w for w in live if w.sentinel not in done]
     for worker in workers:
-        pid = worker.process.pid
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        worker.process.join(5)
-        worker.conn.close()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(worker.pid, signal.SIGKILL)
+        if worker.sentinel >= 0:
+            worker.reap(5)
+        worker.close()
         shutil.rmtree(worker.tmp, ignore_errors=True)
 
 
-def _cleanup(workers: list[_Worker], root: str) -> None:
+def _cleanup(workers: list[_Worker], root: str, owner: int) -> None:
+    if os.getpid() != owner:  # a forked copy of the parent (a worker, or a trial's child) owns none of it
+        return
     _stop(list(workers))
     workers.clear()
     shutil.rmtree(root, ignore_errors=True)
 
 
-@dataclass
 class WorkerPool(Generic[Task, Result]):
     """``size`` forked workers running ``judge``; ``failed(task, why)`` is the result of a task that
-    killed its worker or ran out of time. Use as a context manager, or call ``close``."""
+    killed its worker or ran out of time. Use as a context manager, or call ``close``.
 
-    judge: Callable[[Task], Result]
-    failed: Callable[[Task, str], Result]
-    size: int = 1
-    time_limit: float | None = None
-    # Address-space limit of each worker in bytes; None for none.
-    memory_limit: int | None = None
-    _workers: list[_Worker] = field(default_factory=list, init=False)
-    _spawned: int = field(default=0, init=False)
+    ``time_limit``: seconds one task may take (None: no limit). ``memory_limit``: address-space limit of
+    each worker in bytes (None: none). ``init``: run once in each worker before its first task (what it
+    imports or builds there is not copied from the parent, page by page, as the worker touches it)."""
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        judge: Callable[[Task], Result],
+        failed: Callable[[Task, str], Result],
+        size: int = 1,
+        time_limit: float | None = None,
+        memory_limit: int | None = None,
+        init: Callable[[], object] | None = None,
+    ) -> None:
+        self.judge, self.failed, self.size, self.init = judge, failed, size, init
+        self.time_limit, self.memory_limit = time_limit, memory_limit
+        self._workers: list[_Worker] = []
+        self._spawned = 0
         sweep_stale()
         self._root = tempfile.mkdtemp(prefix=f"{BATCH_PREFIX}{os.getpid()}-")
-        self._context = multiprocessing.get_context("fork")
         # Runs at interpreter exit too, whatever way the batch was left.
-        self._finalizer = weakref.finalize(self, _cleanup, self._workers, self._root)
+        self._finalizer = weakref.finalize(self, _cleanup, self._workers, self._root, os.getpid())
 
     def __enter__(self) -> WorkerPool[Task, Result]:
         return self
@@ -215,15 +308,35 @@ class WorkerPool(Generic[Task, Result]):
         self._spawned += 1
         tmp = os.path.join(self._root, f"w{self._spawned}")
         os.mkdir(tmp)
-        here, there = self._context.Pipe()
-        process = self._context.Process(
-            target=_serve,
-            args=(there, self.judge, self.failed, tmp, os.getpid(), self.memory_limit),
-            name=f"expcheck-worker-{self._spawned}",
-        )
-        process.start()
-        there.close()
-        worker = _Worker(process=process, conn=here, tmp=tmp)
+        task_r, task_w = os.pipe()
+        result_r, result_w = os.pipe()
+        sentinel_r, sentinel_w = os.pipe()
+        parent = os.getpid()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered before the fork is written twice
+            with contextlib.suppress(Exception):
+                stream.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker: it never returns into the caller's code
+            code = 1
+            try:
+                inherited = [fd for w in self._workers for fd in (w.tasks, w.results, w.sentinel)]
+                for fd in (task_w, result_r, sentinel_r, *inherited):  # only the parent holds these
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                _serve(task_r, result_w, self.judge, self.failed, tmp, parent, self.memory_limit, self.init)  # type: ignore[arg-type]
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    import traceback
+
+                    traceback.print_exc()
+            finally:
+                os._exit(code)
+        for fd in (task_r, result_w, sentinel_w):
+            os.close(fd)
+        worker = _Worker(pid, task_w, result_r, sentinel_r, tmp)
         self._workers.append(worker)
         return worker
 
@@ -236,18 +349,18 @@ class WorkerPool(Generic[Task, Result]):
         if graceful:
             for worker in self._workers:
                 with contextlib.suppress(OSError):
-                    worker.conn.send(None)
+                    _send(worker.tasks, None)
             deadline = time.monotonic() + _STOP_GRACE
             live = list(self._workers)
             while live and time.monotonic() < deadline:
-                done = set(wait([w.process.sentinel for w in live], max(0.0, deadline - time.monotonic())))
-                live = [w for w in live if w.process.sentinel not in done]
+                done = _readable([w.sentinel for w in live], max(0.0, deadline - time.monotonic()))
+                live = [w for w in live if w.sentinel not in done]
         self._finalizer()
 
     @staticmethod
     def _death(worker: _Worker) -> str:
         """How a retired worker ended."""
-        code = worker.process.exitcode
+        code = worker.exitcode
         if code is not None and code < 0:
             return f"the process judging it was killed by {_signal_name(-code)}"
         if code is None:
@@ -266,7 +379,7 @@ class WorkerPool(Generic[Task, Result]):
                 number, task = pending.pop()
                 deadline = time.monotonic() + self.time_limit if self.time_limit else None
                 try:
-                    worker.conn.send((number, task))
+                    _send(worker.tasks, (number, task))
                 except OSError:  # died between tasks: replace it and try again
                     pending.append((number, task))
                     self._retire(worker)
@@ -276,15 +389,15 @@ class WorkerPool(Generic[Task, Result]):
             busy = [w for w in self._workers if w.busy is not None]
             deadlines = [w.busy[1] for w in busy if w.busy is not None and w.busy[1] is not None]
             timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-            ready = set(wait([*(w.conn for w in busy), *(w.process.sentinel for w in busy)], timeout))
+            ready = _readable([*(w.results for w in busy), *(w.sentinel for w in busy)], timeout)
             for worker in busy:
                 assert worker.busy is not None
                 number, deadline = worker.busy
                 result: object = _NOTHING
-                if worker.conn in ready or worker.process.sentinel in ready:
+                if worker.results in ready or worker.sentinel in ready:
                     with contextlib.suppress(EOFError, OSError):
-                        if worker.conn.poll():
-                            _, result = worker.conn.recv()
+                        if _readable([worker.results], 0):
+                            _, result = _recv(worker.results)  # type: ignore[misc]
                     if result is _NOTHING:
                         self._retire(worker)
                         result = self.failed(by_number[number], self._death(worker))

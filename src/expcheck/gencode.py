@@ -1,0 +1,162 @@
+"""Bytecode for the methods ``dataclasses`` generates, kept beside expcheck's own bytecode (issue 19).
+
+Python 3.11's ``dataclasses`` writes each generated method (``__init__``, ``__repr__``, ``__eq__``,
+``__hash__``, a frozen class's ``__setattr__``/``__delattr__``) as source text and compiles it with
+``exec`` every time a class is created. Importing what a check needs creates ~170 dataclasses (expcheck's
+and Hydra's): ~760 such compilations, over a quarter of the instructions of a one-input CLI call.
+
+Inside :func:`generated_code`, ``dataclasses._create_fn`` is the standard library's own, except that the
+text is compiled once and its code object is kept in ``__pycache__/dataclass-methods.<tag>.marshal``; a
+later process executes the stored code object instead of compiling the same text again. The text is the
+key, so a stored entry is only ever used for exactly the text it was compiled from (as the standard
+library would have compiled it: no inherited ``__future__`` flags, file name ``<string>``): the classes
+and their methods are the same as without the cache. The file is written, like module bytecode, when
+bytecode may be written (not under PYTHONDONTWRITEBYTECODE), or explicitly with
+``python -m expcheck.gencode`` (after ``uv sync --compile-bytecode`` on such machines). Any problem with
+the file (absent, unreadable, another Python) only means compiling as usual.
+
+Only on the Python whose ``_create_fn`` this mirrors (3.11; 3.12 changed it, 3.13 compiles a class's
+methods in one go); elsewhere nothing changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import marshal
+import os
+import sys
+from collections.abc import Iterator
+from importlib.util import MAGIC_NUMBER
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+_FORMAT = b"expcheck-dataclass-methods-1\n"
+_HEADER = MAGIC_NUMBER + _FORMAT
+# The cache holds what importing expcheck and Hydra creates; far more entries means something else fed it.
+_MAX_ENTRIES = 20_000
+_SUPPORTED = sys.version_info[:2] == (3, 11) and getattr(
+    getattr(dataclasses, "_create_fn", None), "__code__", None
+) is not None and dataclasses._create_fn.__code__.co_varnames[:3] == ("name", "args", "body")
+
+
+def cache_file() -> Path:
+    return Path(__file__).resolve().parent / "__pycache__" / f"dataclass-methods.{sys.implementation.cache_tag}.marshal"
+
+
+def _load(path: Path) -> dict[str, CodeType]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    if not data.startswith(_HEADER):
+        return {}
+    try:
+        table = marshal.loads(data[len(_HEADER) :])
+    except (EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(table, dict):
+        return {}
+    return {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, CodeType)}
+
+
+def _store(path: Path, table: dict[str, CodeType]) -> None:
+    """Write ``table`` atomically (a concurrent reader sees the old file or the new one, never half)."""
+    with contextlib.suppress(OSError, ValueError):
+        path.parent.mkdir(exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_bytes(_HEADER + marshal.dumps(table))
+            os.replace(temporary, path)
+        finally:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+
+
+class _Table:
+    def __init__(self, known: dict[str, CodeType]) -> None:
+        self.known = known
+        self.new: dict[str, CodeType] = {}
+
+    def code(self, text: str) -> CodeType:
+        code = self.known.get(text)
+        if code is None:
+            # As ``exec(text)`` inside dataclasses.py compiles it: that module has no __future__ import.
+            code = self.new[text] = self.known[text] = compile(text, "<string>", "exec", dont_inherit=True)
+        return code
+
+
+def _create_fn_with(table: _Table) -> Any:
+    missing = dataclasses.MISSING
+
+    # The standard library's ``dataclasses._create_fn`` (3.11), with the compilation looked up.
+    def _create_fn(
+        name: str,
+        args: list[str],
+        body: list[str],
+        *,
+        globals: dict[str, Any] | None = None,
+        locals: dict[str, Any] | None = None,
+        return_type: Any = missing,
+    ) -> Any:
+        if locals is None:
+            locals = {}
+        return_annotation = ""
+        if return_type is not missing:
+            locals["_return_type"] = return_type
+            return_annotation = "->_return_type"
+        arg_text = ",".join(args)
+        body_text = "\n".join(f"  {b}" for b in body)
+        txt = f" def {name}({arg_text}){return_annotation}:\n{body_text}"
+        local_vars = ", ".join(locals.keys())
+        txt = f"def __create_fn__({local_vars}):\n{txt}\n return {name}"
+        ns: dict[str, Any] = {}
+        if globals is None:  # exec(text, None, ns) in dataclasses.py runs in that module's globals
+            globals = vars(dataclasses)
+        exec(table.code(txt), globals, ns)  # the text dataclasses generated, run as dataclasses runs it
+        return ns["__create_fn__"](**locals)
+
+    return _create_fn
+
+
+# The table of each cache file, read once per process (a forked worker inherits its parent's).
+_TABLES: dict[Path, _Table] = {}
+
+
+@contextlib.contextmanager
+def generated_code(write: bool | None = None, path: Path | None = None) -> Iterator[None]:
+    """Dataclasses created inside the block take their generated methods' code from the cache. New code is
+    stored at the end when ``write`` (None: when Python may write bytecode)."""
+    if not _SUPPORTED or getattr(dataclasses._create_fn, "_expcheck_cached", False):
+        yield  # unsupported Python, or already inside such a block
+        return
+    path = path or cache_file()
+    table = _TABLES.get(path)
+    if table is None:
+        table = _TABLES[path] = _Table(_load(path))
+    original = dataclasses._create_fn
+    patched = _create_fn_with(table)
+    patched._expcheck_cached = True
+    dataclasses._create_fn = patched
+    try:
+        yield
+    finally:
+        dataclasses._create_fn = original
+    if table.new and (not sys.dont_write_bytecode if write is None else write):
+        _store(path, table.known if len(table.known) <= _MAX_ENTRIES else table.new)
+        table.new = {}
+
+
+def main() -> int:
+    """Store the code of every dataclass method a check creates (what importing and preloading creates)."""
+    with generated_code(write=True):
+        from expcheck.batch import preload
+
+        preload()
+    print(f"{cache_file()}: {len(_load(cache_file()))} generated methods")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
