@@ -33,6 +33,7 @@ from typing import Any
 
 from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
+from expcheck.facts.omegaconf_nodes import plain_config, tree_copy
 from expcheck.submission import RunSpec
 
 RESULTS_DIR = "/tmp/expcheck-results"
@@ -230,13 +231,46 @@ class _Composer:
             prepend_hydra=self.hydra_groups,
             skip_missing=False,
         )
-        loader = ConfigLoaderImpl.__new__(ConfigLoaderImpl)  # its compose helpers use no instance state
+        loader = _loader_type().__new__(_loader_type())  # its compose helpers use no instance state
         cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=self.repo)
         OmegaConf.set_struct(cfg, True)
         if self.hydra_groups:
             OmegaConf.set_readonly(cfg.hydra, False)  # as Hydra's own loader does
         ConfigLoaderImpl._apply_overrides_to_config(defaults.config_overrides, cfg)
         return cfg
+
+
+@functools.cache
+def _loader_type() -> type:
+    """Hydra's config loader, whose embedding of a config under its package copies the cached config with
+    :func:`tree_copy` where it can, rather than ``copy.deepcopy``."""
+    import copy
+
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from omegaconf import OmegaConf, flag_override
+
+    class Loader(ConfigLoaderImpl):  # type: ignore[misc]
+        @staticmethod
+        def _embed_result_config(ret: Any, package_override: str | None) -> Any:
+            """Hydra's ``_embed_result_config``: the loaded config set at its package in a new config. Hydra's
+            sets it with OmegaConf's deep copy (the loaded config stays in the repository's cache for the next
+            composition); here the copy is made first and then set as it is."""
+            package = ret.header["package"]
+            if package_override is not None:
+                package = package_override
+            if package is None or package == "":
+                return ret
+            fresh = tree_copy(ret.config)
+            if fresh is None:
+                return ConfigLoaderImpl._embed_result_config(ret, package_override)
+            cfg = OmegaConf.create()
+            with flag_override(cfg, "no_deepcopy_set_nodes", True):
+                OmegaConf.update(cfg, package, fresh, merge=False)
+            ret = copy.copy(ret)
+            ret.config = cfg
+            return ret
+
+    return Loader
 
 
 _PARSED: dict[str, Any] = {}  # override string -> Hydra's Override, shared by every submission of the process
@@ -517,7 +551,9 @@ def _memory_source() -> type:
                 except yaml.YAMLError:
                     data = None
             if isinstance(data, dict | list):
-                config = OmegaConf.create(data)
+                config = plain_config(data)
+                if config is None:
+                    config = OmegaConf.create(data)
             else:  # refused, empty, or a lone scalar: OmegaConf's own loader and messages
                 stream = io.StringIO(text)
                 stream.name = os.path.join(self.path, name)  # type: ignore[misc]
