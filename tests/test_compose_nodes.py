@@ -14,7 +14,7 @@ import yaml
 
 from conftest import CORPUS, corpus_index, needs_shared
 from expcheck.facts.compose import _Composer, _yaml_loader
-from expcheck.facts.omegaconf_nodes import plain_config, tree_copy
+from expcheck.facts.omegaconf_nodes import plain_config, plain_data, tree_copy
 
 
 def _same_tree(ours: Any, theirs: Any, our_parent: Any = None, their_parent: Any = None) -> None:
@@ -99,6 +99,45 @@ def test_tree_copy_refuses_typed_nodes() -> None:
     assert tree_copy(OmegaConf.create({"a": OmegaConf.structured(Typed)})) is None
 
 
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_plain_data_is_to_container(name: str) -> None:
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.create(SAMPLES[name])
+    expected = OmegaConf.to_container(config, resolve=False, throw_on_missing=False)
+    assert plain_data(config) == expected
+    assert repr(plain_data(config)) == repr(expected)  # same key order, same value types
+
+
+def test_plain_data_keeps_missing_none_and_interpolated_containers() -> None:
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    config = OmegaConf.create({"a": 1})
+    config.b = DictConfig("???")
+    config.c = ListConfig("${a}")
+    config.d = DictConfig(None)
+    config.e = ListConfig(None)
+    expected = OmegaConf.to_container(config, resolve=False, throw_on_missing=False)
+    assert repr(plain_data(config)) == repr(expected)
+
+
+def test_plain_data_refuses_typed_nodes() -> None:
+    from dataclasses import dataclass
+    from enum import Enum
+
+    from omegaconf import OmegaConf
+
+    class Color(Enum):
+        RED = 1
+
+    @dataclass
+    class Typed:
+        x: int = 1
+
+    assert plain_data(OmegaConf.create({"a": OmegaConf.structured(Typed)})) is None
+    assert plain_data(OmegaConf.create({"a": Color.RED})) is None
+
+
 @needs_shared
 def test_corpus_configs_build_as_omegaconf_builds_them() -> None:
     from omegaconf import OmegaConf
@@ -130,6 +169,7 @@ def test_corpus_configs_build_as_omegaconf_builds_them() -> None:
             assert built is not None, path
             _same_tree(built, expected)
             _same_tree(tree_copy(expected), copy.deepcopy(expected))
+            assert repr(plain_data(built)) == repr(OmegaConf.to_container(expected, resolve=False))
             checked += 1
     assert checked > 100
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
-from expcheck.facts.omegaconf_nodes import plain_config, tree_copy
+from expcheck.facts.omegaconf_nodes import plain_config, plain_data, tree_copy
 from expcheck.submission import RunSpec
 
 RESULTS_DIR = "/tmp/expcheck-results"
@@ -161,6 +161,7 @@ class _Composer:
         self.hydra_groups = hydra_groups
         self._groups: dict[str, bool] = {}  # config group name -> whether the folder has it
         self._composed: dict[tuple[str, tuple[str, ...]], dict[str, Any] | Exception] = {}
+        self._unparsable: dict[str, Exception] = {}  # override -> the exception Hydra's parser raised
 
     @property
     def outside(self) -> tuple[str, ...]:
@@ -178,7 +179,7 @@ class _Composer:
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
         from omegaconf import OmegaConf
 
-        parsed = [_parse(override) for override in overrides]
+        parsed = [self._parse(override) for override in overrides]
         group_overrides = [o for o in parsed if self._selects_group(o)]
         value_overrides = [o for o in parsed if not self._selects_group(o)]
         key = (config_name, tuple(o.input_line for o in group_overrides))
@@ -188,8 +189,7 @@ class _Composer:
             except Exception as exc:  # the same selection fails the same way for every run and mode
                 self._composed[key] = exc
                 raise
-            plain = OmegaConf.to_container(composed, resolve=False, throw_on_missing=False)
-            assert isinstance(plain, dict)
+            plain = _container(composed)
             if self.hydra_groups:
                 plain.pop("hydra", None)
             self._composed[key] = plain
@@ -201,12 +201,24 @@ class _Composer:
             return replaced
         # A fresh struct config from the cached plain data: cheaper than deep-copying the OmegaConf tree,
         # and interpolations stay unresolved as they were.
-        cfg = OmegaConf.create(base)
+        cfg = plain_config(base)
+        if cfg is None:
+            cfg = OmegaConf.create(base)
         OmegaConf.set_struct(cfg, True)
         ConfigLoaderImpl._apply_overrides_to_config(value_overrides, cfg)
-        container = OmegaConf.to_container(cfg, resolve=False, throw_on_missing=False)
-        assert isinstance(container, dict)
-        return container
+        return _container(cfg)
+
+    def _parse(self, override: str) -> Any:
+        """Hydra's parse of ``override``; one that Hydra refuses is refused again with the same exception (the
+        run id of a run that cannot be parsed comes back in every mode)."""
+        refused = self._unparsable.get(override)
+        if refused is not None:
+            raise refused
+        try:
+            return _parse(override)
+        except Exception as exc:
+            self._unparsable[override] = exc
+            raise
 
     def _selects_group(self, override: Any) -> bool:
         """Whether Hydra treats ``override`` as a config-group choice rather than a value."""
@@ -271,6 +283,17 @@ def _loader_type() -> type:
             return ret
 
     return Loader
+
+
+def _container(config: Any) -> dict[str, Any]:
+    """``OmegaConf.to_container(config, resolve=False, throw_on_missing=False)`` of a composed config."""
+    from omegaconf import OmegaConf
+
+    data = plain_data(config)
+    if data is None:
+        data = OmegaConf.to_container(config, resolve=False, throw_on_missing=False)
+    assert isinstance(data, dict)
+    return data
 
 
 _PARSED: dict[str, Any] = {}  # override string -> Hydra's Override, shared by every submission of the process

@@ -178,6 +178,65 @@ def tree_copy(node: Any) -> Any:
         return None
 
 
+@cache
+def _reader() -> Callable[[Any], Any] | None:
+    import omegaconf
+    from omegaconf import AnyNode, DictConfig, ListConfig
+    from omegaconf.base import ContainerMetadata, Metadata
+
+    if not omegaconf.__version__.startswith("2.3."):
+        return None
+    plain_types = (str, int, float, bool, type(None))
+
+    def untyped(node: Any) -> None:
+        meta = node.__dict__["_metadata"]
+        kind = type(meta)
+        if kind is Metadata:
+            if meta.ref_type is not Any or meta.object_type is not None:
+                raise _NotPlain
+        elif kind is ContainerMetadata:
+            if meta.ref_type is not Any or meta.element_type is not Any or meta.object_type not in (dict, list, None):
+                raise _NotPlain
+        else:
+            raise _NotPlain
+
+    def data(node: Any) -> Any:
+        kind = type(node)
+        untyped(node)
+        if kind is AnyNode:
+            value = node.__dict__["_val"]
+            if type(value) not in plain_types:
+                raise _NotPlain
+            return value
+        if kind is DictConfig:
+            content = node.__dict__["_content"]
+            if type(content) is dict:
+                return {key: data(value) for key, value in content.items()}
+        elif kind is ListConfig:
+            content = node.__dict__["_content"]
+            if type(content) is list:
+                return [data(value) for value in content]
+        else:
+            raise _NotPlain
+        if content is None or type(content) is str:  # None, ``???`` or an interpolation, kept as written
+            return content
+        raise _NotPlain
+
+    return data
+
+
+def plain_data(config: Any) -> Any:
+    """``OmegaConf.to_container(config, resolve=False, throw_on_missing=False)`` for a tree of untyped nodes
+    holding plain values (``???`` and interpolations kept as written); None when only OmegaConf may convert it."""
+    read = _reader()
+    if read is None:
+        return None
+    try:
+        return read(config)
+    except (_NotPlain, RecursionError):
+        return None
+
+
 def plain_config(data: Any) -> Any:
     """``OmegaConf.create(data)`` for a plain YAML mapping, or None when only ``OmegaConf.create`` may build it."""
     build = _builder()
