@@ -245,6 +245,8 @@ class _Composer:
         )
         loader = _loader_type().__new__(_loader_type())  # its compose helpers use no instance state
         cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=self.repo)
+        if not defaults.config_overrides and not self.hydra_groups:
+            return cfg  # read as plain data next: struct mode would only matter to overrides applied to it
         OmegaConf.set_struct(cfg, True)
         if self.hydra_groups:
             OmegaConf.set_readonly(cfg.hydra, False)  # as Hydra's own loader does
