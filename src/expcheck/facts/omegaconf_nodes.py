@@ -16,10 +16,9 @@ with any other minor version, so the caller falls back to ``OmegaConf.create``.
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 
@@ -37,6 +36,7 @@ def _builder() -> Callable[[dict[str, Any]], Any] | None:
         return None
     leaf_types = (str, int, float, bool, type(None))
     new = object.__new__
+    resolver_cache = partial(defaultdict, dict)  # Metadata's resolver_cache, as its default factory makes it
 
     def leaf(value: Any, key: Any, parent: Any) -> Any:
         kind = type(value)
@@ -47,28 +47,35 @@ def _builder() -> Callable[[dict[str, Any]], Any] | None:
                 return AnyNode(value=value, key=key, parent=parent)  # OmegaConf validates the interpolation
             except Exception as exc:
                 raise _NotPlain from exc
+        meta = new(Metadata)
+        meta.__dict__.update(
+            ref_type=Any,
+            object_type=None,
+            optional=True,
+            key=key,
+            flags={},
+            flags_root=False,
+            resolver_cache=resolver_cache(),
+        )
         node = new(AnyNode)
-        fields = node.__dict__
-        fields["_metadata"] = Metadata(ref_type=Any, object_type=None, optional=True, key=key, flags={})
-        fields["_parent"] = parent
-        fields["_flags_cache"] = None
-        fields["_val"] = value
+        node.__dict__.update(_metadata=meta, _parent=parent, _flags_cache=None, _val=value)
         return node
 
     def container(cls: type, object_type: type, key_type: Any, key: Any, parent: Any) -> Any:
-        node = new(cls)
-        fields = node.__dict__
-        fields["_metadata"] = ContainerMetadata(
+        meta = new(ContainerMetadata)
+        meta.__dict__.update(
             ref_type=Any,
             object_type=object_type,
             optional=True,
             key=key,
             flags={},
+            flags_root=False,
+            resolver_cache=resolver_cache(),
             key_type=key_type,
             element_type=Any,
         )
-        fields["_parent"] = parent
-        fields["_flags_cache"] = None
+        node = new(cls)
+        node.__dict__.update(_metadata=meta, _parent=parent, _flags_cache=None)
         return node
 
     def wrap(value: Any, key: Any, parent: Any) -> Any:
@@ -124,9 +131,9 @@ def _copier() -> Callable[[Any], Any] | None:
             raise _NotPlain
         if flags and any(type(value) not in (bool, type(None)) for value in flags.values()):
             raise _NotPlain
-        fresh = copy.copy(old)  # the other fields hold classes, typing.Any and keys: kept by deepcopy too
-        fresh.flags = dict(flags) if flags is not None else None
-        fresh.resolver_cache = defaultdict(dict)
+        fresh = new(kind)  # the other fields hold classes, typing.Any, booleans and keys: kept by deepcopy too
+        fresh.__dict__.update(old.__dict__)
+        fresh.__dict__.update(flags=dict(flags) if flags is not None else None, resolver_cache=defaultdict(dict))
         return fresh
 
     def tree(node: Any, parent: Any) -> Any:
