@@ -33,6 +33,7 @@ from typing import Any
 
 from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
+from expcheck.facts.omegaconf_nodes import plain_config, plain_data, tree_copy
 from expcheck.submission import RunSpec
 
 RESULTS_DIR = "/tmp/expcheck-results"
@@ -160,6 +161,7 @@ class _Composer:
         self.hydra_groups = hydra_groups
         self._groups: dict[str, bool] = {}  # config group name -> whether the folder has it
         self._composed: dict[tuple[str, tuple[str, ...]], dict[str, Any] | Exception] = {}
+        self._unparsable: dict[str, Exception] = {}  # override -> the exception Hydra's parser raised
 
     @property
     def outside(self) -> tuple[str, ...]:
@@ -177,7 +179,7 @@ class _Composer:
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
         from omegaconf import OmegaConf
 
-        parsed = [_parse(override) for override in overrides]
+        parsed = [self._parse(override) for override in overrides]
         group_overrides = [o for o in parsed if self._selects_group(o)]
         value_overrides = [o for o in parsed if not self._selects_group(o)]
         key = (config_name, tuple(o.input_line for o in group_overrides))
@@ -187,8 +189,7 @@ class _Composer:
             except Exception as exc:  # the same selection fails the same way for every run and mode
                 self._composed[key] = exc
                 raise
-            plain = OmegaConf.to_container(composed, resolve=False, throw_on_missing=False)
-            assert isinstance(plain, dict)
+            plain = _container(composed)
             if self.hydra_groups:
                 plain.pop("hydra", None)
             self._composed[key] = plain
@@ -200,12 +201,24 @@ class _Composer:
             return replaced
         # A fresh struct config from the cached plain data: cheaper than deep-copying the OmegaConf tree,
         # and interpolations stay unresolved as they were.
-        cfg = OmegaConf.create(base)
+        cfg = plain_config(base)
+        if cfg is None:
+            cfg = OmegaConf.create(base)
         OmegaConf.set_struct(cfg, True)
         ConfigLoaderImpl._apply_overrides_to_config(value_overrides, cfg)
-        container = OmegaConf.to_container(cfg, resolve=False, throw_on_missing=False)
-        assert isinstance(container, dict)
-        return container
+        return _container(cfg)
+
+    def _parse(self, override: str) -> Any:
+        """Hydra's parse of ``override``; one that Hydra refuses is refused again with the same exception (the
+        run id of a run that cannot be parsed comes back in every mode)."""
+        refused = self._unparsable.get(override)
+        if refused is not None:
+            raise refused
+        try:
+            return _parse(override)
+        except Exception as exc:
+            self._unparsable[override] = exc
+            raise
 
     def _selects_group(self, override: Any) -> bool:
         """Whether Hydra treats ``override`` as a config-group choice rather than a value."""
@@ -230,13 +243,59 @@ class _Composer:
             prepend_hydra=self.hydra_groups,
             skip_missing=False,
         )
-        loader = ConfigLoaderImpl.__new__(ConfigLoaderImpl)  # its compose helpers use no instance state
+        loader = _loader_type().__new__(_loader_type())  # its compose helpers use no instance state
         cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=self.repo)
+        if not defaults.config_overrides and not self.hydra_groups:
+            return cfg  # read as plain data next: struct mode would only matter to overrides applied to it
         OmegaConf.set_struct(cfg, True)
         if self.hydra_groups:
             OmegaConf.set_readonly(cfg.hydra, False)  # as Hydra's own loader does
         ConfigLoaderImpl._apply_overrides_to_config(defaults.config_overrides, cfg)
         return cfg
+
+
+@functools.cache
+def _loader_type() -> type:
+    """Hydra's config loader, whose embedding of a config under its package copies the cached config with
+    :func:`tree_copy` where it can, rather than ``copy.deepcopy``."""
+    import copy
+
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from omegaconf import OmegaConf, flag_override
+
+    class Loader(ConfigLoaderImpl):  # type: ignore[misc]
+        @staticmethod
+        def _embed_result_config(ret: Any, package_override: str | None) -> Any:
+            """Hydra's ``_embed_result_config``: the loaded config set at its package in a new config. Hydra's
+            sets it with OmegaConf's deep copy (the loaded config stays in the repository's cache for the next
+            composition); here the copy is made first and then set as it is."""
+            package = ret.header["package"]
+            if package_override is not None:
+                package = package_override
+            if package is None or package == "":
+                return ret
+            fresh = tree_copy(ret.config)
+            if fresh is None:
+                return ConfigLoaderImpl._embed_result_config(ret, package_override)
+            cfg = OmegaConf.create()
+            with flag_override(cfg, "no_deepcopy_set_nodes", True):
+                OmegaConf.update(cfg, package, fresh, merge=False)
+            ret = copy.copy(ret)
+            ret.config = cfg
+            return ret
+
+    return Loader
+
+
+def _container(config: Any) -> dict[str, Any]:
+    """``OmegaConf.to_container(config, resolve=False, throw_on_missing=False)`` of a composed config."""
+    from omegaconf import OmegaConf
+
+    data = plain_data(config)
+    if data is None:
+        data = OmegaConf.to_container(config, resolve=False, throw_on_missing=False)
+    assert isinstance(data, dict)
+    return data
 
 
 _PARSED: dict[str, Any] = {}  # override string -> Hydra's Override, shared by every submission of the process
@@ -517,7 +576,9 @@ def _memory_source() -> type:
                 except yaml.YAMLError:
                     data = None
             if isinstance(data, dict | list):
-                config = OmegaConf.create(data)
+                config = plain_config(data)
+                if config is None:
+                    config = OmegaConf.create(data)
             else:  # refused, empty, or a lone scalar: OmegaConf's own loader and messages
                 stream = io.StringIO(text)
                 stream.name = os.path.join(self.path, name)  # type: ignore[misc]

@@ -1,0 +1,257 @@
+"""OmegaConf's config tree for plain YAML data, built without OmegaConf's per-node validation.
+
+``OmegaConf.create`` wraps every value of a parsed YAML file in a node, and on the way validates each
+assignment against types, flags and interpolation grammar that plain data (a dict with string keys
+holding strings, numbers, booleans, None, lists and dicts) cannot violate: it costs ~3 ms for a run
+config of a few dozen keys, most of a composition (issue 19). :func:`plain_config` builds the same tree
+(the same node classes, metadata, keys and parents, every flags cache empty, as ``create`` leaves them)
+directly; a string holding an interpolation (``${...}``) still goes through OmegaConf's own ``AnyNode``,
+which validates its grammar. For anything else (a non-string key, a value of another type, an
+interpolation OmegaConf refuses) it answers None and the caller uses ``OmegaConf.create``, with its own
+errors. tests/test_compose_nodes.py checks the trees equal ``create``'s, node by node, over the corpus.
+
+Written against omegaconf 2.3 (the version hydra-core 1.3 requires); :func:`plain_config` answers None
+with any other minor version, so the caller falls back to ``OmegaConf.create``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from functools import cache, partial
+from typing import Any
+
+
+class _NotPlain(Exception):
+    """A value that only ``OmegaConf.create`` may wrap."""
+
+
+@cache
+def _builder() -> Callable[[dict[str, Any]], Any] | None:
+    import omegaconf
+    from omegaconf import AnyNode, DictConfig, ListConfig
+    from omegaconf.base import ContainerMetadata, Metadata
+
+    if not omegaconf.__version__.startswith("2.3."):
+        return None
+    leaf_types = (str, int, float, bool, type(None))
+    new = object.__new__
+    resolver_cache = partial(defaultdict, dict)  # Metadata's resolver_cache, as its default factory makes it
+
+    def leaf(value: Any, key: Any, parent: Any) -> Any:
+        kind = type(value)
+        if kind not in leaf_types:
+            raise _NotPlain
+        if kind is str and "${" in value:
+            try:
+                return AnyNode(value=value, key=key, parent=parent)  # OmegaConf validates the interpolation
+            except Exception as exc:
+                raise _NotPlain from exc
+        meta = new(Metadata)
+        meta.__dict__.update(
+            ref_type=Any,
+            object_type=None,
+            optional=True,
+            key=key,
+            flags={},
+            flags_root=False,
+            resolver_cache=resolver_cache(),
+        )
+        node = new(AnyNode)
+        node.__dict__.update(_metadata=meta, _parent=parent, _flags_cache=None, _val=value)
+        return node
+
+    def container(cls: type, object_type: type, key_type: Any, key: Any, parent: Any) -> Any:
+        meta = new(ContainerMetadata)
+        meta.__dict__.update(
+            ref_type=Any,
+            object_type=object_type,
+            optional=True,
+            key=key,
+            flags={},
+            flags_root=False,
+            resolver_cache=resolver_cache(),
+            key_type=key_type,
+            element_type=Any,
+        )
+        node = new(cls)
+        node.__dict__.update(_metadata=meta, _parent=parent, _flags_cache=None)
+        return node
+
+    def wrap(value: Any, key: Any, parent: Any) -> Any:
+        kind = type(value)
+        if kind is dict:
+            return mapping(value, key, parent)
+        if kind is list:
+            node = container(ListConfig, list, int, key, parent)
+            node.__dict__["_content"] = [wrap(item, index, node) for index, item in enumerate(value)]
+            return node
+        return leaf(value, key, parent)
+
+    def mapping(value: dict[Any, Any], key: Any, parent: Any) -> Any:
+        node = container(DictConfig, dict, Any, key, parent)
+        content: dict[str, Any] = {}
+        for name, item in value.items():
+            if type(name) is not str:
+                raise _NotPlain
+            content[name] = wrap(item, name, node)
+        node.__dict__["_content"] = content
+        return node
+
+    def build(data: dict[str, Any]) -> Any:
+        return mapping(data, None, None)
+
+    return build
+
+
+@cache
+def _copier() -> Callable[[Any], Any] | None:
+    import omegaconf
+    from omegaconf import AnyNode, DictConfig, ListConfig
+    from omegaconf.base import ContainerMetadata, Metadata
+
+    if not omegaconf.__version__.startswith("2.3."):
+        return None
+    new = object.__new__
+    plain_types = (str, int, float, bool, type(None))
+
+    def metadata(node: Any) -> Any:
+        old = node.__dict__["_metadata"]
+        kind = type(old)
+        if kind is Metadata:
+            if old.ref_type is not Any or old.object_type is not None:
+                raise _NotPlain
+        elif kind is ContainerMetadata:
+            if old.ref_type is not Any or old.element_type is not Any or old.key_type not in (Any, int):
+                raise _NotPlain
+        else:
+            raise _NotPlain
+        flags = old.flags
+        if old.resolver_cache or type(old.key) not in (str, int, type(None)):
+            raise _NotPlain
+        if flags and any(type(value) not in (bool, type(None)) for value in flags.values()):
+            raise _NotPlain
+        fresh = new(kind)  # the other fields hold classes, typing.Any, booleans and keys: kept by deepcopy too
+        fresh.__dict__.update(old.__dict__)
+        fresh.__dict__.update(flags=dict(flags) if flags is not None else None, resolver_cache=defaultdict(dict))
+        return fresh
+
+    def tree(node: Any, parent: Any) -> Any:
+        kind = type(node)
+        if kind is AnyNode:
+            value = node.__dict__["_val"]
+            if type(value) not in plain_types:
+                raise _NotPlain
+            out = new(AnyNode)
+            out.__dict__.update(_metadata=metadata(node), _flags_cache=None, _val=value, _parent=parent)
+            return out
+        if kind is DictConfig:
+            out = new(DictConfig)
+            out.__dict__.update(_metadata=metadata(node), _flags_cache=None, _parent=parent)
+            content = node.__dict__["_content"]
+            if type(content) is dict:
+                content = {key: tree(value, out) for key, value in content.items()}
+            elif not (content is None or type(content) is str):
+                raise _NotPlain
+            out.__dict__["_content"] = content
+            return out
+        if kind is ListConfig:
+            out = new(ListConfig)
+            out.__dict__.update(_metadata=metadata(node), _flags_cache=None, _parent=parent)
+            content = node.__dict__["_content"]
+            if type(content) is list:
+                content = [tree(value, out) for value in content]
+            elif not (content is None or type(content) is str):
+                raise _NotPlain
+            out.__dict__["_content"] = content
+            return out
+        raise _NotPlain
+
+    def copy_root(node: Any) -> Any:
+        return tree(node, node.__dict__["_parent"])  # deepcopy keeps the root's parent, not copied
+
+    return copy_root
+
+
+def tree_copy(node: Any) -> Any:
+    """``copy.deepcopy(node)`` for a tree of untyped OmegaConf nodes holding plain values, with every flags cache
+    empty (a cache the copy's first re-parenting would clear); None when only ``copy.deepcopy`` may copy it."""
+    copier = _copier()
+    if copier is None:
+        return None
+    try:
+        return copier(node)
+    except (_NotPlain, RecursionError):
+        return None
+
+
+@cache
+def _reader() -> Callable[[Any], Any] | None:
+    import omegaconf
+    from omegaconf import AnyNode, DictConfig, ListConfig
+    from omegaconf.base import ContainerMetadata, Metadata
+
+    if not omegaconf.__version__.startswith("2.3."):
+        return None
+    plain_types = (str, int, float, bool, type(None))
+
+    def untyped(node: Any) -> None:
+        meta = node.__dict__["_metadata"]
+        kind = type(meta)
+        if kind is Metadata:
+            if meta.ref_type is not Any or meta.object_type is not None:
+                raise _NotPlain
+        elif kind is ContainerMetadata:
+            if meta.ref_type is not Any or meta.element_type is not Any or meta.object_type not in (dict, list, None):
+                raise _NotPlain
+        else:
+            raise _NotPlain
+
+    def data(node: Any) -> Any:
+        kind = type(node)
+        untyped(node)
+        if kind is AnyNode:
+            value = node.__dict__["_val"]
+            if type(value) not in plain_types:
+                raise _NotPlain
+            return value
+        if kind is DictConfig:
+            content = node.__dict__["_content"]
+            if type(content) is dict:
+                return {key: data(value) for key, value in content.items()}
+        elif kind is ListConfig:
+            content = node.__dict__["_content"]
+            if type(content) is list:
+                return [data(value) for value in content]
+        else:
+            raise _NotPlain
+        if content is None or type(content) is str:  # None, ``???`` or an interpolation, kept as written
+            return content
+        raise _NotPlain
+
+    return data
+
+
+def plain_data(config: Any) -> Any:
+    """``OmegaConf.to_container(config, resolve=False, throw_on_missing=False)`` for a tree of untyped nodes
+    holding plain values (``???`` and interpolations kept as written); None when only OmegaConf may convert it."""
+    read = _reader()
+    if read is None:
+        return None
+    try:
+        return read(config)
+    except (_NotPlain, RecursionError):
+        return None
+
+
+def plain_config(data: Any) -> Any:
+    """``OmegaConf.create(data)`` for a plain YAML mapping, or None when only ``OmegaConf.create`` may build it."""
+    build = _builder()
+    if build is None or type(data) is not dict:
+        return None
+    try:
+        return build(data)
+    except _NotPlain:
+        return None
+    except RecursionError:
+        return None
