@@ -219,12 +219,9 @@ def test_one_composer_many_override_sets_as_hydra(tmp_path: Path) -> None:
         assert ours == _public(tmp_path, overrides), overrides
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (on main too, reported to the lead): with _self_ first, a run file that overrides a nested "
-    "key of the primary config changes the primary config cached for the submission, and later runs see it",
-)
 def test_a_run_does_not_leak_into_the_next(tmp_path: Path) -> None:
+    """Hydra merges a loaded config by moving its nodes: a run file under _global_ that changes a nested key
+    of the primary config must not change the primary config the next run of the submission composes."""
     from test_compose_parity import _folder, _public, _write
 
     files = {

@@ -157,7 +157,8 @@ class _Composer:
         main = 1 if hydra_groups else 0
         self.source = _memory_source()("main", f"file://{label}", files)
         repository.sources[main] = self.source
-        self.repo = _caching_repository(repository)
+        self.repository = repository
+        self.repo = _caching_repository(repository)  # group lookups only: a composition gets its own
         self.hydra_groups = hydra_groups
         self._groups: dict[str, bool] = {}  # config group name -> whether the folder has it
         self._composed: dict[tuple[str, tuple[str, ...]], dict[str, Any] | Exception] = {}
@@ -236,15 +237,20 @@ class _Composer:
         from hydra._internal.defaults_list import create_defaults_list
         from omegaconf import OmegaConf
 
+        # A fresh caching repository per composition, as Hydra makes one per compose call: Hydra merges a
+        # loaded config into the result by moving its nodes, so a loaded config must never serve two
+        # compositions (one run's values would leak into the next run's config). The source keeps each
+        # file's parsed YAML, so loading a file again only rebuilds its tree.
+        repo = _caching_repository(self.repository)
         defaults = create_defaults_list(
-            repo=self.repo,
+            repo=repo,
             config_name=config_name,
             overrides_list=group_overrides,
             prepend_hydra=self.hydra_groups,
             skip_missing=False,
         )
         loader = _loader_type().__new__(_loader_type())  # its compose helpers use no instance state
-        cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=self.repo)
+        cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=repo)
         if not defaults.config_overrides and not self.hydra_groups:
             return cfg  # read as plain data next: struct mode would only matter to overrides applied to it
         OmegaConf.set_struct(cfg, True)
@@ -550,6 +556,7 @@ def _memory_source() -> type:
                 for depth in range(len(parts)):
                     self.children.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
             self.outside: list[str] = []
+            self.parsed: dict[str, Any] = {}  # file -> its YAML data (None: left to OmegaConf's loader)
 
         @staticmethod
         def scheme() -> str:
@@ -568,13 +575,17 @@ def _memory_source() -> type:
             text = self.files.get(rel) if rel is not None else None
             if text is None:
                 raise ConfigLoadError(f"Config not found : {os.path.join(self.path, name)}")
-            data: Any = None
-            loader = _yaml_loader()
-            if loader is not None:
-                try:
-                    data = yaml.load(text, Loader=loader)
-                except yaml.YAMLError:
-                    data = None
+            if rel in self.parsed:
+                data = self.parsed[rel]
+            else:
+                data = None
+                loader = _yaml_loader()
+                if loader is not None:
+                    try:
+                        data = yaml.load(text, Loader=loader)
+                    except yaml.YAMLError:
+                        data = None
+                self.parsed[rel] = data  # read only from here on: each load builds a new tree from it
             if isinstance(data, dict | list):
                 config = plain_config(data)
                 if config is None:
