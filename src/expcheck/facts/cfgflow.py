@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from expcheck.facts import Facts
@@ -139,13 +139,39 @@ def _const_str(node: ast.expr | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _assigned_text(info: ModuleInfo, name: str) -> str:
-    """The source of the value last assigned to module-level ``name`` (``RUNS = "config/runs"``); "" when none."""
+def _assigned_value(info: ModuleInfo, name: str) -> ast.expr | None:
+    """The value last assigned to module-level ``name`` (``RUNS = "config/runs"``); None when none."""
     for binding in reversed(info.bindings.get(name, ())):
         node = binding.node
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            return ast.unparse(node.value)
-    return ""
+            return node.value
+    return None
+
+
+class _Texts:
+    """``ast.unparse`` of the nodes of one check's trees, each computed once (the trees outlive the analysis)."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, str] = {}
+
+    def __call__(self, node: ast.AST | None) -> str:
+        if node is None:
+            return ""
+        found = self._done.get(id(node))
+        if found is None:
+            found = self._done[id(node)] = ast.unparse(node)
+        return found
+
+
+class _LocalText(dict[str, ast.expr]):
+    """The value last assigned to each local name of a function, its source text read on demand."""
+
+    def __init__(self, texts: _Texts) -> None:
+        super().__init__()
+        self._texts = texts
+
+    def text(self, name: str) -> str:
+        return self._texts(self.get(name))
 
 
 class _Analyzer:
@@ -159,11 +185,27 @@ class _Analyzer:
         self.current_app = ""
         self._done: set[tuple[object, ...]] = set()
         self._statements: dict[int, list[ast.stmt]] = {}
+        self.texts = _Texts()
+        self._assigns: dict[int, list[tuple[ast.Assign, tuple[str, ...]]]] = {}
+        self._definitions: dict[tuple[int, str, str], tuple[ModuleInfo, ast.AST] | None] = {}
 
     def statements_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
         found = self._statements.get(id(func))
         if found is None:
             found = self._statements[id(func)] = iter_statements(func.body)
+        return found
+
+    def assigns_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.Assign, tuple[str, ...]]]:
+        """The one-target assignments of ``func`` (nested bodies included) whose target is a key chain, in order."""
+        found = self._assigns.get(id(func))
+        if found is None:
+            found = []
+            for node in self.statements_of(func):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target = _segments(node.targets[0])
+                    if target is not None:
+                        found.append((node, tuple(target)))
+            self._assigns[id(func)] = found
         return found
 
     # ---- resolution ----------------------------------------------------------------------
@@ -178,20 +220,29 @@ class _Analyzer:
                     return module, item
             return None
         dotted = dotted_name(func)
-        found = self.index.definition(module, dotted, function) if dotted is not None else None
-        if found is None or not isinstance(found[1].node, _DEFINITIONS):
+        if dotted is None:
             return None
-        return found[0], found[1].node  # type: ignore[return-value]
+        key = (id(module), dotted, function)
+        if key in self._definitions:
+            return self._definitions[key]  # type: ignore[return-value]
+        found = self.index.definition(module, dotted, function)
+        out = None if found is None or not isinstance(found[1].node, _DEFINITIONS) else (found[0], found[1].node)
+        self._definitions[key] = out
+        return out  # type: ignore[return-value]
 
-    def _is_runfile_load(self, node: ast.expr, module: ModuleInfo, local_text: dict[str, str]) -> bool:
+    def _is_runfile_load(self, node: ast.expr, module: ModuleInfo, local_text: _LocalText) -> bool:
         if self._runfile_pattern is None or not isinstance(node, ast.Call):
             return False
         if dotted_name(node.func) not in ("OmegaConf.load", "omegaconf.OmegaConf.load") or not node.args:
             return False
         arg = node.args[0]
-        text = ast.unparse(arg)
+        text = self.texts(arg)
         names = [n.id for n in ast.walk(arg) if isinstance(n, ast.Name)]
-        texts = [text, *(local_text.get(n, "") for n in names), *(_assigned_text(module, n) for n in names)]
+        texts = [
+            text,
+            *(local_text.text(n) for n in names),
+            *(self.texts(_assigned_value(module, n)) for n in names),
+        ]
         return any(self._runfile_pattern.search(t) for t in texts)
 
     # ---- binding of expressions ------------------------------------------------------------
@@ -254,19 +305,13 @@ class _Analyzer:
         self._done.add(key)
         self.flow.reached.add(f"{module.path}:{key[1]}")
         bindings = dict(bindings)
-        local_text: dict[str, str] = {}
+        local_text = _LocalText(self.texts)
         # Aliases, to a fixpoint: x = cfg.a ; y = x.b ; self.cfg = cfg ; rc = OmegaConf.load(runs file)
         for _ in range(4):
             changed = False
-            for node in self.statements_of(func):
-                if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-                    continue
-                target = _segments(node.targets[0])
-                if target is None:
-                    continue
-                tsegs = tuple(target)
+            for node, tsegs in self.assigns_of(func):
                 if isinstance(node.targets[0], ast.Name):
-                    local_text[tsegs[0]] = ast.unparse(node.value)
+                    local_text[tsegs[0]] = node.value
                 value: KeyPath | None
                 if self._is_runfile_load(node.value, module, local_text):
                     value = KeyPath("runfile", ())
@@ -394,7 +439,7 @@ class _Walker:
         bindings: dict[tuple[str, ...], KeyPath],
         cls: ast.ClassDef | None,
         depth: int,
-        local_text: dict[str, str],
+        local_text: _LocalText,
         function: str,
     ) -> None:
         self.a = analyzer
@@ -405,6 +450,7 @@ class _Walker:
         self.local_text = local_text
         self.function = function  # the qualname of the function walked
         self.rebound_plain: set[str] = set()
+        self._guards: dict[int, frozenset[tuple[str, tuple[str, ...]]]] = {}  # the bindings are fixed per walk
 
     # -- statements --
     def block(self, stmts: list[ast.stmt], ctx: _Ctx) -> None:
@@ -535,6 +581,12 @@ class _Walker:
 
     def guards(self, test: ast.expr) -> frozenset[tuple[str, tuple[str, ...]]]:
         """Keys a test proves present: ``"k" in node``, ``hasattr(node, "k")``, ``node.get("k")``."""
+        known = self._guards.get(id(test))
+        if known is None:
+            known = self._guards[id(test)] = self._find_guards(test)
+        return known
+
+    def _find_guards(self, test: ast.expr) -> frozenset[tuple[str, tuple[str, ...]]]:
         found: set[tuple[str, tuple[str, ...]]] = set()
         for node in walk(test):
             if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In):
@@ -733,7 +785,7 @@ class _Walker:
             ctx,
             struct_open=opened or plain,
             value=kind_value,
-            value_text=ast.unparse(value)[:80] if value is not None else "",
+            value_text=self.a.texts(value)[:80] if value is not None else "",
             **extra,
         )
 
@@ -758,7 +810,7 @@ def _is_runfile(
     analyzer: _Analyzer,
     bindings: dict[tuple[str, ...], KeyPath],
     module: ModuleInfo,
-    local: dict[str, str],
+    local: _LocalText,
 ) -> bool:
     """Whether ``node`` is the run file itself: loaded right there, or a name bound to it."""
     return analyzer._is_runfile_load(node, module, local) or analyzer._expr_binding(bindings, node) == KeyPath(
@@ -776,7 +828,7 @@ def _merges_runfile(
     analyzer: _Analyzer,
     bindings: dict[tuple[str, ...], KeyPath],
     module: ModuleInfo,
-    local: dict[str, str],
+    local: _LocalText,
 ) -> bool:
     if not (isinstance(value, ast.Call) and callee_attr(value) == "merge"):
         return False
@@ -795,7 +847,7 @@ def _display(node: ast.expr) -> str:
     return ast.unparse(node)[:120]
 
 
-def _static_prefix(node: ast.expr, local_text: dict[str, str]) -> tuple[str, ...]:
+def _static_prefix(node: ast.expr, local_text: _LocalText) -> tuple[str, ...]:
     """The dotted keys a key expression surely starts with: "training.{k}" -> ("training",)."""
     text: str | None = None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -803,7 +855,7 @@ def _static_prefix(node: ast.expr, local_text: dict[str, str]) -> tuple[str, ...
     if isinstance(node, ast.JoinedStr):
         text = "".join(v.value if isinstance(v, ast.Constant) else "{" for v in node.values)
     elif isinstance(node, ast.Name):
-        source = local_text.get(node.id, "")
+        source = local_text.text(node.id)
         text = source[2:-1] if source.startswith(("f'", 'f"')) else None
     if not text:
         return ()
@@ -820,8 +872,6 @@ def _constants(node: ast.expr) -> tuple[object, ...] | None:
 
 
 def _replace(ctx: _Ctx, **changes: object) -> _Ctx:
-    from dataclasses import replace
-
     return replace(ctx, **changes)  # type: ignore[arg-type]
 
 

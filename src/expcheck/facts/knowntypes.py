@@ -17,6 +17,7 @@ import ast
 import io
 import pathlib
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -170,10 +171,16 @@ class _Types:
 
     def _call_type(self, node: ast.Call, scope: NameScope | None) -> _Typed | None:
         func = node.func
-        if isinstance(func, ast.Name | ast.Attribute):
-            visible = (scope or self.model.root).visible
-            if qualified_name(func, visible) == "pathlib.Path":
-                return _Typed(pathlib.Path, f"{dotted_name(func)}(...)")
+        # ``pathlib.Path`` as the callee resolves through the visible imports (a chain must end in ``Path``).
+        if isinstance(func, ast.Name):
+            if (scope or self.model.root).visible.get(func.id, func.id) == "pathlib.Path":
+                return _Typed(pathlib.Path, f"{func.id}(...)")
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr == "Path"
+            and qualified_name(func, (scope or self.model.root).visible) == "pathlib.Path"
+        ):
+            return _Typed(pathlib.Path, f"{dotted_name(func)}(...)")
         if isinstance(func, ast.Name):
             if scope is not None and self.shadowed(func.id, scope):
                 return None
@@ -270,11 +277,27 @@ class _Types:
         return self.param_types.get((id(func), name))
 
 
-def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of a scope's body, not descending into nested functions, classes, lambdas or comprehensions."""
+def _spans(node: ast.AST, lines: list[int]) -> bool:
+    """Whether ``node`` (decorators included) may hold a node on one of ``lines`` (sorted); True for a
+    node without a position (``arguments``, ``comprehension``, ``withitem``, ``match_case``)."""
+    start = getattr(node, "lineno", None)
+    if start is None:
+        return True
+    decorators = getattr(node, "decorator_list", None)
+    if decorators:  # a decorated def starts at its first decorator, above its own line
+        start = min(start, decorators[0].lineno)
+    pos = bisect_left(lines, start)
+    return pos < len(lines) and lines[pos] <= (node.end_lineno or start)  # type: ignore[attr-defined]
+
+
+def _own_nodes(body: list[ast.stmt], lines: list[int]) -> Iterator[ast.AST]:
+    """Every node of a scope's body that may stand on one of ``lines`` (sorted), not descending into
+    nested functions, classes, lambdas or comprehensions; a subtree off those lines is skipped whole."""
     stack: list[ast.AST] = list(reversed(body))
     while stack:
         node = stack.pop()
+        if not _spans(node, lines):
+            continue
         yield node
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             stack.extend(reversed([*node.decorator_list, *getattr(node, "bases", [])]))
@@ -307,9 +330,11 @@ def _guarded(parents: list[ast.AST], receiver: str) -> bool:
     return False
 
 
-def _infer_private_params(module: _Types, scopes: list[NameScope], names: frozenset[str]) -> None:
+def _infer_private_params(
+    module: _Types, scopes: list[NameScope], names: frozenset[str], mentions: frozenset[int]
+) -> None:
     """Parameter types of the module-private functions ``names`` whose every use is a call passing one
-    certain type; ``scopes`` must hold every scope that mentions them.
+    certain type; ``scopes`` must hold every scope that mentions them, ``mentions`` every line that does.
 
     A use is a direct call ``f(...)`` or ``Thread(target=f, args=(...))``; any other mention of ``f`` (passed
     as a value, decorated, named by another module) leaves its parameters unknown.
@@ -323,11 +348,12 @@ def _infer_private_params(module: _Types, scopes: list[NameScope], names: frozen
     }
     uses: dict[str, list[tuple[ast.Call, bool, NameScope]]] = {name: [] for name in top}
     accounted: set[int] = set()  # the Name nodes that are such uses
-    mentions: list[ast.Name] = []
+    loads: list[ast.Name] = []
+    lines = sorted(mentions)
     for scope in scopes:
-        for node in _own_nodes(_body(scope)):
+        for node in _own_nodes(_body(scope), lines):
             if isinstance(node, ast.Name) and node.id in top and isinstance(node.ctx, ast.Load):
-                mentions.append(node)
+                loads.append(node)
             if not isinstance(node, ast.Call):
                 continue
             if isinstance(node.func, ast.Name) and node.func.id in top:
@@ -339,7 +365,7 @@ def _infer_private_params(module: _Types, scopes: list[NameScope], names: frozen
                     if kw.arg == "target" and isinstance(kw.value, ast.Name) and kw.value.id in top:
                         uses[kw.value.id].append((node, True, scope))
                         accounted.add(id(kw.value))
-    escaped = {node.id for node in mentions if id(node) not in accounted}
+    escaped = {node.id for node in loads if id(node) not in accounted}
     for name, func in top.items():
         if name in escaped or name in module.foreign_names or not uses[name] or func.decorator_list:
             continue
@@ -432,11 +458,13 @@ def _screen(module: _Types, index: ModuleIndex) -> _Screen:
     targets: set[str] = set()
     for call in index.calls:
         name = call.name
-        constructed = _CONSTRUCTED_CALL.match(name)
+        constructed = _CONSTRUCTED_CALL.match(name) if "()." in name else None
         if constructed is not None:
             kind = _CONSTRUCTORS.get(constructed.group(1), pathlib.Path)
             if not hasattr(kind, constructed.group(2)):
                 lines.add(call.line)
+            continue
+        if not typed:
             continue
         head, _, rest = name.partition(".")
         kinds = typed.get(head)
@@ -444,7 +472,7 @@ def _screen(module: _Types, index: ModuleIndex) -> _Screen:
             attr = rest.split(".", 1)[0].removesuffix("()")
             if any(not hasattr(kind, attr) for kind in kinds):
                 lines.add(call.line)
-        if typed and call.attr in _THREAD_CLASSES:
+        if call.attr in _THREAD_CLASSES:
             target = call.keyword("target")
             if isinstance(target, ast.Name):
                 targets.add(target.id)
@@ -475,13 +503,14 @@ def typed_attributes(facts: Facts) -> list[TypedAttribute]:
         scopes = _scopes_for(module, screen.lines | screen.mentions)
         wanted = set(screen.lines)
         if screen.targets:
-            _infer_private_params(module, scopes, screen.targets)
+            _infer_private_params(module, scopes, screen.targets, screen.mentions)
             for scope in scopes:
                 func = scope.node
                 if scope.kind == FUNCTION and func.name in screen.targets:  # type: ignore[attr-defined]
                     wanted.update(range(func.lineno, (func.end_lineno or func.lineno) + 1))  # type: ignore[attr-defined]
+        lines = sorted(wanted)
         for scope in scopes:
-            out.extend(a for a in _accesses(module, scope) if a.line in wanted)
+            out.extend(a for a in _accesses(module, scope, lines) if a.line in wanted)
     return out
 
 
@@ -496,10 +525,13 @@ def _scopes_for(module: _Types, lines: frozenset[int]) -> list[NameScope]:
     return found
 
 
-def _accesses(module: _Types, scope: NameScope) -> Iterator[TypedAttribute]:
+def _accesses(module: _Types, scope: NameScope, lines: list[int]) -> Iterator[TypedAttribute]:
+    """The typed attribute accesses of ``scope``'s own body that may stand on ``lines`` (sorted)."""
     stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(_body(scope))]
     while stack:
         node, parents = stack.pop()
+        if not _spans(node, lines):
+            continue
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
             continue
         if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
