@@ -9,12 +9,13 @@ names bound to project modules. Nothing is imported or executed.
 from __future__ import annotations
 
 import ast
+from collections import deque
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, index_of, indexes
 from expcheck.facts.imports import ModuleInfo, project_index
-from expcheck.facts.python import walk
+from expcheck.facts.linespans import mention_lines, spans
 from expcheck.facts.semantic import CallSite, dotted_name
 
 __all__ = ["AttributeRef", "CallSite", "ModuleScopes", "dotted_name"]
@@ -131,9 +132,14 @@ def module_attribute_refs(facts: Facts, info: ModuleInfo, tree: ast.Module) -> l
     if not aliases or index is None:
         return []
     model = index.model
+    lines = mention_lines(facts.python[info.path].file, aliases)
     refs: list[AttributeRef] = []
-    for node in walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+    # ``walk``'s breadth-first order, through the subtrees that cover a line naming an alias only.
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        todo.extend(child for child in ast.iter_child_nodes(node) if spans(child, lines))
+        if type(node) is ast.Attribute and type(node.ctx) is ast.Load:
             dotted = dotted_name(node)
             if dotted is not None and dotted.split(".", 1)[0] in aliases:
                 refs.append(AttributeRef(info.path, node, dotted))

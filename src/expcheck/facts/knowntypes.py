@@ -17,13 +17,13 @@ import ast
 import io
 import pathlib
 import re
-from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, index_of
+from expcheck.facts.linespans import mention_lines, spans
 from expcheck.facts.python import PyModule
 from expcheck.facts.semantic import FUNCTION, NameScope, SemanticModel, dotted_name, qualified_name
 
@@ -277,26 +277,13 @@ class _Types:
         return self.param_types.get((id(func), name))
 
 
-def _spans(node: ast.AST, lines: list[int]) -> bool:
-    """Whether ``node`` (decorators included) may hold a node on one of ``lines`` (sorted); True for a
-    node without a position (``arguments``, ``comprehension``, ``withitem``, ``match_case``)."""
-    start = getattr(node, "lineno", None)
-    if start is None:
-        return True
-    decorators = getattr(node, "decorator_list", None)
-    if decorators:  # a decorated def starts at its first decorator, above its own line
-        start = min(start, decorators[0].lineno)
-    pos = bisect_left(lines, start)
-    return pos < len(lines) and lines[pos] <= (node.end_lineno or start)  # type: ignore[attr-defined]
-
-
-def _own_nodes(body: list[ast.stmt], lines: list[int]) -> Iterator[ast.AST]:
+def _own_nodes(body: list[ast.stmt], lines: list[int] | None) -> Iterator[ast.AST]:
     """Every node of a scope's body that may stand on one of ``lines`` (sorted), not descending into
     nested functions, classes, lambdas or comprehensions; a subtree off those lines is skipped whole."""
     stack: list[ast.AST] = list(reversed(body))
     while stack:
         node = stack.pop()
-        if not _spans(node, lines):
+        if not spans(node, lines):
             continue
         yield node
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -330,11 +317,9 @@ def _guarded(parents: list[ast.AST], receiver: str) -> bool:
     return False
 
 
-def _infer_private_params(
-    module: _Types, scopes: list[NameScope], names: frozenset[str], mentions: frozenset[int]
-) -> None:
+def _infer_private_params(module: _Types, scopes: list[NameScope], names: frozenset[str]) -> None:
     """Parameter types of the module-private functions ``names`` whose every use is a call passing one
-    certain type; ``scopes`` must hold every scope that mentions them, ``mentions`` every line that does.
+    certain type; ``scopes`` must hold every scope that mentions them.
 
     A use is a direct call ``f(...)`` or ``Thread(target=f, args=(...))``; any other mention of ``f`` (passed
     as a value, decorated, named by another module) leaves its parameters unknown.
@@ -349,7 +334,7 @@ def _infer_private_params(
     uses: dict[str, list[tuple[ast.Call, bool, NameScope]]] = {name: [] for name in top}
     accounted: set[int] = set()  # the Name nodes that are such uses
     loads: list[ast.Name] = []
-    lines = sorted(mentions)
+    lines = mention_lines(module.parsed.file, names)  # as the parser counts them
     for scope in scopes:
         for node in _own_nodes(_body(scope), lines):
             if isinstance(node, ast.Name) and node.id in top and isinstance(node.ctx, ast.Load):
@@ -503,7 +488,7 @@ def typed_attributes(facts: Facts) -> list[TypedAttribute]:
         scopes = _scopes_for(module, screen.lines | screen.mentions)
         wanted = set(screen.lines)
         if screen.targets:
-            _infer_private_params(module, scopes, screen.targets, screen.mentions)
+            _infer_private_params(module, scopes, screen.targets)
             for scope in scopes:
                 func = scope.node
                 if scope.kind == FUNCTION and func.name in screen.targets:  # type: ignore[attr-defined]
@@ -530,7 +515,7 @@ def _accesses(module: _Types, scope: NameScope, lines: list[int]) -> Iterator[Ty
     stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(_body(scope))]
     while stack:
         node, parents = stack.pop()
-        if not _spans(node, lines):
+        if not spans(node, lines):
             continue
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
             continue
