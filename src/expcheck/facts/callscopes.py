@@ -9,7 +9,6 @@ names bound to project modules. Nothing is imported or executed.
 from __future__ import annotations
 
 import ast
-from collections import deque
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
@@ -124,6 +123,10 @@ def resolve_module_chain(facts: Facts, info: ModuleInfo, dotted: str) -> tuple[s
     return module, rest
 
 
+# Nodes that hold no attribute chain.
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias})
+
+
 def module_attribute_refs(facts: Facts, info: ModuleInfo, tree: ast.Module) -> list[AttributeRef]:
     """Loaded ``m.x`` chains on names bound to project modules, where the name means that import
     (not a local, parameter or other binding of the scope the chain stands in)."""
@@ -133,16 +136,23 @@ def module_attribute_refs(facts: Facts, info: ModuleInfo, tree: ast.Module) -> l
         return []
     model = index.model
     lines = mention_lines(facts.python[info.path].file, aliases)
-    refs: list[AttributeRef] = []
-    # ``walk``'s breadth-first order, through the subtrees that cover a line naming an alias only.
-    todo = deque([tree])
-    while todo:
-        node = todo.popleft()
-        todo.extend(child for child in ast.iter_child_nodes(node) if spans(child, lines))
-        if type(node) is ast.Attribute and type(node.ctx) is ast.Load:
+    # (depth, preorder, ref): sorted, the order of ``walk`` (breadth-first: by depth, then left to right).
+    found: list[tuple[int, int, AttributeRef]] = []
+    order = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ast.stmt) and not spans(node, lines):
+            continue  # no line of this statement names an alias
+        order += 1
+        if type(node) is ast.Attribute and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
             dotted = dotted_name(node)
             if dotted is not None and dotted.split(".", 1)[0] in aliases:
-                refs.append(AttributeRef(info.path, node, dotted))
+                found.append((depth, order, AttributeRef(info.path, node, dotted)))  # type: ignore[arg-type]
+        children = [child for child in ast.iter_child_nodes(node) if type(child) not in _LEAVES]
+        stack.extend((child, depth + 1) for child in reversed(children))
+    found.sort(key=lambda item: item[:2])
+    refs = [ref for _, _, ref in found]
     # A chain a.b.c is also seen as a.b: keep the longest of each.
     longest = {id(r.node.value) for r in refs}
     return [

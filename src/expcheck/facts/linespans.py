@@ -17,14 +17,15 @@ from expcheck.submission import SourceFile
 
 def mention_lines(file: SourceFile, names: Iterable[str]) -> list[int] | None:
     """The lines (1-based, as the parser counts them, sorted) where one of ``names`` is written as a word;
-    None when the text is not ASCII (the parser reads ``ｍ`` as ``m``: any line may name them)."""
+    None when a name may be written otherwise (the parser reads the identifier ``ｍ`` as ``m``)."""
     wanted = sorted(set(names))
     text = file.text
-    if not text.isascii():
+    if not text.isascii() and any(not char.isascii() and ("_" + char).isidentifier() for char in set(text)):
         return None
     if not wanted:
         return []
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, wanted)) + r")\b")
+    # ASCII word boundaries: an identifier here is ASCII (checked above).
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, wanted)) + r")\b", re.ASCII)
     if "\r" in text:  # the parser's line breaks: let the file cut them
         return [number for number, line in enumerate(file.lines, 1) if pattern.search(line)]
     found: list[int] = []
