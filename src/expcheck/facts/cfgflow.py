@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from expcheck.facts import Facts
@@ -59,6 +59,7 @@ _STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
 _IN_PLACE_MERGES = frozenset({"merge_with", "update"})
 _MAX_DEPTH = 8
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_NESTED_SCOPES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,12 @@ class _Analyzer:
         segs = _segments(node)
         if segs is None:
             return None
+        return self._segments_access(bindings, segs)
+
+    def _segments_access(
+        self, bindings: dict[tuple[str, ...], KeyPath], segs: list[str]
+    ) -> tuple[KeyPath, bool] | None:
+        """``_expr_access`` of the chain whose key path from its root name is ``segs``."""
         bound = self._bind(bindings, segs)
         if bound is None:
             return None
@@ -628,40 +635,45 @@ class _Walker:
         )
 
     def expr(self, node: ast.expr, ctx: _Ctx) -> None:
-        if isinstance(node, ast.Call):
-            self.call(node, ctx)
+        kind = type(node)
+        if kind is ast.Name or kind is ast.Constant:
+            return  # nothing below: a name alone reads no key
+        if kind is ast.Call:
+            self.call(node, ctx)  # type: ignore[arg-type]
             return
-        if isinstance(node, ast.IfExp):
+        if kind is ast.IfExp:
             self.expr(node.test, ctx)
             yes, no = self.branch(node.test, ctx)
             self.expr(node.body, yes)
             self.expr(node.orelse, no)
             return
-        if isinstance(node, ast.BoolOp):
+        if kind is ast.BoolOp:
             guards: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
             for i, value in enumerate(node.values):
                 inner = _replace(ctx, optional_keys=ctx.optional_keys | guards, uncertain=ctx.uncertain or i > 0)
                 self.expr(value, inner)
                 guards = guards | self.guards(value)
             return
-        if isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        if kind in _NESTED_SCOPES:
             ctx = _replace(ctx, uncertain=True)
-        if isinstance(node, ast.Attribute | ast.Subscript):
+        elif kind is ast.Attribute or kind is ast.Subscript:
             found = _segments(node)
             if found is not None:
-                access = self.a._expr_access(self.bindings, node)
+                access = self.a._segments_access(self.bindings, found)
                 if access is not None and access[0].keys and access[1]:
                     self.record(node, access[0], "read", ctx)
-                if isinstance(node, ast.Subscript):
-                    self.expr(node.slice, ctx)
+                if kind is ast.Subscript:
+                    self.expr(node.slice, ctx)  # type: ignore[attr-defined]
                 return
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.expr):
-                self.expr(child, ctx)
-            elif isinstance(child, ast.comprehension):
-                self.expr(child.iter, ctx)
-                for cond in child.ifs:
-                    self.expr(cond, ctx)
+        for name in node._fields:  # ast.iter_child_nodes, inlined
+            value = getattr(node, name, None)
+            for child in value if isinstance(value, list) else (value,):
+                if isinstance(child, ast.expr):
+                    self.expr(child, ctx)
+                elif isinstance(child, ast.comprehension):
+                    self.expr(child.iter, ctx)
+                    for cond in child.ifs:
+                        self.expr(cond, ctx)
 
     def call(self, node: ast.Call, ctx: _Ctx) -> None:
         func = node.func
@@ -871,8 +883,23 @@ def _constants(node: ast.expr) -> tuple[object, ...] | None:
     return None
 
 
-def _replace(ctx: _Ctx, **changes: object) -> _Ctx:
-    return replace(ctx, **changes)  # type: ignore[arg-type]
+def _replace(
+    ctx: _Ctx,
+    *,
+    conditions: tuple[Condition, ...] | None = None,
+    uncertain: bool | None = None,
+    optional_keys: frozenset[tuple[str, tuple[str, ...]]] | None = None,
+    broad_try: bool | None = None,
+    struct_open: frozenset[KeyPath] | None = None,
+) -> _Ctx:
+    """``dataclasses.replace`` for the context, without its introspection."""
+    return _Ctx(
+        ctx.conditions if conditions is None else conditions,
+        ctx.uncertain if uncertain is None else uncertain,
+        ctx.optional_keys if optional_keys is None else optional_keys,
+        ctx.broad_try if broad_try is None else broad_try,
+        ctx.struct_open if struct_open is None else struct_open,
+    )
 
 
 def cfg_flow(facts: Facts) -> CfgFlow:
