@@ -33,6 +33,7 @@ from typing import Literal
 from expcheck.facts import Facts
 from expcheck.facts.hydra_app import hydra_apps
 from expcheck.facts.imports import ModuleInfo, project_index, script_module
+from expcheck.facts.linespans import mention_lines, renames_identifiers, spans
 from expcheck.facts.python import iter_statements, walk
 from expcheck.facts.semantic import callee_attr, dotted_name, last_name
 
@@ -120,18 +121,20 @@ def _segments(node: ast.expr) -> list[str] | None:
     segs: list[str] = []
     cur: ast.expr = node
     while True:
-        if isinstance(cur, ast.Attribute):
-            segs.append(cur.attr)
-            cur = cur.value
-        elif (
-            isinstance(cur, ast.Subscript) and isinstance(cur.slice, ast.Constant) and isinstance(cur.slice.value, str)
-        ):
-            segs.append(cur.slice.value)
-            cur = cur.value
-        elif isinstance(cur, ast.Name):
-            segs.append(cur.id)
+        kind = type(cur)
+        if kind is ast.Attribute:
+            segs.append(cur.attr)  # type: ignore[attr-defined]
+            cur = cur.value  # type: ignore[attr-defined]
+        elif kind is ast.Name:
+            segs.append(cur.id)  # type: ignore[attr-defined]
             segs.reverse()
             return segs
+        elif kind is ast.Subscript:
+            key = cur.slice  # type: ignore[attr-defined]
+            if type(key) is not ast.Constant or not isinstance(key.value, str):
+                return None
+            segs.append(key.value)
+            cur = cur.value  # type: ignore[attr-defined]
         else:
             return None
 
@@ -187,6 +190,7 @@ class _Analyzer:
         self._done: set[tuple[object, ...]] = set()
         self._statements: dict[int, list[ast.stmt]] = {}
         self.texts = _Texts()
+        self._renames: dict[str, bool] = {}
         self._assigns: dict[int, list[tuple[ast.Assign, tuple[str, ...]]]] = {}
         self._definitions: dict[tuple[int, str, str], tuple[ModuleInfo, ast.AST] | None] = {}
 
@@ -251,8 +255,9 @@ class _Analyzer:
     @staticmethod
     def _bind(bindings: dict[tuple[str, ...], KeyPath], segs: list[str]) -> tuple[KeyPath, int] | None:
         """The binding of the longest bound prefix of ``segs`` and that prefix's length."""
-        for cut in range(len(segs), 0, -1):
-            found = bindings.get(tuple(segs[:cut]))
+        chain = tuple(segs)
+        for cut in range(len(chain), 0, -1):
+            found = bindings.get(chain[:cut])
             if found is not None:
                 return found, cut
         return None
@@ -364,6 +369,7 @@ class _Analyzer:
         for name in rebound:  # its shape after the rebinding is unknown: stop checking keys through it
             bindings[(name,)] = KeyPath("reshaped", ())
         walker = _Walker(self, module, bindings, cls, depth, local_text, qualname)
+        walker.lines = self._lines_naming(module, func, {k[0] for k in bindings if k})
         walker.rebound_plain = {
             node.targets[0].id
             for node in self.statements_of(func)
@@ -378,6 +384,21 @@ class _Analyzer:
         opened = struct_open_fn | base.struct_open
         walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=opened))
         return {k: v for k, v in bindings.items() if k and k[0] == "self" and len(k) == 2}
+
+    def _lines_naming(
+        self, module: ModuleInfo, func: ast.FunctionDef | ast.AsyncFunctionDef, roots: set[str]
+    ) -> list[int] | None:
+        """The lines of ``func`` that name one of ``roots`` (the names its bindings start at): a statement on
+        no such line reads, writes and passes on no config node. None when that cannot be told from the text."""
+        parsed = self.facts.python.get(module.path)
+        if parsed is None or parsed.tree is None:
+            return None
+        renames = self._renames.get(module.path)
+        if renames is None:
+            renames = self._renames[module.path] = renames_identifiers(parsed.file.text)
+        if renames:
+            return None
+        return mention_lines(parsed.file, roots, func.lineno, func.end_lineno or func.lineno, checked=True)
 
     def analyse_call_target(
         self,
@@ -457,6 +478,7 @@ class _Walker:
         self.local_text = local_text
         self.function = function  # the qualname of the function walked
         self.rebound_plain: set[str] = set()
+        self.lines: list[int] | None = None  # the lines a statement must touch to matter (None: all)
         self._guards: dict[int, frozenset[tuple[str, tuple[str, ...]]]] = {}  # the bindings are fixed per walk
 
     # -- statements --
@@ -465,6 +487,8 @@ class _Walker:
             self.stmt(stmt, ctx)
 
     def stmt(self, node: ast.stmt, ctx: _Ctx) -> None:
+        if not spans(node, self.lines):
+            return  # names no binding: nothing here touches the config
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             return  # nested definitions run only when called; calls are followed where they happen
         if isinstance(node, ast.If):

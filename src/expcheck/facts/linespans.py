@@ -15,21 +15,34 @@ from collections.abc import Iterable
 from expcheck.submission import SourceFile
 
 
-def mention_lines(file: SourceFile, names: Iterable[str]) -> list[int] | None:
-    """The lines (1-based, as the parser counts them, sorted) where one of ``names`` is written as a word;
-    None when a name may be written otherwise (the parser reads the identifier ``ｍ`` as ``m``)."""
+def renames_identifiers(text: str) -> bool:
+    """Whether ``text`` holds a non-ASCII identifier character: the parser reads the identifier ``ｍ`` as
+    ``m``, so a name may be written otherwise than it reads."""
+    return not text.isascii() and any(not char.isascii() and ("_" + char).isidentifier() for char in set(text))
+
+
+def mention_lines(
+    file: SourceFile, names: Iterable[str], first: int = 1, last: int | None = None, *, checked: bool = False
+) -> list[int] | None:
+    """The lines (1-based, as the parser counts them, sorted) from ``first`` to ``last`` where one of
+    ``names`` is written as a word; None when a name may be written otherwise (``renames_identifiers``,
+    already known false when ``checked``)."""
     wanted = sorted(set(names))
     text = file.text
-    if not text.isascii() and any(not char.isascii() and ("_" + char).isidentifier() for char in set(text)):
+    if not checked and renames_identifiers(text):
         return None
     if not wanted:
         return []
     # ASCII word boundaries: an identifier here is ASCII (checked above).
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, wanted)) + r")\b", re.ASCII)
+    part = first > 1 or last is not None
     if "\r" in text:  # the parser's line breaks: let the file cut them
-        return [number for number, line in enumerate(file.lines, 1) if pattern.search(line)]
+        lines = file.lines[first - 1 : last] if part else file.lines
+        return [number for number, line in enumerate(lines, first) if pattern.search(line)]
+    if part:
+        text = "\n".join(file.lines[first - 1 : last])
     found: list[int] = []
-    line, pos = 1, 0
+    line, pos = first, 0
     for match in pattern.finditer(text):
         line += text.count("\n", pos, match.start())
         pos = match.start()
