@@ -423,17 +423,22 @@ def _screen(module: _Types, index: ModuleIndex) -> _Screen:
         return found.type_ if found is not None else None
 
     for stmt in module.parsed.statements:
-        if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            value = stmt.value
+        statement = type(stmt)
+        if statement is ast.Assign or statement is ast.AnnAssign:
+            value = stmt.value  # type: ignore[attr-defined]
+            if value is None:
+                continue
+            targets = stmt.targets if statement is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+            names = [target.id for target in targets if type(target) is ast.Name]
+            if not names:
+                continue  # binds no name: nothing to note
             kind = guess(value)
-            if kind is None and isinstance(value, ast.Name) and len(typed.get(value.id, ())) == 1:
+            if kind is None and type(value) is ast.Name and len(typed.get(value.id, ())) == 1:
                 kind = next(iter(typed[value.id]))  # ``y = x`` after ``x = []``
             if kind is not None:
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        typed.setdefault(target.id, set()).add(kind)
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
+                for name in names:
+                    typed.setdefault(name, set()).add(kind)
+        elif statement is ast.With or statement is ast.AsyncWith:
             for item in stmt.items:
                 if isinstance(item.optional_vars, ast.Name):
                     kind = guess(item.context_expr)
