@@ -192,12 +192,29 @@ class _Analyzer:
         self.texts = _Texts()
         self._renames: dict[str, bool] = {}
         self._assigns: dict[int, list[tuple[ast.Assign, tuple[str, ...]]]] = {}
+        self._struct_offs: dict[int, list[ast.Call]] = {}
         self._definitions: dict[tuple[int, str, str], tuple[ModuleInfo, ast.AST] | None] = {}
 
     def statements_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
         found = self._statements.get(id(func))
         if found is None:
             found = self._statements[id(func)] = iter_statements(func.body)
+        return found
+
+    def struct_offs_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
+        """The ``x.set_struct(node, False)`` statements of ``func`` (nested bodies included), in order."""
+        found = self._struct_offs.get(id(func))
+        if found is None:
+            found = self._struct_offs[id(func)] = [
+                node.value
+                for node in self.statements_of(func)
+                if isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Call)
+                and callee_attr(node.value) == "set_struct"
+                and len(node.value.args) == 2
+                and isinstance(node.value.args[1], ast.Constant)
+                and node.value.args[1].value is False
+            ]
         return found
 
     def assigns_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.Assign, tuple[str, ...]]]:
@@ -344,23 +361,13 @@ class _Analyzer:
                     changed = True
             if not changed:
                 break
-        calls = [n.value for n in self.statements_of(func) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
         struct_open_fn = frozenset(
-            b
-            for node in calls
-            if isinstance(node, ast.Call)
-            and callee_attr(node) == "set_struct"
-            and len(node.args) == 2
-            and isinstance(node.args[1], ast.Constant)
-            and node.args[1].value is False
-            and (b := self._expr_binding(bindings, node.args[0])) is not None
+            b for node in self.struct_offs_of(func) if (b := self._expr_binding(bindings, node.args[0])) is not None
         )
         rebound = {
             node.targets[0].id
-            for node in self.statements_of(func)
-            if isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
+            for node, _ in self.assigns_of(func)
+            if isinstance(node.targets[0], ast.Name)
             and (node.targets[0].id,) in bindings
             and self._expr_binding(bindings, node.value) != bindings[(node.targets[0].id,)]
             and not _merges_runfile(node.value, self, bindings, module, local_text)
@@ -372,10 +379,8 @@ class _Analyzer:
         walker.lines = self._lines_naming(module, func, {k[0] for k in bindings if k})
         walker.rebound_plain = {
             node.targets[0].id
-            for node in self.statements_of(func)
-            if isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
+            for node, _ in self.assigns_of(func)
+            if isinstance(node.targets[0], ast.Name)
             and (node.targets[0].id,) in bindings
             and self._expr_binding(bindings, node.value) is None
             and not _merges_runfile(node.value, self, bindings, module, local_text)
