@@ -190,6 +190,7 @@ class _Analyzer:
         self._done: set[tuple[object, ...]] = set()
         self._statements: dict[int, list[ast.stmt]] = {}
         self.texts = _Texts()
+        self._mentions: dict[tuple[str, frozenset[str]], list[int] | None] = {}
         self._renames: dict[str, bool] = {}
         self._assigns: dict[int, list[tuple[ast.Assign, tuple[str, ...]]]] = {}
         self._struct_offs: dict[int, list[ast.Call]] = {}
@@ -376,7 +377,7 @@ class _Analyzer:
         for name in rebound:  # its shape after the rebinding is unknown: stop checking keys through it
             bindings[(name,)] = KeyPath("reshaped", ())
         walker = _Walker(self, module, bindings, cls, depth, local_text, qualname)
-        walker.lines = self._lines_naming(module, func, {k[0] for k in bindings if k})
+        walker.lines = self._lines_naming(module, {k[0] for k in bindings if k})
         walker.rebound_plain = {
             node.targets[0].id
             for node, _ in self.assigns_of(func)
@@ -390,20 +391,20 @@ class _Analyzer:
         walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=opened))
         return {k: v for k, v in bindings.items() if k and k[0] == "self" and len(k) == 2}
 
-    def _lines_naming(
-        self, module: ModuleInfo, func: ast.FunctionDef | ast.AsyncFunctionDef, roots: set[str]
-    ) -> list[int] | None:
-        """The lines of ``func`` that name one of ``roots`` (the names its bindings start at): a statement on
-        no such line reads, writes and passes on no config node. None when that cannot be told from the text."""
+    def _lines_naming(self, module: ModuleInfo, roots: set[str]) -> list[int] | None:
+        """The lines of ``module`` that name one of ``roots`` (the names a function's bindings start at): a
+        statement of that function on no such line reads, writes and passes on no config node. None when
+        that cannot be told from the text."""
         parsed = self.facts.python.get(module.path)
         if parsed is None or parsed.tree is None:
             return None
-        renames = self._renames.get(module.path)
-        if renames is None:
-            renames = self._renames[module.path] = renames_identifiers(parsed.file.text)
-        if renames:
-            return None
-        return mention_lines(parsed.file, roots, func.lineno, func.end_lineno or func.lineno, checked=True)
+        key = (module.path, frozenset(roots))
+        if key not in self._mentions:  # the module's lines, once per set of roots: a statement of func is in func
+            renames = self._renames.get(module.path)
+            if renames is None:
+                renames = self._renames[module.path] = renames_identifiers(parsed.file.text)
+            self._mentions[key] = None if renames else mention_lines(parsed.file, roots, checked=True)
+        return self._mentions[key]
 
     def analyse_call_target(
         self,
