@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, index_of, indexes
 from expcheck.facts.imports import ModuleInfo, project_index
-from expcheck.facts.python import walk
+from expcheck.facts.linespans import mention_lines, spans
 from expcheck.facts.semantic import CallSite, dotted_name
 
 __all__ = ["AttributeRef", "CallSite", "ModuleScopes", "dotted_name"]
@@ -123,6 +123,10 @@ def resolve_module_chain(facts: Facts, info: ModuleInfo, dotted: str) -> tuple[s
     return module, rest
 
 
+# Nodes that hold no attribute chain.
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias})
+
+
 def module_attribute_refs(facts: Facts, info: ModuleInfo, tree: ast.Module) -> list[AttributeRef]:
     """Loaded ``m.x`` chains on names bound to project modules, where the name means that import
     (not a local, parameter or other binding of the scope the chain stands in)."""
@@ -131,12 +135,24 @@ def module_attribute_refs(facts: Facts, info: ModuleInfo, tree: ast.Module) -> l
     if not aliases or index is None:
         return []
     model = index.model
-    refs: list[AttributeRef] = []
-    for node in walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+    lines = mention_lines(facts.python[info.path].file, aliases)
+    # (depth, preorder, ref): sorted, the order of ``walk`` (breadth-first: by depth, then left to right).
+    found: list[tuple[int, int, AttributeRef]] = []
+    order = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ast.stmt) and not spans(node, lines):
+            continue  # no line of this statement names an alias
+        order += 1
+        if type(node) is ast.Attribute and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
             dotted = dotted_name(node)
             if dotted is not None and dotted.split(".", 1)[0] in aliases:
-                refs.append(AttributeRef(info.path, node, dotted))
+                found.append((depth, order, AttributeRef(info.path, node, dotted)))  # type: ignore[arg-type]
+        children = [child for child in ast.iter_child_nodes(node) if type(child) not in _LEAVES]
+        stack.extend((child, depth + 1) for child in reversed(children))
+    found.sort(key=lambda item: item[:2])
+    refs = [ref for _, _, ref in found]
     # A chain a.b.c is also seen as a.b: keep the longest of each.
     longest = {id(r.node.value) for r in refs}
     return [

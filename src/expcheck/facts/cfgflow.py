@@ -33,6 +33,7 @@ from typing import Literal
 from expcheck.facts import Facts
 from expcheck.facts.hydra_app import hydra_apps
 from expcheck.facts.imports import ModuleInfo, project_index, script_module
+from expcheck.facts.linespans import mention_lines, renames_identifiers, spans
 from expcheck.facts.python import iter_statements, walk
 from expcheck.facts.semantic import callee_attr, dotted_name, last_name
 
@@ -59,6 +60,7 @@ _STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
 _IN_PLACE_MERGES = frozenset({"merge_with", "update"})
 _MAX_DEPTH = 8
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_NESTED_SCOPES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
 
 
 @dataclass(frozen=True)
@@ -119,18 +121,20 @@ def _segments(node: ast.expr) -> list[str] | None:
     segs: list[str] = []
     cur: ast.expr = node
     while True:
-        if isinstance(cur, ast.Attribute):
-            segs.append(cur.attr)
-            cur = cur.value
-        elif (
-            isinstance(cur, ast.Subscript) and isinstance(cur.slice, ast.Constant) and isinstance(cur.slice.value, str)
-        ):
-            segs.append(cur.slice.value)
-            cur = cur.value
-        elif isinstance(cur, ast.Name):
-            segs.append(cur.id)
+        kind = type(cur)
+        if kind is ast.Attribute:
+            segs.append(cur.attr)  # type: ignore[attr-defined]
+            cur = cur.value  # type: ignore[attr-defined]
+        elif kind is ast.Name:
+            segs.append(cur.id)  # type: ignore[attr-defined]
             segs.reverse()
             return segs
+        elif kind is ast.Subscript:
+            key = cur.slice  # type: ignore[attr-defined]
+            if type(key) is not ast.Constant or not isinstance(key.value, str):
+                return None
+            segs.append(key.value)
+            cur = cur.value  # type: ignore[attr-defined]
         else:
             return None
 
@@ -139,13 +143,39 @@ def _const_str(node: ast.expr | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _assigned_text(info: ModuleInfo, name: str) -> str:
-    """The source of the value last assigned to module-level ``name`` (``RUNS = "config/runs"``); "" when none."""
+def _assigned_value(info: ModuleInfo, name: str) -> ast.expr | None:
+    """The value last assigned to module-level ``name`` (``RUNS = "config/runs"``); None when none."""
     for binding in reversed(info.bindings.get(name, ())):
         node = binding.node
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            return ast.unparse(node.value)
-    return ""
+            return node.value
+    return None
+
+
+class _Texts:
+    """``ast.unparse`` of the nodes of one check's trees, each computed once (the trees outlive the analysis)."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, str] = {}
+
+    def __call__(self, node: ast.AST | None) -> str:
+        if node is None:
+            return ""
+        found = self._done.get(id(node))
+        if found is None:
+            found = self._done[id(node)] = ast.unparse(node)
+        return found
+
+
+class _LocalText(dict[str, ast.expr]):
+    """The value last assigned to each local name of a function, its source text read on demand."""
+
+    def __init__(self, texts: _Texts) -> None:
+        super().__init__()
+        self._texts = texts
+
+    def text(self, name: str) -> str:
+        return self._texts(self.get(name))
 
 
 class _Analyzer:
@@ -159,11 +189,46 @@ class _Analyzer:
         self.current_app = ""
         self._done: set[tuple[object, ...]] = set()
         self._statements: dict[int, list[ast.stmt]] = {}
+        self.texts = _Texts()
+        self._mentions: dict[tuple[str, frozenset[str]], list[int] | None] = {}
+        self._renames: dict[str, bool] = {}
+        self._assigns: dict[int, list[tuple[ast.Assign, tuple[str, ...]]]] = {}
+        self._struct_offs: dict[int, list[ast.Call]] = {}
+        self._definitions: dict[tuple[int, str, str], tuple[ModuleInfo, ast.AST] | None] = {}
 
     def statements_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
         found = self._statements.get(id(func))
         if found is None:
             found = self._statements[id(func)] = iter_statements(func.body)
+        return found
+
+    def struct_offs_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
+        """The ``x.set_struct(node, False)`` statements of ``func`` (nested bodies included), in order."""
+        found = self._struct_offs.get(id(func))
+        if found is None:
+            found = self._struct_offs[id(func)] = [
+                node.value
+                for node in self.statements_of(func)
+                if isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Call)
+                and callee_attr(node.value) == "set_struct"
+                and len(node.value.args) == 2
+                and isinstance(node.value.args[1], ast.Constant)
+                and node.value.args[1].value is False
+            ]
+        return found
+
+    def assigns_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.Assign, tuple[str, ...]]]:
+        """The one-target assignments of ``func`` (nested bodies included) whose target is a key chain, in order."""
+        found = self._assigns.get(id(func))
+        if found is None:
+            found = []
+            for node in self.statements_of(func):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target = _segments(node.targets[0])
+                    if target is not None:
+                        found.append((node, tuple(target)))
+            self._assigns[id(func)] = found
         return found
 
     # ---- resolution ----------------------------------------------------------------------
@@ -178,20 +243,29 @@ class _Analyzer:
                     return module, item
             return None
         dotted = dotted_name(func)
-        found = self.index.definition(module, dotted, function) if dotted is not None else None
-        if found is None or not isinstance(found[1].node, _DEFINITIONS):
+        if dotted is None:
             return None
-        return found[0], found[1].node  # type: ignore[return-value]
+        key = (id(module), dotted, function)
+        if key in self._definitions:
+            return self._definitions[key]  # type: ignore[return-value]
+        found = self.index.definition(module, dotted, function)
+        out = None if found is None or not isinstance(found[1].node, _DEFINITIONS) else (found[0], found[1].node)
+        self._definitions[key] = out
+        return out  # type: ignore[return-value]
 
-    def _is_runfile_load(self, node: ast.expr, module: ModuleInfo, local_text: dict[str, str]) -> bool:
+    def _is_runfile_load(self, node: ast.expr, module: ModuleInfo, local_text: _LocalText) -> bool:
         if self._runfile_pattern is None or not isinstance(node, ast.Call):
             return False
         if dotted_name(node.func) not in ("OmegaConf.load", "omegaconf.OmegaConf.load") or not node.args:
             return False
         arg = node.args[0]
-        text = ast.unparse(arg)
+        text = self.texts(arg)
         names = [n.id for n in ast.walk(arg) if isinstance(n, ast.Name)]
-        texts = [text, *(local_text.get(n, "") for n in names), *(_assigned_text(module, n) for n in names)]
+        texts = [
+            text,
+            *(local_text.text(n) for n in names),
+            *(self.texts(_assigned_value(module, n)) for n in names),
+        ]
         return any(self._runfile_pattern.search(t) for t in texts)
 
     # ---- binding of expressions ------------------------------------------------------------
@@ -199,8 +273,9 @@ class _Analyzer:
     @staticmethod
     def _bind(bindings: dict[tuple[str, ...], KeyPath], segs: list[str]) -> tuple[KeyPath, int] | None:
         """The binding of the longest bound prefix of ``segs`` and that prefix's length."""
-        for cut in range(len(segs), 0, -1):
-            found = bindings.get(tuple(segs[:cut]))
+        chain = tuple(segs)
+        for cut in range(len(chain), 0, -1):
+            found = bindings.get(chain[:cut])
             if found is not None:
                 return found, cut
         return None
@@ -214,6 +289,12 @@ class _Analyzer:
         segs = _segments(node)
         if segs is None:
             return None
+        return self._segments_access(bindings, segs)
+
+    def _segments_access(
+        self, bindings: dict[tuple[str, ...], KeyPath], segs: list[str]
+    ) -> tuple[KeyPath, bool] | None:
+        """``_expr_access`` of the chain whose key path from its root name is ``segs``."""
         bound = self._bind(bindings, segs)
         if bound is None:
             return None
@@ -254,19 +335,13 @@ class _Analyzer:
         self._done.add(key)
         self.flow.reached.add(f"{module.path}:{key[1]}")
         bindings = dict(bindings)
-        local_text: dict[str, str] = {}
+        local_text = _LocalText(self.texts)
         # Aliases, to a fixpoint: x = cfg.a ; y = x.b ; self.cfg = cfg ; rc = OmegaConf.load(runs file)
         for _ in range(4):
             changed = False
-            for node in self.statements_of(func):
-                if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-                    continue
-                target = _segments(node.targets[0])
-                if target is None:
-                    continue
-                tsegs = tuple(target)
+            for node, tsegs in self.assigns_of(func):
                 if isinstance(node.targets[0], ast.Name):
-                    local_text[tsegs[0]] = ast.unparse(node.value)
+                    local_text[tsegs[0]] = node.value
                 value: KeyPath | None
                 if self._is_runfile_load(node.value, module, local_text):
                     value = KeyPath("runfile", ())
@@ -287,23 +362,13 @@ class _Analyzer:
                     changed = True
             if not changed:
                 break
-        calls = [n.value for n in self.statements_of(func) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
         struct_open_fn = frozenset(
-            b
-            for node in calls
-            if isinstance(node, ast.Call)
-            and callee_attr(node) == "set_struct"
-            and len(node.args) == 2
-            and isinstance(node.args[1], ast.Constant)
-            and node.args[1].value is False
-            and (b := self._expr_binding(bindings, node.args[0])) is not None
+            b for node in self.struct_offs_of(func) if (b := self._expr_binding(bindings, node.args[0])) is not None
         )
         rebound = {
             node.targets[0].id
-            for node in self.statements_of(func)
-            if isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
+            for node, _ in self.assigns_of(func)
+            if isinstance(node.targets[0], ast.Name)
             and (node.targets[0].id,) in bindings
             and self._expr_binding(bindings, node.value) != bindings[(node.targets[0].id,)]
             and not _merges_runfile(node.value, self, bindings, module, local_text)
@@ -312,12 +377,11 @@ class _Analyzer:
         for name in rebound:  # its shape after the rebinding is unknown: stop checking keys through it
             bindings[(name,)] = KeyPath("reshaped", ())
         walker = _Walker(self, module, bindings, cls, depth, local_text, qualname)
+        walker.lines = self._lines_naming(module, {k[0] for k in bindings if k})
         walker.rebound_plain = {
             node.targets[0].id
-            for node in self.statements_of(func)
-            if isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
+            for node, _ in self.assigns_of(func)
+            if isinstance(node.targets[0], ast.Name)
             and (node.targets[0].id,) in bindings
             and self._expr_binding(bindings, node.value) is None
             and not _merges_runfile(node.value, self, bindings, module, local_text)
@@ -326,6 +390,21 @@ class _Analyzer:
         opened = struct_open_fn | base.struct_open
         walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=opened))
         return {k: v for k, v in bindings.items() if k and k[0] == "self" and len(k) == 2}
+
+    def _lines_naming(self, module: ModuleInfo, roots: set[str]) -> list[int] | None:
+        """The lines of ``module`` that name one of ``roots`` (the names a function's bindings start at): a
+        statement of that function on no such line reads, writes and passes on no config node. None when
+        that cannot be told from the text."""
+        parsed = self.facts.python.get(module.path)
+        if parsed is None or parsed.tree is None:
+            return None
+        key = (module.path, frozenset(roots))
+        if key not in self._mentions:  # the module's lines, once per set of roots: a statement of func is in func
+            renames = self._renames.get(module.path)
+            if renames is None:
+                renames = self._renames[module.path] = renames_identifiers(parsed.file.text)
+            self._mentions[key] = None if renames else mention_lines(parsed.file, roots, checked=True)
+        return self._mentions[key]
 
     def analyse_call_target(
         self,
@@ -394,7 +473,7 @@ class _Walker:
         bindings: dict[tuple[str, ...], KeyPath],
         cls: ast.ClassDef | None,
         depth: int,
-        local_text: dict[str, str],
+        local_text: _LocalText,
         function: str,
     ) -> None:
         self.a = analyzer
@@ -405,6 +484,8 @@ class _Walker:
         self.local_text = local_text
         self.function = function  # the qualname of the function walked
         self.rebound_plain: set[str] = set()
+        self.lines: list[int] | None = None  # the lines a statement must touch to matter (None: all)
+        self._guards: dict[int, frozenset[tuple[str, tuple[str, ...]]]] = {}  # the bindings are fixed per walk
 
     # -- statements --
     def block(self, stmts: list[ast.stmt], ctx: _Ctx) -> None:
@@ -412,6 +493,8 @@ class _Walker:
             self.stmt(stmt, ctx)
 
     def stmt(self, node: ast.stmt, ctx: _Ctx) -> None:
+        if not spans(node, self.lines):
+            return  # names no binding: nothing here touches the config
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             return  # nested definitions run only when called; calls are followed where they happen
         if isinstance(node, ast.If):
@@ -535,6 +618,12 @@ class _Walker:
 
     def guards(self, test: ast.expr) -> frozenset[tuple[str, tuple[str, ...]]]:
         """Keys a test proves present: ``"k" in node``, ``hasattr(node, "k")``, ``node.get("k")``."""
+        known = self._guards.get(id(test))
+        if known is None:
+            known = self._guards[id(test)] = self._find_guards(test)
+        return known
+
+    def _find_guards(self, test: ast.expr) -> frozenset[tuple[str, tuple[str, ...]]]:
         found: set[tuple[str, tuple[str, ...]]] = set()
         for node in walk(test):
             if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In):
@@ -576,40 +665,45 @@ class _Walker:
         )
 
     def expr(self, node: ast.expr, ctx: _Ctx) -> None:
-        if isinstance(node, ast.Call):
-            self.call(node, ctx)
+        kind = type(node)
+        if kind is ast.Name or kind is ast.Constant:
+            return  # nothing below: a name alone reads no key
+        if kind is ast.Call:
+            self.call(node, ctx)  # type: ignore[arg-type]
             return
-        if isinstance(node, ast.IfExp):
+        if kind is ast.IfExp:
             self.expr(node.test, ctx)
             yes, no = self.branch(node.test, ctx)
             self.expr(node.body, yes)
             self.expr(node.orelse, no)
             return
-        if isinstance(node, ast.BoolOp):
+        if kind is ast.BoolOp:
             guards: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
             for i, value in enumerate(node.values):
                 inner = _replace(ctx, optional_keys=ctx.optional_keys | guards, uncertain=ctx.uncertain or i > 0)
                 self.expr(value, inner)
                 guards = guards | self.guards(value)
             return
-        if isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        if kind in _NESTED_SCOPES:
             ctx = _replace(ctx, uncertain=True)
-        if isinstance(node, ast.Attribute | ast.Subscript):
+        elif kind is ast.Attribute or kind is ast.Subscript:
             found = _segments(node)
             if found is not None:
-                access = self.a._expr_access(self.bindings, node)
+                access = self.a._segments_access(self.bindings, found)
                 if access is not None and access[0].keys and access[1]:
                     self.record(node, access[0], "read", ctx)
-                if isinstance(node, ast.Subscript):
-                    self.expr(node.slice, ctx)
+                if kind is ast.Subscript:
+                    self.expr(node.slice, ctx)  # type: ignore[attr-defined]
                 return
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.expr):
-                self.expr(child, ctx)
-            elif isinstance(child, ast.comprehension):
-                self.expr(child.iter, ctx)
-                for cond in child.ifs:
-                    self.expr(cond, ctx)
+        for name in node._fields:  # ast.iter_child_nodes, inlined
+            value = getattr(node, name, None)
+            for child in value if isinstance(value, list) else (value,):
+                if isinstance(child, ast.expr):
+                    self.expr(child, ctx)
+                elif isinstance(child, ast.comprehension):
+                    self.expr(child.iter, ctx)
+                    for cond in child.ifs:
+                        self.expr(cond, ctx)
 
     def call(self, node: ast.Call, ctx: _Ctx) -> None:
         func = node.func
@@ -733,7 +827,7 @@ class _Walker:
             ctx,
             struct_open=opened or plain,
             value=kind_value,
-            value_text=ast.unparse(value)[:80] if value is not None else "",
+            value_text=self.a.texts(value)[:80] if value is not None else "",
             **extra,
         )
 
@@ -758,7 +852,7 @@ def _is_runfile(
     analyzer: _Analyzer,
     bindings: dict[tuple[str, ...], KeyPath],
     module: ModuleInfo,
-    local: dict[str, str],
+    local: _LocalText,
 ) -> bool:
     """Whether ``node`` is the run file itself: loaded right there, or a name bound to it."""
     return analyzer._is_runfile_load(node, module, local) or analyzer._expr_binding(bindings, node) == KeyPath(
@@ -776,7 +870,7 @@ def _merges_runfile(
     analyzer: _Analyzer,
     bindings: dict[tuple[str, ...], KeyPath],
     module: ModuleInfo,
-    local: dict[str, str],
+    local: _LocalText,
 ) -> bool:
     if not (isinstance(value, ast.Call) and callee_attr(value) == "merge"):
         return False
@@ -795,7 +889,7 @@ def _display(node: ast.expr) -> str:
     return ast.unparse(node)[:120]
 
 
-def _static_prefix(node: ast.expr, local_text: dict[str, str]) -> tuple[str, ...]:
+def _static_prefix(node: ast.expr, local_text: _LocalText) -> tuple[str, ...]:
     """The dotted keys a key expression surely starts with: "training.{k}" -> ("training",)."""
     text: str | None = None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -803,7 +897,7 @@ def _static_prefix(node: ast.expr, local_text: dict[str, str]) -> tuple[str, ...
     if isinstance(node, ast.JoinedStr):
         text = "".join(v.value if isinstance(v, ast.Constant) else "{" for v in node.values)
     elif isinstance(node, ast.Name):
-        source = local_text.get(node.id, "")
+        source = local_text.text(node.id)
         text = source[2:-1] if source.startswith(("f'", 'f"')) else None
     if not text:
         return ()
@@ -819,10 +913,23 @@ def _constants(node: ast.expr) -> tuple[object, ...] | None:
     return None
 
 
-def _replace(ctx: _Ctx, **changes: object) -> _Ctx:
-    from dataclasses import replace
-
-    return replace(ctx, **changes)  # type: ignore[arg-type]
+def _replace(
+    ctx: _Ctx,
+    *,
+    conditions: tuple[Condition, ...] | None = None,
+    uncertain: bool | None = None,
+    optional_keys: frozenset[tuple[str, tuple[str, ...]]] | None = None,
+    broad_try: bool | None = None,
+    struct_open: frozenset[KeyPath] | None = None,
+) -> _Ctx:
+    """``dataclasses.replace`` for the context, without its introspection."""
+    return _Ctx(
+        ctx.conditions if conditions is None else conditions,
+        ctx.uncertain if uncertain is None else uncertain,
+        ctx.optional_keys if optional_keys is None else optional_keys,
+        ctx.broad_try if broad_try is None else broad_try,
+        ctx.struct_open if struct_open is None else struct_open,
+    )
 
 
 def cfg_flow(facts: Facts) -> CfgFlow:

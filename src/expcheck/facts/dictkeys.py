@@ -255,6 +255,7 @@ _UNRECORDED_KINDS = (
     ast.AsyncFunctionDef,
     ast.ClassDef,
 )
+_UNRECORDED_TYPES = frozenset(_UNRECORDED_KINDS)  # parsed trees hold these exact node types, no subclasses
 
 
 def unrecorded_bindings(model: SemanticModel) -> dict[str, frozenset[str]]:
@@ -276,12 +277,13 @@ def unrecorded_bindings(model: SemanticModel) -> dict[str, frozenset[str]]:
             out.update(scope.bindings)
             continue
         for name, binders in scope.bindings.items():
-            if any(
-                isinstance(binder, _UNRECORDED_KINDS)
-                or (isinstance(binder, ast.Tuple | ast.List) and name in _starred_names(binder))
-                for binder in binders
-            ):
-                out.add(name)
+            for binder in binders:
+                kind = type(binder)
+                if kind in _UNRECORDED_TYPES or (
+                    (kind is ast.Tuple or kind is ast.List) and name in _starred_names(binder)  # type: ignore[arg-type]
+                ):
+                    out.add(name)
+                    break
     return {
         qualname: frozenset(found.get(id(model.function(qualname)), ()))
         for qualname in ("", *model.functions)

@@ -23,6 +23,7 @@ from itertools import islice
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, index_of
+from expcheck.facts.linespans import mention_lines, spans
 from expcheck.facts.python import PyModule
 from expcheck.facts.semantic import FUNCTION, NameScope, SemanticModel, dotted_name, qualified_name
 
@@ -170,10 +171,16 @@ class _Types:
 
     def _call_type(self, node: ast.Call, scope: NameScope | None) -> _Typed | None:
         func = node.func
-        if isinstance(func, ast.Name | ast.Attribute):
-            visible = (scope or self.model.root).visible
-            if qualified_name(func, visible) == "pathlib.Path":
-                return _Typed(pathlib.Path, f"{dotted_name(func)}(...)")
+        # ``pathlib.Path`` as the callee resolves through the visible imports (a chain must end in ``Path``).
+        if isinstance(func, ast.Name):
+            if (scope or self.model.root).visible.get(func.id, func.id) == "pathlib.Path":
+                return _Typed(pathlib.Path, f"{func.id}(...)")
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr == "Path"
+            and qualified_name(func, (scope or self.model.root).visible) == "pathlib.Path"
+        ):
+            return _Typed(pathlib.Path, f"{dotted_name(func)}(...)")
         if isinstance(func, ast.Name):
             if scope is not None and self.shadowed(func.id, scope):
                 return None
@@ -270,11 +277,14 @@ class _Types:
         return self.param_types.get((id(func), name))
 
 
-def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of a scope's body, not descending into nested functions, classes, lambdas or comprehensions."""
+def _own_nodes(body: list[ast.stmt], lines: list[int] | None) -> Iterator[ast.AST]:
+    """Every node of a scope's body that may stand on one of ``lines`` (sorted), not descending into
+    nested functions, classes, lambdas or comprehensions; a subtree off those lines is skipped whole."""
     stack: list[ast.AST] = list(reversed(body))
     while stack:
         node = stack.pop()
+        if not spans(node, lines):
+            continue
         yield node
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             stack.extend(reversed([*node.decorator_list, *getattr(node, "bases", [])]))
@@ -323,11 +333,12 @@ def _infer_private_params(module: _Types, scopes: list[NameScope], names: frozen
     }
     uses: dict[str, list[tuple[ast.Call, bool, NameScope]]] = {name: [] for name in top}
     accounted: set[int] = set()  # the Name nodes that are such uses
-    mentions: list[ast.Name] = []
+    loads: list[ast.Name] = []
+    lines = mention_lines(module.parsed.file, names)  # as the parser counts them
     for scope in scopes:
-        for node in _own_nodes(_body(scope)):
+        for node in _own_nodes(_body(scope), lines):
             if isinstance(node, ast.Name) and node.id in top and isinstance(node.ctx, ast.Load):
-                mentions.append(node)
+                loads.append(node)
             if not isinstance(node, ast.Call):
                 continue
             if isinstance(node.func, ast.Name) and node.func.id in top:
@@ -339,7 +350,7 @@ def _infer_private_params(module: _Types, scopes: list[NameScope], names: frozen
                     if kw.arg == "target" and isinstance(kw.value, ast.Name) and kw.value.id in top:
                         uses[kw.value.id].append((node, True, scope))
                         accounted.add(id(kw.value))
-    escaped = {node.id for node in mentions if id(node) not in accounted}
+    escaped = {node.id for node in loads if id(node) not in accounted}
     for name, func in top.items():
         if name in escaped or name in module.foreign_names or not uses[name] or func.decorator_list:
             continue
@@ -412,17 +423,22 @@ def _screen(module: _Types, index: ModuleIndex) -> _Screen:
         return found.type_ if found is not None else None
 
     for stmt in module.parsed.statements:
-        if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            value = stmt.value
+        statement = type(stmt)
+        if statement is ast.Assign or statement is ast.AnnAssign:
+            value = stmt.value  # type: ignore[attr-defined]
+            if value is None:
+                continue
+            targets = stmt.targets if statement is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+            names = [target.id for target in targets if type(target) is ast.Name]
+            if not names:
+                continue  # binds no name: nothing to note
             kind = guess(value)
-            if kind is None and isinstance(value, ast.Name) and len(typed.get(value.id, ())) == 1:
+            if kind is None and type(value) is ast.Name and len(typed.get(value.id, ())) == 1:
                 kind = next(iter(typed[value.id]))  # ``y = x`` after ``x = []``
             if kind is not None:
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        typed.setdefault(target.id, set()).add(kind)
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
+                for name in names:
+                    typed.setdefault(name, set()).add(kind)
+        elif statement is ast.With or statement is ast.AsyncWith:
             for item in stmt.items:
                 if isinstance(item.optional_vars, ast.Name):
                     kind = guess(item.context_expr)
@@ -432,11 +448,13 @@ def _screen(module: _Types, index: ModuleIndex) -> _Screen:
     targets: set[str] = set()
     for call in index.calls:
         name = call.name
-        constructed = _CONSTRUCTED_CALL.match(name)
+        constructed = _CONSTRUCTED_CALL.match(name) if "()." in name else None
         if constructed is not None:
             kind = _CONSTRUCTORS.get(constructed.group(1), pathlib.Path)
             if not hasattr(kind, constructed.group(2)):
                 lines.add(call.line)
+            continue
+        if not typed:
             continue
         head, _, rest = name.partition(".")
         kinds = typed.get(head)
@@ -444,7 +462,7 @@ def _screen(module: _Types, index: ModuleIndex) -> _Screen:
             attr = rest.split(".", 1)[0].removesuffix("()")
             if any(not hasattr(kind, attr) for kind in kinds):
                 lines.add(call.line)
-        if typed and call.attr in _THREAD_CLASSES:
+        if call.attr in _THREAD_CLASSES:
             target = call.keyword("target")
             if isinstance(target, ast.Name):
                 targets.add(target.id)
@@ -480,8 +498,9 @@ def typed_attributes(facts: Facts) -> list[TypedAttribute]:
                 func = scope.node
                 if scope.kind == FUNCTION and func.name in screen.targets:  # type: ignore[attr-defined]
                     wanted.update(range(func.lineno, (func.end_lineno or func.lineno) + 1))  # type: ignore[attr-defined]
+        lines = sorted(wanted)
         for scope in scopes:
-            out.extend(a for a in _accesses(module, scope) if a.line in wanted)
+            out.extend(a for a in _accesses(module, scope, lines) if a.line in wanted)
     return out
 
 
@@ -496,10 +515,13 @@ def _scopes_for(module: _Types, lines: frozenset[int]) -> list[NameScope]:
     return found
 
 
-def _accesses(module: _Types, scope: NameScope) -> Iterator[TypedAttribute]:
+def _accesses(module: _Types, scope: NameScope, lines: list[int]) -> Iterator[TypedAttribute]:
+    """The typed attribute accesses of ``scope``'s own body that may stand on ``lines`` (sorted)."""
     stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(_body(scope))]
     while stack:
         node, parents = stack.pop()
+        if not spans(node, lines):
+            continue
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
             continue
         if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):

@@ -1,0 +1,65 @@
+"""Lines a name is written on, and whether a syntax subtree can hold a node on given lines.
+
+A walk looking for the uses of a few names (an import alias, a thread target) needs only the subtrees
+whose span covers a line where one of the names is written: every ``Name`` node lies on one line, and
+every node's children lie within its span (a def's decorators above its own line included here).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from bisect import bisect_left
+from collections.abc import Iterable
+
+from expcheck.submission import SourceFile
+
+
+def renames_identifiers(text: str) -> bool:
+    """Whether ``text`` holds a non-ASCII identifier character: the parser reads the identifier ``ｍ`` as
+    ``m``, so a name may be written otherwise than it reads."""
+    return not text.isascii() and any(not char.isascii() and ("_" + char).isidentifier() for char in set(text))
+
+
+def mention_lines(
+    file: SourceFile, names: Iterable[str], first: int = 1, last: int | None = None, *, checked: bool = False
+) -> list[int] | None:
+    """The lines (1-based, as the parser counts them, sorted) from ``first`` to ``last`` where one of
+    ``names`` is written as a word; None when a name may be written otherwise (``renames_identifiers``,
+    already known false when ``checked``)."""
+    wanted = sorted(set(names))
+    text = file.text
+    if not checked and renames_identifiers(text):
+        return None
+    if not wanted:
+        return []
+    # ASCII word boundaries: an identifier here is ASCII (checked above).
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, wanted)) + r")\b", re.ASCII)
+    part = first > 1 or last is not None
+    if "\r" in text:  # the parser's line breaks: let the file cut them
+        lines = file.lines[first - 1 : last] if part else file.lines
+        return [number for number, line in enumerate(lines, first) if pattern.search(line)]
+    if part:
+        text = "\n".join(file.lines[first - 1 : last])
+    found: list[int] = []
+    line, pos = first, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
+
+
+def spans(node: ast.AST, lines: list[int] | None) -> bool:
+    """Whether ``node`` (a def or class with its decorators) may hold a node on one of ``lines`` (sorted);
+    True for a node without a position (``arguments``, ``comprehension``, ``withitem``, ``match_case``)
+    and for any node when ``lines`` is None (unknown)."""
+    start = getattr(node, "lineno", None)
+    if start is None or lines is None:
+        return True
+    decorators = getattr(node, "decorator_list", None)
+    if decorators:  # a decorated def starts at its first decorator, above its own line
+        start = min(start, decorators[0].lineno)
+    pos = bisect_left(lines, start)
+    return pos < len(lines) and lines[pos] <= (getattr(node, "end_lineno", None) or start)
