@@ -206,3 +206,23 @@ def test_thread_target_mentioned_in_a_decorator_is_not_private() -> None:
         """
     )
     assert found == set()
+
+
+def test_thread_target_lines_are_counted_as_the_parser_counts_them() -> None:
+    """A file whose lines end in a lone carriage return: the target's uses are found on the parser's lines
+    (counting only newlines put every use on line 1, away from the target's body)."""
+    source = textwrap.dedent(
+        """
+        import threading
+
+        def _work(log):
+            log.push(1)
+
+        def main():
+            queue = []
+            threading.Thread(target=_work, args=(queue,)).start()
+        """
+    ).replace("\n", "\r")
+    facts = Facts(load_files({"src/train.py": source}, None, []).submission, None)
+    found = {(a.line, a.attr, a.type_) for a in facts.derived(typed_attributes)}
+    assert found == {(5, "push", list)}

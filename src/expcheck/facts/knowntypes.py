@@ -468,9 +468,9 @@ def _screen(module: _Types, index: ModuleIndex) -> _Screen:
                 targets.add(target.id)
     if not targets:
         return _Screen(frozenset(lines))
-    mention = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(targets))) + r")\b")
-    text = module.parsed.file.text
-    mentions = frozenset(text.count("\n", 0, m.start()) + 1 for m in mention.finditer(text))
+    # Lines as the parser counts them (a lone carriage return ends a line too); a name spelled with other
+    # identifier characters is not searched for, as before.
+    mentions = frozenset(mention_lines(module.parsed.file, targets, checked=True) or ())
     return _Screen(frozenset(lines), frozenset(targets), mentions)
 
 
