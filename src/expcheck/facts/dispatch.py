@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import Outline, code_modules, const_str, outline_of
+from expcheck.facts.astindex import Outline, code_modules, const_str
+from expcheck.facts.outlines import outline_from_index
 
 _UNWRAP_CALLS = frozenset({"lower", "upper", "strip", "casefold", "replace", "str", "get"})
 
@@ -312,7 +313,7 @@ def _dispatches(facts: Facts, key: str) -> list[Dispatch]:
         file = facts.files[path]
         if not _uses(key, file.text):
             continue
-        outline = outline_of(facts, path)
+        outline = outline_from_index(facts, path)
         if outline is None:
             continue
         functions = _functions(outline)

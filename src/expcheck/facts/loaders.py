@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, Outline, calls_on_lines, code_modules, const_str, outline_of
+from expcheck.facts.astindex import CallSite, Outline, calls_on_lines, code_modules, const_str
+from expcheck.facts.outlines import outline_from_index
 from expcheck.submission import split_lines
 
 _HF_ENV = frozenset(
@@ -191,7 +192,7 @@ def loader_facts(facts: Facts) -> LoaderFacts:
         hub = hub or "hub.set_dir" in text
         if not any(word in text for word in (*_TRIGGERS, "torchvision")):
             continue
-        outline = outline_of(facts, path)
+        outline = outline_from_index(facts, path)
         if outline is None:
             continue
         for call in calls_on_lines(outline, _trigger_lines(outline, text)):
@@ -218,7 +219,7 @@ def cache_points_into(node: ast.expr | None, facts: Facts, ld: Loader, cache: st
     """True/False when the cache argument does/does not point into ``cache``; None when it cannot be told."""
     if node is None:
         return None
-    outline = outline_of(facts, ld.path)
+    outline = outline_from_index(facts, ld.path)
     texts = []
     for sub in ast.walk(node):
         text = const_str(sub)
@@ -281,7 +282,7 @@ def swallowed_loader_failures(facts: Facts) -> list[SwallowedFailure]:
     for ld in lf.loaders:
         by_path.setdefault(ld.path, []).append(ld)
     for path, loaders in sorted(by_path.items()):
-        outline = outline_of(facts, path)
+        outline = outline_from_index(facts, path)
         if outline is None:
             continue
         functions = dict(outline.functions)
