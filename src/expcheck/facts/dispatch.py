@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import Outline, code_modules, const_str, outline_of
+from expcheck.facts.astindex import Outline, code_modules, const_str
+from expcheck.facts.outlines import outline_from_index
+from expcheck.facts.python import SIMPLE_STATEMENTS
 
 _UNWRAP_CALLS = frozenset({"lower", "upper", "strip", "casefold", "replace", "str", "get"})
 
@@ -186,6 +188,14 @@ class _Fn:
     node: ast.AST
     params: tuple[str, ...]
     assigns: dict[str, list[ast.expr]]
+    # Whether one of its own statements (``_own_statements``) is an ``if``.
+    has_if: bool
+    # Its own statements whose first line holds a "[", with the expressions a lookup in them may stand
+    # in and that line: the only ones that can look a value up in a mapping.
+    bracketed: list[tuple[ast.stmt, list[ast.AST], str]]
+
+
+_NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 
 
 def _own_statements(node: ast.AST) -> list[ast.stmt]:
@@ -194,9 +204,12 @@ def _own_statements(node: ast.AST) -> list[ast.stmt]:
     stack = list(getattr(node, "body", []))
     while stack:
         stmt = stack.pop()
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        kind = type(stmt)
+        if kind in _NESTED:
             continue
         out.append(stmt)
+        if kind in SIMPLE_STATEMENTS:
+            continue
         for field_name in ("body", "orelse", "finalbody"):
             stack.extend(getattr(stmt, field_name, None) or [])
         for handler in getattr(stmt, "handlers", None) or []:
@@ -204,26 +217,52 @@ def _own_statements(node: ast.AST) -> list[ast.stmt]:
     return out
 
 
-def _functions(outline: Outline) -> list[_Fn]:
+def _functions(outline: Outline, lines: list[str]) -> list[_Fn]:
     out = []
     for qual, node in [("", outline.tree), *outline.functions]:
         assigns: dict[str, list[ast.expr]] = {}
+        has_if = False
+        bracketed: list[tuple[ast.stmt, list[ast.AST], str]] = []
         for stmt in _own_statements(node):
-            if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            kind = type(stmt)
+            if kind is ast.If:
+                has_if = True
+            elif (kind is ast.Assign or kind is ast.AnnAssign) and stmt.value is not None:  # type: ignore[attr-defined]
+                targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
                 for target in targets:
                     if isinstance(target, ast.Name):
-                        assigns.setdefault(target.id, []).append(stmt.value)
+                        assigns.setdefault(target.id, []).append(stmt.value)  # type: ignore[attr-defined]
+            if kind is ast.With or kind is ast.Try:
+                continue
+            text = lines[stmt.lineno - 1] if 0 < stmt.lineno <= len(lines) else ""
+            if "[" in text:
+                part = getattr(stmt, "test", None) or getattr(stmt, "iter", None) or stmt
+                bracketed.append((stmt, [part if kind in (ast.If, ast.For, ast.While) else stmt], text))
         params: tuple[str, ...] = ()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             a = node.args
             params = tuple(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
-        out.append(_Fn(qual, node, params, assigns))
+        out.append(_Fn(qual, node, params, assigns, has_if, bracketed))
     return out
+
+
+def _functions_cache(facts: Facts) -> dict[str, list[_Fn]]:
+    return {}
+
+
+def _module_functions(facts: Facts, outline: Outline) -> list[_Fn]:
+    """``_functions`` of a module, once per check (the method and the dataset dispatches read the same)."""
+    cache = facts.derived(_functions_cache)
+    found = cache.get(outline.path)
+    if found is None:
+        found = cache[outline.path] = _functions(outline, facts.files[outline.path].lines)
+    return found
 
 
 def _if_chains(path: str, fn: _Fn, key: str, names: set[str]) -> list[Dispatch]:
     found: list[Dispatch] = []
+    if not fn.has_if:
+        return found
     blocks: list[list[ast.stmt]] = [list(getattr(fn.node, "body", []))]
     inner: set[int] = set()
     while blocks:
@@ -233,9 +272,10 @@ def _if_chains(path: str, fn: _Fn, key: str, names: set[str]) -> list[Dispatch]:
         run: list[str] = []
         run_start: ast.If | None = None
         for position, stmt in enumerate(block):
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                continue
-            if isinstance(stmt, ast.If) and id(stmt) not in inner:
+            kind = type(stmt)
+            if kind in _NESTED or kind in SIMPLE_STATEMENTS:
+                continue  # nested scopes are functions of their own; simple statements hold no block
+            if kind is ast.If and id(stmt) not in inner:
                 chain = _chain(stmt, key, names, inner)
                 if chain is not None:
                     literals, fallback, all_end = chain
@@ -274,18 +314,11 @@ def _dict_keys(fn: _Fn, module: _Fn, node: ast.expr) -> list[str] | None:
     return None
 
 
-def _mappings(path: str, lines: list[str], fn: _Fn, module: _Fn, key: str, names: set[str]) -> list[Dispatch]:
+def _mappings(path: str, fn: _Fn, module: _Fn, key: str, names: set[str]) -> list[Dispatch]:
     found = []
     words = (key, *names)
-    for stmt in _own_statements(fn.node):
-        if isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try):
-            parts: list[ast.AST] = [getattr(stmt, "test", None) or getattr(stmt, "iter", None) or stmt]
-            if isinstance(stmt, ast.With | ast.Try):
-                continue
-        else:
-            parts = [stmt]
-        text = lines[stmt.lineno - 1] if 0 < stmt.lineno <= len(lines) else ""
-        if "[" not in text or not any(w in text for w in words):
+    for _stmt, parts, text in fn.bracketed:
+        if not any(w in text for w in words):
             continue
         for part in parts:
             for node in ast.walk(part):
@@ -312,15 +345,15 @@ def _dispatches(facts: Facts, key: str) -> list[Dispatch]:
         file = facts.files[path]
         if not _uses(key, file.text):
             continue
-        outline = outline_of(facts, path)
+        outline = outline_from_index(facts, path)
         if outline is None:
             continue
-        functions = _functions(outline)
+        functions = _module_functions(facts, outline)
         module = functions[0]
         for fn in functions:
             names = _selector_names(fn, key)
             found.extend(_if_chains(path, fn, key, names))
-            found.extend(_mappings(path, file.lines, fn, module, key, names))
+            found.extend(_mappings(path, fn, module, key, names))
     found.sort(key=lambda d: (d.path, d.line))
     return found
 

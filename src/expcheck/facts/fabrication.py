@@ -23,13 +23,15 @@ from dataclasses import dataclass
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import (
+    ModuleIndex,
     Outline,
     calls_on_lines,
     code_modules,
-    outline_of,
+    index_of,
     statements_on_lines,
     template,
 )
+from expcheck.facts.outlines import outline_from_index
 from expcheck.facts.python import walk
 
 _RATE_KEY = re.compile(
@@ -49,6 +51,8 @@ _RANDOM_NOT_VALUES = frozenset(
     {"seed", "manual_seed", "set_state", "get_state", "default_rng", "RandomState", "Generator"}
 )
 _MATRIX_SINKS = ("heatmap", "ConfusionMatrixDisplay", "plot_confusion_matrix", "imshow", "matshow", "confusion_matrix")
+# The simple callee names ``_call_sink`` reports on.
+_SINK_NAMES = frozenset({*_MATRIX_SINKS, "log"})
 _MATRIX_NAME = re.compile(r"(?i)(?:^|_)(?:cm|conf|confusion|matrix|conf_mat|confmat)(?:_|$)|confusion")
 
 
@@ -235,7 +239,47 @@ def _matrix_literal(node: ast.expr, index: Outline) -> ast.expr | None:
     return None
 
 
-def _scan_function(path: str, index: Outline, function: ast.AST) -> list[Fabrication]:
+def _sink_lines(index: ModuleIndex, text: str) -> list[int]:
+    """The lines, sorted, of every node of the module ``_scan_function`` acts on when it walks an expression:
+    calls that may be sinks (their callee named like one, directly or through an import alias) and walrus
+    assignments. Read from the index's calls and the model's bindings, and the f-string format specs
+    the index's walk does not enter."""
+    aliases = {
+        name
+        for scope in index.model.scopes
+        for name, target in scope.imports.items()
+        if target.rpartition(".")[2] in _SINK_NAMES
+    }
+    lines: set[int] = set()
+    for call in index.calls:
+        func = call.node.func
+        kind = type(func)
+        if (kind is ast.Attribute and func.attr in _SINK_NAMES) or (  # type: ignore[attr-defined]
+            kind is ast.Name and (func.id in _SINK_NAMES or func.id in aliases)  # type: ignore[attr-defined]
+        ):
+            lines.add(call.node.lineno)
+    if ":=" in text:
+        for scope in index.model.scopes:
+            for nodes in scope.bindings.values():
+                lines.update(node.lineno for node in nodes if type(node) is ast.NamedExpr)  # type: ignore[attr-defined]
+    for node, _fn in index.strings:
+        if type(node) is ast.JoinedStr:
+            for part in node.values:  # type: ignore[attr-defined]
+                if type(part) is ast.FormattedValue and part.format_spec is not None:
+                    lines.update(n.lineno for n in walk(part.format_spec) if isinstance(n, ast.Call | ast.NamedExpr))  # type: ignore[attr-defined]
+    return sorted(lines)
+
+
+def _holds_line(lines: list[int], node: ast.AST) -> bool:
+    """Whether one of ``lines`` (sorted) falls within ``node``'s lines."""
+    start = node.lineno  # type: ignore[attr-defined]
+    at = bisect.bisect_left(lines, start)
+    return at < len(lines) and lines[at] <= (node.end_lineno or start)  # type: ignore[attr-defined]
+
+
+def _scan_function(path: str, index: Outline, function: ast.AST, sinks: list[int]) -> list[Fabrication]:
+    """The fabrications of one function (or of the module's own statements); ``sinks`` are ``_sink_lines``:
+    an expression holding none of them holds nothing to act on and is not walked."""
     flow = _Flow(index)
     found: list[Fabrication] = []
     for stmt in _statements(function):
@@ -267,6 +311,8 @@ def _scan_function(path: str, index: Outline, function: ast.AST) -> list[Fabrica
             current = ast.Name(id=stmt.target.id, ctx=ast.Load())
             flow.assign([stmt.target], ast.BinOp(left=current, op=stmt.op, right=stmt.value))
         for part in _own_expressions(stmt):
+            if not _holds_line(sinks, part):
+                continue
             for node in walk(part):
                 if isinstance(node, ast.NamedExpr):
                     flow.assign([node.target], node.value)
@@ -376,16 +422,18 @@ def _summary_constants(path: str, index: Outline, statements: list[ast.stmt]) ->
 
 
 _MATRIX_WORDS = ("confusion", "heatmap", "imshow", "matshow", "ConfusionMatrix", "conf_mat", "confmat")
-_CM = re.compile(r"\bcm\b")
 # A literal key that looks like a rate, read with .get("...") or ["..."]: the source of synthesised counts.
 _RATE_READ_HINT = re.compile(
     r"""(?:get\(|\[)\s*f?['"][^'"\n]*(?:acc|_em\b|em['"]|f1|prec|recall|auc|score|rate|top)""", re.I
 )
-# A float literal as Python writes it: 0.5, .5, 5., 5e-1.
-_FLOAT_LITERAL = re.compile(r"\.\d|\d\.|\d[eE][-+]?\d")
+# A float literal as Python writes it: 0.5, .5, 5., 5e-1 (``\.\d|\d\.|\d[eE][-+]?\d``, written to start with one
+# character class, which lets the regex engine skip quickly to the places a match can start).
+_FLOAT_LITERAL = re.compile(r"[.\d](?:(?<=\.)\d|(?<=\d)\.|(?<=\d)[eE][-+]?\d)")
 # ``.log(``, spaces allowed (``wandb.log (``), and ``summary[``.
 _LOG_CALL = re.compile(r"\.\s*log\s*\(")
 _SUMMARY_ITEM = re.compile(r"summary\s*\[")
+# How far below a ``.log(`` line a made-up value is looked for, at least.
+_PAYLOAD_LINES = 8
 
 
 def _suspicious(text: str) -> bool:
@@ -393,23 +441,46 @@ def _suspicious(text: str) -> bool:
     return "rand" in text or bool(_FLOAT_LITERAL.search(text))
 
 
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _has_word(text: str, word: str) -> bool:
+    """``re.search(rf"\\b{word}\\b", text)`` for a ``word`` of word characters, by substring search."""
+    size = len(word)
+    at = text.find(word)
+    while at >= 0:
+        end = at + size
+        if (at == 0 or not _is_word_char(text[at - 1])) and (end == len(text) or not _is_word_char(text[end])):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
 def _matrix_hint(text: str) -> bool:
-    return any(word in text for word in _MATRIX_WORDS) or ("cm" in text and bool(_CM.search(text)))
+    return any(word in text for word in _MATRIX_WORDS) or _has_word(text, "cm")
 
 
-def _log_lines(lines: list[str]) -> set[int]:
+def _log_lines(text: str, lines: list[str]) -> set[int]:
     """Lines starting a ``.log(`` call followed by a value that may be made up, before the next such call
     or within eight lines (however far down a long payload the value stands)."""
+    if "log" not in text:
+        return set()
     starts = [n for n, line in enumerate(lines, start=1) if "log" in line and _LOG_CALL.search(line)]
     if not starts:
         return set()
-    suspicious = [n for n, line in enumerate(lines, start=1) if _suspicious(line)]
     out = set()
+    judged: dict[int, bool] = {}  # line number -> suspicious: the windows of two starts may overlap
+    last = len(lines)
     for i, start in enumerate(starts):
-        end = max(starts[i + 1] if i + 1 < len(starts) else len(lines) + 1, start + 8)
-        pos = bisect.bisect_left(suspicious, start)
-        if pos < len(suspicious) and suspicious[pos] < end:
-            out.add(start)
+        end = min(max(starts[i + 1] if i + 1 < len(starts) else last + 1, start + _PAYLOAD_LINES), last + 1)
+        for number in range(start, end):
+            found = judged.get(number)
+            if found is None:
+                found = judged[number] = _suspicious(lines[number - 1])
+            if found:
+                out.add(start)
+                break
     return out
 
 
@@ -420,24 +491,28 @@ def fabrications(facts: Facts) -> list[Fabrication]:
         text = file.text
         matrix = _matrix_hint(text)
         lines = file.lines
-        log_lines = _log_lines(lines)
+        log_lines = _log_lines(text, lines)
         summary_lines = (
             {n for n, line in enumerate(lines, start=1) if "summary" in line and _SUMMARY_ITEM.search(line)}
-            if _FLOAT_LITERAL.search(text)
+            if "summary" in text and _FLOAT_LITERAL.search(text)
             else set()
         )
         if not (matrix or log_lines or summary_lines):
             continue
-        index = outline_of(facts, path)
+        index = outline_from_index(facts, path)
         if index is None:
             continue
         if matrix:
+            sinks: list[int] | None = None
             if "rand" in text or _RATE_READ_HINT.search(text):  # the module's own statements
-                found.extend(_scan_function(path, index, index.tree))
+                sinks = _sink_lines(index_of(facts, path), text)  # type: ignore[arg-type]
+                found.extend(_scan_function(path, index, index.tree, sinks))
             for _qual, function in index.functions:
                 segment = "\n".join(file.lines[function.lineno - 1 : function.end_lineno or function.lineno])
                 if _matrix_hint(segment) and ("rand" in segment or _RATE_READ_HINT.search(segment)):
-                    found.extend(_scan_function(path, index, function))
+                    if sinks is None:
+                        sinks = _sink_lines(index_of(facts, path), text)  # type: ignore[arg-type]
+                    found.extend(_scan_function(path, index, function, sinks))
         flow = _Flow(index)
         for call in calls_on_lines(index, log_lines):
             found.extend(_call_sink(path, index, flow, call.node))

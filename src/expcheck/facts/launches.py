@@ -15,7 +15,7 @@ from typing import Any
 
 from expcheck.facts import Facts
 from expcheck.facts.callscopes import ModuleScopes, module_scopes
-from expcheck.facts.python import walk
+from expcheck.facts.python import iter_statements, walk
 from expcheck.facts.semantic import CallSite, dotted_name
 
 _SUBPROCESS = frozenset(
@@ -104,31 +104,44 @@ def _list_words(node: ast.expr) -> list[str | None] | None:
     return None
 
 
-def _assigned_list(function: ast.AST | None, name: str, before: int) -> ast.expr | None:
-    """The value last assigned to ``name`` in ``function`` before line ``before``."""
+def _assigned_list(
+    function: ast.AST | None, name: str, before: int, assigns: dict[int, list[ast.stmt]]
+) -> ast.expr | None:
+    """The value last assigned to ``name`` in ``function`` before line ``before``.
+
+    ``assigns`` keeps, per function, its assignments (nested blocks, functions and classes included), found
+    once from its statements: no other node of a function can be an assignment."""
     if function is None:
         return None
+    statements = assigns.get(id(function))
+    if statements is None:
+        body = getattr(function, "body", [])
+        statements = assigns[id(function)] = [
+            s
+            for s in iter_statements(body)
+            if type(s) is ast.Assign or (type(s) is ast.AnnAssign and s.value is not None)
+        ]
     found: tuple[int, ast.expr] | None = None
-    for node in walk(function):
+    for node in statements:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
         else:
-            continue
+            targets, value = [node.target], node.value  # type: ignore[attr-defined]
         named = any(isinstance(t, ast.Name) and t.id == name for t in targets)
         if named and node.lineno < before and (found is None or node.lineno >= found[0]):
             found = (node.lineno, value)
     return found[1] if found else None
 
 
-def _command_words(scopes: ModuleScopes, call: CallSite, callee: str) -> tuple[str | None, ...] | None:
+def _command_words(
+    scopes: ModuleScopes, call: CallSite, callee: str, assigns: dict[int, list[ast.stmt]]
+) -> tuple[str | None, ...] | None:
     node = call.node
     first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("args", "command")), None)
     if first is None:
         return None
     if isinstance(first, ast.Name):
-        first = _assigned_list(scopes.function_node(call), first.id, call.line) or first
+        first = _assigned_list(scopes.function_node(call), first.id, call.line, assigns) or first
     if isinstance(first, ast.Constant) and isinstance(first.value, str):
         shell = callee in _SHELL_ONLY or any(
             k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
@@ -146,6 +159,7 @@ def _command_words(scopes: ModuleScopes, call: CallSite, callee: str) -> tuple[s
 def launches(facts: Facts) -> list[Launch]:
     """Every subprocess call of the code (use through ``facts.derived``)."""
     found: list[Launch] = []
+    assigns: dict[int, list[ast.stmt]] = {}
     for _, scopes in sorted(facts.derived(module_scopes).items()):
         for call in scopes.calls:
             callee = call.name
@@ -156,7 +170,7 @@ def launches(facts: Facts) -> list[Launch]:
                 Launch(
                     call=call,
                     callee=callee,
-                    words=_command_words(scopes, call, callee),
+                    words=_command_words(scopes, call, callee, assigns),
                     cwd_given="cwd" in keywords or None in keywords,
                     env_given="env" in keywords or None in keywords,
                 )
@@ -231,6 +245,17 @@ def wandb_inits(facts: Facts) -> list[WandbInit]:
     return found
 
 
+def _source(node: ast.expr) -> str:
+    """What ``ast.unparse(node)`` holds as far as "src.train" goes: a string's value (its printed form adds
+    quotes and backslash escapes, neither inside "src.train"), a name's identifier, else the unparsed code."""
+    kind = type(node)
+    if kind is ast.Constant and type(node.value) is str:  # type: ignore[attr-defined]
+        return node.value  # type: ignore[attr-defined,no-any-return]
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined,no-any-return]
+    return ast.unparse(node)
+
+
 def train_launch_with_overrides(facts: Facts) -> int | None:
     """The line where main.py launches src.train with key=value overrides, if it does (use through ``facts.derived``).
 
@@ -240,11 +265,10 @@ def train_launch_with_overrides(facts: Facts) -> int | None:
     module = facts.python.get("src/main.py")
     if module is None or module.tree is None:
         return None
-    for node in ast.walk(module.tree):
-        if not isinstance(node, ast.List):
+    for node in walk(module.tree):
+        if type(node) is not ast.List:
             continue
-        texts = [ast.unparse(e) for e in node.elts]
-        if not any("src.train" in t for t in texts):
+        if not any("src.train" in _source(e) for e in node.elts):  # type: ignore[attr-defined]
             continue
         for elt in node.elts:
             if isinstance(elt, ast.Constant | ast.JoinedStr):

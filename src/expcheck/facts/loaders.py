@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
-from expcheck.facts.astindex import CallSite, Outline, calls_on_lines, code_modules, const_str, outline_of
+from expcheck.facts.astindex import CallSite, Outline, calls_on_lines, code_modules, const_str
+from expcheck.facts.outlines import outline_from_index
 from expcheck.submission import split_lines
 
 _HF_ENV = frozenset(
@@ -159,15 +161,28 @@ _TRIGGERS = (
 
 
 def _env_sets(text: str) -> set[str]:
+    if "os." not in text:  # every form starts with os.environ or os.putenv
+        return set()
     found = {name for match in _ENV_SET.finditer(text) for name in match.groups() if name}
     for match in re.finditer(r"os\.environ\.update\(([^)]*)\)", text):
         found.update(re.findall(r"['\"]?([A-Z][A-Z0-9_]+)['\"]?\s*[:=]", match.group(1)))
     return found
 
 
-def _trigger_lines(outline: Outline, text: str) -> set[int]:
-    """Lines that may hold a loader call: a loader's name, or a class imported from torchvision.datasets."""
-    words = [*_TRIGGERS, "datasets."]
+def _occurrences(text: str, word: str) -> Iterator[int]:
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + 1)
+
+
+def _trigger_lines(outline: Outline, text: str, found: list[int]) -> set[int]:
+    """Lines that may hold a loader call: a loader's name, or a class imported from torchvision.datasets.
+
+    ``found`` are the offsets in ``text`` of the loaders' names: each of the other words is looked for
+    once in the whole text, and a line number is counted only for an offset found.
+    """
+    words = ["datasets."]
     words += [
         local
         for scope in outline.model.scopes
@@ -175,9 +190,22 @@ def _trigger_lines(outline: Outline, text: str) -> set[int]:
         if target.startswith("torchvision.datasets")
     ]
     lines = set()
-    for number, line in enumerate(split_lines(text, ".py"), start=1):
-        if "(" in line and any(word in line for word in words):
-            lines.add(number)
+    if "\r" in text:  # lines end in more ways than "\n": read them one by one
+        words += _TRIGGERS
+        for number, line in enumerate(split_lines(text, ".py"), start=1):
+            if "(" in line and any(word in line for word in words):
+                lines.add(number)
+        return lines
+    offsets = sorted([*found, *(at for word in words for at in _occurrences(text, word))])
+    number, counted = 1, 0
+    for at in offsets:
+        number += text.count("\n", counted, at)
+        counted = at
+        if number not in lines:
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            if "(" in text[start : end if end >= 0 else len(text)]:
+                lines.add(number)
     return lines
 
 
@@ -189,15 +217,16 @@ def loader_facts(facts: Facts) -> LoaderFacts:
         text = facts.files[path].text
         env |= _env_sets(text)
         hub = hub or "hub.set_dir" in text
-        if not any(word in text for word in (*_TRIGGERS, "torchvision")):
+        found = [at for word in _TRIGGERS for at in _occurrences(text, word)]
+        if not found and "torchvision" not in text:
             continue
-        outline = outline_of(facts, path)
+        outline = outline_from_index(facts, path)
         if outline is None:
             continue
-        for call in calls_on_lines(outline, _trigger_lines(outline, text)):
-            found = _classify(outline, call)
-            if found is not None:
-                loaders.append(found)
+        for call in calls_on_lines(outline, _trigger_lines(outline, text, found)):
+            found_loader = _classify(outline, call)
+            if found_loader is not None:
+                loaders.append(found_loader)
     return LoaderFacts(loaders, env, hub)
 
 
@@ -218,7 +247,7 @@ def cache_points_into(node: ast.expr | None, facts: Facts, ld: Loader, cache: st
     """True/False when the cache argument does/does not point into ``cache``; None when it cannot be told."""
     if node is None:
         return None
-    outline = outline_of(facts, ld.path)
+    outline = outline_from_index(facts, ld.path)
     texts = []
     for sub in ast.walk(node):
         text = const_str(sub)
@@ -281,7 +310,7 @@ def swallowed_loader_failures(facts: Facts) -> list[SwallowedFailure]:
     for ld in lf.loaders:
         by_path.setdefault(ld.path, []).append(ld)
     for path, loaders in sorted(by_path.items()):
-        outline = outline_of(facts, path)
+        outline = outline_from_index(facts, path)
         if outline is None:
             continue
         functions = dict(outline.functions)

@@ -417,13 +417,14 @@ def _module_facts(path: str, index: ModuleIndex, text: str, statements: list[ast
         elif layers_seen and _mode_dependent(call):
             out.mode_dependent_layers.append((path, call.name))
         elif softmax_seen and call.node.args:
+            # The softmax first: most calls are given none, and the loss kind reads more.
+            producer = _softmax_producer(call.node.args[0], call, index)
+            if producer is None:
+                continue
             if ce_self is None:
                 ce_self = _self_losses(index, shape().assigns)
             kind = _loss_kind(call, index, ce_self)
-            if kind is None:
-                continue
-            producer = _softmax_producer(call.node.args[0], call, index)
-            if producer is not None:
+            if kind is not None:
                 name = producer.func.attr if isinstance(producer.func, ast.Attribute) else producer.func.id  # type: ignore[attr-defined]
                 out.softmax_losses.append(LossInput(path, call, kind, producer, name == "log_softmax"))
     for steps in by_function.values():

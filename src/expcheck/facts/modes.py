@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from expcheck.facts import Facts
+from expcheck.facts.python import walk
 
 
 @dataclass(frozen=True)
@@ -22,23 +23,68 @@ class ModeBranches:
 
 
 def _mentions_mode(test: ast.expr, key: str, flags: set[str]) -> bool:
-    names = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
-    names |= {n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute)}
-    names |= {n.value for n in ast.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    return key in names or bool(names & flags)
+    """A name, attribute or string of ``test`` is the mode key or a local flag holding it."""
+    for node in walk(test):
+        kind = type(node)
+        if kind is ast.Name:
+            word = node.id  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            word = node.attr  # type: ignore[attr-defined]
+        elif kind is ast.Constant and isinstance(node.value, str):  # type: ignore[attr-defined]
+            word = node.value  # type: ignore[attr-defined]
+        else:
+            continue
+        if word == key or word in flags:
+            return True
+    return False
 
 
 def _is_trial_test(test: ast.expr, key: str, flags: set[str]) -> bool | None:
     """True: the test holds in trial mode; False: it holds in full mode; None: not a mode test."""
-    text = ast.unparse(test)
     if not _mentions_mode(test, key, flags):
         return None
+    text = ast.unparse(test)
     negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
     if "'full'" in text or '"full"' in text:
         return "!=" in text
     if "'trial'" in text or '"trial"' in text:
         return "!=" not in text and "not in" not in text
     return not negated  # a boolean flag: trial_mode / trial
+
+
+def _may_write(lines: list[str], value: ast.expr, key: str) -> bool:
+    """Whether ``ast.unparse(value)`` may hold ``key`` (an ASCII identifier of two characters or more) as a
+    word; False only when it cannot, judged without writing the source anew.
+
+    Unparse writes names, attributes, keywords and operators as the source writes them, numbers starting
+    with a digit and string prefixes of one letter: when the value's lines are ASCII, hold no backslash and
+    do not hold the key, only a string or bytes literal can bring the key in. Unparse writes a literal from
+    its value: its words are the value's words when every character of it is printable (no escapes); a
+    literal with other characters, or with the key in its value (adjacent literals joined), may.
+    """
+    if len(key) < 2 or not key.isidentifier() or not key.isascii():
+        return True
+    first, last = value.lineno, value.end_lineno or value.lineno
+    if last > len(lines):
+        return True
+    quoted = False
+    for number in range(first, last + 1):
+        line = lines[number - 1]
+        if key in line or "\\" in line or not line.isascii():
+            return True
+        quoted = quoted or "'" in line or '"' in line
+    if not quoted:
+        return False
+    for node in walk(value):
+        if type(node) is ast.Constant:
+            literal = node.value  # type: ignore[attr-defined]
+            if type(literal) is bytes:
+                if not literal.isascii():
+                    return True
+                literal = literal.decode("ascii")
+            if type(literal) is str and (key in literal or "\\" in literal or not literal.isprintable()):
+                return True
+    return False
 
 
 def mode_branches(facts: Facts) -> ModeBranches:
@@ -52,13 +98,16 @@ def mode_branches(facts: Facts) -> ModeBranches:
     for path, module in sorted(facts.python.items()):
         if module.tree is None or key not in module.file.text:
             continue
+        lines = module.file.lines
+        written = re.compile(rf"\b{re.escape(key)}\b")
         flags = {
             node.targets[0].id
             for node in module.statements
             if isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
-            and re.search(rf"\b{re.escape(key)}\b", ast.unparse(node.value))
+            and _may_write(lines, node.value, key)
+            and written.search(ast.unparse(node.value))
         }
         words = (key, *flags)
         tests: list[ast.If | ast.IfExp] = [

@@ -126,6 +126,9 @@ def frozen(value: Any) -> Any:
     Lets runs be grouped by their settings in one pass instead of comparing every pair of runs. A NaN
     equals nothing (PyYAML hands out one shared NaN object, which a tuple key would find equal to itself).
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most settings: their own stand-in
+        return value
     if isinstance(value, float) and value != value:
         return object()
     if isinstance(value, list):

@@ -45,12 +45,38 @@ class SameRuns:
 
 
 def _leaves(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """Flattened ``path -> value`` view of a run (an empty mapping is a value of its own)."""
     if isinstance(data, dict) and data:
         out: dict[tuple[str, ...], Any] = {}
-        for key, value in data.items():
-            out.update(_leaves(value, (*prefix, str(key))))
+        _collect(data, prefix, out)
         return out
     return {prefix: data}
+
+
+def _collect(data: dict[Any, Any], prefix: tuple[str, ...], out: dict[tuple[str, ...], Any]) -> None:
+    for key, value in data.items():
+        path = (*prefix, str(key))
+        if isinstance(value, dict) and value:
+            _collect(value, path, out)
+        else:
+            out[path] = value
+
+
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _names_word(code: str, word: str) -> bool:
+    """Whether ``word`` stands in ``code`` with no ASCII letter, digit or underscore on either side
+    (``re.search(rf"(?<![A-Za-z0-9_]){word}(?![A-Za-z0-9_])", code)``, by substring search)."""
+    size, length = len(word), len(code)
+    at = code.find(word)
+    while at >= 0:
+        end = at + size
+        if (at == 0 or code[at - 1] not in _WORD_CHARS) and (end == length or code[end] not in _WORD_CHARS):
+            return True
+        at = code.find(word, at + 1)
+    return False
 
 
 def run_variants(facts: Facts) -> list[list[RunVariant]]:
@@ -95,8 +121,8 @@ def same_runs(facts: Facts) -> list[SameRuns]:
         if key not in verdicts:
             if key not in code:
                 verdicts[key] = True
-            elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-                verdicts[key] = re.search(rf"(?<![A-Za-z0-9_]){key}(?![A-Za-z0-9_])", code) is None
+            elif _IDENTIFIER.fullmatch(key):
+                verdicts[key] = not _names_word(code, key)
             else:
                 verdicts[key] = False
         return verdicts[key]
@@ -120,8 +146,10 @@ def _first_same_pairs(group: list[RunVariant], unseen: Callable[[str], bool]) ->
     """
     flat = [_leaves(run.settings) for run in group]
     paths = [p for p in varying_paths(flat, _MISSING) if p and p[-1] not in _LABELS]
-    hidden = [p for p in paths if all(unseen(part) for part in p)]
-    named = [p for p in paths if not all(unseen(part) for part in p)]
+    hidden: list[tuple[str, ...]] = []
+    named: list[tuple[str, ...]] = []
+    for path in paths:
+        (hidden if all(unseen(part) for part in path) else named).append(path)
     candidates: dict[tuple[str, tuple[tuple[str, ...], ...]], list[tuple[int, int]]] = {}
     for members in group_by_values(flat, named, _MISSING):
         variants = [[members[i] for i in v] for v in group_by_values([flat[m] for m in members], hidden, _MISSING)]

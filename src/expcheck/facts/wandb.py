@@ -142,7 +142,25 @@ def _run_variables(index: ModuleIndex) -> set[str]:
 
 
 def _is_init(call: ast.Call, index: ModuleIndex, function: str) -> bool:
-    return index.qualified(call.func, function) in ("wandb.init", "wandb.sdk.init")
+    func = call.func
+    kind = type(func)
+    # Only ``X.init`` or a name some import binds can be resolved to wandb.init.
+    if not ((kind is ast.Attribute and func.attr == "init") or (kind is ast.Name and func.id in index.model.imported)):  # type: ignore[attr-defined]
+        return False
+    return index.qualified(func, function) in ("wandb.init", "wandb.sdk.init")
+
+
+def _run_variables_cache(facts: Facts) -> dict[str, set[str]]:
+    return {}
+
+
+def _run_variables_of(facts: Facts, index: ModuleIndex) -> set[str]:
+    """``_run_variables`` of a module, once per check."""
+    cache = facts.derived(_run_variables_cache)
+    found = cache.get(index.path)
+    if found is None:
+        found = cache[index.path] = _run_variables(index)
+    return found
 
 
 def _is_log(call: CallSite, run_vars: set[str]) -> bool:
@@ -175,7 +193,7 @@ def _summary_target(node: ast.expr) -> bool:
 
 
 def _train_side(facts: Facts, out: WandbFacts, resolver: KeyResolver, path: str, index: ModuleIndex) -> None:
-    run_vars = _run_variables(index)
+    run_vars = _run_variables_of(facts, index)
     for call in index.calls:
         if call.name in ("wandb.init", "wandb.sdk.init"):
             (out.disabled_inits if _disabled(call) else out.inits).append((path, call))
@@ -312,7 +330,7 @@ def _find_wandb(
     if depth > _MAX_DEPTH or (index.path, scope.qualname) in seen:
         return None
     seen.add((index.path, scope.qualname))
-    run_vars = _run_variables(index)
+    run_vars = _run_variables_of(facts, index)
     inside = [c for c in index.calls if c.function == scope.qualname or c.function.startswith(scope.qualname + ".")]
     for call in inside:
         if call.name in ("wandb.init", "wandb.sdk.init") or _is_log(call, run_vars):
