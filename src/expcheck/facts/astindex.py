@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import ast
 import bisect
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from expcheck.facts import Facts
-from expcheck.facts.python import walk
+from expcheck.facts.python import SIMPLE_STATEMENTS, walk
 from expcheck.facts.semantic import (
     CLASS,
     COMPREHENSION,
@@ -34,6 +35,7 @@ from expcheck.facts.semantic import (
     parameters,
     target_names,
 )
+from expcheck.limits import MAX_NESTING, tree_within
 
 __all__ = ["CallSite", "ModuleIndex", "Outline", "Scope", "target_names"]
 
@@ -83,6 +85,8 @@ class ModuleIndex:
     tries: list[tuple[ast.Try, str]]
     # Module-level ``NAME = "text"`` constants.
     constants: dict[str, str]
+    # (qualname, node) of every function in line order, methods as Class.method, nested as outer.inner.
+    functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = field(default_factory=list)
 
     @property
     def aliases(self) -> Mapping[str, str]:
@@ -149,13 +153,26 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Fields that never hold a node worth visiting: expression contexts and operators.
 _SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_ignores", "names"})
+# Fields that hold an identifier, a number, a flag or a list of identifiers in every node type that has
+# them: never a node (``value`` is one only in Constant and MatchSingleton, see ``_child_fields``).
+_SCALAR_FIELDS = frozenset(
+    {"id", "attr", "arg", "asname", "name", "module", "level", "kind", "type_comment", "is_async", "simple"}
+    | {"conversion", "kwd_attrs", "rest", "tag", "lineno", "n", "s"}
+)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of ``cls`` that may hold child nodes worth visiting, in the order of ``_fields``."""
     fields = _CHILD_FIELDS.get(cls)
     if fields is None:
-        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SKIP_FIELDS)  # type: ignore[attr-defined]
+        fields = _CHILD_FIELDS[cls] = tuple(
+            f
+            for f in cls._fields  # type: ignore[attr-defined]
+            if f not in _SKIP_FIELDS
+            and f not in _SCALAR_FIELDS
+            and not (f == "value" and cls in (ast.Constant, ast.MatchSingleton))
+        )
     return fields
 
 
@@ -166,16 +183,94 @@ def _docstring(node: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.C
     return None
 
 
-@dataclass(frozen=True)
+def _fits(node: ast.AST, budget: int) -> bool:
+    """Whether the tree under ``node`` is at most ``budget`` levels deep (``limits.tree_within``)."""
+    kind = type(node)
+    if kind is ast.Name or kind is ast.Constant:
+        return budget >= 1
+    return tree_within(node, budget)
+
+
 class _State:
-    scope: Scope
-    in_loop: bool
-    prefix: str  # "Class." inside a class body
-    sem: NameScope  # the scope names bind in (a class body, a lambda, a comprehension have their own)
+    """Where the walk stands: the function's records, loop context, class prefix and name scope."""
+
+    __slots__ = ("in_loop", "prefix", "scope", "sem")
+
+    def __init__(self, scope: Scope, in_loop: bool, prefix: str, sem: NameScope) -> None:
+        self.scope = scope
+        self.in_loop = in_loop
+        self.prefix = prefix  # "Class." inside a class body
+        self.sem = sem  # the scope names bind in (a class body, a lambda, a comprehension have their own)
+
+
+# What the walk does at each node type (anything else: visit the children).
+(
+    _GENERIC,
+    _LEAF,
+    _ATTRIBUTE,
+    _CALL,
+    _CONSTANT,
+    _SUBSCRIPT,
+    _JOINEDSTR,
+    _COMPARE,
+    _ASSIGN,
+    _RETURN,
+    _FUNCTION,
+    _CLASS,
+    _LOOP,
+    _IMPORT,
+    _MATCHMAPPING,
+    _MATCHCLASS,
+    _TRY,
+    _WITH,
+    _NEW_SCOPE,
+    _BINDING,
+    _VALUE,
+) = range(21)
+_ACTIONS: dict[type, int] = {
+    ast.Name: _LEAF,
+    ast.Load: _LEAF,
+    ast.Store: _LEAF,
+    ast.Attribute: _ATTRIBUTE,
+    ast.Call: _CALL,
+    ast.Constant: _CONSTANT,
+    ast.Subscript: _SUBSCRIPT,
+    ast.JoinedStr: _JOINEDSTR,
+    ast.Compare: _COMPARE,
+    ast.Assign: _ASSIGN,
+    ast.AnnAssign: _ASSIGN,
+    ast.AugAssign: _ASSIGN,
+    ast.Return: _RETURN,
+    ast.FunctionDef: _FUNCTION,
+    ast.AsyncFunctionDef: _FUNCTION,
+    ast.ClassDef: _CLASS,
+    ast.For: _LOOP,
+    ast.AsyncFor: _LOOP,
+    ast.While: _LOOP,
+    ast.Import: _IMPORT,
+    ast.ImportFrom: _IMPORT,
+    ast.MatchMapping: _MATCHMAPPING,
+    ast.MatchClass: _MATCHCLASS,
+    ast.Try: _TRY,
+    ast.TryStar: _TRY,
+    ast.With: _WITH,
+    ast.AsyncWith: _WITH,
+    # Nodes whose only child is ``value`` (``ctx`` and scalars aside).
+    ast.keyword: _VALUE,
+    ast.Expr: _VALUE,
+    ast.Starred: _VALUE,
+    ast.Await: _VALUE,
+    ast.Yield: _VALUE,
+    ast.YieldFrom: _VALUE,
+}
+for _kind in SEMANTIC_NODES:
+    _ACTIONS.setdefault(_kind, _NEW_SCOPE if _kind in SCOPE_NODES else _BINDING)
+# Index kinds whose node can be a subscript's key worth recording (``x["k"]``, ``x[["a"]]``, ``x[cfg.k]``).
+_KEY_KINDS = frozenset({ast.Constant, ast.List, ast.Name, ast.Attribute, ast.Call})
 
 
 class _Collector:
-    """One iterative walk over a module, filling a ModuleIndex's raw material."""
+    """One iterative walk over a module, filling a ModuleIndex's raw material and measuring its nesting."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -186,7 +281,8 @@ class _Collector:
         self.module_scope = Scope(qualname="", node=ast.Module(body=[], type_ignores=[]))
         self.scopes: dict[str, Scope] = {"": self.module_scope}
         self.by_name: dict[str, list[str]] = {}
-        self.raw_calls: list[tuple[ast.Call, str, bool, NameScope]] = []
+        self.functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+        self.raw_calls: list[tuple[ast.Call, _State]] = []
         self.item_stores: list[tuple[ast.Subscript, ast.expr, str]] = []
         self.strings: list[tuple[ast.expr, str]] = []
         self.names_read: set[str] = set()
@@ -194,120 +290,153 @@ class _Collector:
         self.subscripts: list[tuple[ast.Subscript, str]] = []
         self.tries: list[tuple[ast.Try, str]] = []
 
-    def run(self, tree: ast.Module) -> None:
+    def run(self, tree: ast.Module, limit: int) -> bool:
+        """Walk ``tree``; False as soon as it is found nested more than ``limit`` levels deep (as
+        ``limits.tree_depth`` counts them), and the records are then incomplete.
+
+        Every node is counted: the walk carries each node's level; a node at the limit is measured on its
+        own (``limits.tree_within``), and so are the parts of a def, a for loop and a format spec the walk
+        does not visit (annotations, loop targets, format specs).
+        """
+        if limit < 1 or (tree.type_ignores and limit < 2):
+            return False
         self.module_scope.node = tree
         self.root.node = tree
         doc = _docstring(tree)
         if doc is not None:
             self.docstrings.add(doc)
         top = _State(self.module_scope, False, "", self.root)
-        stack: list[tuple[ast.AST, _State]] = [(child, top) for child in reversed(tree.body)]
+        stack: list[tuple[ast.AST, _State, int]] = [(child, top, 2) for child in reversed(tree.body)]
         pop, push = stack.pop, stack.append
         names_read = self.names_read
+        add_name = names_read.add
+        strings, docstrings = self.strings, self.docstrings
+        actions = _ACTIONS.get
+        child_fields = _CHILD_FIELDS.get
+        package = self.package
+        Name, Constant, FormattedValue, Load = ast.Name, ast.Constant, ast.FormattedValue, ast.Load
+        key_kinds = _KEY_KINDS
         while stack:
-            node, state = pop()
-            cls = type(node)
-            if cls is ast.Name or cls is ast.Load or cls is ast.Store:
-                continue
-            scope = state.scope
-            if cls is ast.Attribute:
-                names_read.add(node.attr)  # type: ignore[attr-defined]
-            elif cls is ast.Call:
-                self._call(node, state)  # type: ignore[arg-type]
-            elif cls is ast.Constant:
-                if isinstance(node.value, str) and id(node) not in self.docstrings:  # type: ignore[attr-defined]
-                    self.strings.append((node, scope.qualname))  # type: ignore[arg-type]
-                continue
-            elif cls is ast.Subscript:
-                index = node.slice  # type: ignore[attr-defined]
-                kind = type(index)
-                if (
-                    kind is ast.Constant
-                    or kind is ast.List
-                    or kind is ast.Name
-                    or kind is ast.Attribute
-                    or kind is ast.Call
-                ):
-                    if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
-                        self.subscripts.append((node, scope.qualname))  # type: ignore[arg-type]
-                    if kind is ast.Constant and isinstance(index.value, str):
-                        names_read.add(index.value)
-            elif cls is ast.JoinedStr:
-                self.strings.append((node, scope.qualname))  # type: ignore[arg-type]
-                for part in node.values:  # type: ignore[attr-defined]
-                    if type(part) is ast.FormattedValue:
-                        push((part.value, state))
-                continue
-            elif cls is ast.Compare:
-                self.compares.append((node, scope.qualname))  # type: ignore[arg-type]
-            elif cls is ast.Assign or cls is ast.AnnAssign or cls is ast.AugAssign:
-                state.sem.bind_node(node, self.package)
-                self._assign(node, scope, in_class=bool(state.prefix))  # type: ignore[arg-type]
-            elif cls is ast.Return:
-                if node.value is not None:  # type: ignore[attr-defined]
-                    scope.returns.append(node.value)  # type: ignore[attr-defined]
-            elif cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
-                self._function(node, state, stack)  # type: ignore[arg-type]
-                continue
-            elif cls is ast.ClassDef:
-                self._class(node, state, stack)  # type: ignore[arg-type]
-                continue
-            elif cls is ast.For or cls is ast.AsyncFor or cls is ast.While:
-                self._loop(node, state, stack)  # type: ignore[arg-type]
-                continue
-            elif cls is ast.Import or cls is ast.ImportFrom:
-                state.sem.bind_node(node, self.package)
-                continue
-            elif cls is ast.MatchMapping:  # ``case {"lr": lr}`` reads the key "lr"
-                state.sem.bind_node(node, self.package)  # ``**rest`` binds
-                keys = node.keys  # type: ignore[attr-defined]
-                names_read.update(k.value for k in keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
-            elif cls is ast.MatchClass:  # ``case Point(x=0)`` reads the attribute x
-                names_read.update(node.kwd_attrs)  # type: ignore[attr-defined]
-            elif cls is ast.Try or cls is ast.TryStar:
-                self.tries.append((node, scope.qualname))  # type: ignore[arg-type]
-            elif cls is ast.With or cls is ast.AsyncWith:
-                for item in node.items:  # type: ignore[attr-defined]
-                    if item.optional_vars is not None:
-                        state.sem.bind_node(item, self.package)
-                        for name in target_names(item.optional_vars):
-                            scope.assigns.setdefault(name, []).append(item.context_expr)
-            elif cls in SEMANTIC_NODES:
-                if cls in SCOPE_NODES:
+            node, state, depth = pop()
+            if depth >= limit and not tree_within(node, limit - depth + 1):
+                return False
+            cls = node.__class__
+            action = actions(cls, _GENERIC)
+            if action:
+                if action == _ATTRIBUTE:  # the commonest nodes, their one child pushed here
+                    add_name(node.attr)  # type: ignore[attr-defined]
+                    value = node.value  # type: ignore[attr-defined]
+                    kind = type(value)
+                    if kind is not Name and (kind is not Constant or type(value.value) is str):
+                        push((value, state, depth + 1))
+                    continue
+                if action == _VALUE:
+                    value = node.value  # type: ignore[attr-defined]
+                    kind = type(value)
+                    if value is not None and kind is not Name and (kind is not Constant or type(value.value) is str):
+                        push((value, state, depth + 1))
+                    continue
+                if action == _CALL:
+                    self._call(node, state)  # type: ignore[arg-type]
+                elif action == _CONSTANT:
+                    if type(node.value) is str and id(node) not in docstrings:  # type: ignore[attr-defined]
+                        strings.append((node, state.scope.qualname))  # type: ignore[arg-type]
+                    continue
+                elif action == _LEAF:
+                    continue
+                elif action == _ASSIGN:
+                    state.sem.bind_node(node, package)
+                    self._assign(node, state.scope, in_class=bool(state.prefix))  # type: ignore[arg-type]
+                elif action == _SUBSCRIPT:
+                    index = node.slice  # type: ignore[attr-defined]
+                    kind = type(index)
+                    if kind in key_kinds:
+                        if type(node.ctx) is Load:  # type: ignore[attr-defined]
+                            self.subscripts.append((node, state.scope.qualname))  # type: ignore[arg-type]
+                        if kind is Constant and type(index.value) is str:
+                            add_name(index.value)
+                elif action == _COMPARE:
+                    self.compares.append((node, state.scope.qualname))  # type: ignore[arg-type]
+                elif action == _RETURN:
+                    if node.value is not None:  # type: ignore[attr-defined]
+                        state.scope.returns.append(node.value)  # type: ignore[attr-defined]
+                elif action == _JOINEDSTR:
+                    strings.append((node, state.scope.qualname))  # type: ignore[arg-type]
+                    inner = depth + 2
+                    for part in node.values:  # type: ignore[attr-defined]
+                        if type(part) is FormattedValue:
+                            push((part.value, state, inner))
+                            spec = part.format_spec
+                            if spec is not None and not _fits(spec, limit - depth - 1):
+                                return False
+                    continue
+                elif action == _FUNCTION:
+                    if not self._function(node, state, depth, limit, stack):  # type: ignore[arg-type]
+                        return False
+                    continue
+                elif action == _CLASS:
+                    self._class(node, state, depth, stack)  # type: ignore[arg-type]
+                    continue
+                elif action == _LOOP:
+                    if not self._loop(node, state, depth, limit, stack):  # type: ignore[arg-type]
+                        return False
+                    continue
+                elif action == _IMPORT:
+                    state.sem.bind_node(node, package)
+                    continue
+                elif action == _NEW_SCOPE:
                     state = self._new_scope(node, state)
-                else:
-                    state.sem.bind_node(node, self.package)
-            fields = _CHILD_FIELDS.get(cls) or _child_fields(cls)
-            for field_name in fields:
+                elif action == _BINDING:
+                    state.sem.bind_node(node, package)
+                elif action == _TRY:
+                    self.tries.append((node, state.scope.qualname))  # type: ignore[arg-type]
+                elif action == _WITH:
+                    scope = state.scope
+                    for item in node.items:  # type: ignore[attr-defined]
+                        if item.optional_vars is not None:
+                            state.sem.bind_node(item, package)
+                            for name in target_names(item.optional_vars):
+                                scope.assigns.setdefault(name, []).append(item.context_expr)
+                elif action == _MATCHMAPPING:  # ``case {"lr": lr}`` reads the key "lr"
+                    state.sem.bind_node(node, package)  # ``**rest`` binds
+                    keys = node.keys  # type: ignore[attr-defined]
+                    names_read.update(k.value for k in keys if isinstance(k, Constant) and isinstance(k.value, str))
+                elif action == _MATCHCLASS:  # ``case Point(x=0)`` reads the attribute x
+                    names_read.update(node.kwd_attrs)  # type: ignore[attr-defined]
+            inner = depth + 1
+            for field_name in child_fields(cls) or _child_fields(cls):
                 value = getattr(node, field_name, None)
                 if value is None:
                     continue
                 if type(value) is list:
                     for item in value:
                         kind = type(item)
-                        if kind is ast.Name or (kind is ast.Constant and type(item.value) is not str):
-                            continue  # leaves with nothing to record
-                        if isinstance(item, ast.AST):
-                            push((item, state))
+                        if kind is Name or item is None:
+                            continue  # leaves with nothing to record; a ``**`` entry of a dict
+                        if kind is Constant and type(item.value) is not str:
+                            continue
+                        push((item, state, inner))
                 else:
                     kind = type(value)
-                    if kind is ast.Name or (kind is ast.Constant and type(value.value) is not str):
+                    if kind is Name or (kind is Constant and type(value.value) is not str):
                         continue
-                    if isinstance(value, ast.AST):
-                        push((value, state))
+                    push((value, state, inner))
+        return True
 
     def _call(self, node: ast.Call, state: _State) -> None:
-        scope = state.scope
-        self.raw_calls.append((node, scope.qualname, state.in_loop, state.sem))
+        self.raw_calls.append((node, state))
         func = node.func
-        attr = func.attr if isinstance(func, ast.Attribute) else ""
-        if attr == "get" and node.args:
-            key = const_str(node.args[0])
-            if key is not None:
-                self.names_read.add(key)
-        elif attr == "update" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            scope.updates.setdefault(func.value.id, []).append(node)
-        elif isinstance(func, ast.Name) and func.id in ("getattr", "hasattr") and len(node.args) >= 2:
+        kind = type(func)
+        if kind is ast.Attribute:
+            attr = func.attr  # type: ignore[attr-defined]
+            if attr == "get":
+                if node.args:
+                    key = const_str(node.args[0])
+                    if key is not None:
+                        self.names_read.add(key)
+            elif attr == "update" and type(func.value) is ast.Name:  # type: ignore[attr-defined]
+                state.scope.updates.setdefault(func.value.id, []).append(node)  # type: ignore[attr-defined]
+        elif kind is ast.Name and func.id in ("getattr", "hasattr") and len(node.args) >= 2:  # type: ignore[attr-defined]
             key = const_str(node.args[1])
             if key is not None:
                 self.names_read.add(key)
@@ -316,30 +445,54 @@ class _Collector:
                 self.names_read.add(kw.arg)
 
     def _assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: Scope, in_class: bool = False) -> None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         value = node.value
         if value is None:
             return
+        targets = node.targets if type(node) is ast.Assign else [node.target]  # type: ignore[union-attr]
         for target in targets:
-            if isinstance(target, ast.Subscript):
-                self.item_stores.append((target, value, scope.qualname))
-                if isinstance(target.value, ast.Name):
-                    scope.item_stores.setdefault(target.value.id, []).append(target)
-            elif isinstance(node, ast.AugAssign) or in_class:
+            kind = type(target)
+            if kind is ast.Subscript:
+                self.item_stores.append((target, value, scope.qualname))  # type: ignore[arg-type]
+                if type(target.value) is ast.Name:  # type: ignore[attr-defined]
+                    scope.item_stores.setdefault(target.value.id, []).append(target)  # type: ignore[attr-defined,arg-type]
+            elif in_class or type(node) is ast.AugAssign:
                 continue  # a class body binds class attributes, not names of the scope around it
-            elif isinstance(target, ast.Name):
-                scope.assigns.setdefault(target.id, []).append(value)
+            elif kind is ast.Name:
+                found = scope.assigns.get(target.id)  # type: ignore[attr-defined]
+                if found is None:
+                    scope.assigns[target.id] = [value]  # type: ignore[attr-defined]
+                else:
+                    found.append(value)
             else:
                 _pair(target, value, scope)
 
     def _function(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef, state: _State, stack: list[tuple[ast.AST, _State]]
-    ) -> None:
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        state: _State,
+        depth: int,
+        limit: int,
+        stack: list[tuple[ast.AST, _State, int]],
+    ) -> bool:
+        # The parameters (their annotations) and the return annotation are not visited: measured here.
+        a = node.args
+        every = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+        if depth + 2 > limit:
+            if not tree_within(a, limit - depth):
+                return False
+        else:
+            budget = limit - depth - 2
+            for p in every:
+                if p is not None and p.annotation is not None and not _fits(p.annotation, budget):
+                    return False
+        if node.returns is not None and not _fits(node.returns, limit - depth):
+            return False
         fn = state.scope.qualname
         qual = f"{state.prefix}{node.name}" if state.prefix else f"{fn}.{node.name}" if fn else node.name
-        params = parameters(node)
+        params = {p.arg: p for p in every if p is not None}
         inner = Scope(qualname=qual, node=node, params=tuple(params))
         self.scopes[qual] = inner
+        self.functions.append((qual, node))
         self.by_name.setdefault(node.name, []).append(qual)
         doc = _docstring(node)
         if doc is not None:
@@ -349,12 +502,15 @@ class _Collector:
         self.model.scopes.append(sem)
         self.model.functions[qual] = sem
         body_state = _State(inner, False, "", sem)
-        stack.extend((child, body_state) for child in reversed(node.body))
+        d1 = depth + 1
+        stack.extend((child, body_state, d1) for child in reversed(node.body))
         outer = _State(state.scope, state.in_loop, "", state.sem)
-        stack.extend((deco, outer) for deco in node.decorator_list)
-        stack.extend((d, outer) for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None)
+        stack.extend((deco, outer, d1) for deco in node.decorator_list)
+        d2 = depth + 2
+        stack.extend((d, outer, d2) for d in (*a.defaults, *a.kw_defaults) if d is not None)
+        return True
 
-    def _class(self, node: ast.ClassDef, state: _State, stack: list[tuple[ast.AST, _State]]) -> None:
+    def _class(self, node: ast.ClassDef, state: _State, depth: int, stack: list[tuple[ast.AST, _State, int]]) -> None:
         fn = state.scope.qualname
         prefix = f"{state.prefix}{node.name}." if state.prefix or not fn else f"{fn}.{node.name}."
         doc = _docstring(node)
@@ -363,27 +519,37 @@ class _Collector:
         state.sem.bind_node(node, self.package)
         sem = NameScope(CLASS, node, state.sem)
         self.model.scopes.append(sem)
+        d1 = depth + 1
         body_state = _State(state.scope, state.in_loop, prefix, sem)
-        stack.extend((child, body_state) for child in reversed(node.body))
+        stack.extend((child, body_state, d1) for child in reversed(node.body))
         outer = _State(state.scope, state.in_loop, state.prefix, state.sem)
-        stack.extend((child, outer) for child in (*node.bases, *node.keywords, *node.decorator_list))
+        stack.extend((child, outer, d1) for child in (*node.bases, *node.keywords, *node.decorator_list))
 
     def _loop(
-        self, node: ast.For | ast.AsyncFor | ast.While, state: _State, stack: list[tuple[ast.AST, _State]]
-    ) -> None:
+        self,
+        node: ast.For | ast.AsyncFor | ast.While,
+        state: _State,
+        depth: int,
+        limit: int,
+        stack: list[tuple[ast.AST, _State, int]],
+    ) -> bool:
         scope = state.scope
         inside = _State(scope, True, state.prefix, state.sem)
+        d1 = depth + 1
         # The ``else`` block runs once, after the loop.
-        stack.extend((child, state) for child in reversed(node.orelse))
-        stack.extend((child, inside) for child in reversed(node.body))
-        if isinstance(node, ast.While):
-            stack.append((node.test, inside))
-            return
+        stack.extend((child, state, d1) for child in reversed(node.orelse))
+        stack.extend((child, inside, d1) for child in reversed(node.body))
+        if type(node) is ast.While:
+            stack.append((node.test, inside, d1))  # type: ignore[union-attr]
+            return True
+        if not _fits(node.target, limit - depth):  # type: ignore[union-attr]
+            return False
         state.sem.bind_node(node, self.package)
-        for name in target_names(node.target):
-            scope.assigns.setdefault(name, []).append(node.iter)
+        for name in target_names(node.target):  # type: ignore[union-attr]
+            scope.assigns.setdefault(name, []).append(node.iter)  # type: ignore[union-attr]
             scope.loop_targets.add(name)
-        stack.append((node.iter, state))
+        stack.append((node.iter, state, d1))  # type: ignore[union-attr]
+        return True
 
     def _new_scope(self, node: ast.AST, state: _State) -> _State:
         """The state inside a lambda or comprehension: its own names, the function's other records."""
@@ -413,19 +579,22 @@ def _pair(target: ast.expr, value: ast.expr, scope: Scope) -> None:
             scope.assigns.setdefault(name, []).append(value)
 
 
-def index_module(path: str, tree: ast.Module) -> ModuleIndex:
-    """Index ``tree`` (the module at ``path``) in one walk."""
+def build_index(path: str, tree: ast.Module, limit: int = MAX_NESTING) -> ModuleIndex | None:
+    """Index ``tree`` (the module at ``path``) in one walk; None when the tree is nested more than ``limit``
+    levels deep (``limits.tree_within``), found by the same walk before anything else reads the tree."""
     col = _Collector(path)
-    col.run(tree)
+    if not col.run(tree, limit):
+        return None
     # A call's callee is resolved through the imports visible in the scope it stands in.
-    calls = [call_site(node, sem, fn, in_loop, path) for node, fn, in_loop, sem in col.raw_calls]
-    calls.sort(key=lambda c: (c.node.lineno, c.node.col_offset))
+    calls = [call_site(node, state.sem, state.scope.qualname, state.in_loop, path) for node, state in col.raw_calls]
+    calls.sort(key=_position)
     constants: dict[str, str] = {}
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
             text = const_str(stmt.value)
             if text is not None:
                 constants[stmt.targets[0].id] = text
+    col.functions.sort(key=_line)
     return ModuleIndex(
         path=path,
         tree=tree,
@@ -440,21 +609,32 @@ def index_module(path: str, tree: ast.Module) -> ModuleIndex:
         subscripts=col.subscripts,
         tries=col.tries,
         constants=constants,
+        functions=col.functions,
     )
 
 
-def _cache(facts: Facts) -> dict[str, ModuleIndex | None]:
-    return {}
+def _position(call: CallSite) -> tuple[int, int]:
+    node = call.node
+    return node.lineno, node.col_offset
+
+
+def _line(function: tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]) -> int:
+    return function[1].lineno
+
+
+def index_module(path: str, tree: ast.Module) -> ModuleIndex:
+    """Index ``tree`` (the module at ``path``) in one walk, however deep it is nested."""
+    index = build_index(path, tree, sys.maxsize)
+    assert index is not None
+    return index
 
 
 def index_of(facts: Facts, path: str) -> ModuleIndex | None:
-    """The index of the code module at ``path``, built on first use; None if it is not parsed code."""
-    cache = facts.derived(_cache)
-    if path not in cache:
-        module = facts.python.get(path)
-        ok = module is not None and module.tree is not None and facts.files[path].origin == "code"
-        cache[path] = index_module(path, module.tree) if ok else None  # type: ignore[union-attr,arg-type]
-    return cache[path]
+    """The index of the code module at ``path`` (built with its syntax tree); None if it is not parsed code."""
+    module = facts.python.get(path)
+    if module is None or module.tree is None or facts.files[path].origin != "code":
+        return None
+    return module.index
 
 
 def code_modules(facts: Facts) -> list[str]:
@@ -507,38 +687,46 @@ class Outline:
 
 def outline_module(path: str, tree: ast.Module, model: SemanticModel | None = None) -> Outline:
     """The outline of ``tree``; ``model`` is the module's semantic model (built from the tree when not given)."""
-    if model is None:
-        model = index_module(path, tree).model
-    constants: dict[str, str] = {}
-    functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    index = index_module(path, tree)
+    return _outline(index, model if model is not None else index.model)
+
+
+def _outline(index: ModuleIndex, model: SemanticModel) -> Outline:
+    """The outline of the module ``index`` indexes: its constants and functions from the index, its try
+    blocks from a walk over its statements."""
     tries: list[tuple[ast.Try, str]] = []
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            text = const_str(stmt.value)
-            if text is not None:
-                constants[stmt.targets[0].id] = text
-    stack: list[tuple[ast.stmt, str, str]] = [(s, "", "") for s in tree.body]
+    stack: list[tuple[ast.stmt, str, str]] = [(s, "", "") for s in index.tree.body]
+    pop, extend = stack.pop, stack.extend
+    simple = SIMPLE_STATEMENTS
     while stack:
-        stmt, fn, prefix = stack.pop()
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-            qual = f"{prefix}{stmt.name}" if prefix else f"{fn}.{stmt.name}" if fn else stmt.name
-            functions.append((qual, stmt))
-            stack.extend((s, qual, "") for s in stmt.body)
+        stmt, fn, prefix = pop()
+        cls = type(stmt)
+        if cls in simple:
+            continue  # holds no statement
+        if cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
+            name = stmt.name  # type: ignore[attr-defined]
+            qual = f"{prefix}{name}" if prefix else f"{fn}.{name}" if fn else name
+            extend((s, qual, "") for s in stmt.body)  # type: ignore[attr-defined]
             continue
-        if isinstance(stmt, ast.ClassDef):
-            inner = f"{prefix}{stmt.name}." if prefix or not fn else f"{fn}.{stmt.name}."
-            stack.extend((s, fn, inner) for s in stmt.body)
+        if cls is ast.ClassDef:
+            name = stmt.name  # type: ignore[attr-defined]
+            inner = f"{prefix}{name}." if prefix or not fn else f"{fn}.{name}."
+            extend((s, fn, inner) for s in stmt.body)  # type: ignore[attr-defined]
             continue
-        if isinstance(stmt, ast.Try | ast.TryStar):
+        if cls is ast.Try or cls is ast.TryStar:
             tries.append((stmt, fn))  # type: ignore[arg-type]
-        for field_name in ("body", "orelse", "finalbody"):
-            stack.extend((s, fn, prefix) for s in getattr(stmt, field_name, None) or [])
-        for handler in getattr(stmt, "handlers", None) or []:
-            stack.extend((s, fn, prefix) for s in handler.body)
-        for case in getattr(stmt, "cases", None) or []:
-            stack.extend((s, fn, prefix) for s in case.body)
-    functions.sort(key=lambda f: f[1].lineno)
-    return Outline(path, tree, model, constants, functions, tries)
+        for field_name in _BLOCK_FIELDS:
+            block = getattr(stmt, field_name, None)
+            if block:
+                extend((s, fn, prefix) for s in block)
+        for handler in getattr(stmt, "handlers", None) or ():
+            extend((s, fn, prefix) for s in handler.body)
+        for case in getattr(stmt, "cases", None) or ():
+            extend((s, fn, prefix) for s in case.body)
+    return Outline(index.path, index.tree, model, dict(index.constants), list(index.functions), tries)
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
 
 
 def _outline_cache(facts: Facts) -> dict[str, Outline | None]:
@@ -550,7 +738,7 @@ def outline_of(facts: Facts, path: str) -> Outline | None:
     cache = facts.derived(_outline_cache)
     if path not in cache:
         index = index_of(facts, path)
-        cache[path] = outline_module(path, index.tree, index.model) if index is not None else None
+        cache[path] = _outline(index, index.model) if index is not None else None
     return cache[path]
 
 

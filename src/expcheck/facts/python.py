@@ -10,10 +10,14 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from expcheck.facts.semantic import last_name
 from expcheck.limits import MAX_NESTING, LimitProblem, tree_depth, tree_within
 from expcheck.submission import SourceFile
+
+if TYPE_CHECKING:
+    from expcheck.facts.astindex import ModuleIndex
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,8 @@ class PyModule:
         self.file = file
         self.path = file.path
         self.tree: ast.Module | None = None
+        # The index of a code module (facts/astindex.py): its one walk also measures the tree's nesting.
+        self.index: ModuleIndex | None = None
         self.syntax: SyntaxProblem | None = None
         # A limit the tree passes (nesting deeper than expcheck judges); the tree is then dropped.
         self.limit: LimitProblem | None = None
@@ -196,7 +202,15 @@ class PyModule:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(file.text, filename=file.path)
-            if tree_within(tree, MAX_NESTING):
+            # The tree is kept only once the walk has found it within the limit: nothing reads it before.
+            if file.origin == "code":
+                from expcheck.facts.astindex import build_index  # astindex imports this module
+
+                self.index = build_index(file.path, tree, MAX_NESTING)
+                within = self.index is not None
+            else:
+                within = tree_within(tree, MAX_NESTING)
+            if within:
                 self.tree = tree
             else:  # measured again, for the node to point at
                 deepest = tree_depth(tree)[1]

@@ -51,6 +51,12 @@ def qualified_name(node: ast.AST, aliases: Mapping[str, str]) -> str:
     A call inside the chain is written ``()`` (``wandb.Api().run``); "" when the chain does not
     start at a name.
     """
+    kind = type(node)  # the common shapes first: ``name`` and ``name.attr``
+    if kind is ast.Name:
+        return aliases.get(node.id, node.id)  # type: ignore[attr-defined]
+    if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+        root = node.value.id  # type: ignore[attr-defined]
+        return f"{aliases.get(root, root)}.{node.attr}"  # type: ignore[attr-defined]
     parts: list[str] = []
     while True:
         if isinstance(node, ast.Attribute):
@@ -404,7 +410,9 @@ class SemanticModel:
         return best
 
 
-@dataclass(frozen=True)
+# Hashable and compared by value like a frozen dataclass, without the cost of a frozen one's __init__
+# (one is made per call of every module): nothing writes to a CallSite once the index has made it.
+@dataclass(unsafe_hash=True, slots=True)
 class CallSite:
     """One call expression of a project module."""
 
@@ -460,7 +468,10 @@ class CallSite:
 
 def call_site(node: ast.Call, scope: NameScope, function: str, in_loop: bool, path: str) -> CallSite:
     """The CallSite of ``node`` standing in ``scope``, its callee resolved through the imports visible there."""
-    return CallSite(node, qualified_name(node.func, scope.visible), callee_attr(node), function, in_loop, path, scope)
+    func = node.func
+    kind = type(func)
+    attr = func.attr if kind is ast.Attribute else func.id if kind is ast.Name else ""  # type: ignore[attr-defined]
+    return CallSite(node, qualified_name(func, scope.visible), attr, function, in_loop, path, scope)
 
 
 def enclosing_functions(function: str) -> Iterator[str]:
