@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from expcheck.facts import Facts
-from expcheck.facts.python import SIMPLE_STATEMENTS, walk
+from expcheck.facts.python import (
+    SCALAR_FIELDS,
+    SIMPLE_STATEMENTS,
+    ClassFact,
+    FunctionFact,
+    class_fact,
+    class_is_protocol,
+    function_fact,
+    walk,
+)
 from expcheck.facts.semantic import (
     CLASS,
     COMPREHENSION,
@@ -87,6 +96,11 @@ class ModuleIndex:
     constants: dict[str, str]
     # (qualname, node) of every function in line order, methods as Class.method, nested as outer.inner.
     functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = field(default_factory=list)
+    # What facts/python.py says of each function and class (``PyModule.functions``/``classes``), in order.
+    function_facts: list[FunctionFact] = field(default_factory=list)
+    class_facts: list[ClassFact] = field(default_factory=list)
+    # Whether some statement is a bare ``...``.
+    ellipsis: bool = False
 
     @property
     def aliases(self) -> Mapping[str, str]:
@@ -153,12 +167,6 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Fields that never hold a node worth visiting: expression contexts and operators.
 _SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_ignores", "names"})
-# Fields that hold an identifier, a number, a flag or a list of identifiers in every node type that has
-# them: never a node (``value`` is one only in Constant and MatchSingleton, see ``_child_fields``).
-_SCALAR_FIELDS = frozenset(
-    {"id", "attr", "arg", "asname", "name", "module", "level", "kind", "type_comment", "is_async", "simple"}
-    | {"conversion", "kwd_attrs", "rest", "tag", "lineno", "n", "s"}
-)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -170,7 +178,7 @@ def _child_fields(cls: type) -> tuple[str, ...]:
             f
             for f in cls._fields  # type: ignore[attr-defined]
             if f not in _SKIP_FIELDS
-            and f not in _SCALAR_FIELDS
+            and f not in SCALAR_FIELDS
             and not (f == "value" and cls in (ast.Constant, ast.MatchSingleton))
         )
     return fields
@@ -188,6 +196,8 @@ def _fits(node: ast.AST, budget: int) -> bool:
     kind = type(node)
     if kind is ast.Name or kind is ast.Constant:
         return budget >= 1
+    if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+        return budget >= 2
     return tree_within(node, budget)
 
 
@@ -265,6 +275,15 @@ _ACTIONS: dict[type, int] = {
 }
 for _kind in SEMANTIC_NODES:
     _ACTIONS.setdefault(_kind, _NEW_SCOPE if _kind in SCOPE_NODES else _BINDING)
+# Node type -> (what the walk does at it, the fields that may hold its child nodes).
+_PLANS: dict[type, tuple[int, tuple[str, ...]]] = {}
+
+
+def _plan(cls: type) -> tuple[int, tuple[str, ...]]:
+    plan = _PLANS[cls] = (_ACTIONS.get(cls, _GENERIC), _child_fields(cls))
+    return plan
+
+
 # Index kinds whose node can be a subscript's key worth recording (``x["k"]``, ``x[["a"]]``, ``x[cfg.k]``).
 _KEY_KINDS = frozenset({ast.Constant, ast.List, ast.Name, ast.Attribute, ast.Call})
 
@@ -289,6 +308,9 @@ class _Collector:
         self.compares: list[tuple[ast.Compare, str]] = []
         self.subscripts: list[tuple[ast.Subscript, str]] = []
         self.tries: list[tuple[ast.Try, str]] = []
+        self.function_facts: list[FunctionFact] = []
+        self.class_facts: list[ClassFact] = []
+        self.ellipsis = False
 
     def run(self, tree: ast.Module, limit: int) -> bool:
         """Walk ``tree``; False as soon as it is found nested more than ``limit`` levels deep (as
@@ -311,8 +333,7 @@ class _Collector:
         names_read = self.names_read
         add_name = names_read.add
         strings, docstrings = self.strings, self.docstrings
-        actions = _ACTIONS.get
-        child_fields = _CHILD_FIELDS.get
+        plans = _PLANS.get
         package = self.package
         Name, Constant, FormattedValue, Load = ast.Name, ast.Constant, ast.FormattedValue, ast.Load
         key_kinds = _KEY_KINDS
@@ -321,7 +342,7 @@ class _Collector:
             if depth >= limit and not tree_within(node, limit - depth + 1):
                 return False
             cls = node.__class__
-            action = actions(cls, _GENERIC)
+            action, fields = plans(cls) or _plan(cls)
             if action:
                 if action == _ATTRIBUTE:  # the commonest nodes, their one child pushed here
                     add_name(node.attr)  # type: ignore[attr-defined]
@@ -330,19 +351,46 @@ class _Collector:
                     if kind is not Name and (kind is not Constant or type(value.value) is str):
                         push((value, state, depth + 1))
                     continue
-                if action == _VALUE:
-                    value = node.value  # type: ignore[attr-defined]
-                    kind = type(value)
-                    if value is not None and kind is not Name and (kind is not Constant or type(value.value) is str):
-                        push((value, state, depth + 1))
-                    continue
                 if action == _CALL:
                     self._call(node, state)  # type: ignore[arg-type]
-                elif action == _CONSTANT:
+                    # The children as the generic visit below pushes them, a keyword's value in its place (the
+                    # keyword holds nothing else) unless the value may stand past the limit.
+                    inner = depth + 1
+                    func = node.func  # type: ignore[attr-defined]
+                    kind = type(func)
+                    if kind is not Name and (kind is not Constant or type(func.value) is str):
+                        push((func, state, inner))
+                    for item in node.args:  # type: ignore[attr-defined]
+                        kind = type(item)
+                        if kind is not Name and (kind is not Constant or type(item.value) is str):
+                            push((item, state, inner))
+                    if depth + 2 <= limit:
+                        inner += 1
+                        for keyword in node.keywords:  # type: ignore[attr-defined]
+                            item = keyword.value
+                            kind = type(item)
+                            if kind is not Name and (kind is not Constant or type(item.value) is str):
+                                push((item, state, inner))
+                    else:
+                        for keyword in node.keywords:  # type: ignore[attr-defined]
+                            push((keyword, state, inner))
+                    continue
+                if action == _CONSTANT:
                     if type(node.value) is str and id(node) not in docstrings:  # type: ignore[attr-defined]
                         strings.append((node, state.scope.qualname))  # type: ignore[arg-type]
                     continue
-                elif action == _LEAF:
+                if action == _VALUE:
+                    value = node.value  # type: ignore[attr-defined]
+                    kind = type(value)
+                    if kind is Constant:
+                        if type(value.value) is str:
+                            push((value, state, depth + 1))
+                        elif value.value is Ellipsis and cls is ast.Expr:
+                            self.ellipsis = True
+                    elif value is not None and kind is not Name:
+                        push((value, state, depth + 1))
+                    continue
+                if action == _LEAF:
                     continue
                 elif action == _ASSIGN:
                     state.sem.bind_node(node, package)
@@ -404,7 +452,7 @@ class _Collector:
                 elif action == _MATCHCLASS:  # ``case Point(x=0)`` reads the attribute x
                     names_read.update(node.kwd_attrs)  # type: ignore[attr-defined]
             inner = depth + 1
-            for field_name in child_fields(cls) or _child_fields(cls):
+            for field_name in fields:
                 value = getattr(node, field_name, None)
                 if value is None:
                     continue
@@ -493,6 +541,8 @@ class _Collector:
         inner = Scope(qualname=qual, node=node, params=tuple(params))
         self.scopes[qual] = inner
         self.functions.append((qual, node))
+        in_protocol = bool(state.prefix) and class_is_protocol(state.sem.node)  # type: ignore[arg-type]
+        self.function_facts.append(function_fact(node, qual, in_protocol))
         self.by_name.setdefault(node.name, []).append(qual)
         doc = _docstring(node)
         if doc is not None:
@@ -516,6 +566,7 @@ class _Collector:
         doc = _docstring(node)
         if doc is not None:
             self.docstrings.add(doc)
+        self.class_facts.append(class_fact(node))
         state.sem.bind_node(node, self.package)
         sem = NameScope(CLASS, node, state.sem)
         self.model.scopes.append(sem)
@@ -595,6 +646,8 @@ def build_index(path: str, tree: ast.Module, limit: int = MAX_NESTING) -> Module
             if text is not None:
                 constants[stmt.targets[0].id] = text
     col.functions.sort(key=_line)
+    col.function_facts.sort(key=lambda f: (f.line, f.column))
+    col.class_facts.sort(key=lambda c: c.line)
     return ModuleIndex(
         path=path,
         tree=tree,
@@ -610,6 +663,9 @@ def build_index(path: str, tree: ast.Module, limit: int = MAX_NESTING) -> Module
         tries=col.tries,
         constants=constants,
         functions=col.functions,
+        function_facts=col.function_facts,
+        class_facts=col.class_facts,
+        ellipsis=col.ellipsis,
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from expcheck.facts import Facts
+from expcheck.facts.python import SIMPLE_STATEMENTS
 from expcheck.facts.semantic import resolve_relative, target_names
 
 BindingKind = Literal["function", "class", "import", "assign", "global"]
@@ -28,7 +29,9 @@ _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
 
-@dataclass(frozen=True)
+# Hashable and compared by value like frozen dataclasses, without the cost of a frozen one's __init__ (one
+# is made per import and per module-level binding of every module): nothing writes to them once made.
+@dataclass(unsafe_hash=True, slots=True)
 class ImportFact:
     """One imported name (``import a.b as c`` or ``from m import x as y``) where it is written."""
 
@@ -62,7 +65,7 @@ class ImportFact:
         return self.module.split(".", 1)[0]
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)
 class Binding:
     """A module-level name and the statement that binds it."""
 
@@ -254,6 +257,10 @@ def _catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
     return False
 
 
+# Statements that hold no statement and, below module level, nothing the scanner records.
+_INERT = SIMPLE_STATEMENTS - {ast.Import, ast.ImportFrom, ast.Global}
+
+
 class _Scanner:
     """Statement-level walk of one module: module-level bindings and every import with its context."""
 
@@ -313,18 +320,25 @@ class _Scanner:
                     self.bind(fact.bound, "import", node, fact)
 
     def _block(self, body: list[ast.stmt], module_level: bool, guarded: bool, type_only: bool) -> None:
+        stmt = self._stmt
+        if module_level:
+            for node in body:
+                stmt(node, module_level, guarded, type_only)
+            return
         for node in body:
-            self._stmt(node, module_level, guarded, type_only)
+            if type(node) not in _INERT:  # below module level, most statements bind nothing here
+                stmt(node, module_level, guarded, type_only)
 
     def _stmt(self, node: ast.stmt, module_level: bool, guarded: bool, type_only: bool) -> None:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            self._import(node, module_level, guarded, type_only)
+        cls = type(node)
+        if cls is ast.Import or cls is ast.ImportFrom:
+            self._import(node, module_level, guarded, type_only)  # type: ignore[arg-type]
             return
-        if isinstance(node, ast.Global):
-            for name in node.names:
+        if cls is ast.Global:
+            for name in node.names:  # type: ignore[attr-defined]
                 self.bind(name, "global", node)
             return
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
             if module_level:
                 self.bind(node.name, "function", node)
                 if node.name == "__getattr__":
@@ -338,7 +352,7 @@ class _Scanner:
             self._block(node.body, module_level=False, guarded=False, type_only=type_only)
             self.function, self.prefix = outer, prefix
             return
-        if isinstance(node, ast.ClassDef):
+        if cls is ast.ClassDef:
             if module_level:
                 self.bind(node.name, "class", node)
             prefix = self.prefix
@@ -348,12 +362,14 @@ class _Scanner:
             return
         if module_level:
             self._module_assignments(node)
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if cls in SIMPLE_STATEMENTS:
+            return  # holds no statement
+        if cls is ast.If and _is_type_checking(node.test):  # type: ignore[attr-defined]
             self._block(node.body, module_level, guarded, True)
             self._block(node.orelse, module_level, guarded, type_only)
             return
-        if isinstance(node, ast.Try | ast.TryStar):
-            catches = _catches_import_error(node.handlers)
+        if cls is ast.Try or cls is ast.TryStar:
+            catches = _catches_import_error(node.handlers)  # type: ignore[attr-defined]
             self._block(node.body, module_level, guarded or catches, type_only)
             for handler in node.handlers:
                 # A fallback import runs only when the one above failed.

@@ -107,6 +107,28 @@ class _Started:
     tmp: tempfile.TemporaryDirectory[str]
     proc: subprocess.Popen[str]
     files: dict[str, str]
+    # The folders made for the files under the temporary folder ("src", "src/pkg").
+    folders: set[str] = field(default_factory=set)
+
+    def remove(self) -> None:
+        """Remove the copies and the temporary folder: what was written, one by one (cheaper than a tree
+        walk), then whatever else is left (TemporaryDirectory's own cleanup)."""
+        root = self.tmp.name
+        try:
+            for path in self.files:
+                os.unlink(os.path.join(root, path))
+            for folder in sorted(self.folders, key=len, reverse=True):  # the deepest first
+                os.rmdir(os.path.join(root, folder))
+            os.rmdir(root)
+        except OSError:
+            pass  # something else is in there: the cleanup below removes it
+        self.tmp.cleanup()
+
+
+def _parents(folder: str) -> list[str]:
+    """``a/b/c`` -> ``a/b/c``, ``a/b``, ``a``."""
+    parts = folder.split("/")
+    return ["/".join(parts[:end]) for end in range(len(parts), 0, -1)]
 
 
 def start_lint(facts: Facts) -> _Started | LintResult:
@@ -126,12 +148,16 @@ def start_lint(facts: Facts) -> _Started | LintResult:
     if binary is None:
         return LintResult(note="ruff is not installed; undefined names and other lint checks were skipped")
     tmp = tempfile.TemporaryDirectory(prefix="expcheck-lint-")
-    root = Path(tmp.name)
+    root = tmp.name
+    folders: set[str] = set()
     try:
-        for path, text in files.items():
-            target = root.joinpath(*PurePosixPath(path).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+        for path, text in files.items():  # paths are relative, "/"-separated, without ".." (_safe_relative)
+            folder = path.rpartition("/")[0]
+            if folder and folder not in folders:
+                os.makedirs(os.path.join(root, folder), exist_ok=True)
+                folders.update(_parents(folder))
+            with open(os.path.join(root, path), "w", encoding="utf-8") as out:
+                out.write(text)
     except (OSError, UnicodeError) as exc:
         tmp.cleanup()
         return LintResult(
@@ -160,7 +186,7 @@ def start_lint(facts: Facts) -> _Started | LintResult:
     except OSError as exc:
         tmp.cleanup()
         return LintResult(note=f"ruff could not run ({type(exc).__name__}); lint checks were skipped")
-    started = _Started(tmp=tmp, proc=proc, files=files)
+    started = _Started(tmp=tmp, proc=proc, files=files, folders=folders)
     weakref.finalize(started, _stop, proc, tmp)  # never leave a process or a folder behind
     return started
 
@@ -193,7 +219,7 @@ def lint(facts: Facts) -> LintResult:
             )
         return LintResult(diagnostics=_diagnostics(raw, root, started.files), ran=True)
     finally:
-        started.tmp.cleanup()
+        started.remove()
 
 
 def _clean_env() -> dict[str, str]:

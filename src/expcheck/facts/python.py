@@ -87,7 +87,7 @@ def _stub_kind(body: list[ast.stmt]) -> str | None:
     return None
 
 
-def _class_is_protocol(node: ast.ClassDef) -> bool:
+def class_is_protocol(node: ast.ClassDef) -> bool:
     for base in node.bases:
         name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
         if name in ("Protocol", "ABC"):
@@ -95,6 +95,19 @@ def _class_is_protocol(node: ast.ClassDef) -> bool:
     return False
 
 
+def function_fact(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, in_protocol: bool) -> FunctionFact:
+    """The FunctionFact of ``node`` (``in_protocol``: defined in the body of a Protocol or ABC class)."""
+    intentional = in_protocol or any(_decorator_name(d) in _INTENTIONAL_DECORATORS for d in node.decorator_list)
+    return FunctionFact(node.name, qualname, node.lineno, node.col_offset + 1, _stub_kind(node.body), intentional)
+
+
+def class_fact(node: ast.ClassDef) -> ClassFact:
+    bases = tuple(b.attr if isinstance(b, ast.Attribute) else b.id for b in node.bases if type(b) in _NAMES)  # type: ignore[attr-defined]
+    methods = frozenset(n.name for n in node.body if type(n) is ast.FunctionDef or type(n) is ast.AsyncFunctionDef)  # type: ignore[attr-defined]
+    return ClassFact(node.name, node.lineno, bases, methods)
+
+
+_NAMES = frozenset({ast.Attribute, ast.Name})
 _BODY_FIELDS = ("body", "orelse", "finalbody")
 # Statements that never hold other statements: a walk over statements need not look inside them.
 SIMPLE_STATEMENTS = frozenset(
@@ -118,10 +131,6 @@ SIMPLE_STATEMENTS = frozenset(
 )
 
 
-def _is_ellipsis(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis
-
-
 @dataclass
 class _StatementIndex:
     """Functions, classes and elided ``...`` statements, from one walk over statements only."""
@@ -131,59 +140,82 @@ class _StatementIndex:
     elided: list[tuple[int, int]]
 
 
+def _elided(block: list[ast.stmt], out: list[tuple[int, int]]) -> None:
+    """Add the bare ``...`` statements of ``block`` to ``out`` when they stand among other statements."""
+    if len(block) > 1:
+        elided = [s for s in block if type(s) is ast.Expr and type(s.value) is ast.Constant and s.value.value is ...]
+        if elided and _stub_kind(block) is None:
+            out.extend((s.lineno, s.col_offset + 1) for s in elided)
+
+
 def _index_statements(tree: ast.Module) -> _StatementIndex:
     index = _StatementIndex(functions=[], classes=[], elided=[])
+    elided = index.elided
     # (statement, enclosing scope names, is the innermost scope a Protocol/ABC class)
     stack: list[tuple[ast.stmt, tuple[str, ...], bool]] = []
-
-    def push_block(block: list[ast.stmt], scope: tuple[str, ...], protocol: bool) -> None:
-        if len(block) > 1:
-            elided = [s for s in block if _is_ellipsis(s)]
-            if elided and _stub_kind(block) is None:
-                index.elided.extend((s.lineno, s.col_offset + 1) for s in elided)
-        stack.extend((s, scope, protocol) for s in reversed(block))
-
-    push_block(tree.body, (), False)
+    extend, pop = stack.extend, stack.pop
+    _elided(tree.body, elided)
+    extend((s, (), False) for s in reversed(tree.body))
+    blocks_of = _BLOCKS.get
     while stack:
-        node, scope, protocol = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            intentional = protocol or any(_decorator_name(d) in _INTENTIONAL_DECORATORS for d in node.decorator_list)
-            index.functions.append(
-                FunctionFact(
-                    name=node.name,
-                    qualname=".".join([*scope, node.name]),
-                    line=node.lineno,
-                    column=node.col_offset + 1,
-                    stub=_stub_kind(node.body),
-                    intentional_stub=intentional,
-                )
-            )
-            push_block(node.body, (*scope, node.name), False)
+        node, scope, protocol = pop()
+        cls = type(node)
+        if cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
+            name = node.name  # type: ignore[attr-defined]
+            index.functions.append(function_fact(node, ".".join([*scope, name]), protocol))  # type: ignore[arg-type]
+            body = node.body  # type: ignore[attr-defined]
+            _elided(body, elided)
+            inner = (*scope, name)
+            extend((s, inner, False) for s in reversed(body))
             continue
-        if isinstance(node, ast.ClassDef):
-            bases = tuple(
-                b.attr if isinstance(b, ast.Attribute) else b.id
-                for b in node.bases
-                if isinstance(b, ast.Attribute | ast.Name)
-            )
-            methods = frozenset(n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
-            index.classes.append(ClassFact(name=node.name, line=node.lineno, bases=bases, methods=methods))
-            push_block(node.body, (*scope, node.name), _class_is_protocol(node))
+        if cls is ast.ClassDef:
+            index.classes.append(class_fact(node))  # type: ignore[arg-type]
+            body = node.body  # type: ignore[attr-defined]
+            _elided(body, elided)
+            inner = (*scope, node.name)  # type: ignore[attr-defined]
+            is_protocol = class_is_protocol(node)  # type: ignore[arg-type]
+            extend((s, inner, is_protocol) for s in reversed(body))
             continue
-        if type(node) in SIMPLE_STATEMENTS:
-            continue
-        for field in _BODY_FIELDS:
-            block = getattr(node, field, None)
-            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                push_block(block, scope, protocol)
-        for handler in getattr(node, "handlers", ()):  # try/except
-            push_block(handler.body, scope, protocol)
-        for case in getattr(node, "cases", ()):  # match
-            push_block(case.body, scope, protocol)
+        fields = blocks_of(cls)
+        if fields is None:
+            fields = _block_fields(cls)
+        if not fields:
+            continue  # a simple statement
+        for block in _blocks(node, fields):
+            _elided(block, elided)
+            extend((s, scope, protocol) for s in reversed(block))
     index.functions.sort(key=lambda f: (f.line, f.column))
     index.classes.sort(key=lambda c: c.line)
-    index.elided.sort()
+    elided.sort()
     return index
+
+
+# Statement type -> the fields that hold its blocks of statements ("handlers" and "cases" hold them one
+# level down, in each handler's or case's body); () for a statement that holds none.
+_BLOCKS: dict[type, tuple[str, ...]] = {kind: () for kind in SIMPLE_STATEMENTS}
+
+
+def _block_fields(cls: type) -> tuple[str, ...]:
+    fields = _BLOCKS[cls] = tuple(
+        f
+        for f in (*_BODY_FIELDS, "handlers", "cases")
+        if f in cls._fields  # type: ignore[attr-defined]
+    )
+    return fields
+
+
+def _blocks(node: ast.AST, fields: tuple[str, ...]) -> list[list[ast.stmt]]:
+    """The non-empty blocks of statements ``node`` holds, in the order of ``fields``."""
+    out = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if not value or type(value) is not list:
+            continue
+        if name == "handlers" or name == "cases":
+            out.extend(part.body for part in value if part.body)
+        elif isinstance(value[0], ast.stmt):
+            out.append(value)
+    return out
 
 
 class PyModule:
@@ -247,7 +279,12 @@ class PyModule:
     def _index(self) -> _StatementIndex:
         if self.tree is None:
             return _StatementIndex(functions=[], classes=[], elided=[])
-        return _index_statements(self.tree)
+        index = self.index
+        if index is None:
+            return _index_statements(self.tree)
+        # The module's index holds its functions and classes; a bare ``...`` needs its block: walked for.
+        elided = _index_statements(self.tree).elided if index.ellipsis else []
+        return _StatementIndex(functions=index.function_facts, classes=index.class_facts, elided=elided)
 
     @cached_property
     def statements(self) -> list[ast.stmt]:
@@ -272,38 +309,64 @@ def iter_statements(body: list[ast.stmt]) -> list[ast.stmt]:
     """Every statement in ``body`` and in the bodies nested in it (functions and classes included), in order."""
     out: list[ast.stmt] = []
     stack = list(reversed(body))
+    pop, extend, append = stack.pop, stack.extend, out.append
+    blocks_of = _BLOCKS.get
     while stack:
-        node = stack.pop()
-        out.append(node)
-        if type(node) in SIMPLE_STATEMENTS:
+        node = pop()
+        append(node)
+        cls = type(node)
+        fields = blocks_of(cls)
+        if fields is None:
+            fields = _block_fields(cls)
+        if not fields:
             continue
-        nested: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            block = getattr(node, name, None)
-            if isinstance(block, list):
-                nested.extend(s for s in block if isinstance(s, ast.stmt))
-        for handler in getattr(node, "handlers", ()):
-            nested.extend(handler.body)
-        for case in getattr(node, "cases", ()):
-            nested.extend(case.body)
-        stack.extend(reversed(nested))
+        blocks = _blocks(node, fields)
+        if len(blocks) == 1:
+            extend(reversed(blocks[0]))
+        elif blocks:
+            extend(reversed([s for block in blocks for s in block]))
     return out
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """The nodes ``ast.walk(node)`` yields, in the same breadth-first order, without its nested generators."""
     todo = deque([node])
+    popleft, append = todo.popleft, todo.append
+    fields_of = _WALK_FIELDS.get
+    node_type = ast.AST
     while todo:
-        node = todo.popleft()
-        for name in node._fields:
+        node = popleft()
+        cls = type(node)
+        fields = fields_of(cls)
+        if fields is None:
+            fields = _walk_fields(cls)
+        for name in fields:
             value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                todo.append(value)
-            elif isinstance(value, list):
+            if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
-                        todo.append(item)
+                    if isinstance(item, node_type):
+                        append(item)
+            elif isinstance(value, node_type):
+                append(value)
         yield node
+
+
+# Node type -> its fields that may hold a node.
+_WALK_FIELDS: dict[type, tuple[str, ...]] = {}
+# Fields that hold an identifier, a number, a flag or a list of identifiers in every node type that has
+# them: never a node (``value`` is one only in Constant and MatchSingleton).
+SCALAR_FIELDS = frozenset(
+    {"id", "attr", "arg", "asname", "name", "module", "level", "kind", "type_comment", "is_async", "simple"}
+    | {"conversion", "kwd_attrs", "rest", "tag", "lineno", "n", "s"}
+)
+
+
+def _walk_fields(cls: type) -> tuple[str, ...]:
+    fields: tuple[str, ...] = getattr(cls, "_fields", ())
+    if cls is ast.Constant or cls is ast.MatchSingleton:
+        fields = ()  # their ``value`` is a Python value, never a node
+    fields = _WALK_FIELDS[cls] = tuple(f for f in fields if f not in SCALAR_FIELDS)
+    return fields
 
 
 def literal_spans(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]] | None:
