@@ -111,6 +111,12 @@ def _plainly_within(text: str) -> bool:
     other text is scanned."""
     if "*" in text or sum(text.count(ch) for ch in _COLLECTION_INDICATORS) > MAX_NESTING:
         return False
+    return utf8_encodable(text)
+
+
+def utf8_encodable(text: str) -> bool:
+    """Whether ``text`` holds no lone surrogate: UTF-8 encodes every other code point (a quicker test
+    than searching the text for one)."""
     if text.isascii():
         return True
     try:

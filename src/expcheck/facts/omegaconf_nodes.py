@@ -47,22 +47,16 @@ def _builder() -> Callable[[dict[str, Any]], Any] | None:
                 return AnyNode(value=value, key=key, parent=parent)  # OmegaConf validates the interpolation
             except Exception as exc:
                 raise _NotPlain from exc
-        meta = new(Metadata)
-        meta.__dict__.update(
-            ref_type=Any,
-            object_type=None,
-            optional=True,
-            key=key,
-            flags={},
-            flags_root=False,
-            resolver_cache=resolver_cache(),
-        )
-        node = new(AnyNode)
-        node.__dict__.update(_metadata=meta, _parent=parent, _flags_cache=None, _val=value)
+        node = node_of(AnyNode, Metadata, None, key, parent)
+        node.__dict__["_val"] = value
         return node
 
     def container(cls: type, object_type: type, key_type: Any, key: Any, parent: Any) -> Any:
-        meta = new(ContainerMetadata)
+        return node_of(cls, ContainerMetadata, object_type, key, parent, key_type=key_type, element_type=Any)
+
+    def node_of(cls: type, meta_cls: type, object_type: Any, key: Any, parent: Any, **extra: Any) -> Any:
+        """A node of ``cls`` with its metadata as OmegaConf's constructors leave them for plain data."""
+        meta = new(meta_cls)
         meta.__dict__.update(
             ref_type=Any,
             object_type=object_type,
@@ -71,8 +65,7 @@ def _builder() -> Callable[[dict[str, Any]], Any] | None:
             flags={},
             flags_root=False,
             resolver_cache=resolver_cache(),
-            key_type=key_type,
-            element_type=Any,
+            **extra,
         )
         node = new(cls)
         node.__dict__.update(_metadata=meta, _parent=parent, _flags_cache=None)

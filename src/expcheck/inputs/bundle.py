@@ -16,7 +16,7 @@ import yaml
 
 from expcheck.errors import InputError
 from expcheck.inputs.limits import check_nesting
-from expcheck.limits import MAX_NESTING
+from expcheck.limits import MAX_NESTING, utf8_encodable
 from expcheck.paths import normalise, unsafe_reason
 from expcheck.submission import FileOrigin, RejectedEntry, SourceFile
 
@@ -134,18 +134,6 @@ def _rejected(name: str, reason: str, text: str) -> RejectedEntry:
     return RejectedEntry(name=printable(name), reason=reason, text=printable(text))
 
 
-def _utf8_encodable(text: str) -> bool:
-    """Whether ``text`` holds no lone surrogate: UTF-8 encodes every other code point (a quicker test
-    than searching the text for one)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def source_file(path: str, text: str, origin: FileOrigin = "code") -> SourceFile:
     """The file ``path`` holding ``text`` as it would be written to disk and read back by its parser.
 
@@ -155,7 +143,7 @@ def source_file(path: str, text: str, origin: FileOrigin = "code") -> SourceFile
     """
     if "\x00" in text:
         return SourceFile(path=path, text="", origin=origin, unreadable="binary data (NUL bytes)")
-    bad = None if _utf8_encodable(text) else _SURROGATE.search(text)
+    bad = None if utf8_encodable(text) else _SURROGATE.search(text)
     if bad is not None:
         why = f"not encodable as UTF-8 (a lone surrogate at character {bad.start()})"
         return SourceFile(path=path, text="", origin=origin, unreadable=why)
