@@ -233,3 +233,30 @@ def test_a_run_does_not_leak_into_the_next(tmp_path: Path) -> None:
     composer = _Composer(_folder(tmp_path), str(tmp_path))
     for overrides in (["run=a"], ["run=b"]):
         assert ("ok", composer.compose("config", overrides)) == _public(tmp_path, overrides), overrides
+
+
+def test_deep_trees_are_left_to_omegaconf() -> None:
+    """Past DEEPEST levels the shortcuts answer None, so OmegaConf's own create, deepcopy and to_container
+    run and fail where their recursion fails in a real run (a config ~90 levels deep makes Hydra refuse it
+    there; building it without OmegaConf's recursion made that finding disappear)."""
+    from omegaconf import OmegaConf
+
+    from expcheck.facts.omegaconf_nodes import DEEPEST
+
+    def nested(levels: int) -> dict[str, object]:
+        value: object = 1
+        for level in range(levels):
+            value = [value] if level % 2 else {"k": value}
+        return {"top": value}
+
+    shallow = nested(DEEPEST - 1)
+    built = plain_config(shallow)
+    assert built is not None and OmegaConf.to_container(built) == shallow
+    assert plain_data(built) == shallow
+    assert tree_copy(built) is not None
+    deep = nested(DEEPEST + 2)
+    assert plain_config(deep) is None
+    made = OmegaConf.create(deep)  # OmegaConf still builds it at this depth
+    assert plain_data(made) is None
+    assert tree_copy(made) is None
+    assert OmegaConf.to_container(copy.deepcopy(made)) == deep

@@ -26,6 +26,13 @@ class _NotPlain(Exception):
     """A value that only ``OmegaConf.create`` may wrap."""
 
 
+# The deepest nesting the shortcuts handle. OmegaConf's own create, deepcopy and to_container recurse about
+# ten frames per level and hit Python's recursion limit near 90 levels, which makes Hydra refuse the config
+# in a real run as well; a deeper tree goes to OmegaConf's own functions, so it fails as it would there.
+# Real configs nest a few levels.
+DEEPEST = 32
+
+
 @cache
 def _builder() -> Callable[[dict[str, Any]], Any] | None:
     import omegaconf
@@ -71,28 +78,32 @@ def _builder() -> Callable[[dict[str, Any]], Any] | None:
         node.__dict__.update(_metadata=meta, _parent=parent, _flags_cache=None)
         return node
 
-    def wrap(value: Any, key: Any, parent: Any) -> Any:
+    def wrap(value: Any, key: Any, parent: Any, depth: int) -> Any:
         kind = type(value)
         if kind is dict:
-            return mapping(value, key, parent)
+            return mapping(value, key, parent, depth)
         if kind is list:
+            if depth > DEEPEST:
+                raise _NotPlain
             node = container(ListConfig, list, int, key, parent)
-            node.__dict__["_content"] = [wrap(item, index, node) for index, item in enumerate(value)]
+            node.__dict__["_content"] = [wrap(item, index, node, depth + 1) for index, item in enumerate(value)]
             return node
         return leaf(value, key, parent)
 
-    def mapping(value: dict[Any, Any], key: Any, parent: Any) -> Any:
+    def mapping(value: dict[Any, Any], key: Any, parent: Any, depth: int) -> Any:
+        if depth > DEEPEST:
+            raise _NotPlain
         node = container(DictConfig, dict, Any, key, parent)
         content: dict[str, Any] = {}
         for name, item in value.items():
             if type(name) is not str:
                 raise _NotPlain
-            content[name] = wrap(item, name, node)
+            content[name] = wrap(item, name, node, depth + 1)
         node.__dict__["_content"] = content
         return node
 
     def build(data: dict[str, Any]) -> Any:
-        return mapping(data, None, None)
+        return mapping(data, None, None, 0)
 
     return build
 
@@ -129,8 +140,10 @@ def _copier() -> Callable[[Any], Any] | None:
         fresh.__dict__.update(flags=dict(flags) if flags is not None else None, resolver_cache=defaultdict(dict))
         return fresh
 
-    def tree(node: Any, parent: Any) -> Any:
+    def tree(node: Any, parent: Any, depth: int) -> Any:
         kind = type(node)
+        if depth > DEEPEST:
+            raise _NotPlain
         if kind is AnyNode:
             value = node.__dict__["_val"]
             if type(value) not in plain_types:
@@ -143,7 +156,7 @@ def _copier() -> Callable[[Any], Any] | None:
             out.__dict__.update(_metadata=metadata(node), _flags_cache=None, _parent=parent)
             content = node.__dict__["_content"]
             if type(content) is dict:
-                content = {key: tree(value, out) for key, value in content.items()}
+                content = {key: tree(value, out, depth + 1) for key, value in content.items()}
             elif not (content is None or type(content) is str):
                 raise _NotPlain
             out.__dict__["_content"] = content
@@ -153,7 +166,7 @@ def _copier() -> Callable[[Any], Any] | None:
             out.__dict__.update(_metadata=metadata(node), _flags_cache=None, _parent=parent)
             content = node.__dict__["_content"]
             if type(content) is list:
-                content = [tree(value, out) for value in content]
+                content = [tree(value, out, depth + 1) for value in content]
             elif not (content is None or type(content) is str):
                 raise _NotPlain
             out.__dict__["_content"] = content
@@ -161,7 +174,7 @@ def _copier() -> Callable[[Any], Any] | None:
         raise _NotPlain
 
     def copy_root(node: Any) -> Any:
-        return tree(node, node.__dict__["_parent"])  # deepcopy keeps the root's parent, not copied
+        return tree(node, node.__dict__["_parent"], 0)  # deepcopy keeps the root's parent, not copied
 
     return copy_root
 
@@ -200,8 +213,10 @@ def _reader() -> Callable[[Any], Any] | None:
         else:
             raise _NotPlain
 
-    def data(node: Any) -> Any:
+    def data(node: Any, depth: int) -> Any:
         kind = type(node)
+        if depth > DEEPEST:
+            raise _NotPlain
         untyped(node)
         if kind is AnyNode:
             value = node.__dict__["_val"]
@@ -211,18 +226,18 @@ def _reader() -> Callable[[Any], Any] | None:
         if kind is DictConfig:
             content = node.__dict__["_content"]
             if type(content) is dict:
-                return {key: data(value) for key, value in content.items()}
+                return {key: data(value, depth + 1) for key, value in content.items()}
         elif kind is ListConfig:
             content = node.__dict__["_content"]
             if type(content) is list:
-                return [data(value) for value in content]
+                return [data(value, depth + 1) for value in content]
         else:
             raise _NotPlain
         if content is None or type(content) is str:  # None, ``???`` or an interpolation, kept as written
             return content
         raise _NotPlain
 
-    return data
+    return partial(data, depth=0)
 
 
 def plain_data(config: Any) -> Any:
