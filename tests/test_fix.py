@@ -308,3 +308,15 @@ def test_write_refuses_a_file_replaced_by_a_symlink(tmp_path: Path, capsys: pyte
     with pytest.raises(InputError):
         write_directory(result, str(repo))
     assert outside.read_bytes() == PYPROJECT_TABLE.replace("\n", "\r\n").encode()
+
+
+def test_repairs_count_lines_as_the_parser_does() -> None:
+    """A module whose lines end in a lone carriage return: Python reads its lines as usual, and the repair
+    places its edit on the decorator's line (counting only "\\n" put every line at offset 0 and the C203
+    repair died with an IndexError, an internal error)."""
+    ending = "\r"
+    main_py = MAIN_V2.replace(', version_base="1.3"', "").replace("\n", ending)
+    result = fix_files({"src/main.py": main_py, "config/config.yaml": "run: ???\n"}, select=["C203"])
+    assert result.before is not None and not result.before.internal_errors
+    new = result.files["src/main.py"]
+    assert new == MAIN_V2.replace("\n", ending)

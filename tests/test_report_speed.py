@@ -119,9 +119,19 @@ def test_normalise_as_purepath(name: str) -> None:
     assert normalise(name) == str(PurePosixPath(*[p for p in re.split(r"[\\/]", name) if p not in ("", ".")]))
 
 
-@pytest.mark.parametrize("text", ["", "a", "a\n", "\n\n", "ab\ncd\n\nx", "\r\n\x85\u2028z\n"])
-def test_line_offsets_as_regex(text: str) -> None:
-    assert line_offsets(text) == [0, *(m.end() for m in re.finditer("\n", text))]
+_BREAKS = {"a.py": "\r\n?|\n", "a.yaml": "\r\n?|[\n\x85\u2028\u2029]", "a.toml": "\r?\n"}
+
+
+@pytest.mark.parametrize("path", sorted(_BREAKS))
+@pytest.mark.parametrize("text", ["", "a", "a\n", "\n\n", "ab\ncd\n\nx", "\r\n\x85\u2028z\n", "a\rb\rc", "é\u2028x\n"])
+def test_line_offsets_as_regex(text: str, path: str) -> None:
+    """Each line's start as the file's parser counts lines: the same lines ``SourceFile.lines`` holds."""
+    from expcheck.submission import SourceFile
+
+    file = SourceFile(path, text)
+    offsets = line_offsets(file)
+    assert offsets == [0, *(m.end() for m in re.finditer(_BREAKS[path], text))]
+    assert all(text.startswith(line, start) for start, line in zip(offsets, file.lines, strict=False))
 
 
 def test_yaml_only_breaks_still_split() -> None:

@@ -26,20 +26,40 @@ def _has_yaml_only_break(text: str) -> bool:
     return "\x85" in text or "\u2028" in text or "\u2029" in text
 
 
+def _break_pattern(text: str, path: str) -> re.Pattern[str] | None:
+    """The line breaks of ``path``'s parser, or None when ``text`` holds only ``\n`` breaks that every parser
+    reads alike."""
+    yaml = path.endswith((".yaml", ".yml"))
+    if "\r" not in text and not (yaml and not text.isascii() and _has_yaml_only_break(text)):
+        return None
+    if yaml:
+        return _YAML_BREAK
+    if path.endswith(".toml"):
+        return _TOML_BREAK
+    return _PYTHON_BREAK
+
+
+def line_starts(text: str, path: str) -> list[int]:
+    """The offset in ``text`` where each line starts (index 0 is line 1), lines counted as ``split_lines``
+    counts them; after a final line break, the offset past it."""
+    pattern = _break_pattern(text, path)
+    if pattern is not None:
+        return [0, *(match.end() for match in pattern.finditer(text))]
+    offsets = [0]
+    at = 0
+    for line in text.split("\n")[:-1]:  # the offsets of re.finditer("\n"), without a match object each
+        at += len(line) + 1
+        offsets.append(at)
+    return offsets
+
+
 def split_lines(text: str, path: str) -> list[str]:
     """``text`` cut into lines the way the parser of ``path``'s file type counts them, without endings.
 
     Like ``str.splitlines``, a final line break does not start another line, and an empty text has no lines.
     """
-    yaml = path.endswith((".yaml", ".yml"))
-    if "\r" not in text and not (yaml and not text.isascii() and _has_yaml_only_break(text)):
-        lines = text.split("\n")  # the common case: every parser agrees
-    elif yaml:
-        lines = _YAML_BREAK.split(text)
-    elif path.endswith(".toml"):
-        lines = _TOML_BREAK.split(text)
-    else:
-        lines = _PYTHON_BREAK.split(text)
+    pattern = _break_pattern(text, path)
+    lines = text.split("\n") if pattern is None else pattern.split(text)  # "\n" alone: every parser agrees
     if lines and lines[-1] == "":
         lines.pop()
     return lines

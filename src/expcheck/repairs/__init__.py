@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from expcheck.findings import Finding
+from expcheck.submission import SourceFile, line_starts
 
 
 @dataclass(frozen=True)
@@ -45,19 +46,11 @@ def replace_whole(path: str, old: str, new: str) -> list[Edit]:
     return [Edit(path, start, end_old, new[start:end_new])]
 
 
-def line_offsets(text: str) -> list[int]:
-    """Offset of the first character of each line (index 0 is line 1)."""
-    offsets = [0]
-    at = 0
-    for line in text.split("\n")[:-1]:  # the same offsets as re.finditer("\n"), without a match object each
-        at += len(line) + 1
-        offsets.append(at)
-    return offsets
-
-
-def offset(text: str, line: int, column: int) -> int:
-    """Character offset of a 1-based line and 0-based character column."""
-    return line_offsets(text)[line - 1] + column
+def line_offsets(file: SourceFile) -> list[int]:
+    """Offset of the first character of each line of ``file`` (index 0 is line 1), lines counted as its
+    parser counts them (a lone carriage return ends a Python line), so that they agree with the line
+    numbers of findings."""
+    return line_starts(file.text, file.path)
 
 
 def named_paths(finding: Finding, paths: Iterable[str]) -> set[str]:

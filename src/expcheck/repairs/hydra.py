@@ -78,7 +78,7 @@ def repair_version_base(facts: Facts, finding: Finding) -> list[Edit]:
     if len(call.args) > 2 or not _declared_hydra_allows(facts, VERSION_BASE):
         return []
     text = facts.files[app.path].text
-    offsets = line_offsets(text)
+    offsets = line_offsets(facts.files[app.path])
     arguments: list[ast.expr | ast.keyword] = [*call.args, *call.keywords]
     last = max(arguments, key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0))
     _, at = _node_span(text, offsets, last)
@@ -154,7 +154,7 @@ def repair_hydra_node_read(facts: Facts, finding: Finding) -> list[Edit]:
     if node is None or not isinstance(node.value, ast.Name):
         return []
     text = module.file.text
-    offsets = line_offsets(text)
+    offsets = line_offsets(module.file)
     start, end = _node_span(text, offsets, node)
     name = re.escape(node.value.id)
     if not re.fullmatch(rf"{name}(?:\.hydra|\[(['\"])hydra\1\])", text[start:end]):

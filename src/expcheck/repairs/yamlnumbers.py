@@ -58,6 +58,6 @@ def repair_yaml_numbers(facts: Facts, finding: Finding) -> list[Edit]:
         new = yaml11_float(origin.text)
         if column is None or new is None:
             continue
-        start = line_offsets(file.text)[origin.line - 1] + column
+        start = line_offsets(file)[origin.line - 1] + column
         edits.append(Edit(origin.path, start, start + len(origin.text), new))
     return edits
