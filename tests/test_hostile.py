@@ -196,6 +196,45 @@ def test_yaml_limit_scan_with_either_parser(monkeypatch: pytest.MonkeyPatch, lib
     assert yaml_limit("a: [unclosed\n") is None  # syntax errors are the loader's to report
 
 
+_RECURSIVE = {
+    "mapping": "recm: &rm {a: 1, self: *rm}\n",
+    "sequence": "rec: &r [1, *r]\n",
+    "block": "outer: &o\n  inner:\n    back: *o\n",
+}
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+@pytest.mark.parametrize("text", sorted(_RECURSIVE.values()), ids=sorted(_RECURSIVE))
+def test_recursive_alias_is_a_limit(monkeypatch: pytest.MonkeyPatch, libyaml: bool, text: str) -> None:
+    """An alias inside the collection it names builds a value that contains itself: facts that walk config
+    data never ended on it (120 s, gigabytes). It is refused where it stands; aliases to closed nodes are not."""
+    if libyaml and not yaml.__with_libyaml__:
+        pytest.skip("PyYAML without libyaml")
+    monkeypatch.setattr(yaml, "__with_libyaml__", libyaml)
+    problem = yaml_limit(text)
+    assert problem is not None and "contains itself" in problem.message
+    assert (problem.line, problem.column) == _alias_place(text)
+    assert yaml_limit("a: &x {b: 1}\nc: {d: *x}\n") is None
+    assert yaml_limit("a: &x [1, &y 2, *y]\nb: [*x, *x]\n") is None
+
+
+def _alias_place(text: str) -> tuple[int, int]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if "*" in line:
+            return number, line.index("*") + 1
+    raise AssertionError(text)
+
+
+def test_recursive_alias_in_a_run_config_is_r104_in_time(tmp_path: Path) -> None:
+    context = yaml.safe_load(CONTEXT.read_text())
+    context["experiment_runs"][0]["config_yaml"] += _RECURSIVE["mapping"]
+    ctx = tmp_path / "context.yaml"
+    ctx.write_text(yaml.safe_dump(context))
+    report = judged(expcheck.check(str(EXAMPLES / "ready_bundle.json"), context=str(ctx)))
+    assert not report.ready
+    assert any(f.rule == "R104" and "contains itself" in f.message for f in report.findings)
+
+
 def test_lone_surrogate_in_a_yaml_comment_is_unreadable_not_a_crash(tmp_path: Path) -> None:
     report = judged(check_bundle(tmp_path, {**READY, "config_yaml": READY["config_yaml"] + "# \ud800\n"}))
     assert not report.ready

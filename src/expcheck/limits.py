@@ -161,9 +161,12 @@ def _scan_events(parser: Any) -> LimitProblem | None:
 
     starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
     ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-    # One frame per open collection: [anchor, expanded node count so far].
+    # One frame per open collection: [anchor, expanded node count so far, still open].
     stack: list[list[Any]] = []
     sizes: dict[str, int] = {}  # anchor -> expanded node count of its node
+    # anchor -> the frame of the collection it names, while that collection is its latest definition
+    # (an alias names the latest node anchored so; a collection is anchored at its start)
+    latest: dict[str, list[Any] | None] = {}
     written = 0
     expanded = 0
     while True:
@@ -172,16 +175,32 @@ def _scan_events(parser: Any) -> LimitProblem | None:
             return None
         if isinstance(event, starts):
             written += 1
-            stack.append([event.anchor, 1])
+            frame = [event.anchor, 1, True]
+            stack.append(frame)
+            if event.anchor is not None:
+                latest[event.anchor] = frame
             if len(stack) > MAX_NESTING:
                 return _too_deep(event)
             continue
         if isinstance(event, ends):
-            anchor, size = stack.pop()
+            frame = stack.pop()
+            frame[2] = False
+            anchor, size = frame[0], frame[1]
         elif isinstance(event, yaml.ScalarEvent):
             written += 1
             anchor, size = event.anchor, 1
+            if anchor is not None:
+                latest[anchor] = None
         elif isinstance(event, yaml.AliasEvent):
+            named = latest.get(event.anchor)
+            if named is not None and named[2]:
+                mark = event.start_mark
+                return LimitProblem(
+                    mark.line + 1,
+                    mark.column + 1,
+                    f"the alias *{event.anchor} stands inside the collection it names: a value that contains "
+                    "itself, which OmegaConf and Hydra cannot load",
+                )
             anchor, size = None, sizes.get(event.anchor, 1)
         else:
             continue  # stream, document
