@@ -132,3 +132,15 @@ def test_without_permission_to_write_bytecode_nothing_is_written(tmp_path: Path,
     with gencode.generated_code(path=cache):
         _classes()
     assert not cache.exists()
+
+
+def test_the_mirror_is_used_only_on_the_function_it_mirrors() -> None:
+    """The stored code is used only where the standard library's ``_create_fn`` is, instruction for
+    instruction and constant for constant, the one the mirror copies; one changed constant is enough to
+    leave dataclasses alone."""
+    code = dataclasses._create_fn.__code__
+    mirrored = sys.version_info[:2] == (3, 11) and gencode._fingerprint(code) == gencode._MIRRORED
+    assert gencode._SUPPORTED is mirrored
+    changed = code.replace(co_consts=tuple(c + " " if isinstance(c, str) else c for c in code.co_consts))
+    assert gencode._fingerprint(changed) != gencode._fingerprint(code)
+    assert gencode._fingerprint(code) == gencode._fingerprint(code.replace())  # stable for the same code

@@ -15,14 +15,16 @@ bytecode may be written (not under PYTHONDONTWRITEBYTECODE), or explicitly with
 ``python -m expcheck.gencode`` (after ``uv sync --compile-bytecode`` on such machines). Any problem with
 the file (absent, unreadable, another Python) only means compiling as usual.
 
-Only on the Python whose ``_create_fn`` this mirrors (3.11; 3.12 changed it, 3.13 compiles a class's
-methods in one go); elsewhere nothing changes.
+Only where the standard library's ``_create_fn`` is, instruction for instruction, the one this mirrors
+(CPython 3.11.7, checked by a fingerprint of its code at import; 3.12 changed it, 3.13 compiles a
+class's methods in one go); elsewhere nothing changes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import marshal
 import os
 import sys
@@ -36,9 +38,27 @@ _FORMAT = b"expcheck-dataclass-methods-1\n"
 _HEADER = MAGIC_NUMBER + _FORMAT
 # The cache holds what importing expcheck and Hydra creates; far more entries means something else fed it.
 _MAX_ENTRIES = 20_000
-_SUPPORTED = sys.version_info[:2] == (3, 11) and getattr(
-    getattr(dataclasses, "_create_fn", None), "__code__", None
-) is not None and dataclasses._create_fn.__code__.co_varnames[:3] == ("name", "args", "body")
+
+
+def _fingerprint(code: CodeType) -> str:
+    """A digest of what a function's code does (instructions, names, constants, nested code), stable
+    across processes."""
+    digest = hashlib.sha256()
+    for part in (code.co_code, repr((code.co_names, code.co_varnames, code.co_freevars)).encode()):
+        digest.update(part)
+    for const in code.co_consts:
+        digest.update(_fingerprint(const).encode() if isinstance(const, CodeType) else repr(const).encode())
+    return digest.hexdigest()
+
+
+# The standard library's ``_create_fn`` that ``_create_fn_with`` mirrors (CPython 3.11.7); on any Python
+# whose function differs by one instruction or constant, dataclasses are left alone (only slower).
+_MIRRORED = "b47006c7eeadf05b52c872f0ec70089741ce0bf14fa5eb61efb933c8dc09366f"
+_SUPPORTED = (
+    sys.version_info[:2] == (3, 11)
+    and isinstance(getattr(getattr(dataclasses, "_create_fn", None), "__code__", None), CodeType)
+    and _fingerprint(dataclasses._create_fn.__code__) == _MIRRORED
+)
 
 
 def cache_file() -> Path:
