@@ -341,7 +341,7 @@ def _preparse(overrides: Sequence[str]) -> None:
     as much per call as per value, so a hundred runs cost one call instead of a hundred. Values that can
     only be strings (most run ids) need not even that: one of them is parsed, the others take its shape.
     """
-    from hydra.core.override_parser.types import ChoiceSweep, Override, OverrideType, ValueType
+    from hydra.core.override_parser.types import ChoiceSweep, OverrideType
 
     by_key: dict[str, list[str]] = {}
     for override in dict.fromkeys(overrides):
@@ -365,17 +365,7 @@ def _preparse(overrides: Sequence[str]) -> None:
         if not choice.simple_form or len(choice.list) != len(values):
             continue
         for value, element in zip(values, choice.list, strict=True):
-            single = Override(
-                type=OverrideType.CHANGE,
-                key_or_group=joint.key_or_group,
-                value_type=ValueType.ELEMENT,
-                _value=element,
-                package=joint.package,
-                input_line=f"{key}={value}",
-                config_loader=joint.config_loader,
-            )
-            single.validate()
-            _remember(single.input_line, single)
+            _remember_element(joint, f"{key}={value}", element)
 
 
 # Every character Hydra's INT, FLOAT, BOOL and NULL tokens can hold (1_000, -1.5e+3, inf, nan, true, null).
@@ -391,7 +381,7 @@ def _preparse_strings(key: str, values: list[str]) -> None:
     only when it is one INT, FLOAT, BOOL or NULL token, and those are made of ``_SCALAR_TOKEN_CHARS`` only.
     A value with any other character (``proposed-mlp-mnist-1``) is therefore the string it is.
     """
-    from hydra.core.override_parser.types import Override, OverrideType, ValueType
+    from hydra.core.override_parser.types import OverrideType, ValueType
 
     try:
         template = _parse(f"{key}={values[0]}")
@@ -402,17 +392,25 @@ def _preparse_strings(key: str, values: list[str]) -> None:
     if type(template._value) is not str or template._value != values[0]:
         return
     for value in values[1:]:
-        single = Override(
-            type=OverrideType.CHANGE,
-            key_or_group=template.key_or_group,
-            value_type=ValueType.ELEMENT,
-            _value=value,
-            package=template.package,
-            input_line=f"{key}={value}",
-            config_loader=template.config_loader,
-        )
-        single.validate()
-        _remember(single.input_line, single)
+        _remember_element(template, f"{key}={value}", value)
+
+
+def _remember_element(like: Any, input_line: str, value: Any) -> None:
+    """Remember for ``input_line`` the override Hydra's parser gives it: ``like`` (a parsed ``key=...`` of the
+    same key) with the single element ``value`` in place of its value."""
+    from hydra.core.override_parser.types import Override, OverrideType, ValueType
+
+    single = Override(
+        type=OverrideType.CHANGE,
+        key_or_group=like.key_or_group,
+        value_type=ValueType.ELEMENT,
+        _value=value,
+        package=like.package,
+        input_line=input_line,
+        config_loader=like.config_loader,
+    )
+    single.validate()
+    _remember(input_line, single)
 
 
 def _remember(override: str, parsed: Any) -> None:
