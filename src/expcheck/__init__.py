@@ -41,10 +41,10 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'expcheck' has no attribute {name!r}")
     from importlib import import_module
 
-    from expcheck.gencode import generated_code
+    from expcheck.gencode import stored_code
     from expcheck.lazy import quiet_collector
 
-    with quiet_collector(), generated_code():
+    with quiet_collector(), stored_code():
         value = getattr(import_module(module), name)
     globals()[name] = value
     return value

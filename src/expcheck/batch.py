@@ -139,11 +139,11 @@ def preload() -> None:
     touch (and copy) the pages it shares with the parent."""
     import gc
 
-    from expcheck.gencode import generated_code
+    from expcheck.gencode import stored_code
     from expcheck.lazy import quiet_collector
 
     # What is built here lives as long as the process: collecting during it only costs.
-    with quiet_collector(), generated_code():
+    with quiet_collector(), stored_code():
         import expcheck.api  # noqa: F401
         from expcheck.engine import all_rules
         from expcheck.facts.compose import prepare_hydra

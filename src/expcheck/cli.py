@@ -1064,10 +1064,10 @@ def _import_checking() -> None:
     generated methods from their cache (expcheck.gencode)."""
     import gc
 
-    from expcheck.gencode import generated_code
+    from expcheck.gencode import stored_code
     from expcheck.lazy import quiet_collector
 
-    with quiet_collector(), generated_code():
+    with quiet_collector(), stored_code():
         import expcheck.batch
         import expcheck.config  # noqa: F401
 

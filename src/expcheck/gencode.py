@@ -168,13 +168,28 @@ def generated_code(write: bool | None = None, path: Path | None = None) -> Itera
         table.new = {}
 
 
+@contextlib.contextmanager
+def stored_code(write: bool | None = None) -> Iterator[None]:
+    """Both stores of compiled code for the block: the dataclasses' generated methods (this module) and the
+    regular expressions (:mod:`expcheck.patterncode`)."""
+    from expcheck.patterncode import stored_patterns
+
+    with generated_code(write), stored_patterns(write):
+        yield
+
+
 def main() -> int:
-    """Store the code of every dataclass method a check creates (what importing and preloading creates)."""
-    with generated_code(write=True):
+    """Store the code of every dataclass method and regular expression that importing and preloading
+    create (what a check has before it judges)."""
+    from expcheck import patterncode
+
+    with stored_code(write=True):
         from expcheck.batch import preload
 
         preload()
     print(f"{cache_file()}: {len(_load(cache_file()))} generated methods")
+    patterns = patterncode.cache_file()
+    print(f"{patterns}: {len(patterncode._table(patterns).known)} regular expressions")
     return 0
 
 
