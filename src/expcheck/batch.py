@@ -140,10 +140,11 @@ def preload() -> None:
     import gc
 
     from expcheck.gencode import stored_code
-    from expcheck.lazy import quiet_collector
+    from expcheck.lazy import import_omegaconf, quiet_collector
 
     # What is built here lives as long as the process: collecting during it only costs.
     with quiet_collector(), stored_code():
+        import_omegaconf()  # first: without attrs in expcheck's own command line (expcheck.lazy)
         import expcheck.api  # noqa: F401
         from expcheck.engine import all_rules
         from expcheck.facts.compose import prepare_hydra
@@ -152,7 +153,8 @@ def preload() -> None:
         all_rules()
         prepare_hydra()
         builtin_profiles()  # every input's profile detection reads them all, and the parent renders with one
-    gc.freeze()
+        # Before the collector is on again: its first pass would otherwise walk everything built above.
+        gc.freeze()
 
 
 class Progress:

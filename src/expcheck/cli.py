@@ -1075,6 +1075,12 @@ def _import_checking() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; without ``argv``, the process's own command line (the console script, ``python -m
+    expcheck``): the process is then expcheck's alone (expcheck.lazy.mark_command_line)."""
+    if argv is None:
+        from expcheck.lazy import mark_command_line
+
+        mark_command_line()
     arguments = sys.argv[1:] if argv is None else list(argv)
     parser = _build_parser(_command_in(arguments))
     args = parser.parse_args(arguments)

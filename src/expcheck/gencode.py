@@ -185,7 +185,9 @@ def main() -> int:
 
     with stored_code(write=True):
         from expcheck.batch import preload
+        from expcheck.cli import _import_checking
 
+        _import_checking()  # what a CLI call imports before it forks its worker
         preload()
     print(f"{cache_file()}: {len(_load(cache_file()))} generated methods")
     patterns = patterncode.cache_file()
