@@ -1,146 +1,146 @@
-"""Start-up of a CLI call (issue 19): stored regular expressions (expcheck.patterncode)."""
+"""What a CLI call pays before judging (issue 19): commands import only what they use, and the cached code of
+dataclasses' generated methods makes the same classes as compiling their text does."""
 
 from __future__ import annotations
 
-import re
+import dataclasses
+import inspect
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
 
-from expcheck import patterncode
+from expcheck import gencode
 
-pytestmark = pytest.mark.skipif(not patterncode._SUPPORTED, reason="the store is used only on CPython 3.11.7's re")
-
-SAMPLES = [
-    "",
-    "a",
-    "abc def",
-    "key: value # note",
-    "torch==2.1.0; python_version >= '3.9'",
-    "x = 1.5e-3\n  y: [1, 2]\n",
-    "C:\\path\\file.py:12",
-    "\x00\x85\u2028é",
-    "Could not find 'train/model'",
-    "${oc.env:HOME} ${a.b}",
-]
+_IMPORTED_BY = """
+import sys, contextlib, io
+import expcheck.cli
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    expcheck.cli.main({argv!r})
+heavy = sorted(m for m in ("hydra", "omegaconf", "expcheck.rules", "expcheck.facts.compose") if m in sys.modules)
+print(",".join(heavy))
+"""
 
 
-def _patterns_compiled_by_preload(tmp_path: Path) -> dict[patterncode.Key, patterncode.Parts]:
-    """The table a fresh process stores after importing and preloading, as ``python -m expcheck.gencode`` does."""
-    path = tmp_path / "regex-code.marshal"
-    script = (
-        "import sys; from pathlib import Path; from expcheck.patterncode import stored_patterns\n"
-        f"with stored_patterns(write=True, path=Path({str(path)!r})):\n"
-        "    from expcheck.batch import preload; preload()\n"
-    )
-    subprocess.run([sys.executable, "-c", script], check=True)
-    table = patterncode._load(path, patterncode._FORMAT + patterncode.environment())
-    assert len(table) > 100  # PyYAML's, packaging's, Hydra's, expcheck's own
-    return table
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["check", "--help"], ["rules"], ["explain", "C101"]])
+def test_commands_that_judge_nothing_do_not_import_hydra(argv: list[str]) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_BY.format(argv=argv)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert "hydra" not in out and "omegaconf" not in out
+    if argv[0] in ("--help", "--version", "check"):
+        assert out == ""  # not even the rules
 
 
-def _same_behaviour(stored: re.Pattern, fresh: re.Pattern) -> None:
-    assert stored == fresh  # flags, text and the engine's code, word for word
-    assert (stored.pattern, stored.flags, stored.groups, stored.groupindex) == (
-        fresh.pattern,
-        fresh.flags,
-        fresh.groups,
-        fresh.groupindex,
-    )
-    for sample in SAMPLES:
-        text = sample.encode("utf-8", "replace") if isinstance(fresh.pattern, bytes) else sample
-        for method in ("match", "search", "fullmatch"):
-            got, want = getattr(stored, method)(text), getattr(fresh, method)(text)
-            assert (got and (got.span(), got.groups(), got.groupdict())) == (
-                want and (want.span(), want.groups(), want.groupdict())
-            )
-        assert stored.findall(text) == fresh.findall(text)
+def test_importing_the_package_imports_nothing_heavy() -> None:
+    code = "import sys, expcheck; print(sorted(m for m in sys.modules if m.startswith(('expcheck.', 'hydra'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    code = "import expcheck; from expcheck import check, Report, Verdict, Finding, Severity, check_files; print(check)"
+    assert "function check" in subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
 
 
-def test_every_stored_pattern_is_the_pattern_compiled_afresh(tmp_path: Path) -> None:
-    table = _patterns_compiled_by_preload(tmp_path)
-    for (is_bytes, text, flags), (final_flags, code, groups, groupindex, indexgroup) in table.items():
-        assert isinstance(text, bytes) == is_bytes
-        stored = patterncode._sre.compile(text, final_flags, code, groups, groupindex, indexgroup)
-        fresh = re._compiler.compile(text, flags)
-        _same_behaviour(stored, fresh)
+def _classes() -> list[type]:
+    """Dataclasses of every shape dataclasses generates methods for."""
+
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Frozen:
+        name: str
+        items: list[int] = dataclasses.field(default_factory=list)
+        note: str | None = None
+
+    @dataclasses.dataclass(order=True)
+    class Ordered:
+        a: int
+        b: float = 1.5
+
+    @dataclasses.dataclass(eq=False)
+    class Plain:
+        x: object = None
+
+    @dataclasses.dataclass(unsafe_hash=True)
+    class Hashed:
+        """A docstring of its own."""
+
+        key: str = "k"
+
+    return [Frozen, Ordered, Plain, Hashed]
 
 
-def _table_file(tmp_path: Path, patterns: list[tuple[str, int]]) -> Path:
-    path = tmp_path / "regex-code.marshal"
-    table = {(False, text, int(flags)): patterncode._parts(text, flags) for text, flags in patterns}
-    patterncode._store(path, patterncode._FORMAT + patterncode.environment(), table)
-    return path
+def _shape(cls: type) -> tuple[object, ...]:
+    methods = {
+        name: (getattr(cls, name).__code__.co_code, getattr(cls, name).__code__.co_consts)
+        for name in ("__init__", "__repr__", "__eq__", "__lt__", "__hash__", "__setattr__", "__delattr__")
+        if isinstance(getattr(cls, name, None), type(_shape)) and getattr(cls, name).__module__ != "builtins"
+    }
+    return (str(inspect.signature(cls)), cls.__doc__, cls.__init__.__annotations__, methods)
 
 
-def _parses_inside(path: Path, text: str, flags: int, monkeypatch: pytest.MonkeyPatch) -> tuple[re.Pattern, int]:
-    """The pattern compiled inside a block reading ``path``, and how often the parser ran for it."""
-    calls = []
-    # Counting the parser's calls changes re._parser, so the environment is taken before.
-    environment = patterncode.environment()
-    monkeypatch.setattr(patterncode, "environment", lambda: environment)
-    parse = re._parser.parse
-    monkeypatch.setattr(re._parser, "parse", lambda *a: calls.append(a) or parse(*a))
-    monkeypatch.setattr(patterncode, "_TABLES", {})
-    re.purge()
-    with patterncode.stored_patterns(write=False, path=path):
-        compiled = re.compile(text, flags)
-    re.purge()
-    return compiled, len(calls)
+def _behaviour(classes: list[type]) -> list[object]:
+    frozen, ordered, plain, hashed = classes
+    one, two = frozen(name="a", items=[1]), frozen(name="a", items=[1])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.name = "b"  # type: ignore[misc]
+    return [
+        repr(one),
+        one == two,
+        repr(ordered(1)),
+        ordered(1) < ordered(2),
+        repr(sorted([ordered(3), ordered(1, 0.5)])),
+        plain() == plain(),
+        hash(hashed("x")) == hash(hashed("x")),
+        repr(hashed()),
+    ]
 
 
-def test_a_stored_pattern_is_built_without_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = r"(?P<name>[A-Za-z_]\w*)\s*=\s*(\d+(?:\.\d*)?)"
-    path = _table_file(tmp_path, [(text, re.MULTILINE)])
-    compiled, parses = _parses_inside(path, text, re.MULTILINE, monkeypatch)
-    assert parses == 0
-    _same_behaviour(compiled, re._compiler.compile(text, re.MULTILINE))
-    # Another flag is another pattern: compiled as usual.
-    compiled, parses = _parses_inside(path, text, re.IGNORECASE, monkeypatch)
-    assert parses == 1 and compiled.flags & re.IGNORECASE
+@pytest.mark.skipif(not gencode._SUPPORTED, reason="the cache mirrors Python 3.11's dataclasses only")
+def test_cached_generated_code_makes_the_same_classes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "__pycache__" / "methods.marshal"
+    plain = _classes()
+    monkeypatch.setattr(gencode, "_TABLES", {})
+    with gencode.generated_code(write=True, path=cache):
+        first = _classes()
+    assert cache.is_file()
+    monkeypatch.setattr(gencode, "_TABLES", {})  # as a new process: the table read from the file
+    with gencode.generated_code(write=True, path=cache):
+        cached = _classes()
+        table = gencode._TABLES[cache]
+    assert table.known and not table.new  # every method came from the file, none was compiled
+    assert dataclasses._create_fn.__module__ == "dataclasses"  # restored after the block
+    for a, b, c in zip(plain, first, cached, strict=True):
+        assert _shape(a) == _shape(b) == _shape(c)
+    assert _behaviour(plain) == _behaviour(first) == _behaviour(cached)
 
 
-def test_a_file_from_another_interpreter_or_re_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = r"a(b+)c"
-    path = _table_file(tmp_path, [(text, 0)])
-    # Any change of what the parts depend on (here the interpreter's version text) changes the header.
-    monkeypatch.setattr(patterncode.sys, "version", sys.version + " (another build)")
-    _, parses = _parses_inside(path, text, 0, monkeypatch)
-    assert parses == 1
+@pytest.mark.skipif(not gencode._SUPPORTED, reason="the cache mirrors Python 3.11's dataclasses only")
+def test_a_damaged_or_foreign_cache_file_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "methods.marshal"
+    for content in (b"", b"garbage", gencode._HEADER + b"\x00\x01not marshal", b"\x00\x00\r\n" + b"x" * 40):
+        cache.write_bytes(content)
+        monkeypatch.setattr(gencode, "_TABLES", {})
+        with gencode.generated_code(write=False, path=cache):
+            classes = _classes()
+        assert _behaviour(classes) == _behaviour(_classes())
+        assert cache.read_bytes() == content  # not written when told not to
 
 
-def test_a_changed_re_implementation_changes_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = patterncode.environment()
-    monkeypatch.setattr(re._parser, "MAXGROUPS", re._parser.MAXGROUPS - 1)
-    assert patterncode.environment() != before
+def test_without_permission_to_write_bytecode_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "methods.marshal"
+    monkeypatch.setattr(gencode, "_TABLES", {})
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    with gencode.generated_code(path=cache):
+        _classes()
+    assert not cache.exists()
 
 
-def test_only_the_mirrored_compile_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert patterncode._mirrors_compile()
-
-    def compile(p: object, flags: int = 0) -> None:  # another implementation of the same name
-        return None
-
-    monkeypatch.setattr(re._compiler, "compile", compile)
-    assert not patterncode._mirrors_compile()
-
-
-def test_errors_and_warnings_are_those_of_a_normal_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "regex-code.marshal"
-    monkeypatch.setattr(patterncode, "_TABLES", {})
-    re.purge()
-    with patterncode.stored_patterns(write=True, path=path):
-        with pytest.raises(re.error):
-            re.compile("(unclosed")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            re.compile("[[a]")
-        re.compile("plain")
-    assert [w.category for w in caught] == [FutureWarning]
-    stored = patterncode._load(path, patterncode._FORMAT + patterncode.environment())
-    # The warning pattern is not stored, so the next process warns too.
-    assert set(stored) == {(False, "plain", 0)}
-    re.purge()
+def test_the_mirror_is_used_only_on_the_function_it_mirrors() -> None:
+    """The stored code is used only where the standard library's ``_create_fn`` is, instruction for
+    instruction and constant for constant, the one the mirror copies; one changed constant is enough to
+    leave dataclasses alone."""
+    code = dataclasses._create_fn.__code__
+    mirrored = sys.version_info[:2] == (3, 11) and gencode._fingerprint(code) == gencode._MIRRORED
+    assert gencode._SUPPORTED is mirrored
+    changed = code.replace(co_consts=tuple(c + " " if isinstance(c, str) else c for c in code.co_consts))
+    assert gencode._fingerprint(changed) != gencode._fingerprint(code)
+    assert gencode._fingerprint(code) == gencode._fingerprint(code.replace())  # stable for the same code

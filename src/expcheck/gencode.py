@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import marshal
 import os
 import sys
@@ -33,6 +32,11 @@ from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from types import CodeType
 from typing import Any
+
+try:  # CPython's own SHA-256: importing hashlib loads OpenSSL, a few milliseconds of every call
+    from _sha256 import sha256
+except ImportError:  # pragma: no cover - other interpreters (where the stores are not used anyway)
+    from hashlib import sha256
 
 _FORMAT = b"expcheck-dataclass-methods-1\n"
 _HEADER = MAGIC_NUMBER + _FORMAT
@@ -43,7 +47,7 @@ _MAX_ENTRIES = 20_000
 def _fingerprint(code: CodeType) -> str:
     """A digest of what a function's code does (instructions, names, constants, nested code), stable
     across processes."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (code.co_code, repr((code.co_names, code.co_varnames, code.co_freevars)).encode()):
         digest.update(part)
     for const in code.co_consts:

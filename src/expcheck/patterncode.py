@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import _sre
 import contextlib
-import hashlib
 import marshal
 import os
 import re
@@ -40,6 +39,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
+
+try:  # CPython's own SHA-256: importing hashlib loads OpenSSL, a few milliseconds of every call
+    from _sha256 import sha256
+except ImportError:  # pragma: no cover - other interpreters (where the stores are not used anyway)
+    from hashlib import sha256
 
 _FORMAT = b"expcheck-regex-code-1\n"
 # A CLI call compiles fewer than 200 at import and preload; far more means something else fed it.
@@ -70,14 +74,14 @@ def _canonical(value: object) -> str:
 
 
 def _fingerprint_function(function: FunctionType) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     _code_digest(function.__code__, digest)
     return digest.hexdigest()
 
 
 def _fingerprint_modules(modules: tuple[ModuleType, ...]) -> str:
     """A digest of every function (methods of classes included) and plain constant of ``modules``."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for module in modules:
         digest.update(module.__name__.encode())
         for name, value in sorted(vars(module).items()):
