@@ -69,33 +69,43 @@ def cache_file() -> Path:
     return Path(__file__).resolve().parent / "__pycache__" / f"dataclass-methods.{sys.implementation.cache_tag}.marshal"
 
 
-def _load(path: Path) -> dict[str, CodeType]:
+def read_table(path: Path, header: bytes) -> dict[Any, Any]:
+    """The marshalled dict stored in ``path`` after ``header``; empty when the file is absent, unreadable,
+    damaged or written with another header (another format, interpreter or library)."""
     try:
         data = path.read_bytes()
     except OSError:
         return {}
-    if not data.startswith(_HEADER):
+    if not data.startswith(header):
         return {}
     try:
-        table = marshal.loads(data[len(_HEADER) :])
+        table = marshal.loads(data[len(header) :])
     except (EOFError, ValueError, TypeError):
         return {}
-    if not isinstance(table, dict):
-        return {}
-    return {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, CodeType)}
+    return table if isinstance(table, dict) else {}
 
 
-def _store(path: Path, table: dict[str, CodeType]) -> None:
-    """Write ``table`` atomically (a concurrent reader sees the old file or the new one, never half)."""
+def write_table(path: Path, header: bytes, table: dict[Any, Any]) -> None:
+    """Write ``table`` after ``header`` atomically (a concurrent reader sees the old file or the new one,
+    never half); nothing when it cannot be written."""
     with contextlib.suppress(OSError, ValueError):
         path.parent.mkdir(exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
-            temporary.write_bytes(_HEADER + marshal.dumps(table))
+            temporary.write_bytes(header + marshal.dumps(table))
             os.replace(temporary, path)
         finally:
             with contextlib.suppress(OSError):
                 temporary.unlink()
+
+
+def _load(path: Path) -> dict[str, CodeType]:
+    table = read_table(path, _HEADER)
+    return {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, CodeType)}
+
+
+def _store(path: Path, table: dict[str, CodeType]) -> None:
+    write_table(path, _HEADER, table)
 
 
 class _Table:
@@ -174,18 +184,20 @@ def generated_code(write: bool | None = None, path: Path | None = None) -> Itera
 
 @contextlib.contextmanager
 def stored_code(write: bool | None = None) -> Iterator[None]:
-    """Both stores of compiled code for the block: the dataclasses' generated methods (this module) and the
-    regular expressions (:mod:`expcheck.patterncode`)."""
+    """The stores of compiled code and data for the block: the dataclasses' generated methods (this module),
+    the regular expressions (:mod:`expcheck.patterncode`) and the built-in profiles' YAML
+    (:mod:`expcheck.profiledata`)."""
     from expcheck.patterncode import stored_patterns
+    from expcheck.profiledata import stored_profiles
 
-    with generated_code(write), stored_patterns(write):
+    with generated_code(write), stored_patterns(write), stored_profiles(write):
         yield
 
 
 def main() -> int:
     """Store the code of every dataclass method and regular expression that importing and preloading
     create (what a check has before it judges)."""
-    from expcheck import patterncode
+    from expcheck import patterncode, profiledata
 
     with stored_code(write=True):
         from expcheck.batch import preload
@@ -196,6 +208,8 @@ def main() -> int:
     print(f"{cache_file()}: {len(_load(cache_file()))} generated methods")
     patterns = patterncode.cache_file()
     print(f"{patterns}: {len(patterncode._table(patterns).known)} regular expressions")
+    profiles = profiledata.cache_file()
+    print(f"{profiles}: {len(read_table(profiles, profiledata._TABLES[profiles].header))} built-in profiles")
     return 0
 
 

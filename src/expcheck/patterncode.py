@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import _sre
 import contextlib
-import marshal
-import os
 import re
 import sys
 import warnings
@@ -39,6 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
+
+from expcheck.gencode import read_table, write_table
 
 try:  # CPython's own SHA-256: importing hashlib loads OpenSSL, a few milliseconds of every call
     from _sha256 import sha256
@@ -160,32 +160,11 @@ def _valid(key: object, parts: object) -> bool:
 
 
 def _load(path: Path, header: bytes) -> dict[Key, Parts]:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
-    if not data.startswith(header):
-        return {}
-    try:
-        table = marshal.loads(data[len(header) :])
-    except (EOFError, ValueError, TypeError):
-        return {}
-    if not isinstance(table, dict):
-        return {}
-    return {key: parts for key, parts in table.items() if _valid(key, parts)}
+    return {key: parts for key, parts in read_table(path, header).items() if _valid(key, parts)}
 
 
 def _store(path: Path, header: bytes, table: dict[Key, Parts]) -> None:
-    """Write ``table`` atomically (a concurrent reader sees the old file or the new one, never half)."""
-    with contextlib.suppress(OSError, ValueError):
-        path.parent.mkdir(exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:
-            temporary.write_bytes(header + marshal.dumps(table))
-            os.replace(temporary, path)
-        finally:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
+    write_table(path, header, table)
 
 
 def _warns(key: Key) -> bool:

@@ -12,6 +12,7 @@ import yaml
 from expcheck.errors import InputError
 from expcheck.limits import MAX_INPUT_BYTES, MAX_NESTING, data_depth, yaml_limit
 from expcheck.model import build, error_message
+from expcheck.profiledata import loaded
 from expcheck.profiles.schema import Profile
 
 __all__ = ["Profile", "builtin_profile_names", "builtin_profiles", "load_profile"]
@@ -41,8 +42,12 @@ def _mapping(text: str, origin: str, trusted: bool = False) -> dict[str, Any]:
     limit = None if trusted else yaml_limit(text)
     if limit is not None:  # before PyYAML's recursive composer meets it
         raise InputError(f"profile {origin} line {limit.line}: {limit.message}")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        if trusted:  # a built-in profile's text: its loaded data is kept beside the bytecode (expcheck.profiledata)
+            data = loaded(text, loader, lambda text: yaml.load(text, Loader=loader))
+        else:
+            data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise InputError(f"profile {origin} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
