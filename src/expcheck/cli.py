@@ -8,6 +8,8 @@ input that cannot be read (one line on stderr, never a traceback), 3 on an inter
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -1059,6 +1061,31 @@ class _UsageError(Exception):
 _CHECKING = ("check", "review", "audit", "fix", "config")
 
 
+def _stored_code_for(command: str | None) -> contextlib.AbstractContextManager[None]:
+    """For a judging command, the stored compiled code (expcheck.gencode) from the start of the call: building
+    the parser compiles argparse's and json's patterns too. Other commands (``--help``, ``rules``, ``explain``)
+    do not read the stores: they compile little, and reading the stores would cost them more."""
+    if command not in _CHECKING:
+        return contextlib.nullcontext()
+    from expcheck.gencode import stored_code
+
+    return stored_code()
+
+
+@contextlib.contextmanager
+def _translated_once() -> Iterator[None]:
+    """argparse passes each of its own texts through gettext (``_('usage: ')``, ``_('options')``...), which
+    searches the locale folders for a catalogue again on every call, found or not (~0.15 ms a call, ~35
+    calls to build the parser). While the parser is built, each text is translated once: within a process,
+    gettext gives the same text the same translation."""
+    translate = argparse._  # type: ignore[attr-defined]
+    argparse._ = functools.cache(translate)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = translate  # type: ignore[attr-defined]
+
+
 def _import_checking() -> None:
     """Import what a judging command uses in this process, with the collector off and the dataclasses'
     generated methods from their cache (expcheck.gencode)."""
@@ -1082,10 +1109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         mark_command_line()
     arguments = sys.argv[1:] if argv is None else list(argv)
-    parser = _build_parser(_command_in(arguments))
-    args = parser.parse_args(arguments)
-    if args.command in _CHECKING:
-        _import_checking()
+    command = _command_in(arguments)
+    with _stored_code_for(command):
+        with _translated_once():
+            parser = _build_parser(command)
+        args = parser.parse_args(arguments)
+        if args.command in _CHECKING:
+            _import_checking()
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -201,9 +201,10 @@ def main() -> int:
 
     with stored_code(write=True):
         from expcheck.batch import preload
-        from expcheck.cli import _import_checking
+        from expcheck.cli import _build_parser, _import_checking
 
-        _import_checking()  # what a CLI call imports before it forks its worker
+        _build_parser("check")  # what a CLI call builds and imports before it forks its worker
+        _import_checking()
         preload()
     print(f"{cache_file()}: {len(_load(cache_file()))} generated methods")
     patterns = patterncode.cache_file()
