@@ -1061,15 +1061,21 @@ class _UsageError(Exception):
 _CHECKING = ("check", "review", "audit", "fix", "config")
 
 
-def _stored_code_for(command: str | None) -> contextlib.AbstractContextManager[None]:
-    """For a judging command, the stored compiled code (expcheck.gencode) from the start of the call: building
-    the parser compiles argparse's and json's patterns too. Other commands (``--help``, ``rules``, ``explain``)
-    do not read the stores: they compile little, and reading the stores would cost them more."""
+@contextlib.contextmanager
+def _prepared_for(command: str | None) -> Iterator[None]:
+    """For a judging command, from the start of the call: the stored compiled code (expcheck.gencode), as
+    building the parser compiles argparse's and json's patterns too, and no collection while the parser is
+    built and the judging machinery imported (what they build lives as long as the call; _import_checking
+    freezes it). Other commands (``--help``, ``rules``, ``explain``) do not read the stores: they compile
+    little, and reading the stores would cost them more."""
     if command not in _CHECKING:
-        return contextlib.nullcontext()
+        yield
+        return
     from expcheck.gencode import stored_code
+    from expcheck.lazy import quiet_collector
 
-    return stored_code()
+    with quiet_collector(), stored_code():
+        yield
 
 
 @contextlib.contextmanager
@@ -1110,7 +1116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mark_command_line()
     arguments = sys.argv[1:] if argv is None else list(argv)
     command = _command_in(arguments)
-    with _stored_code_for(command):
+    with _prepared_for(command):
         with _translated_once():
             parser = _build_parser(command)
         args = parser.parse_args(arguments)
