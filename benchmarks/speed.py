@@ -115,6 +115,8 @@ def bench_cli(repeat: int) -> dict[str, object]:
         "stale_bytecode_modules": _stale_bytecode(),
         # Whether the compiled code of the dataclasses' generated methods is stored (expcheck.gencode).
         "dataclass_methods_cached": _dataclass_methods_cached(),
+        # Whether the compiled regular expressions and the built-in profiles' data are stored too (same command).
+        "patterns_and_profiles_stored": _patterns_and_profiles_stored(),
         # The libraries every such call imports (PyYAML, packaging's requirement parser, Hydra's compose
         # modules with omegaconf and antlr4, imported as expcheck imports them), alone: the part of a call
         # expcheck cannot shorten while it uses them.
@@ -169,6 +171,13 @@ def _dataclass_methods_cached() -> bool:
     from expcheck.gencode import _SUPPORTED, cache_file
 
     return not _SUPPORTED or cache_file().is_file()
+
+
+def _patterns_and_profiles_stored() -> bool:
+    from expcheck import patterncode, profiledata
+
+    patterns = not patterncode._SUPPORTED or patterncode.cache_file().is_file()
+    return patterns and profiledata.cache_file().is_file()
 
 
 def _floor_in_process(path: str, python_texts: list[str]) -> tuple[float, float]:
