@@ -144,3 +144,18 @@ def test_errors_and_warnings_are_those_of_a_normal_compile(tmp_path: Path, monke
     # The warning pattern is not stored, so the next process warns too.
     assert set(stored) == {(False, "plain", 0)}
     re.purge()
+
+
+def test_a_flag_object_from_a_direct_caller_is_compiled_as_usual(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "regex-code.marshal"
+    monkeypatch.setattr(patterncode, "_TABLES", {})
+    with patterncode.stored_patterns(write=True, path=path):
+        direct = re._compiler.compile("a+b", re.IGNORECASE)  # not through re.compile: flags stay a RegexFlag
+        re.purge()
+        plain = re.compile("c+d")
+    assert direct.match("AAB") and plain.match("ccd")
+    stored = patterncode._load(path, patterncode._FORMAT + patterncode.environment())
+    assert set(stored) == {(False, "c+d", 0)}
+    re.purge()

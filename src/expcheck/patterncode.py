@@ -186,7 +186,9 @@ class _Table:
 
     def compile(self, original: Any, pattern: Any, flags: int) -> Any:
         kind = type(pattern)
-        if (kind is not str and kind is not bytes) or flags & re.DEBUG:
+        # Only plain texts and plain int flags (what re.compile passes on; a RegexFlag from a direct caller
+        # could not be stored) are looked up; DEBUG prints the code as it is compiled.
+        if (kind is not str and kind is not bytes) or type(flags) is not int or flags & re.DEBUG:
             return original(pattern, flags)
         key: Key = (kind is bytes, pattern, flags)
         parts = self.known.get(key)
