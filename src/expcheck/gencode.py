@@ -15,6 +15,10 @@ bytecode may be written (not under PYTHONDONTWRITEBYTECODE), or explicitly with
 ``python -m expcheck.gencode`` (after ``uv sync --compile-bytecode`` on such machines). Any problem with
 the file (absent, unreadable, another Python) only means compiling as usual.
 
+:func:`stored_code` opens this store together with the two others kept the same way, beside the bytecode:
+the compiled regular expressions (:mod:`expcheck.patterncode`) and the built-in profiles' loaded YAML
+(:mod:`expcheck.profiledata`); ``python -m expcheck.gencode`` writes all three.
+
 Only where the standard library's ``_create_fn`` is, instruction for instruction, the one this mirrors
 (CPython 3.11.7, checked by a fingerprint of its code at import; 3.12 changed it, 3.13 compiles a
 class's methods in one go); elsewhere nothing changes.

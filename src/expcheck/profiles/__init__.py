@@ -45,7 +45,7 @@ def _mapping(text: str, origin: str, trusted: bool = False) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         if trusted:  # a built-in profile's text: its loaded data is kept beside the bytecode (expcheck.profiledata)
-            data = loaded(text, loader, lambda text: yaml.load(text, Loader=loader))
+            data = loaded(text, loader, lambda source: yaml.load(source, Loader=loader))
         else:
             data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
