@@ -220,6 +220,15 @@ def repair_dependencies_table(facts: Facts, finding: Finding) -> list[Edit]:
     return _checked(file.text, new, written)
 
 
+def _tomllib_data(facts: Facts, text: str) -> dict[str, Any]:
+    """``tomllib.loads(text)`` of pyproject.toml: the facts' reading of it when they have one (no second
+    parse), else parsed here (raising as tomllib raises)."""
+    parsed = facts.pyproject
+    if parsed is not None and parsed.doc is not None and parsed.file.text == text:
+        return parsed.doc
+    return tomllib.loads(text)
+
+
 def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     """R202: a [project] table written from [tool.poetry] (name, version, python, dependencies).
 
@@ -230,9 +239,8 @@ def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     file = facts.files.get(PATH)
     if file is None or finding.path != PATH:
         return []
-    parsed = facts.pyproject  # tomllib's reading of this same file, when within the limits
     try:
-        data = parsed.doc if parsed is not None and parsed.doc is not None else tomllib.loads(file.text)
+        data = _tomllib_data(facts, file.text)
         if "project" in data:
             return []
         doc = tomlkit.parse(file.text)
