@@ -22,7 +22,7 @@ from expcheck.facts import Facts
 from expcheck.findings import Confidence, Finding, Severity
 from expcheck.inputs import Loaded
 from expcheck.profiles.clauses import clauses_off
-from expcheck.rules.base import Hit, Rule, all_rules
+from expcheck.rules.base import REGISTRY, Hit, Rule, all_rules
 from expcheck.submission import SourceFile
 
 _SUPPRESS = re.compile(r"#\s*expcheck:\s*ignore(?:\[(?P<ids>[A-Za-z0-9_,\s-]+)\])?")
@@ -223,10 +223,31 @@ def run_rules(facts: Facts, rules: Sequence[Rule], honor_inline_ignores: bool = 
     return outcome
 
 
+# The rules in force per selection: (select, ignore, the profile's rules off, the clauses off, the registered
+# rules' identities) -> (those rules, kept alive so that no identity in a key is reused, and the selection).
+_SELECTIONS: dict[tuple[object, ...], tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
+_MAX_SELECTIONS = 64
+
+
 def rules_in_force(loaded: Loaded, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[Rule]:
-    """The selected rules the profile uses, minus those enforcing a clause the input's contract does not state."""
+    """The selected rules the profile uses, minus those enforcing a clause the input's contract does not state.
+
+    The answer depends only on the options, the contract and the registry, never on the submission, so it
+    is worked out once per process for each of them (a batch's checks share one; the selection matched
+    every rule against every selector at each check).
+    """
+    import expcheck.rules  # noqa: F401 - registers the rule modules, as all_rules does
+
     off = clauses_off(loaded.clauses)
-    return [r for r in select_rules(select, ignore, loaded.profile.rules_off) if r.clause not in off]
+    registered = tuple(REGISTRY.values())
+    key = (tuple(select), tuple(ignore), tuple(loaded.profile.rules_off), off, tuple(map(id, registered)))
+    known = _SELECTIONS.get(key)
+    if known is None:
+        chosen = tuple(r for r in select_rules(select, ignore, loaded.profile.rules_off) if r.clause not in off)
+        if len(_SELECTIONS) >= _MAX_SELECTIONS:
+            _SELECTIONS.clear()
+        known = _SELECTIONS[key] = (registered, chosen)
+    return list(known[1])
 
 
 def check_loaded(

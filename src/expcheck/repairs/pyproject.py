@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from functools import cache
 from typing import Any
 
 from expcheck.facts import Facts
@@ -66,7 +67,24 @@ def poetry_specifier(spec: str) -> str | None:
     return None
 
 
+# Requirement strings of a shape packaging's grammar always accepts: a name, then comma-separated clauses
+# of an operator and a plain release number (``~=`` needs two parts). Only ever a quicker "valid": any
+# other string, valid or not, goes to packaging itself.
+# (Compiled on first use: most processes never repair.)
+_CLAUSE = r"(?:(?:==|!=|<=|>=|<|>)[0-9]+(?:\.[0-9]+)*|~=[0-9]+(?:\.[0-9]+)+)"
+_PLAIN_REQUIREMENT = rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:{_CLAUSE}(?:,{_CLAUSE})*)?"
+
+
+@cache
+def _plain_requirement() -> re.Pattern[str]:
+    return re.compile(_PLAIN_REQUIREMENT)
+
+
 def _valid_requirement(text: str) -> bool:
+    """Whether packaging reads ``text`` as a requirement (its parser costs ~15 us; a repair checks
+    every entry of a dependency table, on most checks of the corpus)."""
+    if _plain_requirement().fullmatch(text):
+        return True
     from packaging.requirements import InvalidRequirement, Requirement  # lazy: ~50 ms to import
 
     try:
@@ -202,6 +220,15 @@ def repair_dependencies_table(facts: Facts, finding: Finding) -> list[Edit]:
     return _checked(file.text, new, written)
 
 
+def _tomllib_data(facts: Facts, text: str) -> dict[str, Any]:
+    """``tomllib.loads(text)`` of pyproject.toml: the facts' reading of it when they have one (no second
+    parse), else parsed here (raising as tomllib raises)."""
+    parsed = facts.pyproject
+    if parsed is not None and parsed.doc is not None and parsed.file.text == text:
+        return parsed.doc
+    return tomllib.loads(text)
+
+
 def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     """R202: a [project] table written from [tool.poetry] (name, version, python, dependencies).
 
@@ -213,11 +240,11 @@ def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     if file is None or finding.path != PATH:
         return []
     try:
-        data = tomllib.loads(file.text)
+        data = _tomllib_data(facts, file.text)
+        if "project" in data:
+            return []
         doc = tomlkit.parse(file.text)
     except Exception:  # tomllib and tomlkit raise their own errors; R201 reports the file
-        return []
-    if "project" in data:
         return []
     tool = doc.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
@@ -313,6 +340,17 @@ def repair_undeclared_import(facts: Facts, finding: Finding) -> list[Edit]:
     proposes the same edit, with all of them, so that one that another makes installed only
     indirectly (omegaconf once hydra-core is declared) is still declared itself.
     """
+    file = facts.files.get(PATH)
+    if file is None or f"{PATH}:" not in finding.message or "optional-dependencies" in finding.message:
+        return []
+    if _certain_provider(facts, finding.path, finding.line, finding.column) is None:
+        return []
+    return list(facts.derived(_declare_undeclared))
+
+
+def _declare_undeclared(facts: Facts) -> tuple[Edit, ...]:
+    """The one edit every repairable R501 finding proposes (see repair_undeclared_import): worked out once
+    per check, as it depends on all of the rule's hits and none of the finding's own."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
     from tomlkit.items import Array, Table
@@ -320,14 +358,10 @@ def repair_undeclared_import(facts: Facts, finding: Finding) -> list[Edit]:
     from expcheck.facts.dependencies import declared_dependencies
     from expcheck.rules.base import REGISTRY
 
-    file = facts.files.get(PATH)
-    if file is None or f"{PATH}:" not in finding.message or "optional-dependencies" in finding.message:
-        return []
-    if _certain_provider(facts, finding.path, finding.line, finding.column) is None:
-        return []
+    file = facts.files[PATH]
     declared = facts.derived(declared_dependencies)
     if declared is None:
-        return []
+        return ()
     names = {d.name for d in declared.requirements}
     wanted: list[str] = []
     for hit in REGISTRY["R501"].check(facts):
@@ -337,20 +371,20 @@ def repair_undeclared_import(facts: Facts, finding: Finding) -> list[Edit]:
         if distribution is not None and distribution not in names and distribution not in wanted:
             wanted.append(distribution)
     if not wanted:
-        return []
+        return ()
     try:
         doc = tomlkit.parse(file.text)
     except TOMLKitError:
-        return []
+        return ()
     project = doc.get("project")
     if not isinstance(project, Table):
-        return []
+        return ()
     deps = project.get("dependencies")
     if deps is None:
         deps = tomlkit.array()
         project.append("dependencies", deps)
     if not isinstance(deps, Array):
-        return []
+        return ()
     for distribution in wanted:
         deps.append(distribution)
-    return _checked(file.text, tomlkit.dumps(doc))
+    return tuple(_checked(file.text, tomlkit.dumps(doc)))
