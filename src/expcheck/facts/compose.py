@@ -33,6 +33,7 @@ from typing import Any
 
 from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
+from expcheck.facts.hydra_merge import merged_defaults
 from expcheck.facts.omegaconf_nodes import plain_config, plain_data, tree_copy
 from expcheck.submission import RunSpec
 
@@ -190,10 +191,7 @@ class _Composer:
             except Exception as exc:  # the same selection fails the same way for every run and mode
                 self._composed[key] = exc
                 raise
-            plain = _container(composed)
-            if self.hydra_groups:
-                plain.pop("hydra", None)
-            self._composed[key] = plain
+            self._composed[key] = composed
         base = self._composed[key]
         if isinstance(base, Exception):
             raise base
@@ -232,7 +230,8 @@ class _Composer:
             self._groups[group] = self.repo.group_exists(group)
         return self._groups[group]
 
-    def _compose_groups(self, config_name: str, group_overrides: list[Any]) -> Any:
+    def _compose_groups(self, config_name: str, group_overrides: list[Any]) -> dict[str, Any]:
+        """The application config Hydra composes for ``group_overrides``, as plain data."""
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
         from hydra._internal.defaults_list import create_defaults_list
         from omegaconf import OmegaConf
@@ -249,15 +248,22 @@ class _Composer:
             prepend_hydra=self.hydra_groups,
             skip_missing=False,
         )
+        if not defaults.config_overrides and not self.hydra_groups:
+            merged = merged_defaults(defaults.defaults, repo)
+            if merged is not None:
+                return merged
         loader = _loader_type().__new__(_loader_type())  # its compose helpers use no instance state
         cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=repo)
         if not defaults.config_overrides and not self.hydra_groups:
-            return cfg  # read as plain data next: struct mode would only matter to overrides applied to it
+            return _container(cfg)  # struct mode would only matter to overrides applied to it
         OmegaConf.set_struct(cfg, True)
         if self.hydra_groups:
             OmegaConf.set_readonly(cfg.hydra, False)  # as Hydra's own loader does
         ConfigLoaderImpl._apply_overrides_to_config(defaults.config_overrides, cfg)
-        return cfg
+        plain = _container(cfg)
+        if self.hydra_groups:
+            plain.pop("hydra", None)
+        return plain
 
 
 @functools.cache
