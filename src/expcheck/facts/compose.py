@@ -34,7 +34,7 @@ from typing import Any
 from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
 from expcheck.facts.hydra_merge import merged_defaults
-from expcheck.facts.omegaconf_nodes import plain_config, plain_data, tree_copy
+from expcheck.facts.omegaconf_nodes import empty_list, plain_config, plain_data, tree_copy
 from expcheck.submission import RunSpec
 
 RESULTS_DIR = "/tmp/expcheck-results"
@@ -144,7 +144,6 @@ class _Composer:
 
     def __init__(self, files: Mapping[str, str | None], label: str, hydra_groups: bool = False) -> None:
         hydra_import.prepare()
-        from hydra._internal.config_repository import ConfigRepository
         from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 
         _register_sources()
@@ -154,7 +153,7 @@ class _Composer:
             search.append("hydra", "pkg://hydra.conf")
         search.append("main", f"file://{label}")
         search.append("schema", "structured://")
-        repository = ConfigRepository(config_search_path=search)
+        repository = _repository_type()(config_search_path=search)
         main = 1 if hydra_groups else 0
         self.source = _memory_source()("main", f"file://{label}", files)
         repository.sources[main] = self.source
@@ -264,6 +263,36 @@ class _Composer:
         if self.hydra_groups:
             plain.pop("hydra", None)
         return plain
+
+
+@functools.cache
+def _repository_type() -> type:
+    """Hydra's config repository, whose taking of a loaded config's defaults list skips, for a config of plain
+    data, the work that cannot change it."""
+    from hydra._internal.config_repository import ConfigRepository
+    from omegaconf import DictConfig, ListConfig
+
+    class Repository(ConfigRepository):  # type: ignore[misc]
+        def _extract_defaults_list(self, config_path: str, cfg: Any) -> Any:
+            """Hydra's ``_extract_defaults_list``: the config's ``defaults`` list, taken out of it (an empty list
+            when it has none). Hydra's makes the config writable and not struct for the time it pops the key and
+            then puts both flags back as they were; for an untyped mapping whose ``defaults`` is a list (or absent)
+            that pop is a plain removal of the node, and the list is the node itself. Anything else (a typed
+            config, a ``defaults`` that is not a list) goes through Hydra's own code and its errors."""
+            if type(cfg) is DictConfig and not cfg._is_typed():
+                content = cfg.__dict__["_content"]
+                if type(content) is dict:
+                    node = content.get("defaults")
+                    if node is None:
+                        empty = empty_list()
+                        if empty is not None:
+                            return empty
+                    elif type(node) is ListConfig and type(node.__dict__["_content"]) is list:
+                        del content["defaults"]
+                        return node
+            return ConfigRepository._extract_defaults_list(self, config_path, cfg)
+
+    return Repository
 
 
 @functools.cache

@@ -34,7 +34,7 @@ DEEPEST = 32
 
 
 @cache
-def _builder() -> Callable[[dict[str, Any]], Any] | None:
+def _builder() -> Callable[[dict[str, Any] | list[Any]], Any] | None:
     import omegaconf
     from omegaconf import AnyNode, DictConfig, ListConfig
     from omegaconf.base import ContainerMetadata, Metadata
@@ -102,8 +102,8 @@ def _builder() -> Callable[[dict[str, Any]], Any] | None:
         node.__dict__["_content"] = content
         return node
 
-    def build(data: dict[str, Any]) -> Any:
-        return mapping(data, None, None, 0)
+    def build(data: dict[str, Any] | list[Any]) -> Any:
+        return wrap(data, None, None, 0)
 
     return build
 
@@ -330,3 +330,10 @@ def plain_config(data: Any) -> Any:
         return None
     except RecursionError:
         return None
+
+
+def empty_list() -> Any:
+    """``OmegaConf.create([])`` (Hydra's stand-in for a config without a defaults list), or None when only
+    ``OmegaConf.create`` may build it."""
+    build = _builder()
+    return None if build is None else build([])
