@@ -35,6 +35,7 @@ from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
 from expcheck.facts.hydra_merge import merged_defaults
 from expcheck.facts.omegaconf_nodes import empty_list, plain_config, plain_data, tree_copy
+from expcheck.facts.omegaconf_yaml import UNREAD, omegaconf_data
 from expcheck.submission import RunSpec
 
 RESULTS_DIR = "/tmp/expcheck-results"
@@ -139,10 +140,17 @@ class _Composer:
     not there: it is recorded in ``outside``. ``label`` stands for the folder in Hydra's messages. With
     ``hydra_groups``, Hydra's own ``hydra`` config groups are on the search path, as they are for a real
     run, so that ``override hydra/...`` entries compose; the ``hydra`` node is then dropped from the
-    result, as Hydra drops it before calling the task function.
+    result, as Hydra drops it before calling the task function. ``nodes`` holds, for files already parsed by
+    PyYAML's safe loader, the node tree it composed (see :func:`omegaconf_data`).
     """
 
-    def __init__(self, files: Mapping[str, str | None], label: str, hydra_groups: bool = False) -> None:
+    def __init__(
+        self,
+        files: Mapping[str, str | None],
+        label: str,
+        hydra_groups: bool = False,
+        nodes: Mapping[str, Any] | None = None,
+    ) -> None:
         hydra_import.prepare()
         from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 
@@ -155,7 +163,7 @@ class _Composer:
         search.append("schema", "structured://")
         repository = _repository_type()(config_search_path=search)
         main = 1 if hydra_groups else 0
-        self.source = _memory_source()("main", f"file://{label}", files)
+        self.source = _memory_source()("main", f"file://{label}", files, nodes or {})
         repository.sources[main] = self.source
         self.repository = repository
         self.repo = _caching_repository(repository)  # group lookups only: a composition gets its own
@@ -585,9 +593,12 @@ def _memory_source() -> type:
     from omegaconf import OmegaConf
 
     class MemoryConfigSource(ConfigSource):
-        def __init__(self, provider: str, path: str, files: Mapping[str, str | None]) -> None:
+        def __init__(
+            self, provider: str, path: str, files: Mapping[str, str | None], nodes: Mapping[str, Any] | None = None
+        ) -> None:
             super().__init__(provider=provider, path=path)
             self.files = dict(files)
+            self.nodes = nodes or {}  # file -> the node tree PyYAML's safe loader composed from its text
             self.children: dict[str, set[str]] = {"": set()}  # folder -> names of the files and folders in it
             for rel in self.files:
                 parts = rel.split("/")
@@ -616,13 +627,7 @@ def _memory_source() -> type:
             if rel in self.parsed:
                 data = self.parsed[rel]
             else:
-                data = None
-                loader = _yaml_loader()
-                if loader is not None:
-                    try:
-                        data = yaml.load(text, Loader=loader)
-                    except yaml.YAMLError:
-                        data = None
+                data = self._read(rel, text)
                 self.parsed[rel] = data  # read only from here on: each load builds a new tree from it
             if isinstance(data, dict | list):
                 config = plain_config(data)
@@ -638,6 +643,21 @@ def _memory_source() -> type:
                 provider=self.provider,
                 header=ConfigSource._get_header_dict(text[:512]),
             )
+
+        def _read(self, rel: str, text: str) -> Any:
+            """The file's data as OmegaConf's loader reads it: from the node tree already composed when that
+            gives it, else parsed again; None when OmegaConf's own loader must read it (a file libyaml refuses,
+            or no libyaml)."""
+            data = omegaconf_data(self.nodes.get(rel), text)
+            if data is not UNREAD:
+                return data
+            loader = _yaml_loader()
+            if loader is None:
+                return None
+            try:
+                return yaml.load(text, Loader=loader)
+            except yaml.YAMLError:
+                return None
 
         def available(self) -> bool:
             return self.is_group("")
@@ -699,8 +719,10 @@ def compose_setup(facts: Facts) -> ComposeSetup:
     files = config_folder(facts, prefix)
     if files is None:
         return ComposeSetup(app, config_dir, config_name, (), "a config file does not parse (see R102)")
-    docs = [doc.data for path, doc in facts.yaml.items() if path.startswith(prefix)]
-    composer = _Composer(files, config_dir or ".", hydra_groups=any(_names_hydra_group(data) for data in docs))
+    docs = {path[len(prefix) :]: doc for path, doc in facts.yaml.items() if path.startswith(prefix)}
+    hydra_groups = any(_names_hydra_group(doc.data) for doc in docs.values())
+    nodes = {path: doc.node for path, doc in docs.items() if doc.node is not None}
+    composer = _Composer(files, config_dir or ".", hydra_groups, nodes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Hydra's upgrade notices are not findings
         compositions = _compose_all(facts, composer, config_name, runs)
