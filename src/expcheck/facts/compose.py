@@ -15,8 +15,10 @@ the task function. This module drives the same hydra-core 1.3 internals without 
 application config, the override semantics and the error messages are Hydra's own
 (tests/test_compose_parity.py checks that against the public API). Each distinct override set is
 composed once per submission (a failing group selection fails once), each override string is parsed
-once per process, config files are read with libyaml under OmegaConf's YAML rules, and an override that
-only replaces a top-level value is applied to the cached plain config directly.
+once per process, config files are read under OmegaConf's YAML rules from the node trees the submission's
+YAML parse already composed (facts/omegaconf_yaml.py; else with libyaml), a defaults list of plain configs
+is merged as plain data where that is exactly OmegaConf's merge (facts/hydra_merge.py), and an override
+that only replaces a top-level value is applied to the cached plain config directly.
 """
 
 from __future__ import annotations
