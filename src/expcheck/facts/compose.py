@@ -15,8 +15,10 @@ the task function. This module drives the same hydra-core 1.3 internals without 
 application config, the override semantics and the error messages are Hydra's own
 (tests/test_compose_parity.py checks that against the public API). Each distinct override set is
 composed once per submission (a failing group selection fails once), each override string is parsed
-once per process, config files are read with libyaml under OmegaConf's YAML rules, and an override that
-only replaces a top-level value is applied to the cached plain config directly.
+once per process, config files are read under OmegaConf's YAML rules from the node trees the submission's
+YAML parse already composed (facts/omegaconf_yaml.py; else with libyaml), a defaults list of plain configs
+is merged as plain data where that is exactly OmegaConf's merge (facts/hydra_merge.py), and an override
+that only replaces a top-level value is applied to the cached plain config directly.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from typing import Any
 
 from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
-from expcheck.facts.omegaconf_nodes import plain_config, plain_data, tree_copy
+from expcheck.facts.hydra_merge import merged_defaults
+from expcheck.facts.omegaconf_nodes import empty_list, plain_config, plain_data, tree_copy
+from expcheck.facts.omegaconf_yaml import UNREAD, omegaconf_data
 from expcheck.submission import RunSpec
 
 RESULTS_DIR = "/tmp/expcheck-results"
@@ -138,12 +142,18 @@ class _Composer:
     not there: it is recorded in ``outside``. ``label`` stands for the folder in Hydra's messages. With
     ``hydra_groups``, Hydra's own ``hydra`` config groups are on the search path, as they are for a real
     run, so that ``override hydra/...`` entries compose; the ``hydra`` node is then dropped from the
-    result, as Hydra drops it before calling the task function.
+    result, as Hydra drops it before calling the task function. ``nodes`` holds, for files already parsed by
+    PyYAML's safe loader, the node tree it composed (see :func:`omegaconf_data`).
     """
 
-    def __init__(self, files: Mapping[str, str | None], label: str, hydra_groups: bool = False) -> None:
+    def __init__(
+        self,
+        files: Mapping[str, str | None],
+        label: str,
+        hydra_groups: bool = False,
+        nodes: Mapping[str, Any] | None = None,
+    ) -> None:
         hydra_import.prepare()
-        from hydra._internal.config_repository import ConfigRepository
         from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 
         _register_sources()
@@ -153,9 +163,9 @@ class _Composer:
             search.append("hydra", "pkg://hydra.conf")
         search.append("main", f"file://{label}")
         search.append("schema", "structured://")
-        repository = ConfigRepository(config_search_path=search)
+        repository = _repository_type()(config_search_path=search)
         main = 1 if hydra_groups else 0
-        self.source = _memory_source()("main", f"file://{label}", files)
+        self.source = _memory_source()("main", f"file://{label}", files, nodes or {})
         repository.sources[main] = self.source
         self.repository = repository
         self.repo = _caching_repository(repository)  # group lookups only: a composition gets its own
@@ -190,10 +200,7 @@ class _Composer:
             except Exception as exc:  # the same selection fails the same way for every run and mode
                 self._composed[key] = exc
                 raise
-            plain = _container(composed)
-            if self.hydra_groups:
-                plain.pop("hydra", None)
-            self._composed[key] = plain
+            self._composed[key] = composed
         base = self._composed[key]
         if isinstance(base, Exception):
             raise base
@@ -232,7 +239,8 @@ class _Composer:
             self._groups[group] = self.repo.group_exists(group)
         return self._groups[group]
 
-    def _compose_groups(self, config_name: str, group_overrides: list[Any]) -> Any:
+    def _compose_groups(self, config_name: str, group_overrides: list[Any]) -> dict[str, Any]:
+        """The application config Hydra composes for ``group_overrides``, as plain data."""
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
         from hydra._internal.defaults_list import create_defaults_list
         from omegaconf import OmegaConf
@@ -249,15 +257,52 @@ class _Composer:
             prepend_hydra=self.hydra_groups,
             skip_missing=False,
         )
+        if not defaults.config_overrides and not self.hydra_groups:
+            merged = merged_defaults(defaults.defaults, repo)
+            if merged is not None:
+                return merged
         loader = _loader_type().__new__(_loader_type())  # its compose helpers use no instance state
         cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=repo)
         if not defaults.config_overrides and not self.hydra_groups:
-            return cfg  # read as plain data next: struct mode would only matter to overrides applied to it
+            return _container(cfg)  # struct mode would only matter to overrides applied to it
         OmegaConf.set_struct(cfg, True)
         if self.hydra_groups:
             OmegaConf.set_readonly(cfg.hydra, False)  # as Hydra's own loader does
         ConfigLoaderImpl._apply_overrides_to_config(defaults.config_overrides, cfg)
-        return cfg
+        plain = _container(cfg)
+        if self.hydra_groups:
+            plain.pop("hydra", None)
+        return plain
+
+
+@functools.cache
+def _repository_type() -> type:
+    """Hydra's config repository, whose taking of a loaded config's defaults list skips, for a config of plain
+    data, the work that cannot change it."""
+    from hydra._internal.config_repository import ConfigRepository
+    from omegaconf import DictConfig, ListConfig
+
+    class Repository(ConfigRepository):  # type: ignore[misc]
+        def _extract_defaults_list(self, config_path: str, cfg: Any) -> Any:
+            """Hydra's ``_extract_defaults_list``: the config's ``defaults`` list, taken out of it (an empty list
+            when it has none). Hydra's makes the config writable and not struct for the time it pops the key and
+            then puts both flags back as they were; for an untyped mapping whose ``defaults`` is a list (or absent)
+            that pop is a plain removal of the node, and the list is the node itself. Anything else (a typed
+            config, a ``defaults`` that is not a list) goes through Hydra's own code and its errors."""
+            if type(cfg) is DictConfig and not cfg._is_typed():
+                content = cfg.__dict__["_content"]
+                if type(content) is dict:
+                    node = content.get("defaults")
+                    if node is None:
+                        empty = empty_list()
+                        if empty is not None:
+                            return empty
+                    elif type(node) is ListConfig and type(node.__dict__["_content"]) is list:
+                        del content["defaults"]
+                        return node
+            return ConfigRepository._extract_defaults_list(self, config_path, cfg)
+
+    return Repository
 
 
 @functools.cache
@@ -550,9 +595,12 @@ def _memory_source() -> type:
     from omegaconf import OmegaConf
 
     class MemoryConfigSource(ConfigSource):
-        def __init__(self, provider: str, path: str, files: Mapping[str, str | None]) -> None:
+        def __init__(
+            self, provider: str, path: str, files: Mapping[str, str | None], nodes: Mapping[str, Any] | None = None
+        ) -> None:
             super().__init__(provider=provider, path=path)
             self.files = dict(files)
+            self.nodes = nodes or {}  # file -> the node tree PyYAML's safe loader composed from its text
             self.children: dict[str, set[str]] = {"": set()}  # folder -> names of the files and folders in it
             for rel in self.files:
                 parts = rel.split("/")
@@ -581,13 +629,7 @@ def _memory_source() -> type:
             if rel in self.parsed:
                 data = self.parsed[rel]
             else:
-                data = None
-                loader = _yaml_loader()
-                if loader is not None:
-                    try:
-                        data = yaml.load(text, Loader=loader)
-                    except yaml.YAMLError:
-                        data = None
+                data = self._read(rel, text)
                 self.parsed[rel] = data  # read only from here on: each load builds a new tree from it
             if isinstance(data, dict | list):
                 config = plain_config(data)
@@ -603,6 +645,21 @@ def _memory_source() -> type:
                 provider=self.provider,
                 header=ConfigSource._get_header_dict(text[:512]),
             )
+
+        def _read(self, rel: str, text: str) -> Any:
+            """The file's data as OmegaConf's loader reads it: from the node tree already composed when that
+            gives it, else parsed again; None when OmegaConf's own loader must read it (a file libyaml refuses,
+            or no libyaml)."""
+            data = omegaconf_data(self.nodes.get(rel), text)
+            if data is not UNREAD:
+                return data
+            loader = _yaml_loader()
+            if loader is None:
+                return None
+            try:
+                return yaml.load(text, Loader=loader)
+            except yaml.YAMLError:
+                return None
 
         def available(self) -> bool:
             return self.is_group("")
@@ -664,8 +721,10 @@ def compose_setup(facts: Facts) -> ComposeSetup:
     files = config_folder(facts, prefix)
     if files is None:
         return ComposeSetup(app, config_dir, config_name, (), "a config file does not parse (see R102)")
-    docs = [doc.data for path, doc in facts.yaml.items() if path.startswith(prefix)]
-    composer = _Composer(files, config_dir or ".", hydra_groups=any(_names_hydra_group(data) for data in docs))
+    docs = {path[len(prefix) :]: doc for path, doc in facts.yaml.items() if path.startswith(prefix)}
+    hydra_groups = any(_names_hydra_group(doc.data) for doc in docs.values())
+    nodes = {path: doc.node for path, doc in docs.items() if doc.node is not None}
+    composer = _Composer(files, config_dir or ".", hydra_groups, nodes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Hydra's upgrade notices are not findings
         compositions = _compose_all(facts, composer, config_name, runs)

@@ -34,7 +34,7 @@ DEEPEST = 32
 
 
 @cache
-def _builder() -> Callable[[dict[str, Any]], Any] | None:
+def _builder() -> Callable[[dict[str, Any] | list[Any]], Any] | None:
     import omegaconf
     from omegaconf import AnyNode, DictConfig, ListConfig
     from omegaconf.base import ContainerMetadata, Metadata
@@ -102,8 +102,8 @@ def _builder() -> Callable[[dict[str, Any]], Any] | None:
         node.__dict__["_content"] = content
         return node
 
-    def build(data: dict[str, Any]) -> Any:
-        return mapping(data, None, None, 0)
+    def build(data: dict[str, Any] | list[Any]) -> Any:
+        return wrap(data, None, None, 0)
 
     return build
 
@@ -252,6 +252,73 @@ def plain_data(config: Any) -> Any:
         return None
 
 
+@cache
+def _merge_reader() -> Callable[[Any], Any] | None:
+    import omegaconf
+    from omegaconf import AnyNode, DictConfig, ListConfig
+    from omegaconf.base import ContainerMetadata, Metadata
+
+    if not omegaconf.__version__.startswith("2.3."):
+        return None
+    plain_types = (str, int, float, bool, type(None))
+    key_types = (str, int, type(None))
+
+    def untyped(meta: Any, kind: type, object_type: Any, key_type: Any) -> None:
+        """Metadata as OmegaConf gives plain data: no type, optional, no flag set (a merge copies the source's
+        flags onto the destination, and a read-only or struct flag changes what a later merge may do)."""
+        if type(meta) is not kind or meta.ref_type is not Any or meta.optional is not True:
+            raise _NotPlain
+        flags = meta.flags
+        if type(meta.key) not in key_types or type(flags) is not dict or any(v is not None for v in flags.values()):
+            raise _NotPlain
+        if kind is Metadata:
+            if meta.object_type is not None:
+                raise _NotPlain
+        elif meta.object_type is not object_type or meta.element_type is not Any or meta.key_type is not key_type:
+            raise _NotPlain
+
+    def data(node: Any, depth: int) -> Any:
+        if depth > DEEPEST:
+            raise _NotPlain
+        kind = type(node)
+        fields = node.__dict__
+        if kind is AnyNode:
+            untyped(fields["_metadata"], Metadata, None, None)
+            value = fields["_val"]
+            if type(value) not in plain_types:
+                raise _NotPlain
+            return value
+        if kind is DictConfig:
+            untyped(fields["_metadata"], ContainerMetadata, dict, Any)
+            content = fields["_content"]
+            if type(content) is not dict or any(type(key) is not str for key in content):
+                raise _NotPlain
+            return {key: data(value, depth + 1) for key, value in content.items()}
+        if kind is ListConfig:
+            untyped(fields["_metadata"], ContainerMetadata, list, int)
+            content = fields["_content"]
+            if type(content) is not list:
+                raise _NotPlain
+            return [data(value, depth + 1) for value in content]
+        raise _NotPlain
+
+    return partial(data, depth=0)
+
+
+def merge_data(config: Any) -> Any:
+    """The plain data of a config tree that OmegaConf merges as it would merge the plain data: every node an
+    untyped, optional ``AnyNode``, ``DictConfig`` (string keys) or ``ListConfig`` with no flag set, every
+    container holding content (not None, ``???`` or an interpolation), every leaf a plain value (``???`` and
+    interpolations as written). None for any other tree: only OmegaConf's merge may merge it."""
+    read = _merge_reader()
+    if read is None:
+        return None
+    try:
+        return read(config)
+    except (_NotPlain, RecursionError):
+        return None
+
+
 def plain_config(data: Any) -> Any:
     """``OmegaConf.create(data)`` for a plain YAML mapping, or None when only ``OmegaConf.create`` may build it."""
     build = _builder()
@@ -263,3 +330,10 @@ def plain_config(data: Any) -> Any:
         return None
     except RecursionError:
         return None
+
+
+def empty_list() -> Any:
+    """``OmegaConf.create([])`` (Hydra's stand-in for a config without a defaults list), or None when only
+    ``OmegaConf.create`` may build it."""
+    build = _builder()
+    return None if build is None else build([])

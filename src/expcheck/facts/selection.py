@@ -22,6 +22,7 @@ from typing import Literal
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, indexes
+from expcheck.facts.markertext import lowered_texts
 from expcheck.facts.splits import Split, module_splits, words
 
 _STOP_HINTS = ("early", "stop", "patience")
@@ -39,14 +40,34 @@ class Choice:
     function: str
 
 
+def _says_best(text: str) -> bool:
+    """Whether ``"best" in words(text)``; a word ``best`` needs ``best`` in the lower-cased text, which most
+    names and strings lack, so the words are split only when it is there."""
+    return "best" in text.lower() and "best" in words(text)
+
+
 def _mentions_best(node: ast.expr) -> bool:
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and "best" in words(sub.id):
-            return True
-        if isinstance(sub, ast.Attribute) and "best" in words(sub.attr):
-            return True
-        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and "best" in words(sub.value):
-            return True
+    """Whether a name, attribute or string anywhere in ``node`` has the word ``best`` (every node of the
+    subtree, as ``ast.walk`` visits them, in another order; ``ast.parse`` makes nodes of these exact types)."""
+    pending: list[ast.AST] = [node]
+    while pending:
+        sub = pending.pop()
+        kind = type(sub)
+        if kind is ast.Name:
+            if _says_best(sub.id):  # type: ignore[attr-defined]
+                return True
+            continue  # its only child is its context
+        if kind is ast.Attribute:
+            if _says_best(sub.attr):  # type: ignore[attr-defined]
+                return True
+            pending.append(sub.value)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Constant:
+            value = sub.value  # type: ignore[attr-defined]
+            if isinstance(value, str) and _says_best(value):
+                return True
+            continue
+        pending.extend(ast.iter_child_nodes(sub))
     return False
 
 
@@ -85,12 +106,13 @@ def choices(facts: Facts) -> list[Choice]:
     """Every score-based choice in the project (use through ``facts.derived``)."""
     found: list[Choice] = []
     splits = facts.derived(module_splits)
+    lowered = facts.derived(lowered_texts)
     for path, index in facts.derived(indexes).items():
         roles = splits[path]
         here: list[tuple[ast.expr, ChoiceKind, ast.expr, str]] = []
         add = here.append
 
-        text = facts.files[path].text.lower()
+        text = lowered[path].lowered if path in lowered else facts.files[path].text.lower()
         has_best = "best" in text
         for compare, function in index.compares if has_best else ():
             if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Gt | ast.Lt | ast.GtE | ast.LtE):
@@ -105,8 +127,10 @@ def choices(facts: Facts) -> list[Choice]:
             args = call.node.args
             if not args or (call.attr not in ("step", "report") and not hinted):
                 continue
-            if call.attr not in ("step", "report") and not any(w in call.name.lower() for w in _STOP_HINTS):
-                continue
+            if call.attr not in ("step", "report"):
+                name = call.name.lower()
+                if not any(w in name for w in _STOP_HINTS):
+                    continue
             said = set(words(call.name.replace(".", "_").replace("()", "")))
             if call.attr == "step" and said & {"scheduler", "sched", "plateau"} and len(args) == 1:
                 add((call.node, "scheduler", args[0], call.function))
