@@ -99,25 +99,15 @@ def _may_write(lines: list[str], value: ast.expr, key: str) -> bool:
     if last > len(lines):
         return True
     in_words = not (keyword.iskeyword(key) or keyword.issoftkeyword(key))
-    quoted = inside_word = triple = False
-    printable = True
+    quoted = False
     for number in range(first, last + 1):
         line = lines[number - 1]
         if "\\" in line or not line.isascii():
             return True
-        if key in line:
-            if not in_words or _holds_word(line, key):
-                return True
-            inside_word = True
-        if "'" in line or '"' in line:
-            quoted = True
-            triple = triple or "'''" in line or '"""' in line
-        printable = printable and line.isprintable()
+        if key in line and (not in_words or _holds_word(line, key)):
+            return True
+        quoted = quoted or "'" in line or '"' in line
     if not quoted:
-        return False
-    if printable and not inside_word and not triple:
-        # Without a backslash or a triple quote, each literal's value is a run of one line's characters
-        # (an f-string's ``{{`` written ``{``): printable, and without the key.
         return False
     for node in walk(value):
         if type(node) is ast.Constant:
