@@ -56,9 +56,10 @@ def entry_line(facts: Facts, path: str) -> int | None:
     tree = module.tree if module is not None else None
     if tree is None:
         return None
-    mains = [n for n in ast.walk(tree) if isinstance(n, _Def) and n.name == "main"]
+    # Every function of the module, nested ones included, as its statements list them: no walk of the tree.
+    mains = [f for f in module.functions if f.name == "main"]  # type: ignore[union-attr]
     if len(mains) == 1:
-        return mains[0].lineno
+        return mains[0].line
     functions = {n.name: n for n in tree.body if isinstance(n, _Def)}
     guard = next((n for n in tree.body if _is_main_guard(n)), None)
     if isinstance(guard, ast.If):  # the guard delegates (its first statement runs a function), or works itself

@@ -432,6 +432,9 @@ _FLOAT_LITERAL = re.compile(r"[.\d](?:(?<=\.)\d|(?<=\d)\.|(?<=\d)[eE][-+]?\d)")
 # ``.log(``, spaces allowed (``wandb.log (``), and ``summary[``.
 _LOG_CALL = re.compile(r"\.\s*log\s*\(")
 _SUMMARY_ITEM = re.compile(r"summary\s*\[")
+# The same, within one line.
+_LOG_CALL_IN_LINE = re.compile(r"\.[^\S\n]*log[^\S\n]*\(")
+_SUMMARY_ITEM_IN_LINE = re.compile(r"summary[^\S\n]*\[")
 # How far below a ``.log(`` line a made-up value is looked for, at least.
 _PAYLOAD_LINES = 8
 
@@ -461,12 +464,35 @@ def _matrix_hint(text: str) -> bool:
     return any(word in text for word in _MATRIX_WORDS) or _has_word(text, "cm")
 
 
+def _lines_matching(
+    text: str, lines: list[str], hint: str, line_pattern: re.Pattern[str], text_pattern: re.Pattern[str]
+) -> list[int]:
+    """The numbers, in order, of the lines that hold ``hint`` and a match of ``line_pattern``.
+
+    ``text_pattern`` is ``line_pattern`` unable to cross a line break (``[^\\S\\n]`` for ``\\s``): searched in the
+    whole text, each of its matches lies in one line, and a line holds one exactly when it holds a match of
+    ``line_pattern``; counting the ``\\n`` before each match numbers the lines as ``lines`` does when the text
+    has no ``\\r`` (which also ends a line). One regex search instead of a test of every line.
+    """
+    if "\r" in text:
+        return [n for n, line in enumerate(lines, start=1) if hint in line and line_pattern.search(line)]
+    found: list[int] = []
+    number, counted = 1, 0
+    for match in text_pattern.finditer(text):
+        at = match.start()
+        number += text.count("\n", counted, at)
+        counted = at
+        if not found or found[-1] != number:
+            found.append(number)
+    return found
+
+
 def _log_lines(text: str, lines: list[str]) -> set[int]:
     """Lines starting a ``.log(`` call followed by a value that may be made up, before the next such call
     or within eight lines (however far down a long payload the value stands)."""
     if "log" not in text:
         return set()
-    starts = [n for n, line in enumerate(lines, start=1) if "log" in line and _LOG_CALL.search(line)]
+    starts = _lines_matching(text, lines, "log", _LOG_CALL, _LOG_CALL_IN_LINE)
     if not starts:
         return set()
     out = set()
@@ -484,6 +510,38 @@ def _log_lines(text: str, lines: list[str]) -> set[int]:
     return out
 
 
+def _summary_lines(text: str, lines: list[str]) -> set[int]:
+    """Lines writing an item of a summary (``summary[``), when the text holds a float literal at all."""
+    if "summary" not in text:
+        return set()
+    found = _lines_matching(text, lines, "summary", _SUMMARY_ITEM, _SUMMARY_ITEM_IN_LINE)
+    return set(found) if found and _FLOAT_LITERAL.search(text) else set()
+
+
+def _matrix_hint_lines(text: str) -> list[int] | None:
+    """The numbers, sorted, of the lines holding a word of ``_matrix_hint`` (``cm`` as a part of a word too):
+    a superset of the lines ``_matrix_hint`` holds for, and ``_matrix_hint`` holds for a function's lines
+    only if one of them does (no word of it spans a line break). None when the text holds ``\\r``, where
+    counting ``\\n`` would not number the lines as the parser does."""
+    if "\r" in text:
+        return None
+    places: list[int] = []
+    for word in (*_MATRIX_WORDS, "cm"):
+        at = text.find(word)
+        while at != -1:
+            places.append(at)
+            at = text.find(word, at + 1)
+    places.sort()
+    found: list[int] = []
+    number, counted = 1, 0
+    for at in places:
+        number += text.count("\n", counted, at)
+        counted = at
+        if not found or found[-1] != number:
+            found.append(number)
+    return found
+
+
 def fabrications(facts: Facts) -> list[Fabrication]:
     found: list[Fabrication] = []
     for path in code_modules(facts):
@@ -492,11 +550,7 @@ def fabrications(facts: Facts) -> list[Fabrication]:
         matrix = _matrix_hint(text)
         lines = file.lines
         log_lines = _log_lines(text, lines)
-        summary_lines = (
-            {n for n, line in enumerate(lines, start=1) if "summary" in line and _SUMMARY_ITEM.search(line)}
-            if "summary" in text and _FLOAT_LITERAL.search(text)
-            else set()
-        )
+        summary_lines = _summary_lines(text, lines)
         if not (matrix or log_lines or summary_lines):
             continue
         index = outline_from_index(facts, path)
@@ -507,7 +561,10 @@ def fabrications(facts: Facts) -> list[Fabrication]:
             if "rand" in text or _RATE_READ_HINT.search(text):  # the module's own statements
                 sinks = _sink_lines(index_of(facts, path), text)  # type: ignore[arg-type]
                 found.extend(_scan_function(path, index, index.tree, sinks))
+            hinted = _matrix_hint_lines(text)
             for _qual, function in index.functions:
+                if hinted is not None and not _holds_line(hinted, function):
+                    continue  # no line of the function names a matrix
                 segment = "\n".join(file.lines[function.lineno - 1 : function.end_lineno or function.lineno])
                 if _matrix_hint(segment) and ("rand" in segment or _RATE_READ_HINT.search(segment)):
                     if sinks is None:

@@ -8,7 +8,7 @@ substring. Nothing is imported or executed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from expcheck.facts import Facts
@@ -18,6 +18,10 @@ from expcheck.facts import Facts
 CASE_ODDITIES = ("\u0130", "\u0131", "\u017f")  # İ, dotless ı, long ſ
 
 
+# A group key found more often than this in a text: its members are searched for in the whole text.
+_MANY_OCCURRENCES = 64
+
+
 @dataclass(frozen=True)
 class LoweredText:
     """A file's text, its lower-cased form, and whether lower-casing agrees with ``(?i)`` matching."""
@@ -25,12 +29,37 @@ class LoweredText:
     text: str
     lowered: str
     plain_case: bool
+    # hint -> whether ``lowered`` holds it, filled as the marker rules ask (several ask for the same hint).
+    _holds: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # group key -> where it stands in ``lowered``, for the members of its group.
+    _starts: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def holds_any(self, hints: tuple[str, ...]) -> bool:
         """Whether the lower-cased text holds one of ``hints`` (``any(h in lowered for h in hints)``)."""
-        lowered = self.lowered
         for key, members in hint_groups(hints):
-            if key in lowered and (len(members) == 1 or any(m in lowered for m in members)):
+            if self._holds_hint(key) and (len(members) == 1 or self._holds_member(key, members)):
+                return True
+        return False
+
+    def _holds_hint(self, hint: str) -> bool:
+        found = self._holds.get(hint)
+        if found is None:
+            found = self._holds[hint] = hint in self.lowered
+        return found
+
+    def _holds_member(self, key: str, members: tuple[str, ...]) -> bool:
+        """Whether one of ``members`` (each holding ``key``, which the text holds) stands in the text, looked
+        for where ``key`` stands: a member stands at ``p`` only if its first ``key`` stands at ``p`` plus
+        that key's offset in the member (every place of ``key`` is listed, overlapping ones too)."""
+        lowered = self.lowered
+        starts = self._starts.get(key)
+        if starts is None:
+            starts = self._starts[key] = _places(lowered, key, _MANY_OCCURRENCES)
+        if len(starts) > _MANY_OCCURRENCES:
+            return any(self._holds_hint(member) for member in members)
+        for member in members:
+            offset = member.find(key)
+            if any(at >= offset and lowered.startswith(member, at - offset) for at in starts):
                 return True
         return False
 
@@ -58,6 +87,16 @@ class LoweredText:
         return spans
 
 
+def _places(text: str, word: str, most: int) -> list[int]:
+    """Where ``word`` starts in ``text``, overlapping places included; the search stops after ``most`` + 1."""
+    found: list[int] = []
+    at = text.find(word)
+    while at != -1 and len(found) <= most:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
 @cache
 def hint_groups(hints: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``hints`` grouped under a substring every member of a group contains (a word of a hint shared by
@@ -78,5 +117,24 @@ def lowered_texts(facts: Facts) -> dict[str, LoweredText]:
     for path, file in facts.code_files.items():
         if file.unreadable is None:
             text = file.text
-            found[path] = LoweredText(text, text.lower(), not any(odd in text for odd in CASE_ODDITIES))
+            found[path] = LoweredText(text, lower_for_hints(text), not any(odd in text for odd in CASE_ODDITIES))
     return found
+
+
+def lower_for_hints(text: str) -> str:
+    """``text.lower()`` as far as a search for a hint of ASCII letters and uncased characters (the marker
+    rules' hints: "todo", "…") can tell, written by a quicker route for a text with other characters.
+
+    Lower-casing turns an ASCII letter into an ASCII letter and, with two exceptions, every other character
+    into one character that is not ASCII (``É`` into ``é``): lower-casing only the ASCII letters (through
+    UTF-8 bytes, several times quicker than Unicode lower-casing) leaves every ASCII character where and as
+    ``lower()`` leaves it, so the hints are found at the same offsets. The exceptions, ``İ`` (two characters,
+    the first ``i``) and the Kelvin sign (``k``), are lower-cased as usual.
+    """
+    if text.isascii() or any(odd in text for odd in _LOWER_TO_ASCII):
+        return text.lower()
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+
+
+# The characters beyond ASCII that lower() turns into ASCII letters (Python 3.11, Unicode 14).
+_LOWER_TO_ASCII = ("\u0130", "\u212a")

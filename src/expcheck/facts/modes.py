@@ -8,18 +8,46 @@ The trial branch is found from the code: statements under a condition on the pro
 from __future__ import annotations
 
 import ast
+import keyword
 import re
-from dataclasses import dataclass
+from functools import cached_property
 
 from expcheck.facts import Facts
 from expcheck.facts.python import walk
 
+# One branch: the text written before each statement of it (``x = `` for a conditional expression
+# assigned to x), the test (written first in the branch that runs when it holds) or None, the statements.
+_Branch = tuple[str, ast.expr | None, list[ast.AST]]
 
-@dataclass(frozen=True)
+
 class ModeBranches:
-    switch: tuple[str, int] | None  # where the mode is first tested
-    trial: str  # source of the code that runs only in trial mode
-    full: str  # source of the code that runs only in full mode
+    """Where the mode is first tested, and the source of the code that runs only in trial mode and only in
+    full mode. The sources are written out (``ast.unparse``) when first read: the rules read one of them, and
+    only when the switch was found."""
+
+    def __init__(self, switch: tuple[str, int] | None, trial: list[_Branch], full: list[_Branch]) -> None:
+        self.switch = switch  # where the mode is first tested
+        self._trial = trial
+        self._full = full
+
+    @cached_property
+    def trial(self) -> str:
+        """The source of the code that runs only in trial mode."""
+        return _source(self._trial)
+
+    @cached_property
+    def full(self) -> str:
+        """The source of the code that runs only in full mode."""
+        return _source(self._full)
+
+
+def _source(branches: list[_Branch]) -> str:
+    """The branches written out, one statement a line: each branch's test, then its statements."""
+    parts = []
+    for lead, test, body in branches:
+        written = [lead + ast.unparse(s) for s in body]
+        parts.append("\n".join([ast.unparse(test), *written] if test is not None else written))
+    return "\n".join(parts)
 
 
 def _mentions_mode(test: ast.expr, key: str, flags: set[str]) -> bool:
@@ -58,19 +86,25 @@ def _may_write(lines: list[str], value: ast.expr, key: str) -> bool:
 
     Unparse writes names, attributes, keywords and operators as the source writes them, numbers starting
     with a digit and string prefixes of one letter: when the value's lines are ASCII, hold no backslash and
-    do not hold the key, only a string or bytes literal can bring the key in. Unparse writes a literal from
-    its value: its words are the value's words when every character of it is printable (no escapes); a
-    literal with other characters, or with the key in its value (adjacent literals joined), may.
+    do not hold the key as a word, only a string or bytes literal can bring the key in. (Unparse separates
+    tokens the source may write together only where a number meets a keyword, ``1if``: a key that is no
+    keyword stands inside a longer word of the source as it does in the written text, ``mode`` in ``model``.)
+    Unparse writes a literal from its value: its words are the value's words when every character of it is
+    printable (no escapes); a literal with other characters, or with the key in its value (adjacent literals
+    joined), may.
     """
     if len(key) < 2 or not key.isidentifier() or not key.isascii():
         return True
     first, last = value.lineno, value.end_lineno or value.lineno
     if last > len(lines):
         return True
+    in_words = not (keyword.iskeyword(key) or keyword.issoftkeyword(key))
     quoted = False
     for number in range(first, last + 1):
         line = lines[number - 1]
-        if key in line or "\\" in line or not line.isascii():
+        if "\\" in line or not line.isascii():
+            return True
+        if key in line and (not in_words or _holds_word(line, key)):
             return True
         quoted = quoted or "'" in line or '"' in line
     if not quoted:
@@ -87,12 +121,37 @@ def _may_write(lines: list[str], value: ast.expr, key: str) -> bool:
     return False
 
 
+def _holds_word(line: str, word: str) -> bool:
+    """Whether the ASCII ``line`` holds ``word`` with no letter, digit or underscore on either side (as
+    ``\\b`` delimits it)."""
+    size = len(word)
+    at = line.find(word)
+    while at >= 0:
+        end = at + size
+        if (at == 0 or not _is_word_char(line[at - 1])) and (end == len(line) or not _is_word_char(line[end])):
+            return True
+        at = line.find(word, at + 1)
+    return False
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _conditional_expressions(lines: list[str], value: ast.expr) -> list[ast.IfExp]:
+    """The conditional expressions in ``value``, in ``ast.walk`` order; none unless its lines hold ``if``."""
+    last = value.end_lineno or value.lineno
+    if not any("if" in lines[number - 1] for number in range(value.lineno, min(last, len(lines)) + 1)):
+        return []
+    return [node for node in walk(value) if type(node) is ast.IfExp]  # type: ignore[misc]
+
+
 def mode_branches(facts: Facts) -> ModeBranches:
     """The code that runs only in trial mode and only in full mode (use through ``facts.derived``)."""
     modes = facts.profile.modes
     key = modes.key if modes is not None else "mode"
-    trial_parts: list[str] = []
-    full_parts: list[str] = []
+    trial_parts: list[_Branch] = []
+    full_parts: list[_Branch] = []
     switch: tuple[str, int] | None = None
     first_is_trial = False
     for path, module in sorted(facts.python.items()):
@@ -129,11 +188,13 @@ def mode_branches(facts: Facts) -> ModeBranches:
                 if isinstance(stmt, ast.AnnAssign)
                 else []
             )
+            conditionals = _conditional_expressions(lines, stmt.value)
+            if not conditionals:
+                continue
             prefix = " = ".join(ast.unparse(t) for t in targets)
-            for n in ast.walk(stmt.value):
-                if isinstance(n, ast.IfExp):
-                    tests.append(n)
-                    owner[id(n)] = f"{prefix} = " if prefix else ""
+            for n in conditionals:
+                tests.append(n)
+                owner[id(n)] = f"{prefix} = " if prefix else ""
         for node in tests:
             if isinstance(node, ast.If | ast.IfExp):
                 trial = _is_trial_test(node.test, key, flags)
@@ -147,8 +208,8 @@ def mode_branches(facts: Facts) -> ModeBranches:
                 orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
                 # The test belongs to the branch too: `if cfg.mode == "trial" and step >= 2: break`.
                 lead = owner.get(id(node), "")
-                yes = "\n".join([ast.unparse(node.test), *(lead + ast.unparse(s) for s in body)])
-                no = "\n".join(lead + ast.unparse(s) for s in orelse)
+                yes: _Branch = (lead, node.test, body)
+                no: _Branch = (lead, None, orelse)
                 (trial_parts if trial else full_parts).append(yes)
                 (full_parts if trial else trial_parts).append(no)
-    return ModeBranches(switch, "\n".join(trial_parts), "\n".join(full_parts))
+    return ModeBranches(switch, trial_parts, full_parts)

@@ -33,7 +33,9 @@ def model_saving(facts: Facts) -> ModelSaving:
         index = index_of(facts, path)
         if index is None:
             continue
-        if any(part in call.name for call in index.calls for part in _SAVES):
+        # Call names hold no line break: a part stands in one of them exactly when it stands in their lines.
+        names = "\n".join([call.name for call in index.calls])
+        if any(part in names for part in _SAVES):
             return ModelSaving(True, None, None)
         if any(c.attr in ("backward", "step") for c in index.calls) and (trained is None or path == TRAIN):
             trained = path
