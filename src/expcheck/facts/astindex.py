@@ -15,6 +15,7 @@ import bisect
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 
 from expcheck.facts import Facts
@@ -636,9 +637,7 @@ def build_index(path: str, tree: ast.Module, limit: int = MAX_NESTING) -> Module
     col = _Collector(path)
     if not col.run(tree, limit):
         return None
-    # A call's callee is resolved through the imports visible in the scope it stands in.
-    calls = [call_site(node, state.sem, state.scope.qualname, state.in_loop, path) for node, state in col.raw_calls]
-    calls.sort(key=_position)
+    calls = _call_sites(col.raw_calls, path)
     constants: dict[str, str] = {}
     for stmt in tree.body:
         if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
@@ -669,9 +668,38 @@ def build_index(path: str, tree: ast.Module, limit: int = MAX_NESTING) -> Module
     )
 
 
-def _position(call: CallSite) -> tuple[int, int]:
-    node = call.node
-    return node.lineno, node.col_offset
+# A CallSite's position in the module (its call's line and column), read in C by ``list.sort``.
+_POSITION = attrgetter("node.lineno", "node.col_offset")
+
+
+def _call_sites(raw_calls: list[tuple[ast.Call, _State]], path: str) -> list[CallSite]:
+    """The CallSites of the calls the walk found, in position order (a call and the call it calls, as in
+    ``f()()``, share a position: walk order, outer first, then stands).
+
+    Each callee is resolved through the imports visible in the scope it stands in: ``semantic.call_site``
+    spelled out inline for its two commonest callee shapes (``name(...)``, ``name.attr(...)``), which is
+    ``qualified_name``'s own fast path; any other shape goes through ``call_site`` itself.
+    """
+    Name, Attribute = ast.Name, ast.Attribute
+    calls: list[CallSite] = []
+    append = calls.append
+    for node, state in raw_calls:
+        func = node.func
+        kind = type(func)
+        if kind is Name:
+            sem = state.sem
+            name = func.id  # type: ignore[attr-defined]
+            append(CallSite(node, sem.visible.get(name, name), name, state.scope.qualname, state.in_loop, path, sem))
+        elif kind is Attribute and type(func.value) is Name:  # type: ignore[attr-defined]
+            sem = state.sem
+            root = func.value.id  # type: ignore[attr-defined]
+            attr = func.attr  # type: ignore[attr-defined]
+            name = f"{sem.visible.get(root, root)}.{attr}"
+            append(CallSite(node, name, attr, state.scope.qualname, state.in_loop, path, sem))
+        else:
+            append(call_site(node, state.sem, state.scope.qualname, state.in_loop, path))
+    calls.sort(key=_POSITION)
+    return calls
 
 
 def _line(function: tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]) -> int:

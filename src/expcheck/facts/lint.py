@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import tempfile
@@ -125,6 +126,18 @@ class _Started:
         self.tmp.cleanup()
 
 
+def _write(path: str, data: bytes) -> None:
+    """Write ``data`` to the new file ``path`` with plain file descriptors: what ``open(path, "w",
+    encoding="utf-8")`` writes on POSIX (no newline translation there), without its buffer objects."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def _parents(folder: str) -> list[str]:
     """``a/b/c`` -> ``a/b/c``, ``a/b``, ``a``."""
     parts = folder.split("/")
@@ -156,8 +169,7 @@ def start_lint(facts: Facts) -> _Started | LintResult:
             if folder and folder not in folders:
                 os.makedirs(os.path.join(root, folder), exist_ok=True)
                 folders.update(_parents(folder))
-            with open(os.path.join(root, path), "w", encoding="utf-8") as out:
-                out.write(text)
+            _write(os.path.join(root, path), text.encode("utf-8"))
     except (OSError, UnicodeError) as exc:
         tmp.cleanup()
         return LintResult(
@@ -222,8 +234,12 @@ def lint(facts: Facts) -> LintResult:
         started.remove()
 
 
-def _clean_env() -> dict[str, str]:
-    """The environment without ruff's own configuration variables."""
+def _clean_env() -> dict[str, str] | None:
+    """The environment without ruff's own configuration variables; None (the child inherits the
+    environment as it is) when there are none, which spares copying and re-encoding every variable for
+    each run."""
+    if not any(key.startswith(b"RUFF_") for key in os.environb):
+        return None
     return {k: v for k, v in os.environ.items() if not k.startswith("RUFF_")}
 
 
@@ -231,12 +247,20 @@ def _diagnostics(raw: object, root: Path, files: dict[str, str]) -> list[Diagnos
     found: list[Diagnostic] = []
     if not isinstance(raw, list):
         return found
-    resolved_root = root.resolve()
+    resolved_root: Path | None = None
+    prefix = f"{root}/"
     for item in raw:
         if not isinstance(item, dict):
             continue
         try:
-            rel = Path(str(item["filename"])).resolve().relative_to(resolved_root).as_posix()
+            filename = str(item["filename"])
+            rel = filename[len(prefix) :]
+            # ruff names a file below the folder it ran in; a plain relative rest of it is the path that
+            # resolving would give (the folder holds no links: its files were written here). Otherwise resolve.
+            if not filename.startswith(prefix) or posixpath.normpath(rel) != rel:
+                if resolved_root is None:
+                    resolved_root = root.resolve()
+                rel = Path(filename).resolve().relative_to(resolved_root).as_posix()
             location, end = item["location"], item.get("end_location") or item["location"]
             diag = Diagnostic(
                 path=rel,
