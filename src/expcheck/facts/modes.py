@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from functools import cached_property
 
 from expcheck.facts import Facts
 from expcheck.facts.python import walk
@@ -22,23 +21,14 @@ _Branch = tuple[str, ast.expr | None, list[ast.AST]]
 
 class ModeBranches:
     """Where the mode is first tested, and the source of the code that runs only in trial mode and only in
-    full mode. The sources are written out (``ast.unparse``) when first read: the rules read one of them, and
-    only when the switch was found."""
+    full mode. Both sources are written out (``ast.unparse``) here, inside the fact, even though the rules
+    read at most one: writing out can fail (``ast.unparse`` refuses some f-strings), and such a failure must
+    belong to this fact, so that every rule needing it reports it alike, not only the rules that read a source."""
 
     def __init__(self, switch: tuple[str, int] | None, trial: list[_Branch], full: list[_Branch]) -> None:
         self.switch = switch  # where the mode is first tested
-        self._trial = trial
-        self._full = full
-
-    @cached_property
-    def trial(self) -> str:
-        """The source of the code that runs only in trial mode."""
-        return _source(self._trial)
-
-    @cached_property
-    def full(self) -> str:
-        """The source of the code that runs only in full mode."""
-        return _source(self._full)
+        self.trial = _source(trial)  # the source of the code that runs only in trial mode
+        self.full = _source(full)  # the source of the code that runs only in full mode
 
 
 def _source(branches: list[_Branch]) -> str:
