@@ -276,3 +276,29 @@ def test_corpus_compositions_equal_hydras_loader(monkeypatch: pytest.MonkeyPatch
     hydra = [c for entry in entries for c in _compositions(entry)]
     assert repr(plain) == repr(hydra)  # same values, key order and value types
     assert taken.count(True) > 50
+
+
+def test_a_package_deeper_than_the_bound_is_merged_by_hydra(plain_merges: list[bool]) -> None:
+    """Two configs at a 300-part package: OmegaConf's merge reaches Python's recursion limit there (as
+    Hydra's public compose does); the plain merge must not answer where Hydra fails, so it steps aside."""
+    import warnings
+
+    package = ".".join(f"p{i}" for i in range(300))
+    files = {
+        "config.yaml": f"defaults:\n  - c1@{package}\n  - c2@{package}\n  - _self_\nx: 1\n",
+        "c1.yaml": "v: 1\n",
+        "c2.yaml": "w: 2\n",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RecursionError):
+            compose._Composer(files, "conf").compose("config", ["x=2"])
+    assert plain_merges == [False]
+
+
+def test_a_package_within_the_bound_still_takes_the_plain_merge(plain_merges: list[bool]) -> None:
+    package = ".".join(f"p{i}" for i in range(8))
+    files = {"config.yaml": f"defaults:\n  - c1@{package}\n  - _self_\nx: 1\n", "c1.yaml": "v: 1\n"}
+    composed = compose._Composer(files, "conf").compose("config", ["x=2"])
+    assert composed is not None
+    assert plain_merges and all(plain_merges)

@@ -61,6 +61,14 @@ def test_rules_in_force_match_a_fresh_selection(select: tuple[str, ...], ignore:
     assert [r.id for r in rules_in_force(loaded, select, ignore)] == _fresh_selection(loaded, select, ignore)
 
 
+def test_rules_in_force_read_iterators_once() -> None:
+    """select and ignore given as one-shot iterators (the Python API takes any iterable) select as lists do."""
+    loaded = load_files({"pyproject.toml": '[project]\nname = "x"\n', "src/train.py": _TRAIN}, "airas-v2")
+    chosen = [r.id for r in rules_in_force(loaded, iter(["R2", "C"]), iter(["C101"]))]
+    assert chosen == _fresh_selection(loaded, ("R2", "C"), ("C101",))
+    assert "C101" not in chosen and any(r.startswith("R2") for r in chosen)
+
+
 def test_rules_in_force_follow_a_replaced_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     loaded = load_files({"pyproject.toml": '[project]\nname = "x"\n'}, "airas-v2")
     before = {r.id: r for r in rules_in_force(loaded)}

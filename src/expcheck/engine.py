@@ -240,7 +240,8 @@ def rules_in_force(loaded: Loaded, select: Sequence[str] = (), ignore: Sequence[
 
     off = clauses_off(loaded.clauses)
     registered = tuple(REGISTRY.values())
-    key = (tuple(select), tuple(ignore), tuple(loaded.profile.rules_off), off, tuple(map(id, registered)))
+    select, ignore = tuple(select), tuple(ignore)  # once: an iterator given for either is read only here
+    key = (select, ignore, tuple(loaded.profile.rules_off), off, tuple(map(id, registered)))
     known = _SELECTIONS.get(key)
     if known is None:
         chosen = tuple(r for r in select_rules(select, ignore, loaded.profile.rules_off) if r.clause not in off)

@@ -12,7 +12,9 @@ as plain data, and only where it is exact:
 - every config is read with :func:`merge_data` (untyped nodes, no flag set, plain leaves), from Hydra's own
   repository, so what is merged is what Hydra loaded (its defaults list already taken out);
 - no config comes from, or matches a schema in, Hydra's ConfigStore (Hydra would merge it with the schema);
-- no config appears twice (Hydra would merge its nodes twice), and each package is a plain dotted key;
+- no config appears twice (Hydra would merge its nodes twice), and each package is a plain dotted key of at
+  most ``DEEPEST`` parts (deeper, OmegaConf's merge may reach Python's recursion limit, and Hydra's error is
+  the answer);
 - nothing OmegaConf resolves while merging is met: an interpolation in the destination that a later config
   writes over (Hydra dereferences it), an interpolation merged over a mapping (OmegaConf resolves it to see
   whether it is None), a ``hydra`` key in a config that is not the primary one (Hydra looks up
@@ -29,7 +31,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from expcheck.facts.omegaconf_nodes import merge_data
+from expcheck.facts.omegaconf_nodes import DEEPEST, merge_data
 
 _MISSING = "???"
 # A package OmegaConf.update reads as keys separated by dots (no brackets, no leading or doubled dot).
@@ -91,9 +93,12 @@ def _embedded(data: Any, package: str | None) -> dict[str, Any]:
         if type(data) is not dict:
             raise _NotPlainMerge  # a list merged into a mapping: OmegaConf's own error
         return data
-    if not _PACKAGE.fullmatch(package):
+    keys = package.split(".")
+    if len(keys) > DEEPEST or not _PACKAGE.fullmatch(package):
+        # Past DEEPEST levels, OmegaConf's merge (several frames per level) may exceed Python's recursion
+        # limit where this one (one frame per level) would not: Hydra's answer is its error, so ask Hydra.
         raise _NotPlainMerge
-    for key in reversed(package.split(".")):
+    for key in reversed(keys):
         data = {key: data}
     return data
 
