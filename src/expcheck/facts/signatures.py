@@ -320,18 +320,8 @@ def _module_definition(facts: Facts, path: str, dotted: str, in_function: bool) 
     return found
 
 
-def binding_problem(sig: Signature, call: ast.Call) -> str | None:
-    """Why ``call``'s arguments cannot bind to ``sig`` (the TypeError Python would raise), or None."""
-    star = any(isinstance(a, ast.Starred) for a in call.args)
-    double_star = any(k.arg is None for k in call.keywords)
-    given = sum(1 for a in call.args if not isinstance(a, ast.Starred))
-    names = [k.arg for k in call.keywords if k.arg is not None]
-    accepted = len(sig.positional)
-    if not star and not sig.var_positional and given > accepted:
-        return (
-            f"{sig.name}() takes {accepted} positional argument{'s' if accepted != 1 else ''} "
-            f"but {given} {'were' if given != 1 else 'was'} given"
-        )
+def _keyword_problem(sig: Signature, names: list[str], given: int, star: bool) -> str | None:
+    """Why the keyword arguments ``names`` cannot bind to ``sig`` after ``given`` positional ones, or None."""
     keyword_ok = set(sig.positional[sig.positional_only :]) | set(sig.keyword_only)
     for name in names:
         if name not in keyword_ok and not sig.var_keyword:
@@ -340,15 +330,39 @@ def binding_problem(sig: Signature, call: ast.Call) -> str | None:
             return f"{sig.name}() got an unexpected keyword argument {name!r}"
         if not star and name in sig.positional[:given]:
             return f"{sig.name}() got multiple values for argument {name!r}"
-    if len(names) != len(set(names)):
-        return None  # a SyntaxError, reported elsewhere
+    return None
+
+
+def binding_problem(sig: Signature, call: ast.Call) -> str | None:
+    """Why ``call``'s arguments cannot bind to ``sig`` (the TypeError Python would raise), or None."""
+    # One pass over the arguments each (this runs for every resolved call of a check).
+    starred = ast.Starred
+    given = 0
+    for argument in call.args:
+        if not isinstance(argument, starred):
+            given += 1
+    star = given != len(call.args)
+    names = [k.arg for k in call.keywords if k.arg is not None]
+    double_star = len(names) != len(call.keywords)
+    accepted = len(sig.positional)
+    if not star and not sig.var_positional and given > accepted:
+        return (
+            f"{sig.name}() takes {accepted} positional argument{'s' if accepted != 1 else ''} "
+            f"but {given} {'were' if given != 1 else 'was'} given"
+        )
+    if names:
+        problem = _keyword_problem(sig, names, given, star)
+        if problem is not None:
+            return problem
+        if len(names) != len(set(names)):
+            return None  # a SyntaxError, reported elsewhere
     if not double_star:
         if not star:
             missing = [p for p in sig.positional[given : sig.required_positional] if p not in names]
             if missing:
                 listed = ", ".join(repr(m) for m in missing)
                 return f"{sig.name}() missing {len(missing)} required positional argument{'s' if len(missing) > 1 else ''}: {listed}"
-        missing_kw = sorted(k for k in sig.required_keyword if k not in names)
+        missing_kw = sorted(k for k in sig.required_keyword if k not in names) if sig.required_keyword else []
         if missing_kw:
             listed = ", ".join(repr(m) for m in missing_kw)
             return f"{sig.name}() missing {len(missing_kw)} required keyword-only argument{'s' if len(missing_kw) > 1 else ''}: {listed}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from expcheck.facts import Facts
 from expcheck.facts.interfaces import in_interface_stub, is_interface, overridden_methods
+from expcheck.facts.literalpoints import in_comment_or_string
 from expcheck.facts.markertext import LoweredText, lowered_texts
 from expcheck.rules.base import Example, Hit, rule
 
@@ -104,9 +105,12 @@ def _marker_hits(facts: Facts, markers: tuple[_Marker, ...], skip_interfaces: bo
         module = facts.python.get(path)
         prepared = prepared_texts[path]
         reported: set[tuple[int, str]] = set()
+        holds: dict[tuple[str, ...], bool] = {}  # markers sharing their hints (C105's two) search them once
         for marker in markers:
             hints = marker.narrow_hints if prepared.plain_case and marker.narrow_hints else marker.hints
-            if not prepared.holds_any(hints):
+            if hints not in holds:
+                holds[hints] = prepared.holds_any(hints)
+            if not holds[hints]:
                 continue
             for match in _matches(marker.pattern, prepared, hints):
                 start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
@@ -116,13 +120,9 @@ def _marker_hits(facts: Facts, markers: tuple[_Marker, ...], skip_interfaces: bo
                     continue  # one finding per marker kind and line
                 if skip_interfaces and in_interface_stub(facts, path, number):
                     continue  # "to be implemented by subclasses" on a hook they do implement
-                if marker.prose_only and module is not None:
-                    # The match's last character lies inside the comment or string it belongs to.
-                    last = match.end() - 1
-                    last_line = file.text.count("\n", 0, last) + 1
-                    last_col0 = last - (file.text.rfind("\n", 0, last) + 1)
-                    if not module.in_comment_or_string(last_line, last_col0):
-                        continue
+                # A prose marker's last character lies inside the comment or string it belongs to.
+                if marker.prose_only and module is not None and not in_comment_or_string(module, match.end() - 1):
+                    continue
                 reported.add((number, marker.label))
                 yield Hit(
                     path=path,

@@ -99,9 +99,31 @@ def _named(key: tuple[str, str], texts: list[str], seen: dict[tuple[str, str], b
     """Whether a text names ``key``: ("leaf", name) as a word, ("whole", section) passed on whole."""
     if key not in seen:
         kind, name = key
-        patterns = _leaf_patterns(name) if kind == "leaf" else _whole_patterns(name)
-        seen[key] = any(name in text and any(_found(p, text) for p in patterns) for text in texts)
+        holding = [text for text in texts if name in text]  # every pattern spells the name literally
+        if not holding:
+            seen[key] = False
+        elif kind == "leaf" and name:
+            seen[key] = any(_word_found(name, text) for text in holding)
+        else:
+            patterns = _leaf_patterns(name) if kind == "leaf" else _whole_patterns(name)
+            seen[key] = any(_found(p, text) for text in holding for p in patterns)
     return seen[key]
+
+
+def _word_found(name: str, text: str) -> bool:
+    """``_found(_leaf_patterns(name)[0], text)`` for a non-empty ``name``: the name standing as a word
+    (``\bname\b``), found with substring searches instead of a regex compiled for each key."""
+    first_is_word, last_is_word = _is_word(name[0]), _is_word(name[-1])
+    size = len(text)
+    at = text.find(name)
+    while at != -1:
+        end = at + len(name)
+        after = text[end] if end < size else ""
+        before = text[at - 1] if at else ""
+        if _is_word(after) != last_is_word and _is_word(before) != first_is_word:
+            return True
+        at = text.find(name, at + 1)
+    return False
 
 
 # A pattern is (regex, whether a word boundary must stand where its match starts). A regex that begins with

@@ -111,9 +111,22 @@ _HANDLED = re.compile(
 _BROAD = frozenset({"Exception", "BaseException", "UsageError", "wandb.errors.UsageError", "wandb.Error", "CommError"})
 
 
+# Substrings a text holding any of them matches ``_HANDLED`` for sure, and those one of which every other
+# match holds: most texts hold none, and a few substring searches cost far less than the regex's scan.
+_HANDLED_SURELY = ("WANDB_MODE", "WANDB_DISABLED", "WANDB_API_KEY", "wandb.login")
+_HANDLED_MAYBE = ("anonymous", "disabled", "offline", "dryrun")
+
+
 def _wandb_off_somewhere(facts: Facts) -> bool:
     """Whether any code or config file turns W&B off or deals with its key (mode disabled/offline, env vars, login)."""
-    return any(_HANDLED.search(f.text) for path, f in facts.files.items() if path.endswith((".py", ".yaml", ".yml")))
+    return any(_handles_wandb(f.text) for path, f in facts.files.items() if path.endswith((".py", ".yaml", ".yml")))
+
+
+def _handles_wandb(text: str) -> bool:
+    """``_HANDLED.search(text)``, the regex run only on a text holding a substring only some matches need."""
+    if any(word in text for word in _HANDLED_SURELY):
+        return True
+    return any(word in text for word in _HANDLED_MAYBE) and _HANDLED.search(text) is not None
 
 
 _TRAIN_WANDB = """\

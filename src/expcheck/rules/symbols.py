@@ -431,15 +431,18 @@ def _returned_lengths(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
 )
 def unpacking_count_mismatch(facts: Facts) -> Iterator[Hit]:
     callees = facts.derived(resolved_calls)
+    unpacking = (ast.Tuple, ast.List)
     for path in facts.derived(module_scopes):
         module = facts.python.get(path)
         if module is None:
             continue
         for stmt in facts.derived(value_statements)[path].assigns:
-            if not (len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
+            # Cheapest test first: few assignments unpack (the node classes are never subclassed).
+            targets = stmt.targets
+            if len(targets) != 1 or type(targets[0]) not in unpacking or type(stmt.value) is not ast.Call:
                 continue
-            target = stmt.targets[0]
-            if not isinstance(target, ast.Tuple | ast.List) or any(isinstance(e, ast.Starred) for e in target.elts):
+            target = targets[0]
+            if any(isinstance(e, ast.Starred) for e in target.elts):
                 continue
             resolved = callees.get(id(stmt.value))
             if resolved is None or not isinstance(resolved.node, ast.FunctionDef | ast.AsyncFunctionDef):
