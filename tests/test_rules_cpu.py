@@ -6,6 +6,8 @@
 - R602: the substring pre-check of the W&B-handled regex agrees with the regex.
 - C401: a setting's key found as a word by substring search agrees with the ``key\\b`` regex.
 - R403: ``binding_problem`` keeps its answers (signatures built from real defs and calls).
+- R501/R502: each needed distribution's status, asked once per check (facts/depstatus.py), is the one
+  asking every declared set anew gave.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import random
 
 import pytest
 
+from conftest import facts_of
+from expcheck.facts.dependencies import DeclaredDependencies, ExternalImport, declared_dependencies
+from expcheck.facts.depstatus import dependency_status
+from expcheck.facts.distributions import closure
 from expcheck.facts.literalpoints import in_comment_or_string
 from expcheck.facts.python import PyModule
 from expcheck.facts.signatures import Signature, _from_arguments, binding_problem
@@ -203,3 +209,44 @@ def test_a_repeated_keyword_is_left_to_the_syntax_check() -> None:
     assert sig is not None
     call = ast.Call(func=ast.Name("f"), args=[ast.Constant(1)], keywords=[ast.keyword("b", ast.Constant(2))] * 2)
     assert binding_problem(sig, call) is None
+
+
+def _status_as_before(ext: ExternalImport, declared: DeclaredDependencies) -> str:
+    """rules/deps.py's _status as it stood before the second speed round: every set asked anew."""
+    if ext.providers & declared.direct or ext.module.split(".", 1)[0] in declared.installed_imports:
+        return "direct"
+    if ext.providers & declared.installed:
+        return "transitive"
+    if ext.providers & declared.optional.keys():
+        return "optional"
+    if not ext.certain and declared.unknown:
+        return "maybe"
+    return "missing"
+
+
+_DEPENDENCIES = (
+    '[project]\nname = "exp"\nversion = "0.1.0"\n'
+    'dependencies = ["torch", "transformers", "omegacnof"]\n'
+    '[project.optional-dependencies]\nplots = ["matplotlib"]\n'
+)
+_IMPORTS = (
+    "import torch\nimport numpy\nimport tqdm\nimport matplotlib.pyplot as plt\nimport sklearn\n"
+    "import huggingface_hub\nimport mysterylib\n"
+)
+
+
+def test_dependency_status_agrees_with_asking_every_set() -> None:
+    facts = facts_of({"pyproject.toml": _DEPENDENCIES, "src/train.py": _IMPORTS, "src/eval.py": "import torch\n"})
+    found = facts.derived(dependency_status)
+    declared = facts.derived(declared_dependencies)
+    assert found is not None and declared is not None
+    statuses = {need.ext.module: need.status for need in found.needed}
+    assert statuses == {need.ext.module: _status_as_before(need.ext, declared) for need in found.needed}
+    assert {"direct", "transitive", "optional", "maybe"} <= set(statuses.values())
+    assert next(n.others for n in found.needed if n.ext.module == "torch") == 1  # src/eval.py imports it too
+    assert found.sets.installs("transformers") == closure(["transformers"])
+
+
+def test_no_declared_list_no_status() -> None:
+    facts = facts_of({"src/train.py": "import torch\n"})
+    assert facts.derived(dependency_status) is None

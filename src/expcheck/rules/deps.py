@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
-from expcheck.facts.dependencies import DeclaredDependencies, ExternalImport, declared_dependencies, external_imports
-from expcheck.facts.distributions import closure, normalise, suggestion
+from expcheck.facts.dependencies import ExternalImport, declared_dependencies
+from expcheck.facts.depstatus import dependency_status
+from expcheck.facts.distributions import normalise, suggestion
 from expcheck.repairs.pyproject import repair_undeclared_import
 from expcheck.rules.base import Example, Hit, rule
 
@@ -25,20 +26,6 @@ def _pyproject(*deps: str) -> str:
 
 
 _TRAIN = "import hydra\nimport torch\nfrom sklearn.metrics import f1_score\n\n\ndef score(y, p):\n    return f1_score(y, p)\n"
-
-
-def _first_per_distribution(facts: Facts) -> Iterator[tuple[ExternalImport, int, DeclaredDependencies]]:
-    """Each needed distribution once: its first import, how many other files import it, the declared list."""
-    declared = facts.derived(declared_dependencies)
-    if declared is None:
-        return
-    first: dict[frozenset[str], ExternalImport] = {}
-    files: dict[frozenset[str], set[str]] = {}
-    for ext in facts.derived(external_imports):
-        first.setdefault(ext.providers, ext)
-        files.setdefault(ext.providers, set()).add(ext.fact.path)
-    for key, ext in first.items():
-        yield ext, len(files[key] - {ext.fact.path}), declared
 
 
 def _elsewhere(count: int) -> str:
@@ -63,19 +50,6 @@ def _declared_at(facts: Facts) -> str:
 
 def _wanted(ext: ExternalImport) -> str:
     return " or ".join(sorted(ext.providers))
-
-
-def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
-    """ "direct", "transitive", "optional", "maybe" (an unknown declared distribution might provide it) or "missing"."""
-    if ext.providers & declared.direct or ext.module.split(".", 1)[0] in declared.installed_imports:
-        return "direct"
-    if ext.providers & declared.installed:
-        return "transitive"
-    if ext.providers & declared.optional.keys():
-        return "optional"
-    if not ext.certain and declared.unknown:
-        return "maybe"
-    return "missing"
 
 
 @rule(
@@ -150,14 +124,17 @@ def _status(ext: ExternalImport, declared: DeclaredDependencies) -> str:
 )
 def undeclared_dependency(facts: Facts) -> Iterator[Hit]:
     poetry = _poetry_names(facts)
-    for ext, others, declared in _first_per_distribution(facts):
-        status = _status(ext, declared)
+    found = facts.derived(dependency_status)
+    if found is None:
+        return
+    for ext, others, status in found.needed:
         if status == "missing":
             message = f"`{ext.module}` is imported{_elsewhere(others)}, but no declared dependency provides it (needs {_wanted(ext)}{_declared_at(facts)})"
             if ext.providers & poetry:
                 message += "; it is listed only under [tool.poetry.dependencies], which uv ignores"
         elif status == "optional":
-            extras = sorted({declared.optional[d] for d in ext.providers if d in declared.optional})
+            optional = found.sets.optional
+            extras = sorted({optional[d] for d in ext.providers if d in optional})
             message = (
                 f"`{ext.module}`{_elsewhere(others)} comes from {_wanted(ext)}, declared only in optional-dependencies "
                 f"[{', '.join(extras)}], which `uv run` does not install"
@@ -198,18 +175,22 @@ def undeclared_dependency(facts: Facts) -> Iterator[Hit]:
     ],
 )
 def indirect_dependency(facts: Facts) -> Iterator[Hit]:
-    for ext, others, declared in _first_per_distribution(facts):
-        status = _status(ext, declared)
+    found = facts.derived(dependency_status)
+    if found is None:
+        return
+    for ext, others, status in found.needed:
         if status == "transitive":
             via = sorted(
-                d.name for d in declared.requirements if d.installed_by_uv_run and ext.providers & closure([d.name])
+                d.name
+                for d in found.sets.declared.requirements
+                if d.installed_by_uv_run and ext.providers & found.sets.installs(d.name)
             )
             message = (
                 f"`{ext.module}` ({_wanted(ext)}){_elsewhere(others)} is not declared; it is installed only as a "
                 f"requirement of {', '.join(via) or 'another dependency'}"
             )
         elif status == "maybe":
-            names = ", ".join(sorted(d.name for d in declared.unknown))
+            names = ", ".join(sorted(d.name for d in found.sets.unknown))
             message = f"`{ext.module}`{_elsewhere(others)} is not provided by any known declared dependency; perhaps by {names}"
         else:
             continue
