@@ -8,6 +8,7 @@
 - R403: ``binding_problem`` keeps its answers (signatures built from real defs and calls).
 - R501/R502: each needed distribution's status, asked once per check (facts/depstatus.py), is the one
   asking every declared set anew gave.
+- C809/C812: the figure names filtered from the shared list of evaluate's file names are figure_names'.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from conftest import facts_of
 from expcheck.facts.dependencies import DeclaredDependencies, ExternalImport, declared_dependencies
 from expcheck.facts.depstatus import dependency_status
 from expcheck.facts.distributions import closure
+from expcheck.facts.evaluatefigures import evaluate_figure_names
+from expcheck.facts.evaluation import EVALUATE, figure_names
 from expcheck.facts.literalpoints import in_comment_or_string
 from expcheck.facts.python import PyModule
 from expcheck.facts.signatures import Signature, _from_arguments, binding_problem
@@ -250,3 +253,16 @@ def test_dependency_status_agrees_with_asking_every_set() -> None:
 def test_no_declared_list_no_status() -> None:
     facts = facts_of({"src/train.py": "import torch\n"})
     assert facts.derived(dependency_status) is None
+
+
+def test_evaluate_figure_names_are_the_filtered_named_files() -> None:
+    evaluate = (
+        "import json\nimport matplotlib.pyplot as plt\n\n\ndef main(run_ids):\n"
+        "    for run_id in run_ids:\n        plt.savefig(f'{run_id}_learning_curve.pdf')\n"
+        "    plt.savefig('comparison_accuracy.png')\n    json.dump({}, open('aggregated_metrics.json', 'w'))\n"
+        "    print('figures/*.pdf')\n"
+    )
+    facts = facts_of({"src/evaluate.py": evaluate})
+    shared = facts.derived(evaluate_figure_names)
+    assert [f.template for f in shared] == [f.template for f in figure_names(facts, EVALUATE)]
+    assert [f.basename for f in shared] == ["{}_learning_curve.pdf", "comparison_accuracy.png"]

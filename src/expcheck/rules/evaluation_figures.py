@@ -9,10 +9,10 @@ import re
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
+from expcheck.facts.evaluatefigures import evaluate_figure_names
 from expcheck.facts.evaluation import (
     EVALUATE,
     evaluate_module,
-    figure_names,
     figure_saves,
 )
 from expcheck.facts.moduletexts import entry_of
@@ -65,7 +65,7 @@ def figure_name(facts: Facts) -> Iterator[Hit]:
     if outputs is None or not outputs.figure_names or evaluate_module(facts) is None:
         return
     patterns = [re.compile(p) for p in outputs.figure_names]
-    for named in figure_names(facts, EVALUATE):
+    for named in facts.derived(evaluate_figure_names):
         base = named.basename
         if any(p.fullmatch(base) for p in patterns):
             continue
@@ -153,7 +153,7 @@ def evaluate_no_figures(facts: Facts) -> Iterator[Hit]:
     index = evaluate_module(facts)
     if outputs is None or not outputs.figure_names or index is None:
         return
-    if figure_saves(facts, EVALUATE) or figure_names(facts, EVALUATE):
+    if figure_saves(facts, EVALUATE) or facts.derived(evaluate_figure_names):
         return
     if any(
         c.attr in ("savefig", "save", "write_image") or ("save" in c.attr.lower() and "fig" in c.attr.lower())

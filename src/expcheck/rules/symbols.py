@@ -298,15 +298,20 @@ def sibling_import_without_package(facts: Facts) -> Iterator[Hit]:
         return
     # A module the code runs as a script by path has its own folder on sys.path.
     scripts = {posixpath.normpath(s) for s in (launch.python_script for launch in facts.derived(launches)) if s}
+    # The last part of each project module's name, by the package it is in (one pass, not one per module).
+    by_package: dict[str, set[str]] = {}
+    for name in index.modules:
+        package, _, last = name.rpartition(".")
+        by_package.setdefault(package, set()).add(last)
     for info in index.by_path.values():
-        if info.path in scripts:
+        siblings = by_package.get(info.package, set()) if info.package else set()
+        if info.path in scripts or not siblings:
             continue
-        siblings = {
-            m.rsplit(".", 1)[-1] for m in index.modules if m.rpartition(".")[0] == info.package and info.package
-        }
         for fact in info.imports:
+            if fact.level or fact.guarded or fact.type_only:
+                continue
             top = fact.top
-            if fact.level or fact.guarded or fact.type_only or index.is_project(fact.module) or top not in siblings:
+            if top not in siblings or index.is_project(fact.module):
                 continue
             if top in STDLIB or in_table(top):
                 continue  # the name of a library as well: that library is what Python imports
