@@ -33,9 +33,11 @@ def _outputs(facts: Facts):  # type: ignore[no-untyped-def]
 
 def _writes_file(facts: Facts, name: str, exact_base: bool = True) -> list[tuple[int, str]]:
     found = []
+    # A name numbered by run, ``{run_id}_metrics.json``: one regex for the call, not one lookup per name.
+    numbered = None if exact_base else re.compile(r"\{\}[_-]" + re.escape(name))
     for named in facts.derived(evaluate_named_files):
         base = named.basename
-        if base == name or (not exact_base and re.fullmatch(r"\{\}[_-]" + re.escape(name), base)):
+        if base == name or (numbered is not None and numbered.fullmatch(base)):
             found.append((named.line, named.function))
     return found
 
