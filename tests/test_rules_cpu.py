@@ -27,7 +27,7 @@ from expcheck.facts.evaluation import EVALUATE, figure_names
 from expcheck.facts.literalpoints import in_comment_or_string
 from expcheck.facts.python import PyModule
 from expcheck.facts.signatures import Signature, _from_arguments, binding_problem
-from expcheck.rules.model import _found, _leaf_patterns, _word_found
+from expcheck.rules.model import _found, _leaf_patterns, _named_in, _whole_patterns, _word_found
 from expcheck.rules.process import _HANDLED, _handles_wandb
 from expcheck.submission import SourceFile
 
@@ -266,3 +266,15 @@ def test_evaluate_figure_names_are_the_filtered_named_files() -> None:
     shared = facts.derived(evaluate_figure_names)
     assert [f.template for f in shared] == [f.template for f in figure_names(facts, EVALUATE)]
     assert [f.basename for f in shared] == ["{}_learning_curve.pdf", "comparison_accuracy.png"]
+
+
+@pytest.mark.parametrize("kind", ["leaf", "whole"])
+def test_named_in_agrees_with_every_pattern_on_every_text(kind: str) -> None:
+    pieces = ["training", "lr", "**cfg.", "to_container(cfg.", ".items()", "'", "]", " ", "_", "x", "\n", "vars("]
+    rng = random.Random(kind)
+    for name in ("training", "lr", ""):
+        patterns = _leaf_patterns(name) if kind == "leaf" else _whole_patterns(name)
+        for _ in range(300):
+            texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(rng.randint(0, 3))]
+            expected = any(name in text and any(_found(p, text) for p in patterns) for text in texts)
+            assert _named_in((kind, name), texts) == expected, (name, texts)

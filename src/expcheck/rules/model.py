@@ -98,16 +98,27 @@ def _read(path: tuple[str, ...], texts: list[str], seen: dict[tuple[str, str], b
 def _named(key: tuple[str, str], texts: list[str], seen: dict[tuple[str, str], bool]) -> bool:
     """Whether a text names ``key``: ("leaf", name) as a word, ("whole", section) passed on whole."""
     if key not in seen:
-        kind, name = key
-        holding = [text for text in texts if name in text]  # every pattern spells the name literally
-        if not holding:
-            seen[key] = False
-        elif kind == "leaf" and name:
-            seen[key] = any(_word_found(name, text) for text in holding)
-        else:
-            patterns = _leaf_patterns(name) if kind == "leaf" else _whole_patterns(name)
-            seen[key] = any(_found(p, text) for text in holding for p in patterns)
+        seen[key] = _named_in(key, texts)
     return seen[key]
+
+
+def _named_in(key: tuple[str, str], texts: list[str]) -> bool:
+    """``_named``'s answer, the texts taken in order until one names the key. Every pattern spells the
+    name literally, so a text without it is passed over, and no regex is compiled before a text has it."""
+    kind, name = key
+    patterns: list[_Pattern] | None = None
+    for text in texts:
+        if name not in text:
+            continue
+        if kind == "leaf" and name:
+            if _word_found(name, text):
+                return True
+            continue
+        if patterns is None:
+            patterns = _leaf_patterns(name) if kind == "leaf" else _whole_patterns(name)
+        if any(_found(p, text) for p in patterns):
+            return True
+    return False
 
 
 def _word_found(name: str, text: str) -> bool:
