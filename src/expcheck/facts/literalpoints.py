@@ -29,7 +29,9 @@ def in_comment_or_string(module: PyModule, offset: int) -> bool:
     text = module.file.text
     line_start = text.rfind("\n", 0, offset) + 1
     line = text.count("\n", 0, offset) + 1
-    if _in_comment_line(text, line_start, offset) or _in_string_node(module, text, line, line_start, offset):
+    if (module.tree is not None and _in_comment_line(text, line_start, offset)) or _in_string_node(
+        module, text, line, line_start, offset
+    ):
         return True
     return module.in_comment_or_string(line, offset - line_start)
 
@@ -44,6 +46,9 @@ def _in_comment_line(text: str, line_start: int, point: int) -> bool:
     backslash-continued single-quoted string that does not end with a backslash itself is skipped whole
     by the tokenizer (one error token, no comment): a line after a trailing backslash is not judged here.
     A carriage return may end a comment or make the tokenizer skip the line as blank: not judged either.
+    Only used for a file that parses: on one that does not, Python's tokenizer can lose track of strings
+    (after an unclosed backslash-continued string it cuts the next triple-quoted string short), and the
+    tokenizer's answer, not what the line shows, is what the check reports.
     """
     segment = text[line_start : point + 1]
     if point >= len(text) or text[point] == "\n":
