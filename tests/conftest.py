@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from expcheck.facts import Facts
 from expcheck.inputs import load_files
+from expcheck.submission import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -21,6 +23,20 @@ needs_shared = pytest.mark.skipif(not (CORPUS / "index.jsonl").is_file(), reason
 
 def corpus_index() -> list[dict]:
     return [json.loads(line) for line in (CORPUS / "index.jsonl").read_text().splitlines() if line.strip()]
+
+
+def corpus_files(*suffixes: str) -> Iterator[tuple[str, str, SourceFile]]:
+    """(trace, path, file) for every file ending in one of ``suffixes`` of every corpus trace that reads."""
+    from expcheck.inputs import load
+
+    for entry in corpus_index():
+        try:
+            loaded = load(str(CORPUS / entry["trace"]))
+        except Exception:
+            continue
+        for path, file in loaded.submission.files.items():
+            if path.endswith(suffixes):
+                yield entry["trace"], path, file
 
 
 def facts_of(files: dict[str, str], profile: str | None = None) -> Facts:

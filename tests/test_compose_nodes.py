@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import CORPUS, corpus_index, needs_shared
+from conftest import corpus_files, needs_shared
 from expcheck.facts.compose import _Composer, _yaml_loader
 from expcheck.facts.omegaconf_nodes import plain_config, plain_data, tree_copy
 
@@ -142,35 +142,26 @@ def test_plain_data_refuses_typed_nodes() -> None:
 def test_corpus_configs_build_as_omegaconf_builds_them() -> None:
     from omegaconf import OmegaConf
 
-    from expcheck.inputs import load
-
     loader = _yaml_loader()
     checked = 0
-    for entry in corpus_index():
+    for _, path, file in corpus_files(".yaml", ".yml"):
         try:
-            loaded = load(str(CORPUS / entry["trace"]))
-        except Exception:
+            data = yaml.load(file.text, Loader=loader) if loader else yaml.safe_load(file.text)
+        except yaml.YAMLError:
             continue
-        for path, file in loaded.submission.files.items():
-            if not path.endswith((".yaml", ".yml")):
-                continue
-            try:
-                data = yaml.load(file.text, Loader=loader) if loader else yaml.safe_load(file.text)
-            except yaml.YAMLError:
-                continue
-            if not isinstance(data, dict):
-                continue
-            try:
-                expected = OmegaConf.create(data)
-            except Exception:
-                assert plain_config(data) is None
-                continue
-            built = plain_config(data)
-            assert built is not None, path
-            _same_tree(built, expected)
-            _same_tree(tree_copy(expected), copy.deepcopy(expected))
-            assert repr(plain_data(built)) == repr(OmegaConf.to_container(expected, resolve=False))
-            checked += 1
+        if not isinstance(data, dict):
+            continue
+        try:
+            expected = OmegaConf.create(data)
+        except Exception:
+            assert plain_config(data) is None
+            continue
+        built = plain_config(data)
+        assert built is not None, path
+        _same_tree(built, expected)
+        _same_tree(tree_copy(expected), copy.deepcopy(expected))
+        assert repr(plain_data(built)) == repr(OmegaConf.to_container(expected, resolve=False))
+        checked += 1
     assert checked > 100
 
 

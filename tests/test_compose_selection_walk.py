@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from conftest import CORPUS, corpus_index, needs_shared
+from conftest import corpus_files, needs_shared
 from expcheck.facts.selection import _mentions_best
 from expcheck.facts.splits import words
 
@@ -47,27 +47,20 @@ def test_cases_hold_both_answers() -> None:
 
 @needs_shared
 def test_corpus_expressions_same_answer_as_ast_walk() -> None:
-    from expcheck.inputs import load
-
     seen = found = 0
-    for entry in corpus_index():
-        try:
-            loaded = load(str(CORPUS / entry["trace"]))
-        except Exception:
+    for _, path, file in corpus_files(".py"):
+        if "best" not in file.text.lower():
             continue
-        for path, file in loaded.submission.files.items():
-            if not path.endswith(".py") or "best" not in file.text.lower():
-                continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # invalid escapes in the submissions' strings
-                    tree = ast.parse(file.text)
-            except (SyntaxError, ValueError, RecursionError):
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.expr):
-                    expected = _walked(node)
-                    assert _mentions_best(node) == expected, (path, node.lineno)
-                    seen += 1
-                    found += expected
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escapes in the submissions' strings
+                tree = ast.parse(file.text)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.expr):
+                expected = _walked(node)
+                assert _mentions_best(node) == expected, (path, node.lineno)
+                seen += 1
+                found += expected
     assert seen > 1000 and found > 100
