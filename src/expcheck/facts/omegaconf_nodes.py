@@ -179,16 +179,21 @@ def _copier() -> Callable[[Any], Any] | None:
     return copy_root
 
 
+def _answer(make: Callable[[Any], Any] | None, value: Any) -> Any:
+    """``make(value)``, or None when there is no such function here (another OmegaConf) or it refuses the tree
+    (only OmegaConf may handle it, or it nests past Python's recursion limit)."""
+    if make is None:
+        return None
+    try:
+        return make(value)
+    except (_NotPlain, RecursionError):
+        return None
+
+
 def tree_copy(node: Any) -> Any:
     """``copy.deepcopy(node)`` for a tree of untyped OmegaConf nodes holding plain values, with every flags cache
     empty (a cache the copy's first re-parenting would clear); None when only ``copy.deepcopy`` may copy it."""
-    copier = _copier()
-    if copier is None:
-        return None
-    try:
-        return copier(node)
-    except (_NotPlain, RecursionError):
-        return None
+    return _answer(_copier(), node)
 
 
 @cache
@@ -243,13 +248,7 @@ def _reader() -> Callable[[Any], Any] | None:
 def plain_data(config: Any) -> Any:
     """``OmegaConf.to_container(config, resolve=False, throw_on_missing=False)`` for a tree of untyped nodes
     holding plain values (``???`` and interpolations kept as written); None when only OmegaConf may convert it."""
-    read = _reader()
-    if read is None:
-        return None
-    try:
-        return read(config)
-    except (_NotPlain, RecursionError):
-        return None
+    return _answer(_reader(), config)
 
 
 @cache
@@ -310,26 +309,12 @@ def merge_data(config: Any) -> Any:
     untyped, optional ``AnyNode``, ``DictConfig`` (string keys) or ``ListConfig`` with no flag set, every
     container holding content (not None, ``???`` or an interpolation), every leaf a plain value (``???`` and
     interpolations as written). None for any other tree: only OmegaConf's merge may merge it."""
-    read = _merge_reader()
-    if read is None:
-        return None
-    try:
-        return read(config)
-    except (_NotPlain, RecursionError):
-        return None
+    return _answer(_merge_reader(), config)
 
 
 def plain_config(data: Any) -> Any:
     """``OmegaConf.create(data)`` for a plain YAML mapping, or None when only ``OmegaConf.create`` may build it."""
-    build = _builder()
-    if build is None or type(data) is not dict:
-        return None
-    try:
-        return build(data)
-    except _NotPlain:
-        return None
-    except RecursionError:
-        return None
+    return _answer(_builder(), data) if type(data) is dict else None
 
 
 def empty_list() -> Any:
