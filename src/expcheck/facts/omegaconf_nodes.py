@@ -31,6 +31,10 @@ class _NotPlain(Exception):
 # in a real run as well; a deeper tree goes to OmegaConf's own functions, so it fails as it would there.
 # Real configs nest a few levels.
 DEEPEST = 32
+# The OmegaConf whose node layout the builder, copier and readers mirror; any other gets OmegaConf's own functions.
+_MIRRORED = "2.3."
+# The leaf values a plain tree may hold (those YAML gives, besides the containers).
+_PLAIN_TYPES = (str, int, float, bool, type(None))
 
 
 @cache
@@ -39,15 +43,14 @@ def _builder() -> Callable[[dict[str, Any] | list[Any]], Any] | None:
     from omegaconf import AnyNode, DictConfig, ListConfig
     from omegaconf.base import ContainerMetadata, Metadata
 
-    if not omegaconf.__version__.startswith("2.3."):
+    if not omegaconf.__version__.startswith(_MIRRORED):
         return None
-    leaf_types = (str, int, float, bool, type(None))
     new = object.__new__
     resolver_cache = partial(defaultdict, dict)  # Metadata's resolver_cache, as its default factory makes it
 
     def leaf(value: Any, key: Any, parent: Any) -> Any:
         kind = type(value)
-        if kind not in leaf_types:
+        if kind not in _PLAIN_TYPES:
             raise _NotPlain
         if kind is str and "${" in value:
             try:
@@ -114,10 +117,9 @@ def _copier() -> Callable[[Any], Any] | None:
     from omegaconf import AnyNode, DictConfig, ListConfig
     from omegaconf.base import ContainerMetadata, Metadata
 
-    if not omegaconf.__version__.startswith("2.3."):
+    if not omegaconf.__version__.startswith(_MIRRORED):
         return None
     new = object.__new__
-    plain_types = (str, int, float, bool, type(None))
 
     def metadata(node: Any) -> Any:
         old = node.__dict__["_metadata"]
@@ -146,7 +148,7 @@ def _copier() -> Callable[[Any], Any] | None:
             raise _NotPlain
         if kind is AnyNode:
             value = node.__dict__["_val"]
-            if type(value) not in plain_types:
+            if type(value) not in _PLAIN_TYPES:
                 raise _NotPlain
             out = new(AnyNode)
             out.__dict__.update(_metadata=metadata(node), _flags_cache=None, _val=value, _parent=parent)
@@ -202,9 +204,8 @@ def _reader() -> Callable[[Any], Any] | None:
     from omegaconf import AnyNode, DictConfig, ListConfig
     from omegaconf.base import ContainerMetadata, Metadata
 
-    if not omegaconf.__version__.startswith("2.3."):
+    if not omegaconf.__version__.startswith(_MIRRORED):
         return None
-    plain_types = (str, int, float, bool, type(None))
 
     def untyped(node: Any) -> None:
         meta = node.__dict__["_metadata"]
@@ -225,7 +226,7 @@ def _reader() -> Callable[[Any], Any] | None:
         untyped(node)
         if kind is AnyNode:
             value = node.__dict__["_val"]
-            if type(value) not in plain_types:
+            if type(value) not in _PLAIN_TYPES:
                 raise _NotPlain
             return value
         if kind is DictConfig:
@@ -257,9 +258,8 @@ def _merge_reader() -> Callable[[Any], Any] | None:
     from omegaconf import AnyNode, DictConfig, ListConfig
     from omegaconf.base import ContainerMetadata, Metadata
 
-    if not omegaconf.__version__.startswith("2.3."):
+    if not omegaconf.__version__.startswith(_MIRRORED):
         return None
-    plain_types = (str, int, float, bool, type(None))
     key_types = (str, int, type(None))
 
     def untyped(meta: Any, kind: type, object_type: Any, key_type: Any) -> None:
@@ -284,7 +284,7 @@ def _merge_reader() -> Callable[[Any], Any] | None:
         if kind is AnyNode:
             untyped(fields["_metadata"], Metadata, None, None)
             value = fields["_val"]
-            if type(value) not in plain_types:
+            if type(value) not in _PLAIN_TYPES:
                 raise _NotPlain
             return value
         if kind is DictConfig:
