@@ -48,20 +48,35 @@ _HEADER = MAGIC_NUMBER + _FORMAT
 _MAX_ENTRIES = 20_000
 
 
-def _fingerprint(code: CodeType) -> str:
-    """A digest of what a function's code does (instructions, names, constants, nested code), stable
-    across processes."""
-    digest = sha256()
-    for part in (code.co_code, repr((code.co_names, code.co_varnames, code.co_freevars)).encode()):
-        digest.update(part)
+def code_digest(code: CodeType, digest: Any) -> None:
+    """Feed ``digest`` with what a function's code does (instructions, names, constants, nested code), the
+    same in every process: the fingerprint the stores (here and expcheck.patterncode) check mirrors by."""
+    digest.update(code.co_code)
+    digest.update(repr((code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars)).encode())
     for const in code.co_consts:
-        digest.update(_fingerprint(const).encode() if isinstance(const, CodeType) else repr(const).encode())
+        if isinstance(const, CodeType):
+            code_digest(const, digest)
+        else:
+            digest.update(canonical(const).encode())
+
+
+def canonical(value: object) -> str:
+    """A text for a constant that is the same in every process (a set's members sorted: string hashes are
+    salted per process)."""
+    if isinstance(value, set | frozenset):
+        return "{" + ",".join(sorted(map(repr, value))) + "}"
+    return repr(value)
+
+
+def _fingerprint(code: CodeType) -> str:
+    digest = sha256()
+    code_digest(code, digest)
     return digest.hexdigest()
 
 
 # The standard library's ``_create_fn`` that ``_create_fn_with`` mirrors (CPython 3.11.7); on any Python
 # whose function differs by one instruction or constant, dataclasses are left alone (only slower).
-_MIRRORED = "b47006c7eeadf05b52c872f0ec70089741ce0bf14fa5eb61efb933c8dc09366f"
+_MIRRORED = "979d9e7810a79510cd6db078b48f4a88cee302f88080a5698faa0d5fde59e603"
 _SUPPORTED = (
     sys.version_info[:2] == (3, 11)
     and isinstance(getattr(getattr(dataclasses, "_create_fn", None), "__code__", None), CodeType)

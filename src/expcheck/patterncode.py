@@ -35,10 +35,10 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from types import CodeType, FunctionType, ModuleType
+from types import FunctionType, ModuleType
 from typing import Any
 
-from expcheck.gencode import read_table, write_table
+from expcheck.gencode import canonical, code_digest, read_table, write_table
 
 try:  # CPython's own SHA-256: importing hashlib loads OpenSSL, a few milliseconds of every call
     from _sha256 import sha256
@@ -55,27 +55,9 @@ Key = tuple[bool, str | bytes, int]
 Parts = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
 
 
-def _code_digest(code: CodeType, digest: Any) -> None:
-    digest.update(code.co_code)
-    digest.update(repr((code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars)).encode())
-    for const in code.co_consts:
-        if isinstance(const, CodeType):
-            _code_digest(const, digest)
-        else:
-            digest.update(_canonical(const).encode())
-
-
-def _canonical(value: object) -> str:
-    """A text for a constant that is the same in every process (a set's members sorted: string hashes are
-    salted per process)."""
-    if isinstance(value, set | frozenset):
-        return "{" + ",".join(sorted(map(repr, value))) + "}"
-    return repr(value)
-
-
 def _fingerprint_function(function: FunctionType) -> str:
     digest = sha256()
-    _code_digest(function.__code__, digest)
+    code_digest(function.__code__, digest)
     return digest.hexdigest()
 
 
@@ -89,14 +71,14 @@ def _fingerprint_modules(modules: tuple[ModuleType, ...]) -> str:
                 continue
             digest.update(name.encode())
             if isinstance(value, FunctionType):
-                _code_digest(value.__code__, digest)
+                code_digest(value.__code__, digest)
             elif isinstance(value, type):
                 for attribute, member in sorted(vars(value).items()):
                     if isinstance(member, FunctionType):
                         digest.update(attribute.encode())
-                        _code_digest(member.__code__, digest)
+                        code_digest(member.__code__, digest)
             elif isinstance(value, int | str | bytes | float | tuple | list | dict | set | frozenset):
-                digest.update(_canonical(value).encode())
+                digest.update(canonical(value).encode())
     return digest.hexdigest()
 
 
