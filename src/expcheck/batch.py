@@ -149,10 +149,12 @@ def preload() -> None:
         from expcheck.engine import all_rules
         from expcheck.facts.compose import prepare_hydra
         from expcheck.profiles import builtin_profiles
+        from expcheck.scratch import ram_parent
 
         all_rules()
         prepare_hydra()
         builtin_profiles()  # every input's profile detection reads them all, and the parent renders with one
+        ram_parent()  # decided with the user's TMPDIR, before each worker points TMPDIR at its own folder
         # Before the collector is on again: its first pass would otherwise walk everything built above.
         gc.freeze()
 

@@ -38,6 +38,8 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
+from expcheck.scratch import remove_stale, sweep_lint_folders
+
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
@@ -185,26 +187,11 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_stale(parent: str | None = None) -> None:
-    """Remove the temporary folders of batches whose process no longer exists (killed with SIGKILL)."""
-    folder = parent or tempfile.gettempdir()
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            if not entry.name.startswith(BATCH_PREFIX):
-                continue
-            pid = entry.name[len(BATCH_PREFIX) :].split("-", 1)[0]
-            if pid.isdigit() and not _pid_alive(int(pid)) and entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
+    """Remove the temporary folders of batches, and the scratch folders of checks, whose process no longer
+    exists (killed with SIGKILL)."""
+    remove_stale(parent or tempfile.gettempdir(), BATCH_PREFIX)
+    sweep_lint_folders()
 
 
 class _Worker:
@@ -262,6 +249,7 @@ def _stop(workers: Sequence[_Worker], grace: float = _TERM_GRACE) -> None:
             worker.reap(5)
         worker.close()
         shutil.rmtree(worker.tmp, ignore_errors=True)
+        sweep_lint_folders({worker.pid})  # its scratch folder, when it was killed in the middle of a check
 
 
 def _cleanup(workers: list[_Worker], root: str, owner: int) -> None:

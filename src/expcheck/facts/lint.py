@@ -41,6 +41,7 @@ from pathlib import Path, PurePosixPath
 
 from expcheck.facts import Facts
 from expcheck.facts.python import PyModule
+from expcheck.scratch import lint_prefix, ram_parent
 
 SELECT = (
     "F403,F405,F501,F502,F503,F505,F506,F507,F508,F509,F521,F524,F525,F621,F622,F631,F632,"
@@ -160,21 +161,11 @@ def start_lint(facts: Facts) -> _Started | LintResult:
     binary = ruff_binary()
     if binary is None:
         return LintResult(note="ruff is not installed; undefined names and other lint checks were skipped")
-    tmp = tempfile.TemporaryDirectory(prefix="expcheck-lint-")
+    copied = _copy(files)
+    if isinstance(copied, LintResult):
+        return copied
+    tmp, folders = copied
     root = tmp.name
-    folders: set[str] = set()
-    try:
-        for path, text in files.items():  # paths are relative, "/"-separated, without ".." (_safe_relative)
-            folder = path.rpartition("/")[0]
-            if folder and folder not in folders:
-                os.makedirs(os.path.join(root, folder), exist_ok=True)
-                folders.update(_parents(folder))
-            _write(os.path.join(root, path), text.encode("utf-8"))
-    except (OSError, UnicodeError) as exc:
-        tmp.cleanup()
-        return LintResult(
-            note=f"the files could not be copied for ruff ({type(exc).__name__}); lint checks were skipped"
-        )
     command = [
         binary,
         "check",
@@ -201,6 +192,55 @@ def start_lint(facts: Facts) -> _Started | LintResult:
     started = _Started(tmp=tmp, proc=proc, files=files, folders=folders)
     weakref.finalize(started, _stop, proc, tmp)  # never leave a process or a folder behind
     return started
+
+
+def _copy(files: dict[str, str]) -> tuple[tempfile.TemporaryDirectory[str], set[str]] | LintResult:
+    """A new folder holding ``files`` for ruff, and the folders made below it ("src", "src/pkg").
+
+    The folder goes to the RAM-backed temporary folder where there is one (expcheck.scratch), else, or when
+    that one refuses (full), to the usual temporary folder. A folder that cannot be made there raises, as
+    any failure of a fact does (the check then reports it); files that cannot be written there say so.
+    """
+    ram = ram_parent()
+    if ram is not None:
+        try:
+            return _copy_into(files, ram)
+        except OSError:
+            pass  # the RAM-backed folder is full or refuses: the usual temporary folder instead
+        except UnicodeError as exc:
+            return _not_copied(exc)
+    tmp = tempfile.TemporaryDirectory(prefix=lint_prefix())
+    try:
+        return tmp, _write_files(tmp.name, files)
+    except (OSError, UnicodeError) as exc:
+        tmp.cleanup()
+        return _not_copied(exc)
+
+
+def _copy_into(files: dict[str, str], parent: str) -> tuple[tempfile.TemporaryDirectory[str], set[str]]:
+    tmp = tempfile.TemporaryDirectory(prefix=lint_prefix(), dir=parent)
+    try:
+        return tmp, _write_files(tmp.name, files)
+    except BaseException:
+        tmp.cleanup()
+        raise
+
+
+def _write_files(root: str, files: dict[str, str]) -> set[str]:
+    """Write ``files`` (paths relative, "/"-separated, without "..": ``_safe_relative``) below ``root``;
+    the folders made for them."""
+    folders: set[str] = set()
+    for path, text in files.items():
+        folder = path.rpartition("/")[0]
+        if folder and folder not in folders:
+            os.makedirs(os.path.join(root, folder), exist_ok=True)
+            folders.update(_parents(folder))
+        _write(os.path.join(root, path), text.encode("utf-8"))
+    return folders
+
+
+def _not_copied(exc: Exception) -> LintResult:
+    return LintResult(note=f"the files could not be copied for ruff ({type(exc).__name__}); lint checks were skipped")
 
 
 def _stop(proc: subprocess.Popen[str], tmp: tempfile.TemporaryDirectory[str]) -> None:
