@@ -17,6 +17,7 @@ from expcheck.facts import lint as lint_module
 from expcheck.facts.imports import module_name, project_index, resolve_relative
 from expcheck.facts.signatures import Signature, binding_problem
 from expcheck.inputs import load_files
+from expcheck.scratch import ram_parent
 
 PYPROJECT = (
     '[project]\nname = "exp"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
@@ -247,7 +248,8 @@ def test_ruff_works_on_a_private_temporary_copy(monkeypatch: pytest.MonkeyPatch)
     check_files({"src/train.py": "print(name)\n"}, select=["R301"])
     assert len(made) == 1
     assert not os.path.exists(made[0])
-    assert Path(made[0]).resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
+    parent = ram_parent() or tempfile.gettempdir()  # see expcheck.scratch
+    assert Path(made[0]).resolve().is_relative_to(Path(parent).resolve())
 
 
 def test_missing_ruff_fails_soft(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,7 +48,6 @@ def test_a_temporary_folder_the_user_chose_is_kept(
 ) -> None:
     for name in ("TMPDIR", "TEMP", "TMP"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.setattr(scratch, "_is_ram_backed", lambda folder, mounts="": True)
     monkeypatch.setattr(scratch, "RAM_TEMP", str(tmp_path))
     assert scratch.ram_parent() == str(tmp_path)  # nothing chosen: the RAM-backed folder
@@ -57,20 +56,11 @@ def test_a_temporary_folder_the_user_chose_is_kept(
     assert scratch.ram_parent() is None
 
 
-def test_a_folder_set_by_the_program_is_kept(monkeypatch: pytest.MonkeyPatch, fresh_choice: None) -> None:
-    for name in ("TMPDIR", "TEMP", "TMP"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(scratch, "_is_ram_backed", lambda folder, mounts="": True)
-    monkeypatch.setattr(tempfile, "tempdir", "/somewhere/set")
-    assert scratch.ram_parent() is None
-
-
 def test_not_ram_backed_or_missing_means_the_usual_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fresh_choice: None
 ) -> None:
     for name in ("TMPDIR", "TEMP", "TMP"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.setattr(scratch, "RAM_TEMP", str(tmp_path))
     monkeypatch.setattr(scratch, "_is_ram_backed", lambda folder, mounts="": False)
     assert scratch.ram_parent() is None

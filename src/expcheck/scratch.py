@@ -42,14 +42,13 @@ def _is_ram_backed(folder: str, mounts: str = "/proc/self/mounts") -> bool:
 def ram_parent() -> str | None:
     """The RAM-backed temporary folder scratch copies go to, or None for the usual temporary folder.
 
-    None when the user chose a temporary folder (one of TMPDIR, TEMP, TMP set), when the program set
-    ``tempfile.tempdir``, or when there is no writable tmpfs folder. Worked out once per process: a batch
-    works it out before its workers start (``batch.preload``), since each worker then points TMPDIR at
-    its own folder; a worker that works it out itself finds TMPDIR set and keeps to that folder.
+    None when the user chose a temporary folder (one of TMPDIR, TEMP, TMP set), or when there is no
+    writable tmpfs folder. (``tempfile.tempdir`` cannot tell a choice: ``tempfile.gettempdir()`` stores its
+    default there.) Worked out once per process: a batch works it out before its workers start
+    (``batch.preload``), since each worker then points TMPDIR at its own folder; a worker that works it
+    out itself finds TMPDIR set and keeps to that folder.
     """
-    import tempfile
-
-    if tempfile.tempdir is not None or any(os.environ.get(name) for name in _TEMP_VARIABLES):
+    if any(os.environ.get(name) for name in _TEMP_VARIABLES):
         return None
     try:
         info = os.lstat(RAM_TEMP)
