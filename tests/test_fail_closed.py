@@ -182,3 +182,20 @@ def test_a_crash_while_reading_is_a_not_ready_report(monkeypatch: pytest.MonkeyP
 def test_explain_documents_the_check_findings(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "X002"]) == 0
     assert "rules-not-applied" in capsys.readouterr().out
+
+
+def test_explain_documents_a_tool_without_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "X003"]) == 0
+    assert "tool-unavailable" in capsys.readouterr().out
+
+
+def test_a_missing_ruff_makes_the_cli_exit_3(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """ruff's silence is no pass: not ready, one X003 naming the rules, and the exit status of a check that
+    could not judge everything (in-process: the worker is forked from this process with the patch)."""
+    from expcheck.facts import lint
+
+    monkeypatch.setattr(lint, "ruff_binary", lambda: None)
+    status = main(["check", str(READY), "--format", "verdict"])
+    out = capsys.readouterr().out
+    assert status == EXIT_INTERNAL
+    assert '"is_code_ready": false' in out and "X003" in out and "ruff is not installed" in out

@@ -252,13 +252,45 @@ def test_ruff_works_on_a_private_temporary_copy(monkeypatch: pytest.MonkeyPatch)
     assert Path(made[0]).resolve().is_relative_to(Path(parent).resolve())
 
 
-def test_missing_ruff_fails_soft(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_ruff_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ruff the name rules have not looked at the code: the check says so and is not ready."""
     monkeypatch.setattr(lint_module, "ruff_binary", lambda: None)
     loaded = load_files({"src/train.py": "print(name)\n"})
     result = Facts(loaded.submission, loaded.profile).derived(lint_module.lint)
     assert result.note and "ruff" in result.note and not result.diagnostics
     report = check_files({"src/train.py": "print(name)\n"}, select=["R3"])
-    assert not report.internal_errors and not report.findings
+    assert not report.verdict.is_code_ready
+    (finding,) = report.findings  # one finding for the one cause, naming every rule that relied on ruff
+    assert finding.rule == "X003" and finding.severity == "error" and finding.scope == "input"
+    assert finding.message.startswith("R301, R302, R303, R304, R305, R306, R307 could not judge the code: ruff is not")
+    assert "--ignore R301,R302,R303,R304,R305,R306,R307." in finding.fix
+    assert len(report.internal_errors) == 7  # the CLI exits 3: expcheck could not judge
+
+
+def test_ruff_without_an_answer_fails_closed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A ruff that crashes (no JSON) or hangs past its time gives no diagnostics: not a pass."""
+    crashing = tmp_path / "ruff"
+    crashing.write_text("#!/bin/sh\necho 'panicked at src/lib.rs' >&2\nexit 101\n")
+    crashing.chmod(0o755)
+    monkeypatch.setattr(lint_module, "ruff_binary", lambda: str(crashing))
+    report = check_files({"src/train.py": "x = 1\n"}, select=["R301"])
+    assert not report.verdict.is_code_ready
+    assert [f.rule for f in report.findings] == ["X003"]
+    assert "ruff gave no diagnostics list (exit 101: panicked at src/lib.rs)" in report.findings[0].evidence
+    silent = tmp_path / "silent-ruff"  # exits 0 and prints nothing: no list, so nothing was checked
+    silent.write_text("#!/bin/sh\nexit 0\n")
+    silent.chmod(0o755)
+    monkeypatch.setattr(lint_module, "ruff_binary", lambda: str(silent))
+    report = check_files({"src/train.py": "x = 1\n"}, select=["R301"])
+    assert [f.rule for f in report.findings] == ["X003"]
+    hanging = tmp_path / "slow-ruff"
+    hanging.write_text("#!/bin/sh\nexec sleep 30\n")
+    hanging.chmod(0o755)
+    monkeypatch.setattr(lint_module, "ruff_binary", lambda: str(hanging))
+    monkeypatch.setattr(lint_module, "TIMEOUT_S", 0.5)
+    report = check_files({"src/train.py": "x = 1\n"}, select=["R301"])
+    assert [f.rule for f in report.findings] == ["X003"]
+    assert "no answer within 0.5 s" in report.findings[0].evidence
 
 
 def test_files_with_syntax_errors_are_left_to_r101() -> None:
@@ -517,3 +549,13 @@ def test_r406_follows_a_value_through_a_str_method_and_names_its_origin() -> Non
     report = check_files({"src/train.py": code}, select=["R406"])
     assert [(f.rule, f.line) for f in report.findings] == [("R406", 3)]
     assert "str" in report.findings[0].message and "'contains'" in report.findings[0].message
+
+
+def test_a_file_that_overflows_ruff_leaves_the_others_judged() -> None:
+    """ruff's parser overflows its stack on a 2,500-term sum (exit -6): that file is nested past the limit
+    and reported (R104); ruff runs again over the other files, whose undefined name is still found."""
+    deep = "X = " + " + ".join(["1"] * 2500) + "\n"
+    report = check_files({"src/model.py": deep, "src/train.py": "print(name)\n"}, select=["R1", "R3"])
+    found = {(f.rule, f.path) for f in report.findings}
+    assert ("R301", "src/train.py") in found and ("R104", "src/model.py") in found
+    assert not any(f.rule.startswith("X") for f in report.findings) and not report.internal_errors

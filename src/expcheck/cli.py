@@ -1027,7 +1027,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from expcheck.coverage import CATALOG
     from expcheck.report.rules_doc import explain
 
-    for kind in CATALOG:  # findings about the check itself (X001, X002): documented, not rules
+    for kind in CATALOG:  # findings about the check itself (X001-X003): documented, not rules
         if args.rule.upper() == kind.id or args.rule.lower() == kind.name:
             sys.stdout.write(
                 f"{kind.id} {kind.name} ({kind.severity.value}): {kind.title}\n\n{kind.why}\n\nFix: {kind.fix}\n"

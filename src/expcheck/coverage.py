@@ -55,7 +55,18 @@ NOT_APPLIED = CheckFinding(
     fix="Give the research context (--context FILE, or context= in the API) with the experiment runs, "
     "their run configs and the primary metric.",
 )
-CATALOG = (INTERNAL_ERROR, NOT_APPLIED)
+TOOL_UNAVAILABLE = CheckFinding(
+    id="X003",
+    name="tool-unavailable",
+    severity=Severity.ERROR,
+    title="A tool the rules rely on gave no answer, so their defects are unknown",
+    why="Some rules read another program's diagnostics (ruff's, for undefined names and compile-time "
+    "errors). When it cannot run, crashes or times out, those rules have not looked at the code; reading "
+    "the silence as 'no defect' would let the input pass unchecked.",
+    fix="Make the tool work where expcheck runs (ruff is installed with expcheck: reinstall it), or leave "
+    "those rules out knowingly with --ignore.",
+)
+CATALOG = (INTERNAL_ERROR, NOT_APPLIED, TOOL_UNAVAILABLE)
 
 # What each lacking input (see Facts.lacking) means, for the finding's message.
 _ABSENT = {
@@ -127,3 +138,19 @@ def crash_report(source: str, where: str, problem: str) -> Report:
         summary=summarise(findings, 0),
         internal_errors=[f"{where}: {problem}"],
     )
+
+
+def unavailable_findings(causes: Mapping[str, Iterable[str]]) -> list[Finding]:
+    """One X003 finding per reason a tool gave no answer, naming the rules that relied on it."""
+    out = []
+    for problem in sorted(causes):
+        rules = sorted(set(causes[problem]))
+        out.append(
+            input_finding(
+                TOOL_UNAVAILABLE,
+                f"{', '.join(rules)} could not judge the code: {problem}",
+                evidence=problem,
+                fix=TOOL_UNAVAILABLE.fix.replace("--ignore.", f"--ignore {','.join(rules)}."),
+            )
+        )
+    return out

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from expcheck.coverage import crash_findings, not_applied_findings
+from expcheck.coverage import crash_findings, not_applied_findings, unavailable_findings
+from expcheck.errors import ToolUnavailable
 from expcheck.facts import Facts
 from expcheck.findings import Confidence, Finding, Severity
 from expcheck.inputs import Loaded
@@ -38,14 +39,26 @@ class Outcome:
     crashes: list[tuple[str, str]] = field(default_factory=list)
     # Input found lacking -> ids of the rules that could not check everything without it.
     not_applied: dict[str, set[str]] = field(default_factory=dict)
+    # Why a tool gave no answer (ToolUnavailable) -> ids of the rules that relied on it, for the X003 findings.
+    unavailable: dict[str, set[str]] = field(default_factory=dict)
 
     def fail(self, who: str, problem: str) -> None:
         self.rule_errors.append(f"{who}: {problem}")
         self.crashes.append((who, problem))
 
+    def tool_failed(self, who: str, problem: str) -> None:
+        """A rule whose tool gave no answer: an error of the check (as ``fail``), reported once per cause."""
+        self.rule_errors.append(f"{who}: {problem}")
+        self.unavailable.setdefault(problem, set()).add(who)
+
     def coverage(self) -> list[Finding]:
-        """The findings about the check itself: X001 per failure, X002 per lacking input."""
-        return [*crash_findings(self.crashes), *not_applied_findings(self.not_applied)]
+        """The findings about the check itself: X001 per failure, X002 per lacking input, X003 per tool
+        that gave no answer."""
+        return [
+            *crash_findings(self.crashes),
+            *not_applied_findings(self.not_applied),
+            *unavailable_findings(self.unavailable),
+        ]
 
 
 def _matching(selectors: Sequence[str]) -> Callable[[Rule], bool]:
@@ -204,6 +217,9 @@ def run_rules(facts: Facts, rules: Sequence[Rule], honor_inline_ignores: bool = 
         try:
             with facts.tracking() as lacking:
                 hits = list(rule.check(facts))
+        except ToolUnavailable as exc:  # a tool's silence is no pass either
+            outcome.tool_failed(rule.id, str(exc))
+            continue
         except Exception as exc:  # a broken rule must not hide the others' findings
             outcome.fail(rule.id, f"{type(exc).__name__}: {exc}")
             continue

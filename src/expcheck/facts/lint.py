@@ -3,7 +3,8 @@
 The files are copied into a private temporary folder (the only place anything is written), ruff
 checks them there with a fixed, explicit rule selection and no configuration of its own
 (``--isolated``), and its JSON is read back. When ruff cannot be found or fails, the result says so
-in ``note`` and holds no diagnostics: the name rules then stay silent instead of guessing.
+in ``note`` and holds no diagnostics; the rules built on ruff then fail (``LintUnavailable``), so the
+check reports that they could not judge the code (X001) instead of reading ruff's silence as a pass.
 
 The selection is the crash-class part of pyflakes and pylint's error set, chosen because each code
 means a Python exception (or a SyntaxError at compile time) when the line runs:
@@ -27,6 +28,7 @@ Unused imports and variables (F401, F841) are left out: they never break a run.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import posixpath
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
 
+from expcheck.errors import ToolUnavailable
 from expcheck.facts import Facts
 from expcheck.facts.python import PyModule
 from expcheck.scratch import lint_prefix, ram_parent
@@ -68,6 +71,10 @@ class Diagnostic:
         """The name the message is about: ruff writes it in backticks (Undefined name `x`)."""
         parts = self.message.split("`")
         return parts[1] if len(parts) >= 3 and parts[1] else None
+
+
+class LintUnavailable(ToolUnavailable):
+    """ruff gave no diagnostics for a submission with Python files (``LintResult.note`` says why)."""
 
 
 @dataclass
@@ -156,11 +163,16 @@ def start_lint(facts: Facts) -> _Started | LintResult:
         for p, f in facts.files.items()
         if p.endswith(".py") and f.unreadable is None and _safe_relative(p) is not None
     }
+    return _launch(files)
+
+
+def _launch(files: dict[str, str]) -> _Started | LintResult:
+    """ruff started over a private copy of ``files``; a LintResult when there is nothing to do or it cannot start."""
     if not files:
         return LintResult(ran=True)
     binary = ruff_binary()
     if binary is None:
-        return LintResult(note="ruff is not installed; undefined names and other lint checks were skipped")
+        return LintResult(note="ruff is not installed, so undefined names and the other lint checks cannot be judged")
     copied = _copy(files)
     if isinstance(copied, LintResult):
         return copied
@@ -188,7 +200,7 @@ def start_lint(facts: Facts) -> _Started | LintResult:
         )
     except OSError as exc:
         tmp.cleanup()
-        return LintResult(note=f"ruff could not run ({type(exc).__name__}); lint checks were skipped")
+        return LintResult(note=f"ruff could not run ({type(exc).__name__}), so the lint checks cannot be judged")
     started = _Started(tmp=tmp, proc=proc, files=files, folders=folders)
     weakref.finalize(started, _stop, proc, tmp)  # never leave a process or a folder behind
     return started
@@ -240,7 +252,9 @@ def _write_files(root: str, files: dict[str, str]) -> set[str]:
 
 
 def _not_copied(exc: Exception) -> LintResult:
-    return LintResult(note=f"the files could not be copied for ruff ({type(exc).__name__}); lint checks were skipped")
+    return LintResult(
+        note=f"the files could not be copied for ruff ({type(exc).__name__}), so the lint checks cannot be judged"
+    )
 
 
 def _stop(proc: subprocess.Popen[str], tmp: tempfile.TemporaryDirectory[str]) -> None:
@@ -251,23 +265,50 @@ def _stop(proc: subprocess.Popen[str], tmp: tempfile.TemporaryDirectory[str]) ->
 
 
 def lint(facts: Facts) -> LintResult:
-    """ruff's diagnostics for every readable .py file (use through ``facts.derived(lint)``)."""
+    """ruff's diagnostics for every readable .py file (use through ``facts.derived(lint)``).
+
+    When ruff gives no answer and some files have no syntax tree (Python cannot parse them, R101, or they
+    are nested past the limit expcheck judges, R104; ruff's parser may overflow its stack on such a file),
+    ruff runs once more over the other files, so that a file already reported does not leave the rest
+    unjudged (the lint rules leave files without a tree to R101 and R104 in any case).
+    """
     started = facts.derived(start_lint)
-    if isinstance(started, LintResult):
-        return started
+    result = _collect(started) if isinstance(started, _Started) else started
+    if result.note is None or isinstance(started, LintResult):
+        return result
+    within = {p: text for p, text in started.files.items() if _has_tree(facts, p)}
+    if len(within) == len(started.files):
+        return result
+    again = _launch(within)
+    return _collect(again) if isinstance(again, _Started) else again
+
+
+def _has_tree(facts: Facts, path: str) -> bool:
+    module = facts.python.get(path)
+    return module is None or module.tree is not None
+
+
+def _collect(started: _Started) -> LintResult:
+    """ruff's answer for a run ``_launch`` started, its copy removed; a LintResult with ``note`` when there
+    is none."""
     try:
         stdout, stderr = started.proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         _stop(started.proc, started.tmp)
-        return LintResult(note="ruff could not run (TimeoutExpired); lint checks were skipped")
+        return LintResult(note=f"ruff gave no answer within {TIMEOUT_S:g} s, so the lint checks cannot be judged")
     root = Path(started.tmp.name)
     try:
-        try:
-            raw = json.loads(stdout or "[]")
-        except json.JSONDecodeError:
+        # With --exit-zero ruff exits 0 whatever it finds, and prints a JSON list even when it finds nothing:
+        # another status (2 for its errors, 101 for a panic) or no list means it did not check the files.
+        raw: object = None
+        if started.proc.returncode == 0:
+            with contextlib.suppress(json.JSONDecodeError):
+                raw = json.loads(stdout)
+        if not isinstance(raw, list):
             first = (stderr or stdout).strip().splitlines()[:1]
             return LintResult(
-                note=f"ruff gave no JSON (exit {started.proc.returncode}: {' '.join(first)}); lint checks were skipped"
+                note=f"ruff gave no diagnostics list (exit {started.proc.returncode}: {' '.join(first)}), "
+                "so the lint checks cannot be judged"
             )
         return LintResult(diagnostics=_diagnostics(raw, root, started.files), ran=True)
     finally:

@@ -5,7 +5,6 @@ Only crash-class diagnostics become errors; files that do not parse are left to 
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator
 
@@ -14,6 +13,7 @@ from expcheck.facts.imports import project_index
 from expcheck.facts.lint import (
     Diagnostic,
     LintResult,
+    LintUnavailable,
     lint,
     name_errors,
     start_lint,
@@ -22,19 +22,15 @@ from expcheck.facts.lint import (
 from expcheck.facts.semantic import load_lines
 from expcheck.rules.base import Example, Hit, rule
 
-_log = logging.getLogger("expcheck")
 _REDEFINED_FROM = re.compile(r"from line (\d+)")
 
 
-_noted: set[str] = set()
-
-
 def _lint(facts: Facts) -> LintResult:
-    """ruff's result; when ruff could not run, say so once per process on the ``expcheck`` logger."""
+    """ruff's result. When ruff could not run or answer, this raises: the rule has then not looked at the
+    code, and the check reports so (X003, not ready) rather than reading ruff's silence as "no defect"."""
     result = facts.derived(lint)
-    if result.note and result.note not in _noted:
-        _noted.add(result.note)
-        _log.warning("expcheck: %s", result.note)
+    if result.note:
+        raise LintUnavailable(result.note)
     return result
 
 
@@ -89,7 +85,7 @@ def _name(diag: Diagnostic) -> str:
     ],
 )
 def undefined_name(facts: Facts) -> Iterator[Hit]:
-    _lint(facts)  # says once when ruff could not run
+    _lint(facts)  # fails when ruff could not run
     for diag in facts.derived(name_errors):
         if diag.code != "F821":
             continue
@@ -126,7 +122,7 @@ def undefined_name(facts: Facts) -> Iterator[Hit]:
     good=[Example(files={"src/train.py": "import torch\n\n\ndef step():\n    x = torch.zeros(1)\n    return x\n"})],
 )
 def local_before_assignment(facts: Facts) -> Iterator[Hit]:
-    _lint(facts)  # says once when ruff could not run
+    _lint(facts)  # fails when ruff could not run
     for diag in facts.derived(name_errors):
         if diag.code == "F823":
             yield Hit(
