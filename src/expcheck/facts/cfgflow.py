@@ -36,6 +36,7 @@ from expcheck.facts.imports import ModuleInfo, project_index, script_module
 from expcheck.facts.linespans import mention_lines, renames_identifiers, spans
 from expcheck.facts.python import iter_statements, walk
 from expcheck.facts.semantic import callee_attr, dotted_name, last_name
+from expcheck.facts.sourcetext import source_text
 
 RootKind = Literal["cfg", "runfile", "reshaped"]  # reshaped: rebound to a config of unknown shape
 AccessKind = Literal["read", "optional", "write"]
@@ -153,7 +154,8 @@ def _assigned_value(info: ModuleInfo, name: str) -> ast.expr | None:
 
 
 class _Texts:
-    """``ast.unparse`` of the nodes of one check's trees, each computed once (the trees outlive the analysis)."""
+    """``source_text`` (``ast.unparse``) of the nodes of one check's trees, each computed once (the trees
+    outlive the analysis)."""
 
     def __init__(self) -> None:
         self._done: dict[int, str] = {}
@@ -163,7 +165,7 @@ class _Texts:
             return ""
         found = self._done.get(id(node))
         if found is None:
-            found = self._done[id(node)] = ast.unparse(node)
+            found = self._done[id(node)] = source_text(node)
         return found
 
 
@@ -878,7 +880,7 @@ def _merges_runfile(
 
 
 def _display(node: ast.expr) -> str:
-    """How an access reads in messages: the attribute chain, cheaply (ast.unparse only as a fallback)."""
+    """How an access reads in messages: the attribute chain, cheaply (source_text only as a fallback)."""
     found = _segments(node)
     if found is not None:
         return ".".join(found)[:120]
@@ -886,7 +888,7 @@ def _display(node: ast.expr) -> str:
         func = _segments(node.func)
         if func is not None:
             return (".".join(func) + "(...)")[:120]
-    return ast.unparse(node)[:120]
+    return source_text(node)[:120]
 
 
 def _static_prefix(node: ast.expr, local_text: _LocalText) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, Scope, code_modules, const_str, index_of, template
 from expcheck.facts.python import iter_statements
+from expcheck.facts.sourcetext import source_text
 
 EVALUATE = "src/evaluate.py"
 _FIGURE_EXT = re.compile(r"\.(?:pdf|png|jpe?g|svg|eps)$", re.I)
@@ -312,7 +313,7 @@ def _hydra_failure(facts: Facts, index: ModuleIndex, tokens: list[str]) -> CliFa
                 if call.name != "json.loads" or not call.node.args:
                     continue
                 arg = call.node.args[0]
-                text = ast.unparse(arg)
+                text = source_text(arg)
                 if re.fullmatch(rf"{re.escape(param)}(?:\.{re.escape(key)}|\[['\"]{re.escape(key)}['\"]\])", text):
                     return CliFailure(
                         index.path,

@@ -33,6 +33,7 @@ from expcheck.facts.astindex import (
 )
 from expcheck.facts.outlines import outline_from_index
 from expcheck.facts.python import walk
+from expcheck.facts.sourcetext import source_text
 
 _RATE_KEY = re.compile(
     r"(?i)(?:^|[_/\-. ])(?:acc|accuracy|em|exact_?match|f1|precision|recall|auc|auroc|score|rate|top1|top5|"
@@ -80,7 +81,7 @@ def _rate_read(node: ast.AST, index: Outline) -> str | None:
         key, holder = template(node.slice), node.value
     if key is None or holder is None or not _is_rate_key(key):
         return None
-    text = index.model.qualified_at(holder) or ast.unparse(holder)
+    text = index.model.qualified_at(holder) or source_text(holder)
     return key if _AGGREGATE_HOLDER.search(text) else None
 
 

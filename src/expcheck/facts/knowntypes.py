@@ -26,6 +26,7 @@ from expcheck.facts.astindex import ModuleIndex, index_of
 from expcheck.facts.linespans import mention_lines, spans
 from expcheck.facts.python import PyModule
 from expcheck.facts.semantic import FUNCTION, NameScope, SemanticModel, dotted_name, qualified_name
+from expcheck.facts.sourcetext import source_text
 
 # Constructors that always return an instance of exactly this type (or raise).
 _CONSTRUCTORS: dict[str, type] = {
@@ -537,7 +538,7 @@ def _accesses(module: _Types, scope: NameScope, lines: list[int]) -> Iterator[Ty
                     column=node.col_offset + 1,
                     attr=node.attr,
                     type_=typed.type_,
-                    receiver=ast.unparse(receiver)[:60],
+                    receiver=source_text(receiver)[:60],
                     origin=typed.origin,
                 )
         children = list(ast.iter_child_nodes(node))

@@ -17,6 +17,7 @@ from expcheck.facts import Facts
 from expcheck.facts.callscopes import ModuleScopes, module_scopes
 from expcheck.facts.python import iter_statements, walk
 from expcheck.facts.semantic import CallSite, dotted_name
+from expcheck.facts.sourcetext import source_text
 
 _SUBPROCESS = frozenset(
     {
@@ -246,14 +247,15 @@ def wandb_inits(facts: Facts) -> list[WandbInit]:
 
 
 def _source(node: ast.expr) -> str:
-    """What ``ast.unparse(node)`` holds as far as "src.train" goes: a string's value (its printed form adds
-    quotes and backslash escapes, neither inside "src.train"), a name's identifier, else the unparsed code."""
+    """What ``source_text(node)`` (``ast.unparse``) holds as far as "src.train" goes: a string's value (its
+    printed form adds quotes and backslash escapes, neither inside "src.train"), a name's identifier, else
+    the unparsed code."""
     kind = type(node)
     if kind is ast.Constant and type(node.value) is str:  # type: ignore[attr-defined]
         return node.value  # type: ignore[attr-defined,no-any-return]
     if kind is ast.Name:
         return node.id  # type: ignore[attr-defined,no-any-return]
-    return ast.unparse(node)
+    return source_text(node)
 
 
 def train_launch_with_overrides(facts: Facts) -> int | None:
@@ -272,7 +274,7 @@ def train_launch_with_overrides(facts: Facts) -> int | None:
             continue
         for elt in node.elts:
             if isinstance(elt, ast.Constant | ast.JoinedStr):
-                text = ast.unparse(elt).strip("'\"f")
+                text = source_text(elt).strip("'\"f")
                 if re.match(r"^\+?[A-Za-z_][\w.]*=", text):
                     return node.lineno
     return None

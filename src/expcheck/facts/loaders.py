@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, Outline, calls_on_lines, code_modules, const_str
 from expcheck.facts.outlines import outline_from_index
+from expcheck.facts.sourcetext import source_text
 from expcheck.submission import split_lines
 
 _HF_ENV = frozenset(
@@ -273,7 +274,7 @@ def is_local_source(ld: Loader) -> bool:
         return ld.literal.startswith((".", "/", "~")) and not ld.literal.startswith(".cache")
     if ld.name is None:
         return False
-    text = ast.unparse(ld.name).lower()
+    text = source_text(ld.name).lower()
     return any(word in text for word in _LOCAL_WORDS)
 
 

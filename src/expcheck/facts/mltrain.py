@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, indexes
+from expcheck.facts.sourcetext import source_text
 from expcheck.facts.splits import words
 
 _CE_FUNCS = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss"})
@@ -48,7 +49,7 @@ class LoopCall:
     def receiver(self) -> str:
         """Source of the object the method is called on (``optimizer`` in ``optimizer.step()``)."""
         func = self.call.node.func
-        return ast.unparse(func.value) if isinstance(func, ast.Attribute) else ""
+        return source_text(func.value) if isinstance(func, ast.Attribute) else ""
 
 
 @dataclass
@@ -317,7 +318,7 @@ def _gating_if(call: CallSite, index: ModuleIndex, ifs: Holders) -> ast.If | Non
 
 def _same_setting(node: ast.expr, divisor: str) -> bool:
     """``node`` is the divisor, or names the same setting (``accum`` vs ``self.accum``, ``cfg.accum``)."""
-    text = ast.unparse(node)
+    text = source_text(node)
     if text == divisor or text.rsplit(".", 1)[-1] == divisor.rsplit(".", 1)[-1]:
         return True
     return "accum" in text.lower()
@@ -437,7 +438,7 @@ def _module_facts(path: str, index: ModuleIndex, text: str, statements: list[ast
             divisor = _mod_divisor(gate.test) if gate is not None else None
             if divisor is None or isinstance(divisor, ast.Constant):
                 continue
-            text = ast.unparse(divisor)
+            text = source_text(divisor)
             before = [b.call for b in steps.backward if b.loop is step.loop and b.call.line <= step.call.line]
             backward = before[-1] if before else steps.backward[0].call
             out.accumulation.append(Accumulation(path, step.call, text, _divides_by(scope.node, text), backward))

@@ -13,6 +13,7 @@ import re
 
 from expcheck.facts import Facts
 from expcheck.facts.python import walk
+from expcheck.facts.sourcetext import source_text
 
 # One branch: the text written before each statement of it (``x = `` for a conditional expression
 # assigned to x), the test (written first in the branch that runs when it holds) or None, the statements.
@@ -21,9 +22,9 @@ _Branch = tuple[str, ast.expr | None, list[ast.AST]]
 
 class ModeBranches:
     """Where the mode is first tested, and the source of the code that runs only in trial mode and only in
-    full mode. Both sources are written out (``ast.unparse``) here, inside the fact, even though the rules
-    read at most one: writing out can fail (``ast.unparse`` refuses some f-strings), and such a failure must
-    belong to this fact, so that every rule needing it reports it alike, not only the rules that read a source."""
+    full mode. Both sources are written out (``source_text``, which writes back what ``ast.unparse`` refuses)
+    here, inside the fact, even though the rules read at most one: should writing out ever fail, the failure
+    belongs to this fact, so that every rule needing it reports it alike, not only the rules that read a source."""
 
     def __init__(self, switch: tuple[str, int] | None, trial: list[_Branch], full: list[_Branch]) -> None:
         self.switch = switch  # where the mode is first tested
@@ -35,8 +36,8 @@ def _source(branches: list[_Branch]) -> str:
     """The branches written out, one statement a line: each branch's test, then its statements."""
     parts = []
     for lead, test, body in branches:
-        written = [lead + ast.unparse(s) for s in body]
-        parts.append("\n".join([ast.unparse(test), *written] if test is not None else written))
+        written = [lead + source_text(s) for s in body]
+        parts.append("\n".join([source_text(test), *written] if test is not None else written))
     return "\n".join(parts)
 
 
@@ -61,7 +62,7 @@ def _is_trial_test(test: ast.expr, key: str, flags: set[str]) -> bool | None:
     """True: the test holds in trial mode; False: it holds in full mode; None: not a mode test."""
     if not _mentions_mode(test, key, flags):
         return None
-    text = ast.unparse(test)
+    text = source_text(test)
     negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
     if "'full'" in text or '"full"' in text:
         return "!=" in text
@@ -71,8 +72,10 @@ def _is_trial_test(test: ast.expr, key: str, flags: set[str]) -> bool | None:
 
 
 def _may_write(lines: list[str], value: ast.expr, key: str) -> bool:
-    """Whether ``ast.unparse(value)`` may hold ``key`` (an ASCII identifier of two characters or more) as a
-    word; False only when it cannot, judged without writing the source anew.
+    """Whether ``source_text(value)`` may hold ``key`` (an ASCII identifier of two characters or more) as a
+    word; False only when it cannot, judged without writing the source anew. (``source_text`` is unparse's
+    text; where unparse refuses, the value holds a literal with an unprintable character, answered True
+    below, or an integer it writes in hexadecimal, a number starting with a digit.)
 
     Unparse writes names, attributes, keywords and operators as the source writes them, numbers starting
     with a digit and string prefixes of one letter: when the value's lines are ASCII, hold no backslash and
@@ -156,7 +159,7 @@ def mode_branches(facts: Facts) -> ModeBranches:
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
             and _may_write(lines, node.value, key)
-            and written.search(ast.unparse(node.value))
+            and written.search(source_text(node.value))
         }
         words = (key, *flags)
         tests: list[ast.If | ast.IfExp] = [
@@ -181,7 +184,7 @@ def mode_branches(facts: Facts) -> ModeBranches:
             conditionals = _conditional_expressions(lines, stmt.value)
             if not conditionals:
                 continue
-            prefix = " = ".join(ast.unparse(t) for t in targets)
+            prefix = " = ".join(source_text(t) for t in targets)
             for n in conditionals:
                 tests.append(n)
                 owner[id(n)] = f"{prefix} = " if prefix else ""

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
 
+from expcheck.facts.sourcetext import source_text as source_text  # re-exported: rules quote code through it
+
 
 def dotted_name(node: ast.AST) -> str | None:
     """``a.b.c`` for a chain of attributes on a name, as written; None for anything else."""
@@ -500,11 +502,6 @@ def string_constants(tree: ast.AST) -> Iterator[str]:
 def is_generator(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Whether ``func`` yields (itself or in a function nested in it)."""
     return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(func))
-
-
-def source_text(node: ast.AST) -> str:
-    """The code of ``node`` as Python writes it back (for messages)."""
-    return ast.unparse(node)
 
 
 def resolve_relative(package: str, level: int, module: str | None) -> str:

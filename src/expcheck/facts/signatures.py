@@ -15,6 +15,7 @@ from expcheck.facts import Facts
 from expcheck.facts.callscopes import ModuleScopes, project_module_aliases, resolve_module_chain
 from expcheck.facts.imports import Binding, ModuleInfo, ProjectIndex, project_index
 from expcheck.facts.semantic import CallSite, dotted_name
+from expcheck.facts.sourcetext import source_text
 
 # Decorators that return a callable taking the same arguments.
 _TRANSPARENT = frozenset(
@@ -107,7 +108,7 @@ def _dataclass_signature(info: ModuleInfo, node: ast.ClassDef) -> Signature | No
             return None
         if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
             continue
-        annotation = ast.unparse(stmt.annotation)
+        annotation = source_text(stmt.annotation)
         if "KW_ONLY" in annotation:
             return None
         if "ClassVar" in annotation:

@@ -28,6 +28,7 @@ from expcheck.facts.astindex import (
 )
 from expcheck.facts.dictkeys import EMPTY, KeyResolver, KeySet, pattern_regex
 from expcheck.facts.semantic import last_name
+from expcheck.facts.sourcetext import source_text
 
 EVALUATE = "src/evaluate.py"
 _RUN_LIKE = re.compile(r"(?:^|_)(?:w(?:and)?b|run)(?:_|$)", re.I)
@@ -212,7 +213,7 @@ def _train_side(facts: Facts, out: WandbFacts, resolver: KeyResolver, path: str,
             keys = keys | KeySet(exact=frozenset(kw.arg for kw in call.node.keywords if kw.arg))
             out.writes.append(KeyWrite(path, call.line, "summary", keys, call.function, call.in_loop))
             continue
-        if call.name in ("os.environ.setdefault", "os.environ.update", "os.putenv") and "WANDB_MODE" in ast.unparse(
+        if call.name in ("os.environ.setdefault", "os.environ.update", "os.putenv") and "WANDB_MODE" in source_text(
             call.node
         ):
             out.mode_env.append((path, call.line))
@@ -356,7 +357,7 @@ def _guarded_off(scope: Scope, call: CallSite) -> bool:
         if (isinstance(node, ast.If) and _contains(node.body, call.node)) or (
             isinstance(node, ast.If) and _contains(node.orelse, call.node)
         ):
-            test = ast.unparse(node.test).lower()
+            test = source_text(node.test).lower()
             if any(word in test for word in ("trial", "optuna", "wandb", "log", "disabled", "run")):
                 return True
     return False
@@ -594,7 +595,7 @@ def mode_guarded(scope: Scope, call: CallSite) -> bool:
     for sub in ast.walk(node):
         if not isinstance(sub, ast.If):
             continue
-        test = ast.unparse(sub.test).lower()
+        test = source_text(sub.test).lower()
         if not any(word in test for word in ("mode", "disabled", "trial", "wandb", "use_", "log")):
             continue
         inside = any(call.node is n for stmt in (*sub.body, *sub.orelse) for n in ast.walk(stmt))
