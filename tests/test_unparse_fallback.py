@@ -19,10 +19,11 @@ from types import FrameType
 
 import pytest
 
-from expcheck import check_files
+from expcheck import check, check_files
 from expcheck.facts import sourcetext
-from expcheck.facts.sourcetext import source_text
+from expcheck.facts.sourcetext import constant_text, source_text
 from expcheck.findings import Finding
+from expcheck.inputs import load
 
 ROOT = Path(__file__).resolve().parent.parent
 READY = ROOT / "examples" / "ready_bundle.json"
@@ -111,6 +112,35 @@ def test_integers_past_the_decimal_limit_are_written_in_hexadecimal(code: str, e
     assert source_text(tree) == expected
     assert isinstance(tree.body[0], ast.Assign)
     assert not isinstance(tree.body[0].value, ast.Name)  # the facts' tree is left as it was
+
+
+@pytest.mark.parametrize("value", [0, -7, 2**64, 1.5, float("inf"), float("nan"), 1j, "a'b\x01", b"\x00", None, ...])
+def test_constant_text_is_repr_of_ordinary_constants(value: object) -> None:
+    assert constant_text(value) == repr(value)
+
+
+def test_constant_text_writes_an_integer_past_the_decimal_limit_in_hexadecimal() -> None:
+    value = int(HUGE, 16)
+    with pytest.raises(ValueError):
+        repr(value)
+    assert constant_text(value) == HUGE
+    assert constant_text(-value) == "-" + HUGE
+
+
+def test_a_module_constant_past_the_decimal_limit_is_judged_as_a_small_one() -> None:
+    """knowntypes types a module constant and shows it by its repr: an int past the limit failed R406 (X001)."""
+
+    bundle = json.loads(READY.read_text(encoding="utf-8"))
+    line = bundle["train_py"].count("\n") + 6  # of the attribute read below
+
+    def judged(constant: str) -> list[tuple[str, str, int | None]]:
+        edited = dict(bundle, train_py=bundle["train_py"] + f"\nMASK = {constant}\n\n\ndef f():\n    return MASK.nope()\n")
+        assert edited["train_py"].split("\n")[line - 1] == "    return MASK.nope()"
+        return [(f.rule, f.path, f.line) for f in check_files(edited, context=CONTEXT).findings]
+
+    huge = judged(HUGE)
+    assert huge == judged("0xff")
+    assert ("R406", "src/train.py", line) in huge  # the typed constant is read, not skipped
 
 
 # --------------------------------------------------------------------------- every call site, end to end
@@ -422,3 +452,31 @@ def test_the_first_example_is_ready() -> None:
     bundle = json.loads(READY.read_text(encoding="utf-8"))
     bundle["train_py"] += f"\nx = f\"{{'{CONTROL}'}}\"\n"
     assert check_files(bundle, context=CONTEXT).ready
+
+
+# --------------------------------------------------------------------------- ast.literal_eval in the trace reader
+
+
+@pytest.mark.parametrize(
+    ("written", "variations"),
+    [
+        ("['a', 'b']", ("a", "b")),
+        ("[{[1]: 2}]", ()),  # TypeError: a dict keyed by a list
+        (f"[{HUGE}]", ()),  # ValueError from str(): past the decimal conversion limit
+        ("[" + "-" * 100_000 + "1]", ()),  # MemoryError in the parser
+        ("[1" + "+1" * 100_000 + "]", ()),  # RecursionError in the parser
+    ],
+)
+def test_run_variations_that_python_cannot_read_are_unknown_not_a_crash(
+    written: str, variations: tuple[str, ...], tmp_path: Path
+) -> None:
+    text = (ROOT / "tests" / "fixtures" / "trace_v2.txt").read_text(encoding="utf-8")
+    heading = "# Generated Experiment Code"
+    assert heading in text
+    trace = tmp_path / "trace.txt"
+    trace.write_text(
+        text.replace(heading, f"# Current Experiment (To be validated)\n- Run Variations: {written}\n\n{heading}", 1),
+        encoding="utf-8",
+    )
+    assert load(str(trace)).submission.context.run_variations == variations
+    assert not [f for f in check(str(trace)).findings if f.rule == "X001"]

@@ -26,7 +26,7 @@ from expcheck.facts.astindex import ModuleIndex, index_of
 from expcheck.facts.linespans import mention_lines, spans
 from expcheck.facts.python import PyModule
 from expcheck.facts.semantic import FUNCTION, NameScope, SemanticModel, dotted_name, qualified_name
-from expcheck.facts.sourcetext import source_text
+from expcheck.facts.sourcetext import constant_text, source_text
 
 # Constructors that always return an instance of exactly this type (or raise).
 _CONSTRUCTORS: dict[str, type] = {
@@ -152,7 +152,7 @@ class _Types:
             value = node.value
             if isinstance(value, bool) or value is None or value is Ellipsis:
                 return None
-            return _Typed(type(value), repr(value)[:20])
+            return _Typed(type(value), constant_text(value)[:20])
         literal = _LITERALS.get(type(node))
         if literal is not None:
             return literal

@@ -9,7 +9,8 @@ Python 3.11 ``ast.unparse`` raises ``ValueError`` on some trees that Python pars
   ("Unable to avoid backslash in f-string expression part"); the same for a nested f-string or a
   nested format spec holding such a character (``f"{f'{x}<U+0001>'}"``, ``f"{x:{'<U+0001>'}}"``);
 * an integer literal written in hexadecimal, octal or binary whose decimal form passes Python's
-  limit on integer-to-text conversion (4300 digits by default): unparse writes ints in decimal.
+  limit on integer-to-text conversion (4300 digits by default): unparse writes ints in decimal
+  (``repr`` of such an int raises too: :func:`constant_text` is ``repr`` for a constant's value).
 
 A fact that let that error escape would fail the check with an internal error (X001: not ready) for
 code that runs. :func:`source_text` answers what ``ast.unparse`` answers whenever it can, and
@@ -35,6 +36,15 @@ def source_text(node: ast.AST) -> str:
         return ast.unparse(node)
     except ValueError:
         return _written_by_hand(node)
+
+
+def constant_text(value: object) -> str:
+    """``repr(value)`` of a constant of the code; an integer whose decimal form passes Python's conversion
+    limit (``repr`` raises ``ValueError``) in hexadecimal, as :func:`source_text` writes it."""
+    try:
+        return repr(value)
+    except ValueError:
+        return hex(value)  # type: ignore[arg-type]  # only an int's repr raises
 
 
 def _written_by_hand(node: ast.AST) -> str:

@@ -219,11 +219,14 @@ def _variations(section: str | None) -> tuple[str, ...]:
     match = _VARIATIONS.search(section)
     if not match:
         return ()
+    # A list literal Python cannot read or write back (a dict keyed by a list: TypeError; nesting past the
+    # parser's limits: RecursionError, MemoryError; an int past the decimal conversion limit: ValueError
+    # from str) names no variation that can be known.
     try:
         value = ast.literal_eval(match.group("list"))
-    except (ValueError, SyntaxError):
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         return ()
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _recorded(output: str | None, reviewer: str | None, name: str) -> RecordedVerdict | None:
