@@ -143,6 +143,39 @@ def test_a_module_constant_past_the_decimal_limit_is_judged_as_a_small_one() -> 
     assert ("R406", "src/train.py", line) in huge  # the typed constant is read, not skipped
 
 
+def _direct_unparse_calls(text: str) -> list[int]:
+    """Lines of ``text`` that call ``ast.unparse`` (or ``unparse`` imported from ast) themselves."""
+    tree = ast.parse(text)
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "ast"
+        for alias in node.names
+        if alias.name == "unparse"
+    }
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Attribute) and node.func.attr == "unparse" and ast.unparse(node.func.value) == "ast")
+            or (isinstance(node.func, ast.Name) and node.func.id in imported)
+        )
+    ]
+
+
+def test_the_checker_writes_code_back_only_through_source_text() -> None:
+    """A new ``ast.unparse`` call would bring the X001 back for the code it refuses."""
+    assert _direct_unparse_calls("import ast\nfrom ast import unparse as u\nast.unparse(t)\nu(t)\n") == [3, 4]
+    source = ROOT / "src" / "expcheck"
+    direct = {
+        str(path.relative_to(source)): lines
+        for path in sorted(source.rglob("*.py"))
+        if path.name != "sourcetext.py" and (lines := _direct_unparse_calls(path.read_text(encoding="utf-8")))
+    }
+    assert direct == {}
+
+
 # --------------------------------------------------------------------------- every call site, end to end
 
 
