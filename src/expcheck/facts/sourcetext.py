@@ -31,7 +31,8 @@ _QUOTES = ("'", '"', '"""', "'''")
 
 def source_text(node: ast.AST) -> str:
     """``ast.unparse(node)``; where Python refuses to write ``node`` back (see the module docstring),
-    the same code with the refused f-strings and integers written by hand."""
+    the same code with the refused f-strings and integers written by hand. A refusal of another kind
+    still raises: the fact then fails (X001) rather than answer from a text that is not the code."""
     try:
         return ast.unparse(node)
     except ValueError:
@@ -67,19 +68,12 @@ class _Spelled(ast.NodeTransformer):
         return ast.Name(id=written, ctx=ast.Load())
 
     def visit_Constant(self, node: ast.Constant) -> ast.expr:
-        value = node.value
-        if type(value) is int and not _decimal_writable(value):
-            return ast.Name(id=hex(value), ctx=ast.Load())
+        if type(node.value) is int:
+            try:
+                repr(node.value)
+            except ValueError:  # past the decimal conversion limit
+                return ast.Name(id=hex(node.value), ctx=ast.Load())
         return node
-
-
-def _decimal_writable(value: int) -> bool:
-    """Whether ``repr(value)`` stays within Python's limit on integer-to-text conversion."""
-    try:
-        repr(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _fstring(node: ast.JoinedStr) -> str:
