@@ -63,6 +63,15 @@ CASES = {
         ],
     ),
     "duplicate-key": ({"config.yaml": "a: 1\nb: 2\na: 3\n"}, [[], ["a=2"]]),
+    # A config's own hydra settings: Hydra takes them into its own node, which the task never sees.
+    "own-hydra-key": (
+        {
+            "config.yaml": "defaults:\n  - run: a\n  - _self_\nx: 1\nhydra:\n  run:\n    dir: out/${x}\n",
+            "run/a.yaml": "run_id: a\n",
+            "run/b.yaml": "run_id: b\nhydra:\n  job:\n    chdir: true\n",
+        },
+        [[], ["x=2"], ["run=b"]],
+    ),
     "broken-run-file": (
         {"config.yaml": "defaults:\n  - run: a\n  - _self_\n", "run/a.yaml": "x: [1, 2\ny: 3\n"},
         [[], ["run=a"]],

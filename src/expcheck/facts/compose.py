@@ -260,19 +260,24 @@ class _Composer:
         if not defaults.config_overrides and not self.hydra_groups:
             merged = merged_defaults(defaults.defaults, repo)
             if merged is not None:
-                return merged
+                return _task_config(merged)
         loader = _loader_type().__new__(_loader_type())  # its compose helpers use no instance state
         cfg = loader._compose_config_from_defaults_list(defaults=defaults.defaults, repo=repo)
         if not defaults.config_overrides and not self.hydra_groups:
-            return _container(cfg)  # struct mode would only matter to overrides applied to it
+            return _task_config(_container(cfg))  # struct mode would only matter to overrides applied to it
         OmegaConf.set_struct(cfg, True)
         if self.hydra_groups:
             OmegaConf.set_readonly(cfg.hydra, False)  # as Hydra's own loader does
         ConfigLoaderImpl._apply_overrides_to_config(defaults.config_overrides, cfg)
-        plain = _container(cfg)
-        if self.hydra_groups:
-            plain.pop("hydra", None)
-        return plain
+        return _task_config(_container(cfg))
+
+
+def _task_config(composed: dict[str, Any]) -> dict[str, Any]:
+    """The composed config as the task function receives it: without the ``hydra`` node. Hydra merges a
+    config's own ``hydra:`` key (``hydra: {run: {dir: ...}}``) into its own settings and removes the whole
+    node before it calls the task, as its public ``compose()`` returns the config."""
+    composed.pop("hydra", None)
+    return composed
 
 
 @functools.cache
