@@ -20,7 +20,7 @@ import pytest
 from expcheck.fix import fix_files
 from expcheck.inputs import read_submission
 from expcheck.repairs import deplayout
-from expcheck.repairs.pyproject import list_from_text, list_with_tomlkit
+from expcheck.repairs.pyproject import list_from_text, list_with_tomlkit, project_from_text, project_with_tomlkit
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -33,11 +33,23 @@ def _data(text: str) -> dict[str, Any] | None:
 
 
 def _compare(text: str) -> tuple[bool, bool]:
-    """(the tomlkit path repairs ``text``, the text path answers); fails where the text path answers
-    something else than the tomlkit path."""
+    """R203 over ``text``: (the tomlkit path repairs it, the text path answers); fails where the text
+    path answers something else than the tomlkit path."""
     data = _data(text)
     old = list_with_tomlkit(text)
     new = list_from_text(text, data) if data is not None else None
+    if new is not None:
+        assert new == old, f"text path differs from tomlkit on:\n{text!r}\ntomlkit:\n{old!r}\ntext:\n{new!r}"
+    return old is not None, new is not None
+
+
+def _compare_poetry(text: str) -> tuple[bool, bool]:
+    """The same for R202, over the files its repair gets as far as (TOML without [project])."""
+    data = _data(text)
+    if data is None or "project" in data:
+        return False, False
+    old = project_with_tomlkit(text)
+    new = project_from_text(text, data)
     if new is not None:
         assert new == old, f"text path differs from tomlkit on:\n{text!r}\ntomlkit:\n{old!r}\ntext:\n{new!r}"
     return old is not None, new is not None
@@ -61,16 +73,19 @@ def _corpus_pyprojects() -> dict[str, str]:
 
 @pytest.mark.skipif(not (CORPUS / "index.jsonl").is_file(), reason="the corpus (../shared) is absent")
 def test_corpus_pyprojects_same_text_and_answered_nearly_always() -> None:
-    repaired = answered = 0
+    counts = {"R203": [0, 0], "R202": [0, 0]}
     for text in _corpus_pyprojects().values():
-        old, new = _compare(text)
-        repaired += old
-        answered += new
-        # Carriage returns are the text path's to decline (see deplayout.locate): the rest as LF and CRLF.
-        _compare(text.replace("\n", "\r\n"))
-    print(f"corpus: tomlkit repairs {repaired}, the text path answers {answered}")
-    assert repaired >= 50  # R203 is the corpus's commonest defect in pyproject.toml
-    assert answered >= 0.95 * repaired
+        for rule, compare in (("R203", _compare), ("R202", _compare_poetry)):
+            repaired, answered = compare(text)
+            counts[rule][0] += repaired
+            counts[rule][1] += answered
+            # Carriage returns are the text path's to decline (see deplayout): the rest as LF and CRLF.
+            compare(text.replace("\n", "\r\n"))
+    print(f"corpus (tomlkit repairs, the text path answers): {counts}")
+    assert counts["R203"][0] >= 50  # R203 is the corpus's commonest defect in pyproject.toml
+    assert counts["R202"][0] >= 3
+    for repaired, answered in counts.values():
+        assert answered >= 0.95 * repaired
 
 
 # ---------------------------------------------------------------- generated layouts
@@ -232,6 +247,100 @@ def test_generated_hostile_layouts_same_text_where_answered() -> None:
     rng = random.Random(2031)
     for _ in range(900):
         _compare(_variant(rng, plain=False))
+
+
+_POETRY_BEFORE = (
+    [
+        "",
+        "# generated\n\n",
+        '[build-system]\nrequires = ["poetry-core"]\nbuild-backend = "poetry.core.masonry.api"\n\n',
+        "top = 1\n\n",
+        "[tool.other]\nx = 1\n\n",
+    ],
+    [
+        '[tool.notes]\ntext = """\n[tool.poetry.dependencies]\ntorch = "*"\n"""\n\n',
+        "grid = [\n[1],\n]\n\n",
+        "[tool]\nx = 1\n\n",
+        "[project.urls]\nh = 'u'\n\n",
+        "[tool.other]\nx = 1\n\n[build-system]\nrequires = []\n\n",
+    ],
+)
+_POETRY_HEADER = (["[tool.poetry]\n", "[tool.poetry]  # meta\n"], ["[ tool.poetry ]\n", "  [tool.poetry]\n"])
+_POETRY_KEYS = (
+    [
+        'description = "an experiment"\n',
+        'description = "\u00fcn\u00efc\u00f6d\u00e9 # not a comment"\n',
+        "description = 'single'  # kept\n",
+        'authors = ["A <a@example.org>"]\n',
+        'packages = [{include = "src"}]\n',
+        "# a comment\n",
+        "\n",
+        "  \n",
+    ],
+    [
+        'description = "has \\"quotes\\""\n',
+        'description = """multi\nline"""\n',
+        'description = "tab\\there"\n',
+        "dependencies.torch = '*'\n",
+    ],
+)
+_POETRY_DEPENDENCIES_HEADER = (
+    ["[tool.poetry.dependencies]\n", "[tool.poetry.dependencies]  # deps\n"],
+    ["[tool.poetry . dependencies]\n", '[tool.poetry."dependencies"]\n', "  [tool.poetry.dependencies]\n"],
+)
+_POETRY_AFTER = (
+    [
+        "",
+        '\n[build-system]\nrequires = ["poetry-core"]\n',
+        "\n[tool.poetry.scripts]\nrun = 'exp.main:main'\n",
+        "\n[tool.poetry.group.dev.dependencies]\npytest = '*'\n",
+        "\n[tool.black]\nline-length = 100\n",
+        "\n\n",
+    ],
+    [
+        "\n[build-system]\nrequires = []\n\n[tool.poetry.scripts]\nrun = 'x'\n",
+        "\n[tool.poetry.dependencies.extra]\nversion = '1'\n",
+        "\n[[tool.poetry.source]]\nname = 'x'\nurl = 'https://example.org'\n",
+        "\n[project]\nname = 'x'\n",
+    ],
+)
+
+
+def _poetry_variant(rng: random.Random, plain: bool) -> str:
+    """A pyproject.toml with [tool.poetry] and its dependency table and (mostly) no [project]."""
+    text = _pick(rng, _POETRY_BEFORE, plain) + _pick(rng, _POETRY_HEADER, plain)
+    keys = [rng.choice(['name = "exp"\n', "name = 'my-exp'\n"] * 4 + ['name = "bad name"\n', ""])]
+    keys += [rng.choice(['version = "0.1.0"\n', 'version = "1.0rc1"\n'] * 4 + ['version = "x.y"\n', ""])]
+    keys += list(dict.fromkeys(_pick(rng, _POETRY_KEYS, plain) for _ in range(rng.randint(0, 4))))
+    rng.shuffle(keys)
+    text += "".join(keys) + rng.choice(["", "\n", "\n# Dependencies\n"])
+    text += _pick(rng, _POETRY_DEPENDENCIES_HEADER, plain)
+    entries = list(dict.fromkeys(_pick(rng, _ENTRIES, plain) for _ in range(rng.randint(0, 6))))
+    if rng.random() < 0.8 and not any(entry.lower().startswith("python") for entry in entries):
+        entries.insert(rng.randint(0, len(entries)), rng.choice(['python = "^3.10"\n', 'python = ">=3.9,<3.12"  # py\n']))
+    text += "".join(entries) + _pick(rng, _POETRY_AFTER, plain)
+    if rng.random() < 0.2:
+        text = text.rstrip("\n")
+    if not plain and rng.random() < 0.1:
+        text = text.replace("\n", "\r\n")
+    return text
+
+
+def test_generated_plain_poetry_layouts_answered_and_same_text() -> None:
+    rng = random.Random(202)
+    repaired = 0
+    for _ in range(300):
+        text = _poetry_variant(rng, plain=True)
+        old, answered = _compare_poetry(text)
+        assert answered == old, f"the text path declines a plain layout:\n{text}"
+        repaired += old
+    assert repaired >= 100  # the generator mostly makes files the repair can repair
+
+
+def test_generated_hostile_poetry_layouts_same_text_where_answered() -> None:
+    rng = random.Random(2021)
+    for _ in range(500):
+        _compare_poetry(_poetry_variant(rng, plain=False))
 
 
 @pytest.mark.parametrize(

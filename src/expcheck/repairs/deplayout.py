@@ -29,6 +29,8 @@ from dataclasses import dataclass
 _HEADER_START = re.compile(r"^[ \t]*\[", re.M)  # any line that may open a table (or sits inside an array)
 _PROJECT = re.compile(r"\[project\][ \t]*(?:#[^\n]*)?")
 _DEPENDENCIES = re.compile(r"\[project\.dependencies\][ \t]*(?:#[^\n]*)?")
+_POETRY = re.compile(r"\[tool\.poetry\][ \t]*(?:#[^\n]*)?")
+_POETRY_DEPENDENCIES = re.compile(r"\[tool\.poetry\.dependencies\][ \t]*(?:#[^\n]*)?")
 _BLANK = re.compile(r"[ \t]*")
 _COMMENT = re.compile(r"[ \t]*#([^\n]*)")
 # A key of one part: bare, or quoted without escapes (a quoted key may hold dots: still one part).
@@ -81,12 +83,13 @@ def _header_name(line: str) -> str | None:
     return ".".join(part.strip().strip("\"'") for part in match.group(1).split("."))
 
 
-def _is_project_table(line: str) -> bool:
-    """Whether a header line names [project] or a table under it (or is an array of tables that may)."""
+def _in_family(line: str, first: str) -> bool:
+    """Whether a header line names the table ``first`` or one under it (or is an array of tables or an
+    unreadable header that may)."""
     name = _header_name(line)
     if name is None:
-        return "project" in line  # [[project...]] or an unreadable header: not a plain layout
-    return name == "project" or name.startswith("project.")
+        return first in line
+    return name == first or name.startswith(first + ".")
 
 
 def _comment_text(raw: str) -> str:
@@ -133,37 +136,26 @@ def _body_line(line: str) -> BodyLine | bool | None:
     return BodyLine(entry.group(1) or entry.group(2) or entry.group(3), after or None)
 
 
-def _line_starts(text: str) -> list[int]:
-    """Offset of each line's first character (lines end with a line feed only)."""
-    starts = [0]
-    at = text.find("\n")
-    while at != -1:
-        starts.append(at + 1)
-        at = text.find("\n", at + 1)
-    return starts
+def _headers(text: str) -> list[tuple[int, str]]:
+    """(offset, line) of every line that may open a table: the line starts with a bracket."""
+    found = []
+    for match in _HEADER_START.finditer(text):
+        at = match.start()
+        end = text.find("\n", at)
+        found.append((at, text[at:] if end == -1 else text[at:end]))
+    return found
 
 
-def locate(text: str) -> DependencyTable | None:
-    """The ``[project.dependencies]`` table of ``text`` when its layout is the plain one (see the module
-    docstring), else None."""
-    if "\r" in text:
-        return None  # tomlkit keeps each line's own ending; only line feeds are laid out here
-    headers = [m.start() for m in _HEADER_START.finditer(text)]
-    lines = [text[at:end] if (end := text.find("\n", at)) != -1 else text[at:] for at in headers]
-    project = [i for i, line in enumerate(lines) if _is_project_table(line)]
-    # [project], then [project.dependencies], then other [project.*] tables only, all in one run.
-    if (
-        len(project) < 2
-        or project != list(range(project[0], project[0] + len(project)))
-        or not _PROJECT.fullmatch(lines[project[0]])
-        or not _DEPENDENCIES.fullmatch(lines[project[1]])
-        or any(_header_name(lines[i]) in (None, "project", "project.dependencies") for i in project[2:])
-        or any(str(_header_name(lines[i])).startswith("project.dependencies.") for i in project[2:])
-    ):
-        return None
-    table_at = project[1]
-    start = headers[table_at]
-    end = headers[table_at + 1] if table_at + 1 < len(headers) else len(text)
+def _one_run(family: list[int]) -> bool:
+    """Whether the header indices ``family`` follow each other with no other header between them."""
+    return bool(family) and family == list(range(family[0], family[0] + len(family)))
+
+
+def _body(text: str, headers: list[tuple[int, str]], index: int) -> tuple[int, tuple[BodyLine, ...]] | None:
+    """The end of the table whose header is ``headers[index]`` (the next header, or the end of the text)
+    and the lines of its body tomlkit carries; None when a line is not one of the plain kinds."""
+    start = headers[index][0]
+    end = headers[index + 1][0] if index + 1 < len(headers) else len(text)
     body: list[BodyLine] = []
     for line in text[start:end].split("\n")[1:]:
         read = _body_line(line)
@@ -171,18 +163,74 @@ def locate(text: str) -> DependencyTable | None:
             return None
         if isinstance(read, BodyLine):
             body.append(read)
-    return DependencyTable(_insert_at(text, headers[project[0]], start), start, end, tuple(body))
+    return end, tuple(body)
 
 
-def _insert_at(text: str, project_at: int, table_at: int) -> int:
-    """The offset after the last line between [project]'s header and the table's that is not blank
-    (after the header itself when all of them are)."""
-    starts = [project_at + offset for offset in _line_starts(text[project_at:table_at])]
-    for line_start in reversed(starts[:-1]):
-        line_end = text.index("\n", line_start)
-        if not _BLANK.fullmatch(text, line_start, line_end):
-            return line_end + 1
-    raise AssertionError("unreachable: the [project] header line is not blank")
+def locate(text: str) -> DependencyTable | None:
+    """The ``[project.dependencies]`` table of ``text`` when its layout is the plain one (see the module
+    docstring), else None."""
+    if "\r" in text:
+        return None  # tomlkit keeps each line's own ending; only line feeds are laid out here
+    headers = _headers(text)
+    project = [i for i, (_, line) in enumerate(headers) if _in_family(line, "project")]
+    # [project], then [project.dependencies], then other [project.*] tables only, all in one run.
+    if (
+        len(project) < 2
+        or not _one_run(project)
+        or not _PROJECT.fullmatch(headers[project[0]][1])
+        or not _DEPENDENCIES.fullmatch(headers[project[1]][1])
+        or any(_nested_name(headers[i][1], "project.dependencies") for i in project[2:])
+    ):
+        return None
+    body = _body(text, headers, project[1])
+    if body is None:
+        return None
+    start = headers[project[1]][0]
+    return DependencyTable(_after_last_filled_line(text, start), start, body[0], body[1])
+
+
+def poetry_dependencies(text: str) -> tuple[BodyLine, ...] | None:
+    """The body of the ``[tool.poetry.dependencies]`` table of ``text`` when its layout is the plain one:
+    [tool.poetry] and [tool.poetry.dependencies] once each, in that order, in one run of [tool.*] tables
+    (tomlkit reads a run broken by another table as out of order), no table under the dependencies."""
+    if "\r" in text:
+        return None
+    headers = _headers(text)
+    tool = [i for i, (_, line) in enumerate(headers) if _in_family(line, "tool")]
+    poetry = [i for i in tool if _POETRY.fullmatch(headers[i][1])]
+    table = [i for i in tool if _POETRY_DEPENDENCIES.fullmatch(headers[i][1])]
+    if (
+        not _one_run(tool)
+        or len(poetry) != 1
+        or len(table) != 1
+        or poetry[0] > table[0]
+        or any(_nested_name(headers[i][1], "tool.poetry.dependencies") for i in tool if i not in (poetry[0], table[0]))
+    ):
+        return None
+    body = _body(text, headers, table[0])
+    return None if body is None else body[1]
+
+
+def _nested_name(line: str, name: str) -> bool:
+    """Whether a header line other than the two a layout is about names ``name`` again, its parent
+    (``tool`` for ``tool.poetry.dependencies``: a header not to read), a table under it, or cannot be read."""
+    found = _header_name(line)
+    if found is None:
+        return True
+    parts = name.split(".")
+    parents = {".".join(parts[:n]) for n in range(1, len(parts) + 1)}
+    return found in parents or found.startswith(name + ".")
+
+
+def _after_last_filled_line(text: str, header_at: int) -> int:
+    """The offset just after the last line above ``header_at`` that is not blank (lines of spaces and
+    tabs are blank, as tomlkit reads them)."""
+    at = header_at
+    while True:
+        line_start = text.rfind("\n", 0, at - 1) + 1
+        if not _BLANK.fullmatch(text, line_start, at - 1):
+            return at
+        at = line_start
 
 
 def plain_string(text: str) -> bool:
