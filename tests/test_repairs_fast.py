@@ -20,7 +20,13 @@ import pytest
 from expcheck.fix import fix_files
 from expcheck.inputs import read_submission
 from expcheck.repairs import deplayout
-from expcheck.repairs.pyproject import list_from_text, list_with_tomlkit, project_from_text, project_with_tomlkit
+from expcheck.repairs.pyproject import (
+    UNDECIDED,
+    list_from_text,
+    list_with_tomlkit,
+    project_from_text,
+    project_with_tomlkit,
+)
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -33,14 +39,14 @@ def _data(text: str) -> dict[str, Any] | None:
 
 
 def _compare(text: str) -> tuple[bool, bool]:
-    """R203 over ``text``: (the tomlkit path repairs it, the text path answers); fails where the text
-    path answers something else than the tomlkit path."""
+    """R203 over ``text``: (the tomlkit path repairs it, the text path decides); fails where the text
+    path decides otherwise than the tomlkit path (a new text, or None for no repair)."""
     data = _data(text)
     old = list_with_tomlkit(text)
-    new = list_from_text(text, data) if data is not None else None
-    if new is not None:
+    new = list_from_text(text, data) if data is not None else UNDECIDED
+    if new is not UNDECIDED:
         assert new == old, f"text path differs from tomlkit on:\n{text!r}\ntomlkit:\n{old!r}\ntext:\n{new!r}"
-    return old is not None, new is not None
+    return old is not None, new is not UNDECIDED
 
 
 def _compare_poetry(text: str) -> tuple[bool, bool]:
@@ -50,9 +56,9 @@ def _compare_poetry(text: str) -> tuple[bool, bool]:
         return False, False
     old = project_with_tomlkit(text)
     new = project_from_text(text, data)
-    if new is not None:
+    if new is not UNDECIDED:
         assert new == old, f"text path differs from tomlkit on:\n{text!r}\ntomlkit:\n{old!r}\ntext:\n{new!r}"
-    return old is not None, new is not None
+    return old is not None, new is not UNDECIDED
 
 
 def _corpus_pyprojects() -> dict[str, str]:
@@ -72,19 +78,22 @@ def _corpus_pyprojects() -> dict[str, str]:
 
 
 @pytest.mark.skipif(not (CORPUS / "index.jsonl").is_file(), reason="the corpus (../shared) is absent")
-def test_corpus_pyprojects_same_text_and_answered_nearly_always() -> None:
-    counts = {"R203": [0, 0], "R202": [0, 0]}
+def test_corpus_pyprojects_same_answer_and_answered_nearly_always() -> None:
+    # per rule: files the tomlkit path repairs, those of them the text path answers, and the files
+    # the text path decides have no repair (R203 only)
+    counts = {"R203": [0, 0, 0], "R202": [0, 0, 0]}
     for text in _corpus_pyprojects().values():
         for rule, compare in (("R203", _compare), ("R202", _compare_poetry)):
-            repaired, answered = compare(text)
+            repaired, decided = compare(text)
             counts[rule][0] += repaired
-            counts[rule][1] += answered
+            counts[rule][1] += repaired and decided
+            counts[rule][2] += decided and not repaired
             # Carriage returns are the text path's to decline (see deplayout): the rest as LF and CRLF.
             compare(text.replace("\n", "\r\n"))
-    print(f"corpus (tomlkit repairs, the text path answers): {counts}")
+    print(f"corpus (tomlkit repairs, the text path answers those, the text path says no repair): {counts}")
     assert counts["R203"][0] >= 50  # R203 is the corpus's commonest defect in pyproject.toml
     assert counts["R202"][0] >= 3
-    for repaired, answered in counts.values():
+    for repaired, answered, _ in counts.values():
         assert answered >= 0.95 * repaired
 
 
@@ -239,8 +248,8 @@ def test_generated_plain_layouts_answered_and_same_text() -> None:
     rng = random.Random(203)
     for _ in range(600):
         text = _variant(rng, plain=True)
-        repaired, answered = _compare(text)
-        assert answered == repaired, f"the text path declines a plain layout:\n{text}"
+        repaired, decided = _compare(text)
+        assert decided or not repaired, f"the text path declines a plain layout:\n{text}"
 
 
 def test_generated_hostile_layouts_same_text_where_answered() -> None:
@@ -331,8 +340,8 @@ def test_generated_plain_poetry_layouts_answered_and_same_text() -> None:
     repaired = 0
     for _ in range(300):
         text = _poetry_variant(rng, plain=True)
-        old, answered = _compare_poetry(text)
-        assert answered == old, f"the text path declines a plain layout:\n{text}"
+        old, decided = _compare_poetry(text)
+        assert decided or not old, f"the text path declines a plain layout:\n{text}"
         repaired += old
     assert repaired >= 100  # the generator mostly makes files the repair can repair
 
@@ -364,7 +373,7 @@ def test_generated_hostile_poetry_layouts_same_text_where_answered() -> None:
 )
 def test_hostile_layouts_left_to_tomlkit(text: str) -> None:
     data = _data(text)
-    assert data is None or list_from_text(text, data) is None
+    assert data is None or list_from_text(text, data) is UNDECIDED
     _compare(text)
 
 
@@ -386,10 +395,24 @@ def test_the_text_path_answers_the_plain_layout() -> None:
 def test_a_result_that_reads_differently_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """The check of the result: a layout that drops a key of [project] is declined, not answered."""
     text = '[project]\nname = "x"\n\n[project.dependencies]\ntorch = "*"\n'
-    assert list_from_text(text, tomllib.loads(text)) is not None
+    assert isinstance(list_from_text(text, tomllib.loads(text)), str)
     real = deplayout.rewrite
     monkeypatch.setattr(deplayout, "rewrite", lambda t, table, keys: real(t, table, keys).replace('name = "x"\n', ""))
-    assert list_from_text(text, tomllib.loads(text)) is None
+    assert list_from_text(text, tomllib.loads(text)) is UNDECIDED
+
+
+@pytest.mark.parametrize(
+    "entry", ['opt = {version = "*", optional = true}', 'grade = "patch"', 'python = "3.x"', "odd = 1"]
+)
+def test_an_entry_without_exact_requirement_is_no_repair_on_both_paths(entry: str) -> None:
+    """In the plain layout the text path says "no repair" itself (the tomlkit path reads the same
+    entries), wherever the entry stands and whatever the others are."""
+    for text in (
+        f'[project]\nname = "x"\n\n[project.dependencies]\n{entry}\ntorch = "*"\n',
+        f'[project]\nname = "x"\n\n[project.dependencies]\ntorch = "*"\n"mark" = ">=1; os_name == \'a\\\\b\'"\n{entry}\n',
+    ):
+        assert list_from_text(text, tomllib.loads(text)) is None
+        assert list_with_tomlkit(text) is None
 
 
 def test_the_repair_end_to_end_is_unchanged() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
+from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -183,42 +184,53 @@ def _checked(old: str, new: str, valid: set[str] | frozenset[str] = frozenset())
     return replace_whole(PATH, old, new)
 
 
+class Undecided(Enum):
+    """The answer of a text path that cannot tell: the tomlkit path decides."""
+
+    TOMLKIT = "tomlkit"
+
+
+UNDECIDED = Undecided.TOMLKIT
+
+
 def repair_dependencies_table(facts: Facts, finding: Finding) -> list[Edit]:
     """R203: a [project.dependencies] table, or a single string, becomes a list inside [project].
 
-    The plain layout of the table is rewritten straight from the text and the facts' reading of it
-    (``_list_from_text``, ~15 times cheaper, and the repair runs on most checks of the corpus to mark
-    the finding fixable); every other layout goes through tomlkit, which gives the same text where both
-    answer.
+    The plain layout of the table is answered straight from the text and the facts' reading of it
+    (``list_from_text``, several times cheaper, and the repair runs on most checks of the corpus to
+    mark the finding fixable); every other layout goes through tomlkit, which gives the same answer
+    where both answer (tests/test_repairs_fast.py).
     """
     file = facts.files.get(PATH)
     if file is None or finding.path != PATH:
         return []
     parsed = facts.pyproject
-    new = None
+    new: str | Undecided | None = UNDECIDED
     if parsed is not None and parsed.doc is not None and parsed.file.text == file.text:
         new = list_from_text(file.text, parsed.doc)
-    if new is None:
+    if new is UNDECIDED:
         new = list_with_tomlkit(file.text)
-    return [] if new is None else replace_whole(PATH, file.text, new)
+    return [] if not isinstance(new, str) else replace_whole(PATH, file.text, new)
 
 
-def list_from_text(text: str, data: dict[str, Any]) -> str | None:
+def list_from_text(text: str, data: dict[str, Any]) -> str | Undecided | None:
     """R203's new text for a [project.dependencies] table of the plain layout (see repairs/deplayout.py),
-    built from ``text`` and ``data`` (tomllib's reading of it) and laid out as tomlkit lays it out; None
-    when the layout, an entry or the check of the result is not certain, for tomlkit to decide.
+    built from ``text`` and ``data`` (tomllib's reading of it) and laid out as tomlkit lays it out.
 
-    The result is checked more strictly than the tomlkit path's: it must parse to the old data with only
-    the table replaced by the list (and requires-python added where the repair adds it).
+    None when an entry has no exact requirement: in the plain layout tomlkit reads the same entries,
+    so the tomlkit path has no repair either. UNDECIDED when the layout, the way tomlkit would write an
+    entry, or the check of the result is not certain. The result is checked more strictly than the
+    tomlkit path's: it must parse to the old data with only the table replaced by the list (and
+    requires-python added where the repair adds it).
     """
     project = data.get("project")
     deps = project.get("dependencies") if isinstance(project, dict) else None
-    if not isinstance(deps, dict):
-        return None
-    table = deplayout.locate(text)
-    made = None if table is None else _list_lines(table.body, deps)
-    if table is None or made is None:
-        return None
+    table = deplayout.locate(text) if isinstance(deps, dict) else None
+    if table is None or deps is None:
+        return UNDECIDED
+    made = _list_lines(table.body, deps)
+    if not isinstance(made, tuple):
+        return made
     lines, python = made
     requirements = [value for value, _ in lines if value is not None]
     expected = {**project, "dependencies": requirements}
@@ -227,33 +239,39 @@ def list_from_text(text: str, data: dict[str, Any]) -> str | None:
         expected["requires-python"] = python
         keys = f'requires-python = "{python}"\n'
     new = deplayout.rewrite(text, table, keys + f"dependencies = {deplayout.array_text(lines)}\n")
-    return new if _reads_as(new, {**data, "project": expected}) else None
+    return new if _reads_as(new, {**data, "project": expected}) else UNDECIDED
 
 
 def _list_lines(
     body: Sequence[deplayout.BodyLine], deps: dict[str, Any]
-) -> tuple[list[tuple[str | None, str | None]], str | None] | None:
+) -> tuple[list[tuple[str | None, str | None]], str | None] | Undecided | None:
     """What ``_dependency_array`` makes of a dependency table, from the table's lines and tomllib's
     reading of it: the list's lines (requirement or None for a comment line, and the comment) and the
-    python specifier. None when the lines are not the table's keys in order, or an entry has no
-    requirement tomlkit would write as it is."""
+    python specifier.
+
+    None when an entry has no exact requirement (``_dependency_array`` gives up at the first such
+    entry, whatever the others are). UNDECIDED when the lines are not the table's keys in order, or
+    an entry's requirement is one tomlkit would not write as it is (with escapes)."""
     if [line.key for line in body if line.key is not None] != list(deps):
-        return None
+        return UNDECIDED
     lines: list[tuple[str | None, str | None]] = []
     python: str | None = None
+    plain = True
     for line in body:
         if line.key is None:
             lines.append((None, line.comment))
         elif line.key.lower() == "python":
             python = _python_requirement(deps[line.key])
-            if python is None or not deplayout.plain_string(python):
+            if python is None:
                 return None
+            plain = plain and deplayout.plain_string(python)
         else:
             written = requirement(line.key, deps[line.key])
-            if written is None or not deplayout.plain_string(written):
+            if written is None:
                 return None
+            plain = plain and deplayout.plain_string(written)
             lines.append((written, line.comment))
-    return lines, python
+    return (lines, python) if plain else UNDECIDED
 
 
 def _reads_as(text: str, data: dict[str, Any]) -> bool:
@@ -330,9 +348,9 @@ def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     if "project" in data:
         return []
     new = project_from_text(file.text, data)
-    if new is None:
+    if new is UNDECIDED:
         new = project_with_tomlkit(file.text)
-    return [] if new is None else replace_whole(PATH, file.text, new)
+    return [] if not isinstance(new, str) else replace_whole(PATH, file.text, new)
 
 
 def _version_ok(version: object) -> bool:
@@ -345,32 +363,33 @@ def _version_ok(version: object) -> bool:
     return True
 
 
-def project_from_text(text: str, data: dict[str, Any]) -> str | None:
+def project_from_text(text: str, data: dict[str, Any]) -> str | Undecided:
     """R202's new text for a [tool.poetry.dependencies] table of the plain layout (see
     deplayout.poetry_dependencies), built from ``text`` and ``data`` (tomllib's reading of it, which has
-    no [project]) as tomlkit lays it out; None when not certain, for tomlkit to decide. The result must
-    parse to the old data plus exactly the new [project]."""
+    no [project]) as tomlkit lays it out; UNDECIDED when there is none or it is not certain (the repair
+    is rare: tomlkit decides every case but the plain repairable one). The result must parse to the
+    old data plus exactly the new [project]."""
     tool = data.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
     deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
     body = deplayout.poetry_dependencies(text) if isinstance(deps, dict) else None
     made = None if body is None or deps is None else _list_lines(body, deps)
-    if poetry is None or made is None or made[1] is None:
-        return None
+    if poetry is None or not isinstance(made, tuple) or made[1] is None:
+        return UNDECIDED
     lines, python = made
     name, version, description = poetry.get("name"), poetry.get("version"), poetry.get("description")
     if not isinstance(name, str) or not _NAME.match(name) or not isinstance(version, str) or not _version_ok(version):
-        return None
+        return UNDECIDED
     fields = {"name": name, "version": version} | ({"description": description} if isinstance(description, str) else {})
     if not all(deplayout.plain_string(value) for value in fields.values()):
-        return None
+        return UNDECIDED
     table = [f'{key} = "{value}"' for key, value in fields.items()]
     table += [f'requires-python = "{python}"', f"dependencies = {deplayout.array_text(lines)}"]
     at = _first_header_offset(text)
     new = text[:at] + f"# {_NOTE}\n[project]\n" + "\n".join(table) + "\n\n" + text[at:]
     requirements = [value for value, _ in lines if value is not None]
     project = fields | {"requires-python": python, "dependencies": requirements}
-    return new if _reads_as(new, {**data, "project": project}) else None
+    return new if _reads_as(new, {**data, "project": project}) else UNDECIDED
 
 
 def project_with_tomlkit(text: str) -> str | None:
