@@ -1,10 +1,11 @@
-"""R203's repair written from the text (repairs/deplayout.py) against the same repair made with tomlkit.
+"""R203's and R202's repairs written from the text (repairs/deplayout.py) against the same repairs made
+with tomlkit.
 
-Wherever the text path answers, its new pyproject.toml must be byte for byte the tomlkit path's: over
-every pyproject.toml of the corpus (read from ../shared at test time) and over generated variants of
-the layouts, hostile ones included. Where it does not answer, the repair asks tomlkit, so the answer
-stays the same; the test also counts how often it answers, as it is only worth having if it answers on
-nearly every corpus case.
+Wherever a text path decides, its answer (the new pyproject.toml, or no repair) must be byte for byte
+the tomlkit path's: over every pyproject.toml of the corpus (read from ../shared at test time) and over
+generated variants of the layouts, hostile ones included. Where it does not decide, the repair asks
+tomlkit, so the answer stays the same; the tests also count how often it decides, as it is only worth
+having if it answers on nearly every corpus case.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where R203's repair puts `dependencies = [...]`, worked out from the lines of pyproject.toml.
+"""Where R203's and R202's repairs put their new keys, worked out from the lines of pyproject.toml.
 
 R203's repair (see repairs/pyproject.py) turns a ``[project.dependencies]`` table into a list inside
 ``[project]``. Written with tomlkit it costs about 2 ms a call: a second, pure-Python parse of the whole
@@ -13,11 +13,14 @@ in the text directly, so the repair can build the same new text without tomlkit:
 - the list is laid out as tomlkit's ``Array.add_line`` lays it out: one entry or comment a line,
   four spaces in, each entry followed by a comma and its comment.
 
+R202's repair writes a new ``[project]`` from ``[tool.poetry.dependencies]``: it needs only that
+table's lines (``poetry_dependencies``), read the same way.
+
 Only a layout this module reads completely is answered; anything else (a table header inside a string
-or an array, quoted or dotted keys in the table, a value over several lines, out-of-order ``[project.*]``
-tables, carriage returns, an empty comment) is None, and the repair falls back to tomlkit. The layout is
-proven against tomlkit's own output by tests/test_repairs_fast.py; the repair also checks that the new
-text parses to exactly the data it means (see repairs/pyproject.py).
+or an array, keys with escapes or dots outside quotes, a value over several lines, out-of-order tables,
+carriage returns, an empty comment) is None, and the repair falls back to tomlkit. The layout is proven
+against tomlkit's own output by tests/test_repairs_fast.py; the repair also checks that the new text
+parses to exactly the data it means (see repairs/pyproject.py).
 """
 
 from __future__ import annotations
