@@ -129,7 +129,6 @@ _PROJECT_KEYS = (
         "name = 'exp'            # single quotes stay\n",
         'version = "0.1.0"\n',
         'description = "has # and [project.dependencies] inside"\n',
-        "description = \'\'\'\n\n\'\'\'\n",
         'readme = "README.md"\n',
         'authors = [\n  {name = "A", email = "a@example.org"}\n]\n',
         'requires-python = ">=3.11"\n',
@@ -147,6 +146,7 @@ _PROJECT_KEYS = (
     [
         'description = """\nline\n[project.dependencies]\ntorch = "1"\n"""\n',
         'authors = [\n  [ "x" ],\n]\n',
+        "description = \'\'\'\n\n\'\'\'\n",
     ],
 )
 _GAP = (
@@ -368,6 +368,9 @@ def test_generated_hostile_poetry_layouts_same_text_where_answered() -> None:
         '[project]\nname = "x"\n\n[project.dependencies]\ntorch = [\n"a"]\n',
         # A dotted key in the table.
         '[project]\nname = "x"\n\n[project.dependencies]\ntorch.version = "1"\n',
+        # A [project] header only inside a string, the table implied by [project.dependencies]: the layout
+        # looks plain line by line; only the re-read of the result (the list lands in [tool.x]) refuses it.
+        '[tool.x]\ns = """\n[project]\n"""\n[project.dependencies]\ntorch = "*"\n',
         # The string form: tomlkit's.
         '[project]\nname = "x"\ndependencies = "torch"\n',
     ],
@@ -376,6 +379,20 @@ def test_hostile_layouts_left_to_tomlkit(text: str) -> None:
     data = _data(text)
     assert data is None or list_from_text(text, data) is UNDECIDED
     _compare(text)
+
+
+def test_a_poetry_table_header_inside_a_string_is_left_to_tomlkit() -> None:
+    """The dependencies written inline, a header and a comment of the same entries only inside a string:
+    the re-read of R202's result cannot see comments, so the text path must not read that string."""
+    text = (
+        '[tool.poetry]\nname = "exp"\nversion = "0.1.0"\ndependencies = {python = "^3.10", torch = "*"}\n'
+        'notes = """\n[tool.poetry.dependencies]\npython = "^3.10"\ntorch = "*"  # only in the string\n'
+        '[tool.poetry.x]\n"""\n'
+    )
+    assert project_from_text(text, tomllib.loads(text)) is UNDECIDED
+    old = project_with_tomlkit(text)
+    assert old is not None and old.count("# only in the string") == 1  # the string's own, no second one
+    _compare_poetry(text)
 
 
 def test_the_text_path_answers_the_plain_layout() -> None:

@@ -16,8 +16,8 @@ in the text directly, so the repair can build the same new text without tomlkit:
 R202's repair writes a new ``[project]`` from ``[tool.poetry.dependencies]``: it needs only that
 table's lines (``poetry_dependencies``), read the same way.
 
-Only a layout this module reads completely is answered; anything else (a table header inside a string
-or an array, keys with escapes or dots outside quotes, a value over several lines, out-of-order tables,
+Only a layout this module reads completely is answered; anything else (multi-line strings anywhere in
+the file, keys with escapes or dots outside quotes, a value over several lines, out-of-order tables,
 carriage returns, an empty comment) is None, and the repair falls back to tomlkit. The layout is proven
 against tomlkit's own output by tests/test_repairs_fast.py; the repair also checks that the new text
 parses to exactly the data it means (see repairs/pyproject.py).
@@ -102,9 +102,8 @@ def _comment_text(raw: str) -> str:
 
 def _entry_comment(line: str, value_at: int) -> str | None:
     """The text of the comment after a one-line value starting at ``value_at`` ("" for none), or None
-    when the value is not complete on this line (an open string, array or inline table)."""
-    if '"""' in line or "'''" in line:
-        return None
+    when the value is not complete on this line (an open string, array or inline table; the text has
+    no multi-line strings, see _plain_lines)."""
     depth = 0
     at = value_at
     while at < len(line):
@@ -169,11 +168,23 @@ def _body(text: str, headers: list[tuple[int, str]], index: int) -> tuple[int, t
     return end, tuple(body)
 
 
+def _plain_lines(text: str) -> bool:
+    """Whether ``text`` can be read line by line here: no multi-line strings and no carriage returns.
+
+    Without multi-line strings, a line that starts with a bracket is a table header or a line of an
+    array, and an array's line never reads as ``[project]`` or ``[tool.poetry.dependencies]`` (bare
+    words are no TOML values): a line of those exact forms is the table itself. (R202's repair removes
+    nothing, so the re-read of its result would not notice a table header copied inside a string.)
+    tomlkit keeps each line's own ending; only line feeds are laid out here.
+    """
+    return "\r" not in text and '"""' not in text and "'''" not in text
+
+
 def locate(text: str) -> DependencyTable | None:
     """The ``[project.dependencies]`` table of ``text`` when its layout is the plain one (see the module
     docstring), else None."""
-    if "\r" in text:
-        return None  # tomlkit keeps each line's own ending; only line feeds are laid out here
+    if not _plain_lines(text):
+        return None
     headers = _headers(text)
     project = [i for i, (_, line) in enumerate(headers) if _in_family(line, "project")]
     # [project], then [project.dependencies], then other [project.*] tables only, all in one run.
@@ -196,7 +207,7 @@ def poetry_dependencies(text: str) -> tuple[BodyLine, ...] | None:
     """The body of the ``[tool.poetry.dependencies]`` table of ``text`` when its layout is the plain one:
     [tool.poetry] and [tool.poetry.dependencies] once each, in that order, in one run of [tool.*] tables
     (tomlkit reads a run broken by another table as out of order), no table under the dependencies."""
-    if "\r" in text:
+    if not _plain_lines(text):
         return None
     headers = _headers(text)
     tool = [i for i, (_, line) in enumerate(headers) if _in_family(line, "tool")]
