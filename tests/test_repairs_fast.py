@@ -21,6 +21,7 @@ import pytest
 from expcheck.fix import fix_files
 from expcheck.inputs import read_submission
 from expcheck.repairs import deplayout
+from expcheck.repairs import pyproject as pyproject_repairs
 from expcheck.repairs.pyproject import (
     UNDECIDED,
     list_from_text,
@@ -368,8 +369,9 @@ def test_generated_hostile_poetry_layouts_same_text_where_answered() -> None:
         '[project]\nname = "x"\n\n[project.dependencies]\ntorch = [\n"a"]\n',
         # A dotted key in the table.
         '[project]\nname = "x"\n\n[project.dependencies]\ntorch.version = "1"\n',
-        # A [project] header only inside a string, the table implied by [project.dependencies]: the layout
-        # looks plain line by line; only the re-read of the result (the list lands in [tool.x]) refuses it.
+        # A [project] header only inside a string, the table implied by [project.dependencies]: a file
+        # with a multi-line string is not read (the re-read of the result would refuse it too: the list
+        # would land in [tool.x]).
         '[tool.x]\ns = """\n[project]\n"""\n[project.dependencies]\ntorch = "*"\n',
         # The string form: tomlkit's.
         '[project]\nname = "x"\ndependencies = "torch"\n',
@@ -433,8 +435,14 @@ def test_an_entry_without_exact_requirement_is_no_repair_on_both_paths(entry: st
         assert list_with_tomlkit(text) is None
 
 
-def test_the_repair_end_to_end_is_unchanged() -> None:
-    """Through `expcheck fix`: the text path's edit is the one the R203 example shows."""
+def test_the_repair_end_to_end_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through `expcheck fix`, tomlkit out of reach: the text path's edit is the one the R203 example shows."""
+
+    def no_tomlkit(text: str) -> str | None:
+        raise AssertionError("the plain layout went to tomlkit")
+
+    monkeypatch.setattr(pyproject_repairs, "list_with_tomlkit", no_tomlkit)
     text = '[project]\nname = "exp"\nversion = "0.1.0"\n\n[project.dependencies]\ntorch = ">=2.0"\n'
     result = fix_files({"pyproject.toml": text}, select=["R203"])
     assert result.files["pyproject.toml"] == '[project]\nname = "exp"\nversion = "0.1.0"\ndependencies = [\n    "torch>=2.0",\n]\n'
+    assert result.after is not None and not result.after.findings
