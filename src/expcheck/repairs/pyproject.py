@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
+from enum import Enum
 from functools import cache
 from typing import Any
 
 from expcheck.facts import Facts
 from expcheck.findings import Finding
-from expcheck.repairs import Edit, replace_whole
+from expcheck.repairs import Edit, deplayout, replace_whole
 
 PATH = "pyproject.toml"
 
@@ -182,42 +184,142 @@ def _checked(old: str, new: str, valid: set[str] | frozenset[str] = frozenset())
     return replace_whole(PATH, old, new)
 
 
+class Undecided(Enum):
+    """The answer of a text path that cannot tell: the tomlkit path decides."""
+
+    TOMLKIT = "tomlkit"
+
+
+UNDECIDED = Undecided.TOMLKIT
+
+
 def repair_dependencies_table(facts: Facts, finding: Finding) -> list[Edit]:
-    """R203: a [project.dependencies] table, or a single string, becomes a list inside [project]."""
+    """R203: a [project.dependencies] table, or a single string, becomes a list inside [project].
+
+    The plain layout of the table is answered straight from the text and the facts' reading of it
+    (``list_from_text``, several times cheaper, and the repair runs on most checks of the corpus to
+    mark the finding fixable); every other layout goes through tomlkit, which gives the same answer
+    where both answer (tests/test_repairs_fast.py).
+    """
+    file = facts.files.get(PATH)
+    if file is None or finding.path != PATH:
+        return []
+    parsed = facts.pyproject
+    new: str | Undecided | None = UNDECIDED
+    if parsed is not None and parsed.doc is not None and parsed.file.text == file.text:
+        new = list_from_text(file.text, parsed.doc)
+    if new is UNDECIDED:
+        new = list_with_tomlkit(file.text)
+    return [] if not isinstance(new, str) else replace_whole(PATH, file.text, new)
+
+
+def list_from_text(text: str, data: dict[str, Any]) -> str | Undecided | None:
+    """R203's new text for a [project.dependencies] table of the plain layout (see repairs/deplayout.py),
+    built from ``text`` and ``data`` (tomllib's reading of it) and laid out as tomlkit lays it out.
+
+    None when an entry has no exact requirement: in the plain layout tomlkit reads the same entries,
+    so the tomlkit path has no repair either. UNDECIDED when the layout, the way tomlkit would write an
+    entry, or the check of the result is not certain. The result is checked more strictly than the
+    tomlkit path's: it must parse to the old data with only the table replaced by the list (and
+    requires-python added where the repair adds it).
+    """
+    project = data.get("project")
+    deps = project.get("dependencies") if isinstance(project, dict) else None
+    table = deplayout.locate(text) if isinstance(deps, dict) else None
+    if table is None or deps is None:
+        return UNDECIDED
+    made = _list_lines(table.body, deps)
+    if not isinstance(made, tuple):
+        return made
+    lines, python = made
+    requirements = [value for value, _ in lines if value is not None]
+    expected = {**project, "dependencies": requirements}
+    keys = ""
+    if python is not None and "requires-python" not in project:
+        expected["requires-python"] = python
+        keys = f'requires-python = "{python}"\n'
+    new = deplayout.rewrite(text, table, keys + f"dependencies = {deplayout.array_text(lines)}\n")
+    return new if _reads_as(new, {**data, "project": expected}) else UNDECIDED
+
+
+def _list_lines(
+    body: Sequence[deplayout.BodyLine], deps: dict[str, Any]
+) -> tuple[list[tuple[str | None, str | None]], str | None] | Undecided | None:
+    """What ``_dependency_array`` makes of a dependency table, from the table's lines and tomllib's
+    reading of it: the list's lines (requirement or None for a comment line, and the comment) and the
+    python specifier.
+
+    None when an entry has no exact requirement (``_dependency_array`` gives up at the first such
+    entry, whatever the others are). UNDECIDED when the lines are not the table's keys in order, or
+    an entry's requirement is one tomlkit would not write as it is (with escapes)."""
+    if [line.key for line in body if line.key is not None] != list(deps):
+        return UNDECIDED
+    lines: list[tuple[str | None, str | None]] = []
+    python: str | None = None
+    plain = True
+    for line in body:
+        if line.key is None:
+            lines.append((None, line.comment))
+        elif line.key.lower() == "python":
+            python = _python_requirement(deps[line.key])
+            if python is None:
+                return None
+            plain = plain and deplayout.plain_string(python)
+        else:
+            written = requirement(line.key, deps[line.key])
+            if written is None:
+                return None
+            plain = plain and deplayout.plain_string(written)
+            lines.append((written, line.comment))
+    return (lines, python) if plain else UNDECIDED
+
+
+def _reads_as(text: str, data: dict[str, Any]) -> bool:
+    """Whether ``text`` parses to exactly ``data``."""
+    try:
+        return tomllib.loads(text) == data
+    except tomllib.TOMLDecodeError:
+        return False
+
+
+def list_with_tomlkit(text: str) -> str | None:
+    """R203's new text made with tomlkit, for any layout tomlkit reads (the string form among them);
+    None when there is no certain repair."""
     import tomlkit
+    from tomlkit.exceptions import TOMLKitError
     from tomlkit.items import Table
 
-    parsed = _document(facts, finding)
-    if parsed is None:
-        return []
-    file, doc = parsed
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError:
+        return None
     project = doc.get("project")
     if not isinstance(project, Table) or project.is_super_table():
-        return []
+        return None
     deps = project.get("dependencies")
     if isinstance(deps, str):
-        text = str(deps)
-        if not _valid_requirement(text):
-            return []
+        requirement_text = str(deps)
+        if not _valid_requirement(requirement_text):
+            return None
         array = tomlkit.array()
-        array.append(text)
+        array.append(requirement_text)
         project["dependencies"] = array
-        written = {text}
+        written = {requirement_text}
     elif isinstance(deps, Table) or (isinstance(deps, dict) and hasattr(deps, "value")):
         made = _dependency_array(deps)
         if made is None:
-            return []
+            return None
         array, python, written = made
         del project["dependencies"]
         if python is not None and "requires-python" not in project:
             project.append("requires-python", python)
         project.append("dependencies", array)
     else:
-        return []
+        return None
     new = tomlkit.dumps(doc)
-    if new.endswith("\n\n") and not file.text.endswith("\n\n"):
+    if new.endswith("\n\n") and not text.endswith("\n\n"):
         new = new.rstrip("\n") + "\n"  # the removed table was the last one: no blank line left at the end
-    return _checked(file.text, new, written)
+    return new if _checked(text, new, written) else None
 
 
 def _tomllib_data(facts: Facts, text: str) -> dict[str, Any]:
@@ -232,37 +334,85 @@ def _tomllib_data(facts: Facts, text: str) -> dict[str, Any]:
 def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     """R202: a [project] table written from [tool.poetry] (name, version, python, dependencies).
 
-    The new table is inserted before the file's first table header; [tool.poetry] stays as it was.
+    The new table is inserted before the file's first table header; [tool.poetry] stays as it was. As
+    for R203, the plain layout of [tool.poetry.dependencies] is written from the text and tomllib's
+    reading of it, any other through tomlkit.
     """
-    import tomlkit
-
     file = facts.files.get(PATH)
     if file is None or finding.path != PATH:
         return []
     try:
         data = _tomllib_data(facts, file.text)
-        if "project" in data:
-            return []
-        doc = tomlkit.parse(file.text)
-    except Exception:  # tomllib and tomlkit raise their own errors; R201 reports the file
+    except Exception:  # R201 reports the file
         return []
-    tool = doc.get("tool")
-    poetry = tool.get("poetry") if isinstance(tool, dict) else None
-    deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
-    if poetry is None or deps is None or not hasattr(deps, "value"):
+    if "project" in data:
         return []
-    name, version = poetry.get("name"), poetry.get("version")
-    if not isinstance(name, str) or not _NAME.match(str(name)) or not isinstance(version, str):
-        return []
+    new = project_from_text(file.text, data)
+    if new is UNDECIDED:
+        new = project_with_tomlkit(file.text)
+    return [] if not isinstance(new, str) else replace_whole(PATH, file.text, new)
+
+
+def _version_ok(version: object) -> bool:
     from packaging.version import InvalidVersion, Version
 
     try:
         Version(str(version))
     except InvalidVersion:
-        return []
+        return False
+    return True
+
+
+def project_from_text(text: str, data: dict[str, Any]) -> str | Undecided:
+    """R202's new text for a [tool.poetry.dependencies] table of the plain layout (see
+    deplayout.poetry_dependencies), built from ``text`` and ``data`` (tomllib's reading of it, which has
+    no [project]) as tomlkit lays it out; UNDECIDED when there is none or it is not certain (the repair
+    is rare: tomlkit decides every case but the plain repairable one). The result must parse to the
+    old data plus exactly the new [project]."""
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    body = deplayout.poetry_dependencies(text) if isinstance(deps, dict) else None
+    made = None if body is None or deps is None else _list_lines(body, deps)
+    if poetry is None or not isinstance(made, tuple) or made[1] is None:
+        return UNDECIDED
+    lines, python = made
+    name, version, description = poetry.get("name"), poetry.get("version"), poetry.get("description")
+    if not isinstance(name, str) or not _NAME.match(name) or not isinstance(version, str) or not _version_ok(version):
+        return UNDECIDED
+    fields = {"name": name, "version": version} | ({"description": description} if isinstance(description, str) else {})
+    if not all(deplayout.plain_string(value) for value in fields.values()):
+        return UNDECIDED
+    table = [f'{key} = "{value}"' for key, value in fields.items()]
+    table += [f'requires-python = "{python}"', f"dependencies = {deplayout.array_text(lines)}"]
+    at = _first_header_offset(text)
+    new = text[:at] + f"# {_NOTE}\n[project]\n" + "\n".join(table) + "\n\n" + text[at:]
+    requirements = [value for value, _ in lines if value is not None]
+    project = fields | {"requires-python": python, "dependencies": requirements}
+    return new if _reads_as(new, {**data, "project": project}) else UNDECIDED
+
+
+def project_with_tomlkit(text: str) -> str | None:
+    """R202's new text made with tomlkit, for any layout tomlkit reads; None when there is no certain repair."""
+    import tomlkit
+
+    try:
+        doc = tomlkit.parse(text)
+    except Exception:  # tomlkit raises its own errors; R201 reports the file
+        return None
+    tool = doc.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    if poetry is None or deps is None or not hasattr(deps, "value"):
+        return None
+    name, version = poetry.get("name"), poetry.get("version")
+    if not isinstance(name, str) or not _NAME.match(str(name)) or not isinstance(version, str):
+        return None
+    if not _version_ok(version):
+        return None
     made = _dependency_array(deps)
     if made is None or made[1] is None:
-        return []  # without Poetry's python constraint there is no exact requires-python
+        return None  # without Poetry's python constraint there is no exact requires-python
     array, python, written = made
     table = tomlkit.table()
     table.add("name", str(name))
@@ -275,9 +425,9 @@ def repair_poetry_only(facts: Facts, finding: Finding) -> list[Edit]:
     new_doc = tomlkit.document()
     new_doc.add("project", table)
     block = f"# {_NOTE}\n" + tomlkit.dumps(new_doc).strip("\n") + "\n\n"
-    at = _first_header_offset(file.text)
-    new = file.text[:at] + block + file.text[at:]
-    return _checked(file.text, new, written)
+    at = _first_header_offset(text)
+    new = text[:at] + block + text[at:]
+    return new if _checked(text, new, written) else None
 
 
 _NOTE = "Written by `expcheck fix` from [tool.poetry]: uv installs only what [project] declares."
