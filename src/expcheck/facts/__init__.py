@@ -57,6 +57,44 @@ _STR_TAG, _MAP_TAG, _SEQ_TAG = _TAG + "str", _TAG + "map", _TAG + "seq"
 _SCALAR_TAGS = {_TAG + name: f"construct_yaml_{name}" for name in ("null", "bool", "int", "float", "timestamp", "binary")}
 
 
+def _implicit_resolvers(resolver: type) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """First character of a plain scalar -> the (tag, pattern) pairs PyYAML's ``Resolver.resolve`` tries
+    for it, in its order: the resolvers registered for that character, then the wildcard ones."""
+    table: dict[Any, list[tuple[str, Any]]] = resolver.yaml_implicit_resolvers  # type: ignore[attr-defined]
+    wildcard = tuple(table.get(None, ()))
+    return {first: (*pairs, *wildcard) for first, pairs in table.items() if first is not None}
+
+
+_BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SafeLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader (libyaml's when installed) with PyYAML's ``Resolver.resolve`` answered from tables.
+
+    The composer asks ``resolve`` for the tag of every node, and PyYAML's pure-Python one concatenates two
+    lists per scalar and looks up class attributes each time (about 300 calls per check). This one gives
+    the same tag: the implicit resolvers of the scalar's first character, then the wildcard ones, tried
+    in PyYAML's order (``_IMPLICIT``, from PyYAML's tables when expcheck is imported; expcheck registers
+    none), else the default tag of the node's kind. It relies on there being no path resolvers
+    (``_SafeLoader`` is the plain loader when some are registered).
+    """
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str | None:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, pattern in _IMPLICIT.get(value[:1], ()):  # "" for an empty scalar, as PyYAML
+                    if pattern.match(value):
+                        return tag
+            return _STR_TAG
+        return _COLLECTION_TAGS.get(kind)
+
+
+_IMPLICIT = _implicit_resolvers(_BASE_LOADER)
+_COLLECTION_TAGS = {yaml.SequenceNode: _SEQ_TAG, yaml.MappingNode: _MAP_TAG}
+if _BASE_LOADER.yaml_path_resolvers:  # pragma: no cover - PyYAML registers none, nor does expcheck
+    _SafeLoader = _BASE_LOADER  # type: ignore[misc]
+
+
 class _Unusual(Exception):
     """A document the direct construction leaves to PyYAML's constructor."""
 
@@ -68,8 +106,9 @@ class _Construction:
     mappings, sequences and the standard scalars the result is the same data built in one recursive pass
     (each collection node built once, so aliases share their object as in PyYAML). Anything else (an
     unusual tag, a merge or value key, a collection as a key, a recursive alias) raises ``_Unusual``
-    before any node is changed. (A class, not a closure: a recursive closure is a reference cycle that
-    would keep the loader and the data alive until the next garbage collection.)
+    before any node is changed. A string scalar, the commonest node, is read in its collection's loop
+    without a call. (A class, not a closure: a recursive closure is a reference cycle that would keep
+    the loader and the data alive until the next garbage collection.)
     """
 
     __slots__ = ("_building", "_made", "_scalars")
@@ -81,14 +120,8 @@ class _Construction:
 
     def build(self, node: Any) -> Any:
         kind = type(node)
-        if kind is yaml.ScalarNode:
-            tag = node.tag
-            if tag == _STR_TAG:
-                return node.value
-            make = self._scalars.get(tag)
-            if make is None:
-                raise _Unusual
-            return make(node)
+        if kind is _ScalarNode:
+            return self._scalar(node)
         made = self._made
         if node in made:
             return made[node]
@@ -96,26 +129,44 @@ class _Construction:
             raise _Unusual
         self._building.add(node)
         out: Any
-        if kind is yaml.MappingNode and node.tag == _MAP_TAG:
+        if kind is _MappingNode and node.tag == _MAP_TAG:
             out = {}
             for key_node, value_node in node.value:
-                if type(key_node) is not yaml.ScalarNode:  # a collection as a key; merge and value keys raise below
+                if type(key_node) is not _ScalarNode:  # a collection as a key; merge and value keys raise below
                     raise _Unusual
-                key = self.build(key_node)
-                out[key] = self.build(value_node)
-        elif kind is yaml.SequenceNode and node.tag == _SEQ_TAG:
-            out = [self.build(item) for item in node.value]
+                key = key_node.value if key_node.tag == _STR_TAG else self._scalar(key_node)
+                if type(value_node) is _ScalarNode and value_node.tag == _STR_TAG:
+                    out[key] = value_node.value
+                else:
+                    out[key] = self.build(value_node)
+        elif kind is _SequenceNode and node.tag == _SEQ_TAG:
+            out = [
+                item.value if type(item) is _ScalarNode and item.tag == _STR_TAG else self.build(item)
+                for item in node.value
+            ]
         else:
             raise _Unusual
         self._building.discard(node)
         made[node] = out
         return out
 
+    def _scalar(self, node: Any) -> Any:
+        tag = node.tag
+        if tag == _STR_TAG:
+            return node.value
+        make = self._scalars.get(tag)
+        if make is None:
+            raise _Unusual
+        return make(node)
+
+
+_ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
 
 def _load_yaml(text: str) -> tuple[Any, Any]:
     """``yaml.load(text, Loader=CSafeLoader)`` (the same data, the same errors) and the composed node tree
     when the direct construction built the data (else None)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    loader = _SafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:

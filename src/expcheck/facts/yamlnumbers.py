@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import yaml
@@ -27,6 +26,10 @@ from expcheck.facts.semantic import qualified_name
 _PYYAML_LOADS = frozenset({"yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.unsafe_load"})
 # A number with an exponent that YAML 1.1 does not resolve to float: no dot, or an unsigned exponent.
 _EXPONENT = re.compile(r"[-+]?(?:\d[\d_]*)?(?:\.\d*)?[eE][-+]?\d+")
+# Where ``_EXPONENT`` finds a match somewhere in a text: its parts before the ``e`` are all optional, so it
+# matches exactly where this does. Searched instead because a pattern with a fixed first character is
+# scanned for that character in C, while ``_EXPONENT`` is tried at every position of the text.
+_EXPONENT_ANYWHERE = re.compile(r"[eE][-+]?\d")
 _MAX_YAML_DEPTH = 64
 _SINK = re.compile(r"^(?:torch\.optim\.(?:lr_scheduler\.)?[A-Z]\w*|torch\.tensor|torch\.full|math\.\w+)$")
 
@@ -59,27 +62,33 @@ def loads_with_pyyaml(facts: Facts) -> bool:
     return any(call.name in _PYYAML_LOADS for index in facts.derived(indexes).values() for call in index.calls)
 
 
+def _is_plain_exponent(node: yaml.ScalarNode) -> bool:
+    """Whether ``node`` is unquoted, resolves to a string and looks like an exponent number."""
+    return (
+        not node.style  # plain (unquoted): None or "" depending on the loader
+        and node.tag == "tag:yaml.org,2002:str"
+        and _EXPONENT.fullmatch(node.value) is not None
+    )
+
+
 def _plain_exponents(
-    node: yaml.Node | None, keys: tuple[str, ...], depth: int = 0
-) -> Iterator[tuple[tuple[str, ...], yaml.ScalarNode]]:
-    """Unquoted scalars that resolve to strings and look like exponent numbers, with their key paths."""
+    node: yaml.Node | None, keys: tuple[str, ...], found: list[tuple[tuple[str, ...], yaml.ScalarNode]], depth: int = 0
+) -> None:
+    """Append the unquoted scalars that resolve to strings and look like exponent numbers, with their key
+    paths, in document order (a plain recursion: a generator per node cost more than the search)."""
     if node is None or depth > _MAX_YAML_DEPTH:
         return
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
+            if isinstance(value, yaml.ScalarNode) and not _is_plain_exponent(value):
+                continue  # nothing to find there: its key path is not built
             name = key.value if isinstance(key, yaml.ScalarNode) else "?"
-            yield from _plain_exponents(value, (*keys, str(name)), depth + 1)
+            _plain_exponents(value, (*keys, str(name)), found, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from _plain_exponents(item, keys, depth + 1)
-    elif (
-        isinstance(node, yaml.ScalarNode)
-        and keys
-        and not node.style  # plain (unquoted): None or "" depending on the loader
-        and node.tag == "tag:yaml.org,2002:str"
-        and _EXPONENT.fullmatch(node.value)
-    ):
-        yield keys, node
+            _plain_exponents(item, keys, found, depth + 1)
+    elif isinstance(node, yaml.ScalarNode) and keys and _is_plain_exponent(node):
+        found.append((keys, node))
 
 
 def numeric_strings(facts: Facts) -> list[NumericString]:
@@ -89,7 +98,7 @@ def numeric_strings(facts: Facts) -> list[NumericString]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     found: list[NumericString] = []
     for path, doc in sorted(facts.yaml.items()):
-        if doc.data is None or not _EXPONENT.search(doc.file.text):
+        if doc.data is None or not _EXPONENT_ANYWHERE.search(doc.file.text):
             continue
         root = doc.node  # the tree the data was built from, when the facts kept it
         if root is None:
@@ -97,7 +106,9 @@ def numeric_strings(facts: Facts) -> list[NumericString]:
                 root = yaml.compose(doc.file.text, Loader=loader)
             except yaml.YAMLError:
                 continue
-        for keys, node in _plain_exponents(root, ()):
+        plain: list[tuple[tuple[str, ...], yaml.ScalarNode]] = []
+        _plain_exponents(root, (), plain)
+        for keys, node in plain:
             found.append(NumericString(path, node.start_mark.line + 1, keys[-1], node.value, keys))
     return found
 
