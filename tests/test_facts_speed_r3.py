@@ -8,6 +8,7 @@ and the generator walk they replace.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import pickle
 from collections.abc import Iterator
@@ -16,9 +17,11 @@ from functools import cache
 import pytest
 import yaml
 
-from conftest import corpus_files, needs_shared
-from expcheck.facts import _load_yaml, _SafeLoader
-from expcheck.facts import yamlnumbers
+from conftest import CORPUS, corpus_files, corpus_index, needs_shared
+from expcheck.facts import Facts, _load_yaml, _SafeLoader, knowntypes, yamlnumbers
+from expcheck.facts.callees import resolved_calls
+from expcheck.facts.callscopes import module_scopes
+from expcheck.facts.signatures import callee_definition
 from expcheck.submission import SourceFile
 
 _PYYAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # resolves with PyYAML's Resolver.resolve
@@ -271,3 +274,139 @@ def test_numeric_strings_found_through_the_screen() -> None:
     found = yamlnumbers.numeric_strings(facts)
     assert [(s.path, s.line, s.keys, s.text) for s in found] == [("config.yaml", 2, ("optimizer", "lr"), "1e-3")]
     assert isinstance(facts.files["config.yaml"], SourceFile)
+
+
+# ---- knowntypes ---------------------------------------------------------------------------------------------
+
+_PYTHON_SAMPLES = [
+    "x = 0.5\ny = x\nz = 'a' % x\nw = Path('a') / 'b'\nv = open('f', 'rb')\nu = float(x).real\n",
+    "from pathlib import Path as P\nimport pathlib\na = P('x')\nb = pathlib.Path('y').resolve()\nc = 'x'.upper().split()\n",
+    "d = [1, 2]\ne = {'a': 1}\nf = {1}\ng = (1,)\nh = f'{d}'\ni = True\nj = None\nk = ...\nl = b'x'\nm = -1\n",
+    "n = x.y\no = x[0]\np = lambda: 1\nq = [i for i in d]\nr = not d\ns = d if e else f\nt = 1 + 2\nu = 'a'.encode()\n",
+    "def f(a):\n    with open(a, 'w') as fh, open(a, buffering=0) as raw:\n        fh.write(a)\n    return a % 2\n",
+]
+
+
+@cache
+def _python_sources() -> list[tuple[str, str]]:
+    """The samples above, and every Python file of the corpus when it is present."""
+    found = [(f"sample {number}", text) for number, text in enumerate(_PYTHON_SAMPLES)]
+    if (CORPUS / "index.jsonl").is_file():
+        found.extend((f"{trace}:{path}", file.text) for trace, path, file in corpus_files(".py"))
+    return found
+
+
+def _types_of(text: str) -> tuple[knowntypes._Types, ast.Module] | None:
+    from expcheck.facts.astindex import index_module
+    from expcheck.facts.python import PyModule
+
+    parsed = PyModule(SourceFile(path="src/m.py", text=text))
+    if parsed.tree is None:
+        return None
+    return knowntypes._Types(parsed, index_module("src/m.py", parsed.tree).model), parsed.tree
+
+
+def test_guess_type_is_the_type_expr_type_gives_without_a_scope() -> None:
+    checked = 0
+    for where, text in _python_sources():
+        found = _types_of(text)
+        if found is None:
+            continue
+        types, tree = found
+        for node in ast.walk(tree):
+            if isinstance(node, ast.expr):
+                typed = types.expr_type(node, None)
+                assert types.guess_type(node) == (typed.type_ if typed is not None else None), (where, ast.dump(node))
+                checked += 1
+    assert checked > 100
+
+
+def test_children_are_iter_child_nodes_less_contexts_and_operators() -> None:
+    plain = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+    for where, text in _python_sources():
+        found = _types_of(text)
+        if found is None:
+            continue
+        for node in ast.walk(found[1]):
+            expected = [child for child in ast.iter_child_nodes(node) if not isinstance(child, plain)]
+            assert knowntypes._children(node) == expected, (where, ast.dump(node)[:200])
+
+
+def test_guards_are_the_nodes_with_a_test() -> None:
+    with_test = {
+        kind
+        for kind in vars(ast).values()
+        if isinstance(kind, type) and issubclass(kind, ast.AST) and "test" in getattr(kind, "_fields", ())
+    }
+    assert with_test | {ast.Try, ast.TryStar} == knowntypes._GUARDS
+
+
+def test_guarded_access_inside_a_nested_test_is_not_reported() -> None:
+    """The walk keeps only the guarding nodes around an access: a guard two levels up still counts."""
+    from conftest import facts_of
+
+    facts = facts_of(
+        {
+            "src/train.py": """
+            def run(m):
+                value = 0.5
+                if hasattr(value, "atanh"):
+                    for _ in range(2):
+                        print(value.atanh())
+                try:
+                    while m:
+                        value.sqrt()
+                except AttributeError:
+                    pass
+                return value.conjugate_x()
+            """
+        }
+    )
+    assert [(a.line, a.attr) for a in knowntypes.typed_attributes(facts)] == [(12, "conjugate_x")]
+
+
+# ---- callees ---------------------------------------------------------------------------------------------------
+
+
+def _every_call_resolved(facts: Facts) -> list[int]:
+    """The calls ``callee_definition`` resolves, asked of every call (no screen)."""
+    found = []
+    for scopes in facts.derived(module_scopes).values():
+        for call in scopes.calls:
+            if callee_definition(facts, scopes, call) is not None:
+                found.append(id(call.node))
+    return found
+
+
+_CALLING = {
+    "src/__init__.py": "",
+    "src/model.py": "class Net:\n    pass\n\n\ndef build():\n    return Net()\n",
+    "src/train.py": (
+        "import src.model\nimport src.model as m\nfrom src import model\nimport torch\n\n"
+        "def run(model=None):\n    a = m.build()\n    b = src.model.Net()\n    c = model.build()\n"
+        "    d = torch.zeros(1)\n    e = m.build().x()\n    f = (m).build()\n    return a, b, c, d, e, f\n\n"
+        "x = model.build()\ny = m.Net()\n"
+    ),
+}
+
+
+def test_resolved_calls_are_the_calls_callee_definition_resolves() -> None:
+    from conftest import facts_of
+
+    facts = facts_of(_CALLING)
+    resolved = resolved_calls(facts)
+    assert list(resolved) == _every_call_resolved(facts)
+    assert len(resolved) >= 4
+
+
+@needs_shared
+def test_corpus_resolved_calls_as_without_the_screen() -> None:
+    from expcheck.inputs import load
+
+    for entry in corpus_index():
+        try:
+            loaded = load(str(CORPUS / entry["trace"]))
+        except Exception:
+            continue
+        facts = Facts(loaded.submission, loaded.profile)
+        assert list(resolved_calls(facts)) == _every_call_resolved(facts), entry["trace"]

@@ -44,15 +44,25 @@ def resolved_calls(facts: Facts) -> dict[int, ResolvedCall]:
             continue
         bound, aliases = info.bindings, project_module_aliases(facts, info)
         for call in scopes.calls:
-            # The cheap half of callee_definition's first question, without a function call per call: a
-            # plain name the module does not bind, or a chain when no module-level name is a project module.
+            # callee_definition's first question, without a function call per call: a plain name the module
+            # does not bind, or a chain whose root is no module-level name of a project module, reaches none.
             func = call.node.func
-            if (func.id not in bound) if isinstance(func, ast.Name) else not aliases:
+            if isinstance(func, ast.Name):
+                if func.id not in bound:
+                    continue
+            elif not aliases or _chain_root(func) not in aliases:
                 continue
             definition = callee_definition(facts, scopes, call)
             if definition is not None:
                 found[id(call.node)] = ResolvedCall(scopes, call, definition[0], definition[1])
     return found
+
+
+def _chain_root(node: ast.expr) -> str | None:
+    """The name at the root of an attribute chain (``m`` of ``m.a.f``); None when it is no name."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def callee_signatures(facts: Facts) -> list[tuple[ResolvedCall, Signature]]:

@@ -20,11 +20,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import NamedTuple
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import ModuleIndex, index_of
 from expcheck.facts.linespans import mention_lines, spans
-from expcheck.facts.python import PyModule
+from expcheck.facts.python import SCALAR_FIELDS, PyModule
 from expcheck.facts.semantic import FUNCTION, NameScope, SemanticModel, dotted_name, qualified_name
 from expcheck.facts.sourcetext import constant_text, source_text
 
@@ -76,8 +77,10 @@ class TypedAttribute:
     origin: str  # why its type is known: "float(...)", "open(..., 'wb')", ...
 
 
-@dataclass(frozen=True)
-class _Typed:
+class _Typed(NamedTuple):
+    """A certain type and why it is known (a named tuple: one is made per typed expression, where a frozen
+    dataclass costs several times more to build)."""
+
     type_: type
     origin: str
     # False for a parameter typed only by its annotation: a caller may pass something else (a str for a
@@ -148,26 +151,47 @@ class _Types:
     def expr_type(self, node: ast.expr, scope: NameScope | None) -> _Typed | None:
         """The certain type of ``node`` in ``scope``; with no scope, the type it has if names mean what
         they usually do (no shadowing, local names unknown): the screen's quick guess."""
-        if isinstance(node, ast.Constant):
-            value = node.value
+        kind = type(node)  # the parser makes no subclasses of its node types
+        if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
             if isinstance(value, bool) or value is None or value is Ellipsis:
                 return None
             return _Typed(type(value), constant_text(value)[:20])
-        literal = _LITERALS.get(type(node))
+        literal = _LITERALS.get(kind)
         if literal is not None:
             return literal
-        if isinstance(node, ast.Name):
-            return self.name_type(node.id, scope) if scope is not None else None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        if kind is ast.Name:
+            return self.name_type(node.id, scope) if scope is not None else None  # type: ignore[attr-defined]
+        if kind is ast.BinOp:
+            return self._binop_type(node, scope)  # type: ignore[arg-type]
+        if kind is ast.Call:
+            return self._call_type(node, scope)  # type: ignore[arg-type]
+        return None
+
+    def guess_type(self, node: ast.expr) -> type | None:
+        """``expr_type(node, None)``'s type (the screen's quick guess), read straight off the commonest
+        shapes (a literal, a name, an attribute) without building the answer's origin."""
+        kind = type(node)
+        if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            return None if isinstance(value, bool) or value is None or value is Ellipsis else type(value)
+        literal = _LITERALS.get(kind)
+        if literal is not None:
+            return literal.type_
+        if kind is ast.BinOp or kind is ast.Call:
+            found = self.expr_type(node, None)
+            return found.type_ if found is not None else None
+        return None  # a name means nothing without a scope; any other expression has no certain type
+
+    def _binop_type(self, node: ast.BinOp, scope: NameScope | None) -> _Typed | None:
+        op = type(node.op)
+        if op is ast.Mod:
             left = self.expr_type(node.left, scope)
             return _Typed(str, "a %-formatted string") if left is not None and left.type_ is str else None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        if op is ast.Div:
             left = self.expr_type(node.left, scope)
             if left is not None and left.type_ is pathlib.Path:
                 return _Typed(pathlib.Path, left.origin)
-            return None
-        if isinstance(node, ast.Call):
-            return self._call_type(node, scope)
         return None
 
     def _call_type(self, node: ast.Call, scope: NameScope | None) -> _Typed | None:
@@ -278,9 +302,32 @@ class _Types:
         return self.param_types.get((id(func), name))
 
 
+# Fields that never hold a node the walks below look at: expression contexts, operators and plain values.
+_NOT_CHILDREN = frozenset({"ctx", "op", "ops"}) | SCALAR_FIELDS
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes(node)`` as a list, in its order, less the expression contexts and operators
+    (``Load``, ``Add``, ...: no position, no children, never a name, call or attribute)."""
+    cls = type(node)
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _NOT_CHILDREN)
+    out: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
 def _own_nodes(body: list[ast.stmt], lines: list[int] | None) -> Iterator[ast.AST]:
     """Every node of a scope's body that may stand on one of ``lines`` (sorted), not descending into
-    nested functions, classes, lambdas or comprehensions; a subtree off those lines is skipped whole."""
+    nested functions, classes, lambdas or comprehensions; a subtree off those lines is skipped whole.
+    (Expression contexts and operators are left out: see ``_children``.)"""
     stack: list[ast.AST] = list(reversed(body))
     while stack:
         node = stack.pop()
@@ -292,15 +339,22 @@ def _own_nodes(body: list[ast.stmt], lines: list[int] | None) -> Iterator[ast.AS
             continue
         if isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        children = _children(node)
+        children.reverse()
+        stack.extend(children)
 
 
 def _body(scope: NameScope) -> list[ast.stmt]:
     return scope.node.body  # type: ignore[attr-defined,no-any-return]
 
 
-def _guarded(parents: list[ast.AST], receiver: str) -> bool:
-    """Whether an enclosing try catches AttributeError, or an enclosing test inspects the receiver."""
+# The nodes ``_guarded`` looks at: a try, or a node with a ``test`` (the only node types that have one).
+_GUARDS = frozenset({ast.Try, ast.TryStar, ast.If, ast.While, ast.IfExp, ast.Assert})
+
+
+def _guarded(parents: tuple[ast.AST, ...], receiver: str) -> bool:
+    """Whether an enclosing try catches AttributeError, or an enclosing test inspects the receiver
+    (``parents``: the enclosing nodes; only those in ``_GUARDS`` can answer)."""
     for node in parents:
         if isinstance(node, ast.Try | ast.TryStar):
             for handler in node.handlers:
@@ -408,6 +462,37 @@ class _Screen:
     mentions: frozenset[int] = frozenset()
 
 
+def _guessed_names(module: _Types) -> dict[str, set[type]]:
+    """The types each name is bound to anywhere in the module, as far as ``guess_type`` tells them, in
+    statement order (``y = x`` after ``x = []`` takes x's one type)."""
+    typed: dict[str, set[type]] = {}
+    guess = module.guess_type
+    Assign, AnnAssign, With, AsyncWith, Name = ast.Assign, ast.AnnAssign, ast.With, ast.AsyncWith, ast.Name
+    for stmt in module.parsed.statements:
+        statement = type(stmt)
+        if statement is Assign or statement is AnnAssign:
+            value = stmt.value  # type: ignore[attr-defined]
+            if value is None:
+                continue
+            targets = stmt.targets if statement is Assign else [stmt.target]  # type: ignore[attr-defined]
+            names = [target.id for target in targets if type(target) is Name]
+            if not names:
+                continue  # binds no name: nothing to note
+            kind = guess(value)
+            if kind is None and type(value) is Name and len(typed.get(value.id, ())) == 1:
+                kind = next(iter(typed[value.id]))  # ``y = x`` after ``x = []``
+            if kind is not None:
+                for name in names:
+                    typed.setdefault(name, set()).add(kind)
+        elif statement is With or statement is AsyncWith:
+            for item in stmt.items:  # type: ignore[attr-defined]
+                if isinstance(item.optional_vars, Name):
+                    kind = guess(item.context_expr)
+                    if kind is not None:
+                        typed.setdefault(item.optional_vars.id, set()).add(kind)
+    return typed
+
+
 def _screen(module: _Types, index: ModuleIndex) -> _Screen:
     """A cheap screen for the calls worth the scope-aware analysis, from facts other rules build anyway.
 
@@ -417,34 +502,7 @@ def _screen(module: _Types, index: ModuleIndex) -> _Screen:
     the scopes holding candidate lines are analysed: walking every tree in full would cost more than
     the rest of the check. (Attribute reads outside calls are not screened in, a deliberate trade.)
     """
-    typed: dict[str, set[type]] = {}
-
-    def guess(node: ast.expr) -> type | None:
-        found = module.expr_type(node, None)
-        return found.type_ if found is not None else None
-
-    for stmt in module.parsed.statements:
-        statement = type(stmt)
-        if statement is ast.Assign or statement is ast.AnnAssign:
-            value = stmt.value  # type: ignore[attr-defined]
-            if value is None:
-                continue
-            targets = stmt.targets if statement is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
-            names = [target.id for target in targets if type(target) is ast.Name]
-            if not names:
-                continue  # binds no name: nothing to note
-            kind = guess(value)
-            if kind is None and type(value) is ast.Name and len(typed.get(value.id, ())) == 1:
-                kind = next(iter(typed[value.id]))  # ``y = x`` after ``x = []``
-            if kind is not None:
-                for name in names:
-                    typed.setdefault(name, set()).add(kind)
-        elif statement is ast.With or statement is ast.AsyncWith:
-            for item in stmt.items:
-                if isinstance(item.optional_vars, ast.Name):
-                    kind = guess(item.context_expr)
-                    if kind is not None:
-                        typed.setdefault(item.optional_vars.id, set()).add(kind)
+    typed = _guessed_names(module)
     lines: set[int] = set()
     targets: set[str] = set()
     for call in index.calls:
@@ -517,8 +575,10 @@ def _scopes_for(module: _Types, lines: frozenset[int]) -> list[NameScope]:
 
 
 def _accesses(module: _Types, scope: NameScope, lines: list[int]) -> Iterator[TypedAttribute]:
-    """The typed attribute accesses of ``scope``'s own body that may stand on ``lines`` (sorted)."""
-    stack: list[tuple[ast.AST, list[ast.AST]]] = [(node, []) for node in reversed(_body(scope))]
+    """The typed attribute accesses of ``scope``'s own body that may stand on ``lines`` (sorted).
+
+    Each node is walked with the enclosing nodes that may guard it (``_GUARDS``, outermost first)."""
+    stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(node, ()) for node in reversed(_body(scope))]
     while stack:
         node, parents = stack.pop()
         if not spans(node, lines):
@@ -541,5 +601,7 @@ def _accesses(module: _Types, scope: NameScope, lines: list[int]) -> Iterator[Ty
                     receiver=source_text(receiver)[:60],
                     origin=typed.origin,
                 )
-        children = list(ast.iter_child_nodes(node))
-        stack.extend((child, [*parents, node]) for child in reversed(children))
+        inner = (*parents, node) if type(node) in _GUARDS else parents
+        children = _children(node)
+        children.reverse()
+        stack.extend((child, inner) for child in children)
