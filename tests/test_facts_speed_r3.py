@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import itertools
 import pickle
+import warnings
 from collections.abc import Iterator
 from functools import cache
 
@@ -18,10 +19,11 @@ import pytest
 import yaml
 
 from conftest import CORPUS, corpus_files, corpus_index, needs_shared
-from expcheck.facts import Facts, _load_yaml, _SafeLoader, knowntypes, yamlnumbers
+from expcheck.facts import Facts, _load_yaml, _SafeLoader, knowntypes, selection, yamlnumbers
 from expcheck.facts.callees import resolved_calls
 from expcheck.facts.callscopes import module_scopes
 from expcheck.facts.signatures import callee_definition
+from expcheck.facts.splits import words
 from expcheck.submission import SourceFile
 
 _PYYAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # resolves with PyYAML's Resolver.resolve
@@ -410,3 +412,36 @@ def test_corpus_resolved_calls_as_without_the_screen() -> None:
             continue
         facts = Facts(loaded.submission, loaded.profile)
         assert list(resolved_calls(facts)) == _every_call_resolved(facts), entry["trace"]
+
+
+# ---- selection ---------------------------------------------------------------------------------------------------
+
+_NAMES = ["best", "best_acc", "bestAcc", "BEST_LOSS", "is_best", "bestest", "best2", "x_best_y", "Best", "bEsT", "ßest",
+          "İbest", "besT_Ω", "rebest", "acc", "", "stop", "early_stopper", "patience", "EarlyStopping", "stopped"]
+
+
+@cache
+def _corpus_names() -> list[str]:
+    """Every identifier of the corpus's Python files (and the crafted ones above)."""
+    names = set(_NAMES)
+    for _where, text in _python_sources():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the corpus's own invalid escapes
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        names.update(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+        names.update(node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute))
+    return sorted(names)
+
+
+def test_says_best_is_the_word_test_it_screens() -> None:
+    for name in _corpus_names():
+        assert selection._says_best(name) == ("best" in words(name)), name
+
+
+def test_stop_hint_is_any_hint_word() -> None:
+    for name in _corpus_names():
+        lowered = name.lower()
+        assert selection._hints_stop(lowered) == any(w in lowered for w in selection._STOP_HINTS), name

@@ -26,6 +26,11 @@ from expcheck.facts.markertext import lowered_texts
 from expcheck.facts.splits import Split, module_splits, words
 
 _STOP_HINTS = ("early", "stop", "patience")
+
+
+def _hints_stop(text: str) -> bool:
+    """Whether ``text`` holds one of ``_STOP_HINTS`` (spelled out: asked of most calls of a module)."""
+    return "early" in text or "stop" in text or "patience" in text
 ChoiceKind = Literal["best", "running_best", "early_stop", "scheduler", "hpo"]
 
 
@@ -122,15 +127,13 @@ def choices(facts: Facts) -> list[Choice]:
                 add((compare, "best", left, function))
             elif _mentions_best(left) and not _mentions_best(right):
                 add((compare, "best", right, function))
-        hinted = any(w in text for w in _STOP_HINTS)
+        hinted = _hints_stop(text)
         for call in index.calls:
             args = call.node.args
             if not args or (call.attr not in ("step", "report") and not hinted):
                 continue
-            if call.attr not in ("step", "report"):
-                name = call.name.lower()
-                if not any(w in name for w in _STOP_HINTS):
-                    continue
+            if call.attr not in ("step", "report") and not _hints_stop(call.name.lower()):
+                continue
             said = set(words(call.name.replace(".", "_").replace("()", "")))
             if call.attr == "step" and said & {"scheduler", "sched", "plateau"} and len(args) == 1:
                 add((call.node, "scheduler", args[0], call.function))
@@ -140,7 +143,7 @@ def choices(facts: Facts) -> list[Choice]:
                 add((call.node, "hpo", args[0], call.function))
         for scope in index.scopes.values() if has_best else ():
             for name, values in scope.assigns.items():
-                if "best" not in words(name) or name in scope.loop_targets:
+                if not _says_best(name) or name in scope.loop_targets:
                     continue
                 for value in values:
                     score = _running_extreme(value)
