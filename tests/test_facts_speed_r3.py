@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import CORPUS, corpus_files, corpus_index, needs_shared
-from expcheck.facts import Facts, _load_yaml, _SafeLoader, knowntypes, selection, yamlnumbers
+from expcheck.facts import Facts, _load_yaml, _SafeLoader, knowntypes, mltrain, selection, yamlnumbers
 from expcheck.facts.callees import resolved_calls
 from expcheck.facts.callscopes import module_scopes
 from expcheck.facts.signatures import callee_definition
@@ -445,3 +445,48 @@ def test_stop_hint_is_any_hint_word() -> None:
     for name in _corpus_names():
         lowered = name.lower()
         assert selection._hints_stop(lowered) == any(w in lowered for w in selection._STOP_HINTS), name
+
+
+# ---- mltrain -------------------------------------------------------------------------------------------------
+
+
+def _layers(source: str) -> list[tuple[str, str]]:
+    from conftest import facts_of
+
+    return mltrain.training_facts(facts_of({"src/model.py": source})).mode_dependent_layers
+
+
+def test_mode_dependent_layers_found_once_the_text_is_asked() -> None:
+    source = """
+    import timm
+    import torch.nn as nn
+    from torchvision import models
+    from transformers import AutoModel
+
+    def build(p):
+        drop = nn.Dropout(p)
+        norm = nn.BatchNorm1d(4)
+        net = models.resnet18()
+        enc = AutoModel.from_pretrained("x")
+        return timm.create_model("y"), drop, norm, net, enc
+    """
+    assert [name for _, name in _layers(source)] == [
+        "torch.nn.Dropout",
+        "torch.nn.BatchNorm1d",
+        "torchvision.models.resnet18",
+        "transformers.AutoModel.from_pretrained",
+        "timm.create_model",
+    ]
+
+
+def test_no_layer_without_its_name_in_the_text() -> None:
+    # The parser reads the full-width letter as D: the call builds a dropout layer whose name the text lacks.
+    assert _layers("import torch.nn as nn\n\nlayer = nn.\uff24ropout(0.1)\n") == []
+    assert _layers("import torch.nn as nn\n\nlayer = nn.Linear(1, 2)\n") == []
+
+
+def test_layer_hint_worked_out_once() -> None:
+    answer: list[bool] = []
+    assert mltrain._layer_hinted(answer, "x = nn.Dropout(0.1)") is True
+    assert mltrain._layer_hinted(answer, "no layer here") is True  # the first answer stands for the module
+    assert mltrain._layer_hinted([], "no layer here") is False

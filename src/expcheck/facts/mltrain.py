@@ -362,9 +362,18 @@ def _detached(call: CallSite, index: ModuleIndex) -> str | None:
     return "/".join(sorted(ends)) if values and ends <= _DETACHING else None  # type: ignore[arg-type]
 
 
+def _layer_hinted(answer: list[bool], text: str) -> bool:
+    """Whether ``text`` holds one of ``_LAYER_HINTS``, worked out on the first question into ``answer``."""
+    if not answer:
+        answer.append(any(word in text for word in _LAYER_HINTS))
+    return answer[0]
+
+
 def _module_facts(path: str, index: ModuleIndex, text: str, statements: list[ast.stmt], out: TrainingFacts) -> None:
     softmax_seen = "softmax" in text
-    layers_seen = any(word in text for word in _LAYER_HINTS)
+    # Whether the text names a mode-dependent layer at all: looked for (seven scans of the text) only once a
+    # call that builds one is met, which most modules never meet.
+    layers_seen: list[bool] = []
     shapes: list[_Statements] = []
 
     def shape() -> _Statements:
@@ -415,7 +424,7 @@ def _module_facts(path: str, index: ModuleIndex, text: str, statements: list[ast
             out.modes.append(ModeCall(path, call, mode))
         elif call.name in _NO_GRAD:
             out.no_grad.append((path, call.line, call.column))
-        elif layers_seen and _mode_dependent(call):
+        elif _mode_dependent(call) and _layer_hinted(layers_seen, text):
             out.mode_dependent_layers.append((path, call.name))
         elif softmax_seen and call.node.args:
             # The softmax first: most calls are given none, and the loss kind reads more.
