@@ -137,6 +137,32 @@ def test_load_is_pyyamls(text: str) -> None:
     assert pickle.dumps(ours) == pickle.dumps(reference)  # shared objects stay shared
 
 
+_INTEGERS = ["0", "00", "007", "010", "7", "10", "-3", "+3", "1_000", "0x1F", "0b11", "0o7", "190:20:30", "12345678901234567890",
+             "9" * 5000, "\u0661\u0662", "\u00b2", "1.5", "x", "", "０"]
+
+
+@pytest.mark.parametrize("text", _INTEGERS)
+def test_integers_load_as_with_pyyaml(text: str) -> None:
+    for document in (f"a: {text}\n", f"a: !!int '{text}'\n", f"- !!int {text}\n"):
+        reference, ours = _reference_load(document), _our_load(document)
+        assert repr(ours) == repr(reference), document
+        if reference[0] == "data":
+            assert [type(v) for v in _values(ours[1])] == [type(v) for v in _values(reference[1])]
+
+
+def _values(data: object) -> list[object]:
+    return list(data.values()) if isinstance(data, dict) else list(data)  # type: ignore[call-overload]
+
+
+def test_resolver_walk_does_nothing() -> None:
+    """PyYAML's resolver stacks stay empty without path resolvers: the no-op methods skip nothing."""
+    assert not yaml.SafeLoader.yaml_path_resolvers
+    reference = _PYYAML_LOADER("a: [b, {c: d}]\n")
+    reference.get_single_node()
+    assert reference.resolver_exact_paths == [] and reference.resolver_prefix_paths == []
+    reference.dispose()
+
+
 @cache
 def _corpus_yaml() -> list[tuple[str, str]]:
     return [(f"{trace}:{path}", file.text) for trace, path, file in corpus_files(".yaml", ".yml")]

@@ -51,7 +51,7 @@ class YamlDoc:
 
 
 _TAG = "tag:yaml.org,2002:"
-_STR_TAG, _MAP_TAG, _SEQ_TAG = _TAG + "str", _TAG + "map", _TAG + "seq"
+_STR_TAG, _MAP_TAG, _SEQ_TAG, _INT_TAG = _TAG + "str", _TAG + "map", _TAG + "seq", _TAG + "int"
 # Scalar tags whose safe constructor is a plain function of the node (collections, merge keys, sets,
 # ordered maps and every other tag are left to PyYAML's constructor).
 _SCALAR_TAGS = {_TAG + name: f"construct_yaml_{name}" for name in ("null", "bool", "int", "float", "timestamp", "binary")}
@@ -76,8 +76,15 @@ class _SafeLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
     the same tag: the implicit resolvers of the scalar's first character, then the wildcard ones, tried
     in PyYAML's order (``_IMPLICIT``, from PyYAML's tables when expcheck is imported; expcheck registers
     none), else the default tag of the node's kind. It relies on there being no path resolvers
-    (``_SafeLoader`` is the plain loader when some are registered).
+    (``_SafeLoader`` is the plain loader when some are registered), with which PyYAML's
+    ``descend_resolver`` and ``ascend_resolver``, called around every node, do nothing: so do these.
     """
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str | None:
         if kind is yaml.ScalarNode:
@@ -154,6 +161,11 @@ class _Construction:
         tag = node.tag
         if tag == _STR_TAG:
             return node.value
+        if tag == _INT_TAG:
+            value = node.value
+            # Plain decimal digits, no leading zero (an octal to PyYAML): ``construct_yaml_int`` ends in int().
+            if value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+                return int(value)
         make = self._scalars.get(tag)
         if make is None:
             raise _Unusual
