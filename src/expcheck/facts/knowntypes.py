@@ -100,6 +100,10 @@ _LITERALS: dict[type, _Typed] = {
 }
 
 
+# The expressions ``expr_type`` can type with no scope: a constant, a literal, a %-format or ``/``, a call.
+_TYPED_KINDS = frozenset({ast.Constant, ast.BinOp, ast.Call, *_LITERALS})
+
+
 def _file_type(mode: str, buffering_given: bool) -> _Typed | None:
     if buffering_given:
         return None
@@ -170,7 +174,8 @@ class _Types:
 
     def guess_type(self, node: ast.expr) -> type | None:
         """``expr_type(node, None)``'s type (the screen's quick guess), read straight off the commonest
-        shapes (a literal, a name, an attribute) without building the answer's origin."""
+        shapes (a literal, a name, an attribute, a method called on one of those) without building the
+        answer's origin."""
         kind = type(node)
         if kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
@@ -178,10 +183,14 @@ class _Types:
         literal = _LITERALS.get(kind)
         if literal is not None:
             return literal.type_
-        if kind is ast.BinOp or kind is ast.Call:
-            found = self.expr_type(node, None)
-            return found.type_ if found is not None else None
-        return None  # a name means nothing without a scope; any other expression has no certain type
+        if kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute and func.attr != "Path" and type(func.value) not in _TYPED_KINDS:
+                return None  # ``x.method(...)``: x has no type without a scope, so neither has the call
+        elif kind is not ast.BinOp:
+            return None  # a name means nothing without a scope; any other expression has no certain type
+        found = self.expr_type(node, None)
+        return found.type_ if found is not None else None
 
     def _binop_type(self, node: ast.BinOp, scope: NameScope | None) -> _Typed | None:
         op = type(node.op)
