@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import CORPUS, corpus_files, corpus_index, needs_shared
-from expcheck.facts import Facts, _load_yaml, _SafeLoader, knowntypes, mltrain, selection, yamlnumbers
+from expcheck.facts import Facts, _load_yaml, _SafeLoader, fabrication, knowntypes, mltrain, selection, yamlnumbers
 from expcheck.facts.callees import resolved_calls
 from expcheck.facts.callscopes import module_scopes
 from expcheck.facts.signatures import callee_definition
@@ -516,3 +516,30 @@ def test_layer_hint_worked_out_once() -> None:
     assert mltrain._layer_hinted(answer, "x = nn.Dropout(0.1)") is True
     assert mltrain._layer_hinted(answer, "no layer here") is True  # the first answer stands for the module
     assert mltrain._layer_hinted([], "no layer here") is False
+
+
+# ---- fabrication ---------------------------------------------------------------------------------------------
+
+
+def test_fabrications_leave_a_module_without_log_calls_unsplit() -> None:
+    from conftest import facts_of
+
+    facts = facts_of(
+        {
+            "src/train.py": "import wandb\n\nrun = wandb.init()\nrun.log({'acc': 0.93})\n",
+            "src/model.py": "import torch\n\n\ndef build():\n    return torch.nn.Linear(2, 2)\n",
+        }
+    )
+    found = fabrication.fabrications(facts)
+    assert [(f.path, f.line) for f in found] == [("src/train.py", 4)]
+    assert "lines" in vars(facts.files["src/train.py"])  # its log call was read line by line
+    assert "lines" not in vars(facts.files["src/model.py"])  # nothing to read there: never split
+
+
+def test_file_lines_read_as_the_list() -> None:
+    file = SourceFile(path="src/a.py", text="a\r\nb\rc\n\nd")
+    lines = fabrication._FileLines(file)
+    assert "lines" not in vars(file)
+    assert list(lines) == file.lines == ["a", "b", "c", "", "d"]
+    assert len(lines) == 5 and lines[1] == "b" and lines[-1] == "d" and lines[1:3] == ["b", "c"]
+    assert list(enumerate(lines, start=1))[2] == (3, "c")

@@ -19,7 +19,9 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from expcheck.facts import Facts
 from expcheck.facts.astindex import (
@@ -34,6 +36,7 @@ from expcheck.facts.astindex import (
 from expcheck.facts.outlines import outline_from_index
 from expcheck.facts.python import walk
 from expcheck.facts.sourcetext import source_text
+from expcheck.submission import SourceFile
 
 _RATE_KEY = re.compile(
     r"(?i)(?:^|[_/\-. ])(?:acc|accuracy|em|exact_?match|f1|precision|recall|auc|auroc|score|rate|top1|top5|"
@@ -466,7 +469,7 @@ def _matrix_hint(text: str) -> bool:
 
 
 def _lines_matching(
-    text: str, lines: list[str], hint: str, line_pattern: re.Pattern[str], text_pattern: re.Pattern[str]
+    text: str, lines: Sequence[str], hint: str, line_pattern: re.Pattern[str], text_pattern: re.Pattern[str]
 ) -> list[int]:
     """The numbers, in order, of the lines that hold ``hint`` and a match of ``line_pattern``.
 
@@ -488,7 +491,7 @@ def _lines_matching(
     return found
 
 
-def _log_lines(text: str, lines: list[str]) -> set[int]:
+def _log_lines(text: str, lines: Sequence[str]) -> set[int]:
     """Lines starting a ``.log(`` call followed by a value that may be made up, before the next such call
     or within eight lines (however far down a long payload the value stands)."""
     if "log" not in text:
@@ -511,7 +514,7 @@ def _log_lines(text: str, lines: list[str]) -> set[int]:
     return out
 
 
-def _summary_lines(text: str, lines: list[str]) -> set[int]:
+def _summary_lines(text: str, lines: Sequence[str]) -> set[int]:
     """Lines writing an item of a summary (``summary[``), when the text holds a float literal at all."""
     if "summary" not in text:
         return set()
@@ -543,13 +546,36 @@ def _matrix_hint_lines(text: str) -> list[int] | None:
     return found
 
 
+class _FileLines(Sequence[str]):
+    """A file's lines, split only when first read: most modules are judged from their text alone, and
+    those of no other fact's interest are then never split at all."""
+
+    __slots__ = ("_file",)
+
+    def __init__(self, file: SourceFile) -> None:
+        self._file = file
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._file.lines[index]
+
+    def __len__(self) -> int:
+        return len(self._file.lines)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._file.lines)
+
+
 def fabrications(facts: Facts) -> list[Fabrication]:
     found: list[Fabrication] = []
     for path in code_modules(facts):
         file = facts.files[path]
         text = file.text
         matrix = _matrix_hint(text)
-        lines = file.lines
+        lines = _FileLines(file)
         log_lines = _log_lines(text, lines)
         summary_lines = _summary_lines(text, lines)
         if not (matrix or log_lines or summary_lines):
