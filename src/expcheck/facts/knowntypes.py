@@ -19,7 +19,7 @@ import pathlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, repeat
 from typing import NamedTuple
 
 from expcheck.facts import Facts
@@ -333,6 +333,12 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+# Statements whose bodies are scopes of their own (their decorators and bases belong to the scope around),
+# and the expressions that are scopes of their own: the walks below do not descend into them.
+_DEFINITIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+_OWN_SCOPES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+
+
 def _own_nodes(body: list[ast.stmt], lines: list[int] | None) -> Iterator[ast.AST]:
     """Every node of a scope's body that may stand on one of ``lines`` (sorted), not descending into
     nested functions, classes, lambdas or comprehensions; a subtree off those lines is skipped whole.
@@ -343,10 +349,11 @@ def _own_nodes(body: list[ast.stmt], lines: list[int] | None) -> Iterator[ast.AS
         if not spans(node, lines):
             continue
         yield node
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            stack.extend(reversed([*node.decorator_list, *getattr(node, "bases", [])]))
+        kind = type(node)
+        if kind in _DEFINITIONS:
+            stack.extend(reversed([*node.decorator_list, *getattr(node, "bases", [])]))  # type: ignore[attr-defined]
             continue
-        if isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        if kind in _OWN_SCOPES:
             continue
         children = _children(node)
         children.reverse()
@@ -592,11 +599,10 @@ def _accesses(module: _Types, scope: NameScope, lines: list[int]) -> Iterator[Ty
         node, parents = stack.pop()
         if not spans(node, lines):
             continue
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+        kind = type(node)
+        if kind in _DEFINITIONS or kind in _OWN_SCOPES:
             continue
-        if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
-            continue
-        if isinstance(node, ast.Attribute):
+        if kind is ast.Attribute:
             receiver = node.value
             typed = module.expr_type(receiver, scope)
             name = receiver.id if isinstance(receiver, ast.Name) else ""
@@ -610,7 +616,7 @@ def _accesses(module: _Types, scope: NameScope, lines: list[int]) -> Iterator[Ty
                     receiver=source_text(receiver)[:60],
                     origin=typed.origin,
                 )
-        inner = (*parents, node) if type(node) in _GUARDS else parents
+        inner = (*parents, node) if kind in _GUARDS else parents
         children = _children(node)
         children.reverse()
-        stack.extend((child, inner) for child in children)
+        stack.extend(zip(children, repeat(inner)))
