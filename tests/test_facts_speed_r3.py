@@ -19,12 +19,13 @@ import pytest
 import yaml
 
 from conftest import CORPUS, corpus_files, corpus_index, needs_shared
-from expcheck.facts import Facts, _load_yaml, _SafeLoader, fabrication, knowntypes, mltrain, selection, yamlnumbers
+from expcheck.facts import Facts, _SafeLoader, fabrication, knowntypes, mltrain, selection, yamlnumbers
 from expcheck.facts.callees import resolved_calls
 from expcheck.facts.callscopes import module_scopes
 from expcheck.facts.signatures import callee_definition
 from expcheck.facts.splits import words
 from expcheck.submission import SourceFile
+from yaml_reference import our_load, reference_load
 
 _PYYAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # resolves with PyYAML's Resolver.resolve
 _IMPLICITS = [(True, False), (False, True), (True, True), (False, False)]
@@ -69,20 +70,6 @@ def test_resolve_knows_each_implicit_tag() -> None:
         "tag:yaml.org,2002:null",
         "tag:yaml.org,2002:timestamp",
     }
-
-
-def _reference_load(text: str) -> tuple[object, ...]:
-    try:
-        return ("data", yaml.load(text, Loader=_PYYAML_LOADER))
-    except Exception as exc:
-        return ("error", type(exc).__name__, str(exc))
-
-
-def _our_load(text: str) -> tuple[object, ...]:
-    try:
-        return ("data", _load_yaml(text)[0])
-    except Exception as exc:
-        return ("error", type(exc).__name__, str(exc))
 
 
 def _same_nodes(ours: yaml.Node | None, reference: yaml.Node | None) -> bool:
@@ -132,7 +119,7 @@ _DOCUMENTS = [
 
 @pytest.mark.parametrize("text", _DOCUMENTS)
 def test_load_is_pyyamls(text: str) -> None:
-    reference, ours = _reference_load(text), _our_load(text)
+    reference, ours = reference_load(text), our_load(text)
     assert repr(ours) == repr(reference)
     assert pickle.dumps(ours) == pickle.dumps(reference)  # shared objects stay shared
 
@@ -144,7 +131,7 @@ _INTEGERS = ["0", "00", "007", "010", "7", "10", "-3", "+3", "1_000", "0x1F", "0
 @pytest.mark.parametrize("text", _INTEGERS)
 def test_integers_load_as_with_pyyaml(text: str) -> None:
     for document in (f"a: {text}\n", f"a: !!int '{text}'\n", f"- !!int {text}\n"):
-        reference, ours = _reference_load(document), _our_load(document)
+        reference, ours = reference_load(document), our_load(document)
         assert repr(ours) == repr(reference), document
         if reference[0] == "data":
             assert [type(v) for v in _values(ours[1])] == [type(v) for v in _values(reference[1])]
@@ -178,7 +165,7 @@ def test_corpus_yaml_composes_and_loads_as_with_pyyaml() -> None:
             assert ours == reference, where
         else:
             assert ours[0] == "node" and _same_nodes(ours[1], reference[1]), where  # type: ignore[arg-type]
-        assert pickle.dumps(_our_load(text)) == pickle.dumps(_reference_load(text)), where
+        assert pickle.dumps(our_load(text)) == pickle.dumps(reference_load(text)), where
 
 
 def _scalars(node: yaml.Node | None) -> Iterator[yaml.ScalarNode]:

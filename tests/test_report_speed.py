@@ -6,7 +6,6 @@ import pickle
 import re
 
 import pytest
-import yaml
 
 from expcheck.facts import _load_yaml
 from expcheck.inputs.trace import _OUTPUT, _last_line_match, _line_matches
@@ -14,6 +13,7 @@ from expcheck.limits import MAX_NESTING, _plainly_within, yaml_limit
 from expcheck.paths import normalise
 from expcheck.repairs import line_offsets
 from expcheck.submission import split_lines
+from yaml_reference import our_load, reference_load
 
 DOCUMENTS = [
     "a: 1\nb: [x, 2.5, true, null, ~]\nc: {d: e}\n",
@@ -44,24 +44,10 @@ DOCUMENTS = [
 ]
 
 
-def _reference(text: str) -> tuple[object, ...]:
-    try:
-        return ("data", yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-    except Exception as exc:
-        return ("error", type(exc).__name__, str(exc))
-
-
-def _ours(text: str) -> tuple[object, ...]:
-    try:
-        return ("data", _load_yaml(text)[0])
-    except Exception as exc:
-        return ("error", type(exc).__name__, str(exc))
-
-
 @pytest.mark.parametrize("text", DOCUMENTS)
 def test_yaml_load_is_pyyamls(text: str) -> None:
     # pickle keeps shared objects shared: an alias must give the same object as in PyYAML.
-    reference, ours = _reference(text), _ours(text)
+    reference, ours = reference_load(text), our_load(text)
     assert repr(ours) == repr(reference)
     assert pickle.dumps(ours) == pickle.dumps(reference)
 

@@ -37,32 +37,43 @@ def python_syntax_error(facts: Facts) -> Iterator[Hit]:
             )
 
 
+# What a YAML problem's kind (facts.YamlProblem) says of the file, in R102's message.
+_YAML_FAILURES = {"syntax": "YAML does not parse", "value": "YAML does not load"}
+
+
 @rule(
     id="R102",
     name="yaml-syntax-error",
     criterion="R",
     severity="error",
     confidence="certain",
-    known_limits="None known: the YAML parser rejects the file.",
-    title="YAML config does not parse",
+    known_limits="""Every YAML file is read with PyYAML's safe loader, the base of OmegaConf's: a value the two
+        build differently is taken as OmegaConf takes it only for timestamps (an impossible date is text).""",
+    title="YAML config does not parse or load",
     why="""Hydra loads config.yaml and the run configs before main() starts; a YAML error there ends
-        the run with a parser traceback.""",
-    fix="Correct the YAML at the reported line (indentation, an unclosed quote or bracket, a tab).",
+        the run with a parser traceback. So does a value YAML reads but cannot build: an unknown tag,
+        ``!!float abc``, an integer longer than Python converts (4,300 digits).""",
+    fix="""Correct the YAML at the reported line (indentation, an unclosed quote or bracket, a tab), or the
+        value it cannot build (drop the tag, quote the text).""",
     bad=[
         Example(
             files={"config/config.yaml": "wandb:\n  project: x\n   entity: y\n"}, expect=(("config/config.yaml", 3),)
-        )
+        ),
+        Example(files={"config/config.yaml": "seed: 1\nlr: !!float fast\n"}, expect=(("config/config.yaml", 2),)),
     ],
-    good=[Example(files={"config/config.yaml": "wandb:\n  project: x\n  entity: y\n"})],
+    good=[
+        Example(files={"config/config.yaml": "wandb:\n  project: x\n  entity: y\n"}),
+        Example(files={"config/config.yaml": "seed: 1\nstart: 2001-13-01\n"}),
+    ],
 )
 def yaml_syntax_error(facts: Facts) -> Iterator[Hit]:
     for path, doc in facts.yaml.items():
-        if doc.problem is not None and doc.problem.kind == "syntax":
+        if doc.problem is not None and doc.problem.kind in _YAML_FAILURES:
             yield Hit(
                 path=path,
                 line=doc.problem.line,
                 column=doc.problem.column,
-                message=f"YAML does not parse: {doc.problem.message}",
+                message=f"{_YAML_FAILURES[doc.problem.kind]}: {doc.problem.message}",
             )
 
 
