@@ -11,6 +11,8 @@ file a YAML problem at the value's line (R102, "does not load"), as it fails Ome
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,39 @@ def test_a_config_with_a_value_no_loader_builds_is_not_ready_with_r102_at_the_va
     assert not any(f.rule.startswith("X") for f in report.findings)
     r102 = [f for f in report.findings if f.rule == "R102"]
     assert len(r102) == 1 and r102[0].line == line and r102[0].message.startswith("YAML does not load:")
+
+
+def test_the_mode_key_repair_reads_the_config_as_the_facts_do() -> None:
+    """C204's repair appends the missing mode key and checks the result by reading both texts: with an
+    impossible date in the file, PyYAML's own loader raised there and the finding lost its repair."""
+    bundle = _bundle_with("start_date: 2001-13-01\n")
+    bundle["config_yaml"] = bundle["config_yaml"].replace("mode: full\n", "")
+    report = check_files(bundle, context=CONTEXT)
+    assert report.internal_errors == []
+    assert [(f.rule, f.fixable) for f in report.findings] == [("C204", True)]
+
+
+@pytest.mark.parametrize("kind", ["context", "profile"])
+def test_an_input_file_with_a_value_no_loader_builds_is_bad_input(tmp_path: Path, kind: str) -> None:
+    """A context or profile file with such a value is refused in one line (exit 2), never an internal error."""
+    text = {"context": "research_hypothesis: h\nlr: !!bool 1e3\n", "profile": "name: p\nextends: airas-v1\nx: !!bool 1e3\n"}
+    path = tmp_path / f"{kind}.yaml"
+    path.write_text(text[kind], encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "expcheck", "check", str(READY), f"--{kind}", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "bool value '1e3' cannot be built" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_context_with_an_impossible_date_is_read() -> None:
+    from expcheck.inputs.limits import load_yaml_input
+
+    assert load_yaml_input("research_hypothesis: h\nwhen: 2001-02-30\n", "c.yaml", "context") == {
+        "research_hypothesis": "h",
+        "when": "2001-02-30",
+    }

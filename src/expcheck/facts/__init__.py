@@ -6,7 +6,6 @@ for parsing it. Facts describe; they never judge.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,8 +18,9 @@ from expcheck.facts.python import PyModule
 from expcheck.limits import yaml_limit
 from expcheck.profiles.schema import Profile
 from expcheck.submission import RunSpec, SourceFile, Submission
+from expcheck.yamlbuild import BuildingLoader
 
-__all__ = ["PRIMARY_METRIC", "RUNS", "Facts", "PyModule", "PyprojectFacts", "YamlDoc", "experiment_runs"]
+__all__ = ["PRIMARY_METRIC", "RUNS", "Facts", "PyModule", "PyprojectFacts", "YamlDoc", "experiment_runs", "yaml_data"]
 
 # Inputs a fact can lack (see Facts.lacking); expcheck/coverage.py says what each absence means.
 RUNS = "experiment runs"
@@ -67,67 +67,8 @@ def _implicit_resolvers(resolver: type) -> dict[str, tuple[tuple[str, Any], ...]
     return {first: (*pairs, *wildcard) for first, pairs in table.items() if first is not None}
 
 
-_BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SHOWN_VALUE = 40  # characters of an unbuildable scalar quoted in the problem's message
-_ANCHOR = re.compile(r"&[^\s]*\s*")  # an anchor and the space after it, before a node's value
-
-
-class _BuildingLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
-    """The safe loader, with the two ways a value PyYAML recognises can still fail to be built made plain.
-
-    PyYAML's pattern for a timestamp takes ``2001-13-01`` or ``2001-02-30``, and its constructor then raises
-    ``ValueError`` from ``datetime``, outside ``yaml.YAMLError``. Hydra reads config files with OmegaConf's
-    loader, which has no timestamp rule: such a scalar is the text as written, so it is here too (a valid date
-    stays a ``date``, as PyYAML builds it; a value written with ``!!timestamp`` fails in both). Every other value that cannot be built (a 4,301-digit integer
-    past Python's conversion limit, ``!!bool 1e3``, ``!!float abc``) fails in OmegaConf's loader too, so the
-    file cannot be loaded: that becomes a ``ConstructorError`` at the value's line, the same kind of answer
-    as a syntax error, instead of an exception every fact reading the YAML would raise. Hostile-input
-    failures (``RecursionError``, ``MemoryError``) pass through unchanged.
-    """
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        # The text the marks' indexes count in: libyaml's skip a leading byte-order mark, PyYAML's do not.
-        self.text = text[1:] if text.startswith("\ufeff") and _BASE_LOADER is not yaml.SafeLoader else text
-
-    def construct_yaml_timestamp(self, node: Any) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except Exception:
-            if not self._written_plain(node):
-                raise  # ``!!timestamp`` written in the file: OmegaConf's loader builds it, and fails, too
-            return self.construct_scalar(node)  # a date or time out of range: OmegaConf's text
-
-    def _written_plain(self, node: Any) -> bool:
-        """Whether no tag precedes the scalar, so the timestamp came from PyYAML's implicit pattern (which needs
-        a leading digit): the node starts at that digit, or at an anchor (``&name``) followed by it."""
-        text, index = self.text, node.start_mark.index
-        if 0 <= index < len(text) and text[index] == "&":
-            index = _ANCHOR.match(text, index).end()
-        return 0 <= index < len(text) and text[index].isdigit()
-
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep)
-        except (yaml.YAMLError, RecursionError, MemoryError):
-            raise
-        except Exception as exc:
-            raise yaml.constructor.ConstructorError(None, None, _unbuildable(node, exc), node.start_mark) from None
-
-
-_BuildingLoader.add_constructor(_TAG + "timestamp", _BuildingLoader.construct_yaml_timestamp)
-
-
-def _unbuildable(node: Any, exc: Exception) -> str:
-    """The problem's message: which value could not be built, and Python's reason."""
-    value = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
-    shown = value if len(value) <= _SHOWN_VALUE else value[: _SHOWN_VALUE - 3] + "..."
-    tag = node.tag.removeprefix(_TAG)
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"the {tag} value {shown!r} cannot be built ({type(exc).__name__}: {reason})"
-
-
-class _SafeLoader(_BuildingLoader):
+_BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # BuildingLoader's base
+class _SafeLoader(BuildingLoader):
     """The safe loader (libyaml's when installed) with PyYAML's ``Resolver.resolve`` answered from tables.
 
     The composer asks ``resolve`` for the tag of every node, and PyYAML's pure-Python one concatenates two
@@ -158,7 +99,7 @@ class _SafeLoader(_BuildingLoader):
 _IMPLICIT = _implicit_resolvers(_BASE_LOADER)
 _COLLECTION_TAGS = {yaml.SequenceNode: _SEQ_TAG, yaml.MappingNode: _MAP_TAG}
 if _BASE_LOADER.yaml_path_resolvers:  # pragma: no cover - PyYAML registers none, nor does expcheck
-    _SafeLoader = _BuildingLoader  # type: ignore[misc]
+    _SafeLoader = BuildingLoader  # type: ignore[misc]
 
 
 class _Unusual(Exception):
@@ -236,7 +177,7 @@ _ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, ya
 
 def _load_yaml(text: str) -> tuple[Any, Any]:
     """``yaml.load(text, Loader=CSafeLoader)`` (the same data, the same errors, but for the values
-    ``_BuildingLoader`` makes plain) and the composed node tree when the direct construction built the data
+    ``expcheck.yamlbuild.BuildingLoader`` makes plain) and the composed node tree when the direct construction built the data
     (else None)."""
     loader = _SafeLoader(text)
     try:
@@ -249,6 +190,12 @@ def _load_yaml(text: str) -> tuple[Any, Any]:
             return loader.construct_document(root), None
     finally:
         loader.dispose()
+
+
+def yaml_data(text: str) -> Any:
+    """The data a YAML text holds, read as the submission's YAML files are (``_load_yaml``); raises
+    ``yaml.YAMLError`` when it does not parse or load."""
+    return _load_yaml(text)[0]
 
 
 def _parse_yaml(file: SourceFile) -> YamlDoc:

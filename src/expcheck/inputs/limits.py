@@ -71,11 +71,13 @@ def load_yaml_input(text: str, name: str, what: str) -> Any:
     """Top-level YAML input (a context or profile file), within the depth and alias limits, or an InputError."""
     import yaml
 
+    from expcheck.yamlbuild import BuildingLoader
+
     limit = yaml_limit(text)
     if limit is not None:
         raise InputError(f"{name}: {what} line {limit.line}: {limit.message}")
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text, Loader=BuildingLoader)
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{name}: {what} is not valid YAML: {first}") from None

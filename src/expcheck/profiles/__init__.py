@@ -14,6 +14,7 @@ from expcheck.limits import MAX_INPUT_BYTES, MAX_NESTING, data_depth, yaml_limit
 from expcheck.model import build, error_message
 from expcheck.profiledata import loaded
 from expcheck.profiles.schema import Profile
+from expcheck.yamlbuild import BuildingLoader
 
 __all__ = ["Profile", "builtin_profile_names", "builtin_profiles", "load_profile"]
 
@@ -46,8 +47,8 @@ def _mapping(text: str, origin: str, trusted: bool = False) -> dict[str, Any]:
     try:
         if trusted:  # a built-in profile's text: its loaded data is kept beside the bytecode (expcheck.profiledata)
             data = loaded(text, loader, lambda source: yaml.load(source, Loader=loader))
-        else:
-            data = yaml.load(text, Loader=loader)
+        else:  # a user's file: a value PyYAML cannot build is a YAML error too
+            data = yaml.load(text, Loader=BuildingLoader)
     except yaml.YAMLError as exc:
         raise InputError(f"profile {origin} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):

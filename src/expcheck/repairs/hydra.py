@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from expcheck.facts import Facts
+from expcheck.facts import Facts, yaml_data
 from expcheck.facts.cfgflow import cfg_flow
 from expcheck.facts.hydra_app import HydraApp, hydra_apps
 from expcheck.findings import Finding
@@ -194,10 +194,10 @@ def repair_missing_mode_key(facts: Facts, finding: Finding) -> list[Edit]:
     value = _mode_default(facts, key)
     if value is None:
         return []
-    try:
-        before = yaml.safe_load(file.text)
+    try:  # read as the facts read it: an impossible date is text, as in OmegaConf's loader
+        before = yaml_data(file.text)
         new_text = file.text + ("" if file.text.endswith("\n") or not file.text else "\n") + f"{key}: {value}\n"
-        after = yaml.safe_load(new_text)
+        after = yaml_data(new_text)
     except yaml.YAMLError:
         return []
     if not isinstance(before, dict) or key in before or not isinstance(after, dict):
