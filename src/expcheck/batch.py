@@ -56,7 +56,7 @@ def _index_entries(path: Path) -> list[str] | None:
         if line.startswith("{"):
             try:
                 entry = json.loads(line)
-            except json.JSONDecodeError:
+            except ValueError:  # not JSON (or an integer longer than Python reads): not an index
                 return None
             value = entry.get("trace") or entry.get("path") or entry.get("input") if isinstance(entry, dict) else None
             if not isinstance(value, str):

@@ -62,6 +62,8 @@ def _read(path: Path, required: bool) -> tuple[Config, Source] | None:
         raise InputError(f"cannot read configuration {path}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"configuration {path} is not valid TOML: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # an integer longer than Python reads; nesting past the stack
+        raise InputError(f"configuration {path} is not TOML Python can read ({type(exc).__name__})") from None
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("expcheck") if isinstance(data.get("tool"), dict) else None
         if table is None:

@@ -21,6 +21,7 @@ readers of top-level input (bundle, trace, ``--context``, ``--profile``) turn it
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,21 @@ def _plainly_within(text: str) -> bool:
     if "*" in text or sum(text.count(ch) for ch in _COLLECTION_INDICATORS) > MAX_NESTING:
         return False
     return utf8_encodable(text)
+
+
+def long_integer_at(text: str, start: int = 0, underscores: bool = False) -> int | None:
+    """Offset of the first decimal integer in ``text`` (from ``start``) longer than Python's ``int()`` converts
+    (``sys.get_int_max_str_digits()``, 4,300 digits by default), or None.
+
+    json and tomllib raise a bare ``ValueError`` for one, outside their decode errors; their readers use this to
+    say where. ``underscores``: digits may be grouped by single underscores, as TOML writes them.
+    """
+    limit = sys.get_int_max_str_digits()
+    if limit == 0:
+        return None
+    pattern = rf"\d(?:_?\d){{{limit},}}" if underscores else rf"\d{{{limit + 1},}}"
+    found = re.compile(pattern).search(text, start)
+    return found.start() if found else None
 
 
 def utf8_encodable(text: str) -> bool:

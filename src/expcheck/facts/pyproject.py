@@ -7,12 +7,13 @@ locates what the parse already established.
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from expcheck.limits import MAX_TOML_NESTING, toml_depth
+from expcheck.limits import MAX_TOML_NESTING, long_integer_at, toml_depth
 from expcheck.submission import SourceFile
 
 _TOML_ERROR_POS = re.compile(r"\(at line (?P<line>\d+), column (?P<col>\d+)\)")
@@ -64,6 +65,17 @@ class PyprojectFacts:
                 col = len(file.lines[line - 1]) + 1 if filled else 1
             line = min(max(line, 1), max(len(file.lines), 1))
             self.problem = TomlProblem(line=line, column=max(col, 1), message=_TOML_ERROR_POS.sub("", text).strip())
+        except ValueError:  # outside TOMLDecodeError: a decimal integer longer than Python's int() converts
+            at = long_integer_at(file.text, underscores=True)
+            if at is None:
+                raise
+            line = file.text.count("\n", 0, at) + 1
+            self.problem = TomlProblem(
+                line=line,
+                column=at - (file.text.rfind("\n", 0, at) + 1) + 1,
+                message=f"an integer longer than Python reads ({sys.get_int_max_str_digits()} digits); uv's TOML "
+                "parser refuses any integer past 64 bits",
+            )
 
     @cached_property
     def _tables(self) -> list[tuple[int, str]]:

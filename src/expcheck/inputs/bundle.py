@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from expcheck.errors import InputError
-from expcheck.inputs.limits import check_nesting
+from expcheck.inputs.limits import check_nesting, json_syntax_error
 from expcheck.limits import MAX_NESTING, utf8_encodable
 from expcheck.paths import normalise, unsafe_reason
 from expcheck.submission import FileOrigin, RejectedEntry, SourceFile
@@ -179,6 +179,10 @@ def decode_json(text: str, name: str, start: int = 0) -> tuple[Any, int]:
         obj, end = json.JSONDecoder(object_pairs_hook=_object).raw_decode(text, start)
     except RecursionError:
         raise InputError(f"{name}: JSON nested more than {MAX_NESTING} levels deep") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise json_syntax_error(exc, text, start) from None
     return check_nesting(obj, name, "JSON"), end
 
 

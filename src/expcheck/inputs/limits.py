@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from expcheck.limits import (
     MAX_JUDGED_TOTAL_BYTES,
     MAX_NESTING,
     data_depth,
+    long_integer_at,
     yaml_limit,
 )
 from expcheck.submission import SourceFile
@@ -84,10 +86,24 @@ def load_yaml_input(text: str, name: str, what: str) -> Any:
     return check_nesting(data, name, what)
 
 
+def json_syntax_error(exc: ValueError, text: str, start: int = 0) -> json.JSONDecodeError | ValueError:
+    """The ``ValueError`` json raised outside its decode errors, as one when it is an integer longer than Python
+    converts (where the JSON cannot be read, as by any Python reader), else unchanged."""
+    at = long_integer_at(text, start)
+    if at is None:
+        return exc
+    return json.JSONDecodeError(f"an integer longer than Python reads ({sys.get_int_max_str_digits()} digits)", text, at)
+
+
 def load_json_input(text: str, name: str, what: str) -> Any:
     """Top-level JSON input, within the depth limit, or an InputError (json's own decoder guards its recursion)."""
     try:
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:
+            raise json_syntax_error(exc, text) from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{name}: {what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"

@@ -43,8 +43,10 @@ def parse_answer(content: str) -> list[object]:
     text = fenced.group("body") if fenced else content
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise MalformedAnswer(f"the model's answer is not JSON ({exc.msg} at char {exc.pos})") from None
+    except (ValueError, RecursionError) as exc:  # an integer longer than Python reads; nesting past the stack
+        raise MalformedAnswer(f"the model's answer is not JSON Python can read ({type(exc).__name__})") from None
     if not isinstance(data, dict) or not isinstance(data.get("claims"), list):
         raise MalformedAnswer('the model\'s answer is not an object {"claims": [...]}')
     return list(data["claims"])
