@@ -264,8 +264,9 @@ def test_string_only_run_ids_take_the_shape_of_one_parse() -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from expcheck.facts import compose
+    from expcheck.facts.hydra_overrides import SCALAR_TOKEN_CHARS
 
-    values = [v for v in PREPARSE_VALUES if not set(v) <= compose._SCALAR_TOKEN_CHARS]
+    values = [v for v in PREPARSE_VALUES if not set(v) <= SCALAR_TOKEN_CHARS]
     values += [f"proposed-mlp-mnist-{i}-{i % 3}" for i in range(5)] + ["comparative-1_x", "Z", "_", "a-", "q.1e5"]
     strings = [f"run={v}" for v in values]
     compose._PARSED.clear()

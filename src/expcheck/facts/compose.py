@@ -15,8 +15,9 @@ the task function. This module drives the same hydra-core 1.3 internals without 
 application config, the override semantics and the error messages are Hydra's own
 (tests/test_compose_parity.py checks that against the public API). Each distinct override set is
 composed once per submission (a failing group selection fails once), each override string is parsed
-once per process, config files are read under OmegaConf's YAML rules from the node trees the submission's
-YAML parse already composed (facts/omegaconf_yaml.py; else with libyaml), a defaults list of plain configs
+once per process (a plain one read without Hydra's ANTLR parser, exactly as that parser reads it:
+facts/hydra_overrides.py), config files are read under OmegaConf's YAML rules from the node trees the
+submission's YAML parse already composed (facts/omegaconf_yaml.py; else with libyaml), a defaults list of plain configs
 is merged as plain data where that is exactly OmegaConf's merge (facts/hydra_merge.py), and an override
 that only replaces a top-level value is applied to the cached plain config directly.
 """
@@ -36,6 +37,7 @@ from typing import Any
 from expcheck.facts import Facts, experiment_runs, hydra_import
 from expcheck.facts.hydra_app import HydraApp, entry_app
 from expcheck.facts.hydra_merge import merged_defaults
+from expcheck.facts.hydra_overrides import certainly_refused, plain_override
 from expcheck.facts.omegaconf_nodes import empty_list, plain_config, plain_data, tree_copy
 from expcheck.facts.omegaconf_yaml import UNREAD, omegaconf_data
 from expcheck.submission import RunSpec
@@ -371,7 +373,10 @@ def _parse(override: str) -> Any:
     """
     found = _PARSED.get(override)
     if found is None:
-        found = _parser().parse_overrides(overrides=[override])[0]
+        parser = _parser()
+        found = plain_override(override, parser.config_loader)
+        if found is None:
+            found = parser.parse_overrides(overrides=[override])[0]
         _remember(override, found)
     return found
 
@@ -388,21 +393,24 @@ def _preparse(overrides: Sequence[str]) -> None:
     ``key=a,b,c`` is Hydra's grammar for a choice of values, each parsed by the same rule as the value of
     ``key=a`` (an ``element``), so its elements are the values the single overrides have; the values taken
     here hold no comma, space, quote or bracket that could join or split them. Hydra's parser costs about
-    as much per call as per value, so a hundred runs cost one call instead of a hundred. Values that can
-    only be strings (most run ids) need not even that: one of them is parsed, the others take its shape.
+    as much per call as per value, so a hundred runs cost one call instead of a hundred. Overrides whose
+    reading is certain from their characters (most run ids: facts/hydra_overrides.py) need no parse at all.
     """
     from hydra.core.override_parser.types import ChoiceSweep, OverrideType
 
     by_key: dict[str, list[str]] = {}
+    config_loader = _parser().config_loader
     for override in dict.fromkeys(overrides):
+        if override in _PARSED:
+            continue
+        read = plain_override(override, config_loader)
+        if read is not None:
+            _remember(override, read)
+            continue
         key, eq, value = override.partition("=")
-        if eq and override not in _PARSED and _PLAIN_KEY.fullmatch(key) and _PLAIN_VALUE.fullmatch(value):
+        if eq and _PLAIN_KEY.fullmatch(key) and _PLAIN_VALUE.fullmatch(value):
             by_key.setdefault(key, []).append(value)
-    for key, plain in by_key.items():
-        strings = [value for value in plain if not set(value) <= _SCALAR_TOKEN_CHARS]
-        if len(strings) > 1:
-            _preparse_strings(key, strings)
-        values = [value for value in plain if f"{key}={value}" not in _PARSED]
+    for key, values in by_key.items():
         if len(values) < _JOINT_AT_LEAST:
             continue
         try:
@@ -416,33 +424,6 @@ def _preparse(overrides: Sequence[str]) -> None:
             continue
         for value, element in zip(values, choice.list, strict=True):
             _remember_element(joint, f"{key}={value}", element)
-
-
-# Every character Hydra's INT, FLOAT, BOOL and NULL tokens can hold (1_000, -1.5e+3, inf, nan, true, null).
-_SCALAR_TOKEN_CHARS = frozenset("0123456789_.+-eEiInNfFaAtTrRuUlLsS")
-
-
-def _preparse_strings(key: str, values: list[str]) -> None:
-    """``key=<value>`` for each plain value that Hydra's grammar can only read as the string it is, from one
-    parse by Hydra: the first one's override, with each other value in its place.
-
-    A plain value (letters, digits, ``_ . -``) is one primitive: a single ID token, or several tokens that
-    Hydra joins back into the text as written; it is read as something else (an int, float, bool or None)
-    only when it is one INT, FLOAT, BOOL or NULL token, and those are made of ``_SCALAR_TOKEN_CHARS`` only.
-    A value with any other character (``proposed-mlp-mnist-1``) is therefore the string it is.
-    """
-    from hydra.core.override_parser.types import OverrideType, ValueType
-
-    try:
-        template = _parse(f"{key}={values[0]}")
-    except Exception:  # left to the single parses, which give Hydra's own message
-        return
-    if template.type is not OverrideType.CHANGE or template.value_type is not ValueType.ELEMENT:
-        return
-    if type(template._value) is not str or template._value != values[0]:
-        return
-    for value in values[1:]:
-        _remember_element(template, f"{key}={value}", value)
 
 
 def _remember_element(like: Any, input_line: str, value: Any) -> None:
@@ -809,14 +790,28 @@ def _compose_all(facts: Facts, composer: _Composer, config_name: str, runs: tupl
     for run in runs:
         for mode in profile_modes(facts):
             overrides = command_overrides(facts, run.run_id, mode)
-            comp = _composition(composer, config_name, run.run_id, mode, overrides)
-            if comp.error_type == "OverrideParseException" and _quoted(run.run_id) is not None:
+            quotable = _quoted(run.run_id) is not None
+            comp = None
+            if not (quotable and _certainly_unparsable(overrides)):
+                comp = _composition(composer, config_name, run.run_id, mode, overrides)
+            if comp is None or (comp.error_type == "OverrideParseException" and quotable):
                 # The id itself is reported by C704; compose again with the id quoted, as a careful command
-                # would pass it, so that the configs' own defects still come to light.
+                # would pass it, so that the configs' own defects still come to light. An override Hydra's
+                # parser certainly refuses makes that composition fail so: it is not even tried.
                 quoted = command_overrides(facts, run.run_id, mode, quote=True)
                 comp = _composition(composer, config_name, run.run_id, mode, quoted)
             compositions.append(comp)
     return compositions
+
+
+def _certainly_unparsable(overrides: tuple[str, ...]) -> bool:
+    """Whether composing ``overrides`` certainly fails with Hydra's OverrideParseException: they are parsed in
+    order, and the first one not parsed already (every plain one is, by ``_preparse``) is one Hydra's parser
+    certainly refuses. An override before it that might fail otherwise leaves the answer to Hydra."""
+    for override in overrides:
+        if override not in _PARSED:
+            return certainly_refused(override)
+    return False
 
 
 def _composition(
