@@ -100,20 +100,24 @@ def declared_dependencies(facts: Facts) -> DeclaredDependencies | None:
         return None
     from packaging.requirements import InvalidRequirement, Requirement  # lazy: ~50 ms to import
 
+    from expcheck.facts.pep621 import plain_requirement_name
+
     found: list[Declared] = []
     for group, items in _groups(py.doc, project):
         table = {"dependencies": "project", "dependency-groups.dev": "dependency-groups"}.get(group)
         table = table or ("tool.uv" if group.startswith("tool.") else "project.optional-dependencies")
         after = (py.table_line(table) or py.table_line("project") or 1) - 1
         for text in items:
-            try:
-                requirement = Requirement(text)
-            except InvalidRequirement:
-                if group == "dependencies":
-                    return None  # R204 reports it; uv installs nothing
-                continue
+            name = plain_requirement_name(text)
+            if name is None:
+                try:
+                    name = Requirement(text).name
+                except InvalidRequirement:
+                    if group == "dependencies":
+                        return None  # R204 reports it; uv installs nothing
+                    continue
             line = py.string_line(text, after) or py.key_line("project", "dependencies") or 1
-            found.append(Declared(name=normalise(requirement.name), text=text, line=line, group=group))
+            found.append(Declared(name=normalise(name), text=text, line=line, group=group))
     return DeclaredDependencies(requirements=tuple(found))
 
 

@@ -33,22 +33,59 @@ def mention_lines(
         return None
     if not wanted:
         return []
-    # ASCII word boundaries: an identifier here is ASCII (checked above).
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, wanted)) + r")\b", re.ASCII)
     part = first > 1 or last is not None
     if "\r" in text:  # the parser's line breaks: let the file cut them
         lines = file.lines[first - 1 : last] if part else file.lines
+        pattern = _words_pattern(wanted)
         return [number for number, line in enumerate(lines, first) if pattern.search(line)]
     if part:
         text = "\n".join(file.lines[first - 1 : last])
+    if all(map(_IDENTIFIER_WORD.fullmatch, wanted)):
+        places = word_places(text, wanted)
+    else:
+        places = [match.start() for match in _words_pattern(wanted).finditer(text)]
     found: list[int] = []
     line, pos = first, 0
-    for match in pattern.finditer(text):
-        line += text.count("\n", pos, match.start())
-        pos = match.start()
+    for at in places:
+        line += text.count("\n", pos, at)
+        pos = at
         if not found or found[-1] != line:
             found.append(line)
     return found
+
+
+def _words_pattern(names: list[str]) -> re.Pattern[str]:
+    """Any of ``names`` as a whole word; ASCII word boundaries: an identifier here is ASCII (see above)."""
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b", re.ASCII)
+
+
+# A name of ASCII word characters only: its word-bounded places are whole runs of word characters.
+_IDENTIFIER_WORD = re.compile(r"\w+", re.ASCII)
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def word_places(text: str, names: list[str]) -> list[int]:
+    """Where, in order, ``text`` holds one of ``names`` (each of ASCII word characters) as a whole word: the
+    starts of the matches of ``re.compile(r"\b(?:a|b)\b", re.ASCII).finditer(text)``, found by substring
+    search, which is many times quicker than that regex (no literal prefix lets it skip ahead).
+
+    Such a match is a whole run of ASCII word characters, so two of them never overlap and each place where a
+    name stands between non-word characters (or the text's ends) is one of them.
+    """
+    places: list[int] = []
+    size_of_text = len(text)
+    for name in names:
+        size = len(name)
+        at = text.find(name)
+        while at != -1:
+            end = at + size
+            if (at == 0 or text[at - 1] not in _WORD_CHARS) and (end == size_of_text or text[end] not in _WORD_CHARS):
+                places.append(at)
+                at = text.find(name, end)  # the next whole word starts past this one
+            else:
+                at = text.find(name, at + 1)
+    places.sort()
+    return places
 
 
 def spans(node: ast.AST, lines: list[int] | None) -> bool:

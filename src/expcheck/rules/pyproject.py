@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from expcheck.facts import Facts
-from expcheck.facts.pep621 import project_from_poetry, requirement_ok, requirements_from_table, toml_list
+from expcheck.facts.pep621 import (
+    plain_requirement_name,
+    project_from_poetry,
+    requirement_ok,
+    requirements_from_table,
+    toml_list,
+)
 from expcheck.facts.pyproject import PyprojectFacts
 from expcheck.repairs.pyproject import repair_dependencies_table, repair_not_packaged, repair_poetry_only
 from expcheck.rules.base import Example, Hit, rule
@@ -276,6 +282,8 @@ def invalid_requirement(facts: Facts) -> Iterator[Hit]:
     py, project = found
     after = (py.table_line("project") or 1) - 1
     for text in _requirement_strings(project):
+        if plain_requirement_name(text) is not None:
+            continue  # valid for certain
         try:
             Requirement(text)
         except InvalidRequirement as exc:
