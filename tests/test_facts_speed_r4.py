@@ -39,6 +39,9 @@ def test_word_places_as_the_regex_finds_them() -> None:
 
 
 def test_mention_lines_as_the_regex_finds_them() -> None:
+    for text, names in [("x(a b\nzz", ["(a"]), ("xa b\na b", ["a b"]), ("a.b\nxa.b", ["a.b", "b"]), ("q-\n-", ["-"])]:
+        file = SourceFile(path="m.py", text=text)
+        assert mention_lines(file, names, checked=True) == _regex_lines(file, names), (text, names)
     chance = random.Random(5)
     for _ in range(1500):
         text = "".join(chance.choice(_PIECES) for _ in range(chance.randint(0, 40)))

@@ -31,10 +31,11 @@ the value's end, as in ``run=resnet (11M)-cifar``.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 # KEY mode: an ID (letters, digits, _ and -, not starting with a digit or -), or a DOT_PATH of such.
-_KEY = re.compile(r"(\+{0,2})([A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_\-]*)*)=")
+_KEY = r"(\+{0,2})([A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_\-]*)*)="
 
 # VALUE mode characters each of which starts an ID, INT, FLOAT, BOOL, NULL, UNQUOTED_CHAR or COLON token.
 _UNQUOTED_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/+.$%*@?|:")
@@ -42,8 +43,8 @@ _UNQUOTED_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 # Every character Hydra's INT, FLOAT, BOOL and NULL tokens can hold (1_000, -1.5e+3, inf, nan, true, null).
 SCALAR_TOKEN_CHARS = frozenset("0123456789_.+-eEiInNfFaAtTrRuUlLsS")
 
-_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
-_INT = re.compile(r"[+-]?(?:0|[1-9](?:_?[0-9])*)")
+_ID = r"[A-Za-z_][A-Za-z0-9_\-]*"
+_INT = r"[+-]?(?:0|[1-9](?:_?[0-9])*)"
 # Longer INT tokens are left to Hydra: past 4300 digits, int() raises (as it does in Hydra's visitor).
 _LONGEST_INT = 100
 
@@ -53,10 +54,16 @@ _UNDECIDED = object()  # a value whose reading is left to Hydra's parser
 _KEYWORDS: dict[str, Any] = {"true": True, "false": False, "null": None, "inf": _UNDECIDED, "nan": _UNDECIDED}
 
 
+@cache  # compiled on first use: most CLI calls compose nothing
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The key, ID and INT patterns above."""
+    return re.compile(_KEY), re.compile(_ID), re.compile(_INT)
+
+
 def plain_override(text: str, config_loader: Any = None) -> Any | None:
     """The ``Override`` Hydra's ``OverridesParser.parse_overrides([text])[0]`` gives ``text`` (with its
     ``config_loader``), or None when ``text`` is not one of the plain forms this module reads."""
-    match = _KEY.match(text)
+    match = _patterns()[0].match(text)
     if match is None:
         return None
     value = _value(text[match.end() :])
@@ -93,9 +100,10 @@ def _value(value: str) -> Any:
     lowered = value.lower()
     if lowered in _KEYWORDS:
         return _KEYWORDS[lowered]
-    if _ID.fullmatch(value):
+    _key, identifier, integer = _patterns()
+    if identifier.fullmatch(value):
         return value
-    if len(value) <= _LONGEST_INT and _INT.fullmatch(value):
+    if len(value) <= _LONGEST_INT and integer.fullmatch(value):
         return int(value)
     return _UNDECIDED
 
@@ -125,7 +133,7 @@ def certainly_refused(text: str) -> bool:
     a token too). A ``)`` before any ``(``, a first ``(`` never closed, or anything after the one closing it
     is a syntax error. Whether a value that does end there parses is left to Hydra.
     """
-    match = _KEY.match(text)
+    match = _patterns()[0].match(text)
     if match is None:
         return False
     value = text[match.end() :]

@@ -40,7 +40,7 @@ def mention_lines(
         return [number for number, line in enumerate(lines, first) if pattern.search(line)]
     if part:
         text = "\n".join(file.lines[first - 1 : last])
-    if all(map(_IDENTIFIER_WORD.fullmatch, wanted)):
+    if all(name and _WORD_CHARS.issuperset(name) for name in wanted):  # names of ASCII word characters
         places = word_places(text, wanted)
     else:
         places = [match.start() for match in _words_pattern(wanted).finditer(text)]
@@ -59,8 +59,7 @@ def _words_pattern(names: list[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b", re.ASCII)
 
 
-# A name of ASCII word characters only: its word-bounded places are whole runs of word characters.
-_IDENTIFIER_WORD = re.compile(r"\w+", re.ASCII)
+# What ``\w`` matches with re.ASCII: a name of these only stands as a whole word in whole runs of them.
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
