@@ -132,7 +132,17 @@ def profile_modes(facts: Facts) -> tuple[str, ...]:
 def _first_lines(message: str, count: int = 4) -> str:
     lines = [line.rstrip() for line in message.strip().splitlines() if line.strip()]
     kept = [line for line in lines if not line.strip().startswith(("provider=", "Config search path"))]
-    return " ".join(kept[:count]).replace("\t", " ")
+    return _RECURSION_DETAIL.sub("", " ".join(kept[:count]).replace("\t", " "))
+
+
+# What Python adds to "maximum recursion depth exceeded" depends on where the stack ran out ("while calling a
+# Python object", "in comparison"), so on how deep the caller already was: dropped, for reports that do not
+# depend on how expcheck was started.
+_RECURSION_DETAIL = re.compile(
+    r"(?<=maximum recursion depth exceeded)(?: while calling a Python object| in comparison| during compilation"
+    r"| while getting the (?:repr|str) of an object| in __(?:instance|subclass)check__| while pickling an object"
+    r"| while (?:de|en)coding a JSON (?:array|object)(?: from a unicode string)?)"
+)
 
 
 class _Composer:

@@ -119,6 +119,10 @@ def _quoted(value: str) -> Any:
     return QuotedString(text=inner, quote=Quote.single if quote == "'" else Quote.double)
 
 
+# Parentheses nested deeper than this are left to Hydra's parser: its recursive descent may run out of Python's
+# stack (RecursionError, near 500 levels at the default limit) before it reports the syntax error.
+_DEEPEST_CERTAIN = 50
+
 # Characters that could put a parenthesis inside a token other than POPEN/PCLOSE (quotes, escapes,
 # interpolations) or let the value be more than one element (a choice sweep, a list, a dict).
 _HIDING = frozenset("'\"\\{}[],")
@@ -131,7 +135,8 @@ def certainly_refused(text: str) -> bool:
     (``name(args)``) holds, and the value is a single element, so that function must span the whole value:
     it ends at the ``)`` closing its first ``(``, and nothing may follow (EOF must come next; Hydra's WS is
     a token too). A ``)`` before any ``(``, a first ``(`` never closed, or anything after the one closing it
-    is a syntax error. Whether a value that does end there parses is left to Hydra.
+    is a syntax error. Whether a value that does end there parses is left to Hydra, and so is a value
+    nesting parentheses more than ``_DEEPEST_CERTAIN`` deep.
     """
     match = _patterns()[0].match(text)
     if match is None:
@@ -143,6 +148,8 @@ def certainly_refused(text: str) -> bool:
     for at, char in enumerate(value):
         if char == "(":
             depth += 1
+            if depth > _DEEPEST_CERTAIN:
+                return False  # Hydra's recursive parser may stop with RecursionError instead: its own answer
         elif char == ")":
             if depth == 0:
                 return True  # a PCLOSE no function opened
