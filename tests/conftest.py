@@ -25,8 +25,8 @@ def corpus_index() -> list[dict]:
     return [json.loads(line) for line in (CORPUS / "index.jsonl").read_text().splitlines() if line.strip()]
 
 
-def corpus_files(*suffixes: str) -> Iterator[tuple[str, str, SourceFile]]:
-    """(trace, path, file) for every file ending in one of ``suffixes`` of every corpus trace that reads."""
+def corpus_facts() -> Iterator[tuple[str, Facts]]:
+    """(trace, facts) for every corpus trace that reads."""
     from expcheck.inputs import load
 
     for entry in corpus_index():
@@ -34,9 +34,15 @@ def corpus_files(*suffixes: str) -> Iterator[tuple[str, str, SourceFile]]:
             loaded = load(str(CORPUS / entry["trace"]))
         except Exception:
             continue
-        for path, file in loaded.submission.files.items():
+        yield entry["trace"], Facts(loaded.submission, loaded.profile)
+
+
+def corpus_files(*suffixes: str) -> Iterator[tuple[str, str, SourceFile]]:
+    """(trace, path, file) for every file ending in one of ``suffixes`` of every corpus trace that reads."""
+    for trace, facts in corpus_facts():
+        for path, file in facts.submission.files.items():
             if path.endswith(suffixes):
-                yield entry["trace"], path, file
+                yield trace, path, file
 
 
 def facts_of(files: dict[str, str], profile: str | None = None) -> Facts:

@@ -18,7 +18,7 @@ from functools import cache
 import pytest
 import yaml
 
-from conftest import CORPUS, corpus_files, corpus_index, needs_shared
+from conftest import CORPUS, corpus_facts, corpus_files, needs_shared
 from expcheck.facts import Facts, _SafeLoader, fabrication, knowntypes, mltrain, selection, yamlnumbers
 from expcheck.facts.callees import resolved_calls
 from expcheck.facts.callscopes import module_scopes
@@ -416,15 +416,8 @@ def test_resolved_calls_are_the_calls_callee_definition_resolves() -> None:
 
 @needs_shared
 def test_corpus_resolved_calls_as_without_the_screen() -> None:
-    from expcheck.inputs import load
-
-    for entry in corpus_index():
-        try:
-            loaded = load(str(CORPUS / entry["trace"]))
-        except Exception:
-            continue
-        facts = Facts(loaded.submission, loaded.profile)
-        assert list(resolved_calls(facts)) == _every_call_resolved(facts), entry["trace"]
+    for trace, facts in corpus_facts():
+        assert list(resolved_calls(facts)) == _every_call_resolved(facts), trace
 
 
 # ---- selection ---------------------------------------------------------------------------------------------------

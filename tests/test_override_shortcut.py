@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CORPUS, corpus_index, needs_shared
+from conftest import CORPUS, corpus_facts, corpus_index, needs_shared
 from expcheck.facts import Facts, experiment_runs
 from expcheck.facts.compose import command_overrides, profile_modes
 from expcheck.facts.hydra_overrides import certainly_refused, plain_override
@@ -104,15 +104,8 @@ def test_generated_strings_read_as_hydra_reads_them() -> None:
 @needs_shared
 def test_corpus_overrides_read_as_hydra_reads_them() -> None:
     """Every override a corpus trace's train command passes, bare and with the run id quoted."""
-    from expcheck.inputs import load
-
     strings: set[str] = set()
-    for entry in corpus_index():
-        try:
-            loaded = load(str(CORPUS / entry["trace"]))
-        except Exception:
-            continue
-        facts = Facts(loaded.submission, loaded.profile)
+    for _trace, facts in corpus_facts():
         for run in experiment_runs(facts):
             for mode in profile_modes(facts):
                 for quote in (False, True):
