@@ -257,10 +257,7 @@ def submission_from_trace(text: str, name: str) -> Submission:
     sections = _split(text)
     bundle = _find_bundle(sections, name)
     files, rejected, keys = files_from_bundle(bundle)
-    base_files = None
     base_obj = _decode_first_object(sections.parts.get("base", ""), name)
-    if is_code_bundle(base_obj):
-        base_files, _, _ = files_from_bundle(base_obj)
     parts = sections.parts
     context = ResearchContext(
         hypothesis=(parts.get("hypothesis") or "").strip() or None,
@@ -279,7 +276,7 @@ def submission_from_trace(text: str, name: str) -> Submission:
         bundle_keys=keys,
         recorded=_recorded(sections.output, reviewer, name),
         rejected=rejected,
-        base_files=base_files,
+        base_bundle=base_obj if is_code_bundle(base_obj) else None,
     )
 
 
