@@ -83,6 +83,12 @@ class SourceFile:
         """The file's lines without line endings, as its parser counts them; an empty file has no lines."""
         return split_lines(self.text, self.path)
 
+    @cached_property
+    def size(self) -> int:
+        """The text's size in bytes as UTF-8 (a lone surrogate counted as ``surrogatepass`` writes it)."""
+        text = self.text
+        return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
     def line(self, number: int) -> str:
         """Line ``number`` (1-based), or "" when out of range."""
         if 1 <= number <= len(self.lines):
@@ -92,6 +98,13 @@ class SourceFile:
     @property
     def is_blank(self) -> bool:
         return not self.text.strip()
+
+
+def with_size(file: SourceFile, size: int) -> SourceFile:
+    """``file``, its ``size`` given by a reader that has measured it already (a cached property keeps its
+    value in the instance's dict, which a frozen dataclass lets one write)."""
+    file.__dict__["size"] = size
+    return file
 
 
 @dataclass(frozen=True)
