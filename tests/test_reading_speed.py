@@ -88,3 +88,24 @@ def test_a_reference_bundle_nested_too_deep_is_still_refused_when_read() -> None
     deep = '{"train_py": "x", "meta": ' + "[" * (MAX_NESTING + 5) + "]" * (MAX_NESTING + 5) + "}"
     with pytest.raises(InputError, match="nested more than"):
         submission_from_trace(_trace(deep, {"train_py": "print('new')\n"}), "t")
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "- Run Variations: ['a', 'b']\n",
+        "intro\n  \t- Run Variations: ['a']  \nrest",
+        "text - Run Variations: ['mid-line, not a line start']\n- Run Variations: ['b']\n",
+        "- Run Variations: not a list\n  - Run Variations: ['second']\n",
+        "x- Run Variations: ['glued']\n",
+        "- Run Variations: ['a'] - Run Variations: ['b']\n",
+        "no variations here",
+        "- Run Variations: ['unclosed'\n- Run Variations: []",
+    ],
+)
+def test_the_variations_line_is_the_one_a_regex_search_finds(section: str) -> None:
+    from expcheck.inputs.trace import _VARIATIONS, _first_indented_line_match
+
+    found = _first_indented_line_match(_VARIATIONS, section, "- Run Variations:")
+    expected = _VARIATIONS.search(section)
+    assert (found and (found.span(), found.group("list"))) == (expected and (expected.span(), expected.group("list")))

@@ -95,6 +95,24 @@ def _last_line_match(pattern: re.Pattern[str], text: str, literal: str) -> re.Ma
         stop = hit + len(literal)  # the next candidate ends before this one's newline
 
 
+def _first_indented_line_match(pattern: re.Pattern[str], text: str, literal: str) -> re.Match[str] | None:
+    """``pattern.search(text)`` for a multi-line ``pattern`` that starts with ``^[ \\t]*`` and ``literal``.
+
+    Only lines that hold ``literal`` after their indentation are tried, found by plain string search: the
+    regex engine would try every position of the text (a trace's code section is tens of thousands of
+    characters).
+    """
+    at = text.find(literal)
+    while at >= 0:
+        line_start = text.rfind("\n", 0, at) + 1
+        if not text[line_start:at].strip(" \t"):
+            match = pattern.match(text, line_start)
+            if match is not None:
+                return match
+        at = text.find(literal, at + 1)
+    return None
+
+
 def _split(text: str) -> _Sections:
     out_match = _last_line_match(_OUTPUT, text, "Output:")
     input_match = _INPUT.search(text)
@@ -216,7 +234,7 @@ def _primary_metric(*texts: str | None) -> str | None:
 def _variations(section: str | None) -> tuple[str, ...]:
     if not section:
         return ()
-    match = _VARIATIONS.search(section)
+    match = _first_indented_line_match(_VARIATIONS, section, "- Run Variations:")
     if not match:
         return ()
     # A list literal Python cannot read or write back (a dict keyed by a list: TypeError; nesting past the
