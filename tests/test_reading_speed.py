@@ -104,8 +104,25 @@ def test_a_reference_bundle_nested_too_deep_is_still_refused_when_read() -> None
     ],
 )
 def test_the_variations_line_is_the_one_a_regex_search_finds(section: str) -> None:
-    from expcheck.inputs.trace import _VARIATIONS, _first_indented_line_match
+    from expcheck.inputs.trace import _VARIATIONS, _indented_line_matches
 
-    found = _first_indented_line_match(_VARIATIONS, section, "- Run Variations:")
+    found = next(_indented_line_matches(_VARIATIONS, section, "- Run Variations:"), None)
     expected = _VARIATIONS.search(section)
     assert (found and (found.span(), found.group("list"))) == (expected and (expected.span(), expected.group("list")))
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "- Run ID: a\n  Method: m\n- Run ID: b\n",
+        "  \t- Run ID: indented\ntext - Run ID: mid-line\n- Run ID: c - Run ID: same line\n",
+        "x- Run ID: glued\n- Run ID:\n- Run ID:   spaced  \n",
+        "no runs",
+        "- Run ID: last without newline",
+    ],
+)
+def test_the_run_lines_are_those_a_regex_finds(section: str) -> None:
+    from expcheck.inputs.trace import _RUN_START, _indented_line_matches
+
+    found = [(m.span(), m.group("id")) for m in _indented_line_matches(_RUN_START, section, "- Run ID:")]
+    assert found == [(m.span(), m.group("id")) for m in _RUN_START.finditer(section)]
