@@ -8,7 +8,8 @@ iterative, costs time proportional to the input, and says in one line what limit
 
 * :func:`yaml_limit` scans the YAML *event stream* (libyaml's parser when PyYAML has it, else
   PyYAML's pure-Python one; both keep their own stack, neither recurses) before a document is
-  composed: collection depth, and the node count the document's aliases expand to.
+  composed: collection depth, and the node count the document's aliases expand to. A text whose
+  characters show it within both (no alias, a nesting bound from its lines) is not scanned.
 * :func:`toml_depth` scans TOML text for the nesting of arrays and inline tables, skipping strings
   and comments, before ``tomllib`` recurses into them.
 * :func:`tree_depth` measures a parsed Python syntax tree (or any tree of ``ast`` nodes) level by level.
@@ -103,16 +104,83 @@ def yaml_limit(text: str) -> LimitProblem | None:
 # Each YAML collection opens with one of these characters of its own: a block sequence with "-", a block
 # mapping with ":" (or "?" for a complex key), a flow collection with "[" or "{".
 _COLLECTION_INDICATORS = "-:?[{"
+# Characters other than "\r" YAML 1.1 reads as line breaks, and the byte-order mark libyaml skips at the start
+# of any line: where one stands, the line-by-line tests below would not see the lines libyaml sees.
+_OTHER_BREAKS = "\x85\u2028\u2029\ufeff"
+# The start of a line up to its first token: the indentation, then any block indicators ("-", "?", ":") each
+# followed by blanks, as in ``  - - key: value``.
+_LINE_PREFIX = re.compile(r"\n[ \t]*(?:[-?:][ \t]+)*")
+# A comment's "#": at the start of a line or after a blank.
+_COMMENT_MARK = re.compile(r"(?:^|[ \t])#")
 
 
 def _plainly_within(text: str) -> bool:
-    """Whether ``text`` cannot pass a YAML limit, seen from its characters alone: no alias (``*``), so
-    nothing expands, and fewer collection indicators than the depth limit, so nothing nests that deep;
-    encodable as UTF-8 (no lone surrogate), so libyaml takes it. A short config passes this test; any
-    other text is scanned."""
-    if "*" in text or sum(text.count(ch) for ch in _COLLECTION_INDICATORS) > MAX_NESTING:
+    """Whether ``text`` cannot pass a YAML limit, seen from its characters alone, so that the scan of its
+    events can be skipped: encodable as UTF-8 (no lone surrogate), so libyaml takes it; no alias, so nothing
+    expands (an asterisk may stand in comments only); and collections that cannot nest past the depth
+    limit: fewer collection indicators than the limit, or a depth bound from its lines within it.
+
+    Most configs pass one test or the other; any other text is scanned, event by event.
+    """
+    if not utf8_encodable(text):
         return False
-    return utf8_encodable(text)
+    if "*" in text and not _asterisks_in_comments(text):
+        return False
+    if sum(text.count(ch) for ch in _COLLECTION_INDICATORS) <= MAX_NESTING:
+        return True
+    return nesting_bound(text) <= MAX_NESTING
+
+
+def _lines_as_libyaml_reads_them(text: str) -> bool:
+    """Whether ``text``'s lines are its "\\n"-separated parts to libyaml and PyYAML (no other line break, no
+    byte-order mark that libyaml would skip at a line's start)."""
+    return "\r" not in text and (text.isascii() or not any(ch in text for ch in _OTHER_BREAKS))
+
+
+def _asterisks_in_comments(text: str) -> bool:
+    """Whether no asterisk of ``text`` can be an alias: each stands after a comment's "#" on its line, with no
+    quote before it on that line.
+
+    A "#" at a line's start or after a blank starts a comment unless it stands inside a quoted scalar (a
+    plain scalar ends before it; in a block scalar everything is text). Without a quote before the asterisk
+    on its line, a quoted scalar open at the "#" is still open at the asterisk. Either way the asterisk is
+    text, never the start of an alias token.
+    """
+    if not _lines_as_libyaml_reads_them(text):
+        return False
+    for line in text.split("\n"):
+        if "*" not in line:
+            continue
+        head = line[: line.rindex("*")]
+        if '"' in head or "'" in head:
+            return False
+        if _COMMENT_MARK.search(line, 0, line.index("*")) is None:
+            return False
+    return True
+
+
+def nesting_bound(text: str) -> int:
+    """An upper bound of how deep collections nest in the YAML ``text`` (as far as it parses), from its lines.
+
+    Block collections cannot stand inside flow ones, so a chain of nested collections is block ones, then
+    flow ones. A flow collection opens at a bracket or brace of its own, and a single-pair mapping
+    (``[a: b]``) stands right inside a flow sequence: at most ``count("{") + 2 * count("[")`` flow levels.
+    A block collection starts at its first entry's column: libyaml opens one (``roll_indent``) only where a
+    simple key or a "-" / "?" entry is allowed in block context, that is at a line's first token or right
+    after a "-", "?" or ":" indicator and its blanks at the start of the line (``_LINE_PREFIX``); each
+    nested one is indented further, but for a sequence written at its mapping's own indentation: at most
+    two levels per such column. Brackets in strings and comments and prefixes of lines inside scalars only
+    make the bound larger. A text with other line breaks than "\\n" gets a bound past any limit.
+    """
+    if not _lines_as_libyaml_reads_them(text):
+        return sys.maxsize
+    columns: set[int] = set()
+    for prefix in set(_LINE_PREFIX.findall("\n" + text)):
+        line = prefix[1:]
+        columns.add(len(line) - len(line.lstrip(" \t")))
+        columns.add(len(line))
+        columns.update(at for at in range(1, len(line)) if line[at] in "-?:" and line[at - 1] in " \t")
+    return 2 * len(columns) + text.count("{") + 2 * text.count("[")
 
 
 def long_integer_at(text: str, start: int = 0, underscores: bool = False) -> int | None:

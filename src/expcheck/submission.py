@@ -6,9 +6,10 @@ Readers in ``expcheck.inputs`` build these objects; nothing here judges anything
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 InputKind = Literal["directory", "bundle", "trace", "file"]  # file: one Python source file
 
@@ -82,6 +83,12 @@ class SourceFile:
         """The file's lines without line endings, as its parser counts them; an empty file has no lines."""
         return split_lines(self.text, self.path)
 
+    @cached_property
+    def size(self) -> int:
+        """The text's size in bytes as UTF-8 (a lone surrogate counted as ``surrogatepass`` writes it)."""
+        text = self.text
+        return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
     def line(self, number: int) -> str:
         """Line ``number`` (1-based), or "" when out of range."""
         if 1 <= number <= len(self.lines):
@@ -91,6 +98,13 @@ class SourceFile:
     @property
     def is_blank(self) -> bool:
         return not self.text.strip()
+
+
+def with_size(file: SourceFile, size: int) -> SourceFile:
+    """``file``, its ``size`` given by a reader that has measured it already (a cached property keeps its
+    value in the instance's dict, which a frozen dataclass lets one write)."""
+    file.__dict__["size"] = size
+    return file
 
 
 @dataclass(frozen=True)
@@ -146,10 +160,25 @@ class Submission:
     bundle_keys: tuple[str, ...] = ()
     recorded: RecordedVerdict | None = None
     rejected: list[RejectedEntry] = field(default_factory=list)
-    # The reference code a derived bundle was made from (v0 contracts), when a trace carries it.
-    base_files: dict[str, SourceFile] | None = None
+    # The code bundle of the reference code a derived bundle was made from (v0 contracts), when a trace
+    # carries one, as decoded; ``base_files`` reads it.
+    base_bundle: Mapping[str, Any] | None = None
     # Run configs a bundle nests as "run_configs": {run_id: yaml}; placed as files once the profile is known.
     run_configs: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def base_files(self) -> dict[str, SourceFile] | None:
+        """The reference code's files, by repository path (None without a reference bundle).
+
+        Made on first use: no rule reads them, and making the files of a second bundle cost every check
+        of a trace that carries one about a tenth of a millisecond (the bundle is still decoded when the
+        trace is read, so a reference bundle nested too deep is refused there as before).
+        """
+        if self.base_bundle is None:
+            return None
+        from expcheck.inputs.bundle import files_from_bundle  # the readers import this module
+
+        return files_from_bundle(self.base_bundle)[0]
 
     def file(self, path: str) -> SourceFile | None:
         return self.files.get(path)

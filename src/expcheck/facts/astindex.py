@@ -285,6 +285,10 @@ def _plan(cls: type) -> tuple[int, tuple[str, ...]]:
     return plan
 
 
+# Methods and functions whose calls read a key by name (``x.get("k")``, ``getattr(x, "k")``), and ``update``,
+# whose calls are recorded per receiver.
+_KEYED_METHODS = frozenset({"get", "update"})
+_KEYED_FUNCTIONS = frozenset({"getattr", "hasattr"})
 # Index kinds whose node can be a subscript's key worth recording (``x["k"]``, ``x[["a"]]``, ``x[cfg.k]``).
 _KEY_KINDS = frozenset({ast.Constant, ast.List, ast.Name, ast.Attribute, ast.Call})
 
@@ -336,7 +340,8 @@ class _Collector:
         strings, docstrings = self.strings, self.docstrings
         plans = _PLANS.get
         package = self.package
-        Name, Constant, FormattedValue, Load = ast.Name, ast.Constant, ast.FormattedValue, ast.Load
+        Name, Constant, FormattedValue, Load, Attribute = ast.Name, ast.Constant, ast.FormattedValue, ast.Load, ast.Attribute
+        raw_calls = self.raw_calls
         key_kinds = _KEY_KINDS
         while stack:
             node, state, depth = pop()
@@ -353,13 +358,21 @@ class _Collector:
                         push((value, state, depth + 1))
                     continue
                 if action == _CALL:
-                    self._call(node, state)  # type: ignore[arg-type]
-                    # The children as the generic visit below pushes them, a keyword's value in its place (the
-                    # keyword holds nothing else) unless the value may stand past the limit.
+                    # The call is recorded (and the keys it reads by name) and its children pushed as the
+                    # generic visit below pushes them, a keyword's value in its place (the keyword holds nothing
+                    # else) unless the value may stand past the limit; one loop over the keywords does both.
+                    raw_calls.append((node, state))
                     inner = depth + 1
                     func = node.func  # type: ignore[attr-defined]
                     kind = type(func)
-                    if kind is not Name and (kind is not Constant or type(func.value) is str):
+                    if kind is Attribute:
+                        if func.attr in _KEYED_METHODS:
+                            self._method_call(node, func, state)  # type: ignore[arg-type]
+                        push((func, state, inner))
+                    elif kind is Name:
+                        if func.id in _KEYED_FUNCTIONS:
+                            self._function_call(node)  # type: ignore[arg-type]
+                    elif kind is not Constant or type(func.value) is str:
                         push((func, state, inner))
                     for item in node.args:  # type: ignore[attr-defined]
                         kind = type(item)
@@ -368,12 +381,16 @@ class _Collector:
                     if depth + 2 <= limit:
                         inner += 1
                         for keyword in node.keywords:  # type: ignore[attr-defined]
+                            if keyword.arg:
+                                add_name(keyword.arg)
                             item = keyword.value
                             kind = type(item)
                             if kind is not Name and (kind is not Constant or type(item.value) is str):
                                 push((item, state, inner))
                     else:
                         for keyword in node.keywords:  # type: ignore[attr-defined]
+                            if keyword.arg:
+                                add_name(keyword.arg)
                             push((keyword, state, inner))
                     continue
                 if action == _CONSTANT:
@@ -472,26 +489,22 @@ class _Collector:
                     push((value, state, inner))
         return True
 
-    def _call(self, node: ast.Call, state: _State) -> None:
-        self.raw_calls.append((node, state))
-        func = node.func
-        kind = type(func)
-        if kind is ast.Attribute:
-            attr = func.attr  # type: ignore[attr-defined]
-            if attr == "get":
-                if node.args:
-                    key = const_str(node.args[0])
-                    if key is not None:
-                        self.names_read.add(key)
-            elif attr == "update" and type(func.value) is ast.Name:  # type: ignore[attr-defined]
-                state.scope.updates.setdefault(func.value.id, []).append(node)  # type: ignore[attr-defined]
-        elif kind is ast.Name and func.id in ("getattr", "hasattr") and len(node.args) >= 2:  # type: ignore[attr-defined]
+    def _method_call(self, node: ast.Call, func: ast.Attribute, state: _State) -> None:
+        """``x.get("k")`` reads the key "k"; ``name.update(...)`` is recorded in its scope."""
+        if func.attr == "get":
+            if node.args:
+                key = const_str(node.args[0])
+                if key is not None:
+                    self.names_read.add(key)
+        elif type(func.value) is ast.Name:  # ``update``
+            state.scope.updates.setdefault(func.value.id, []).append(node)
+
+    def _function_call(self, node: ast.Call) -> None:
+        """``getattr(x, "k")`` / ``hasattr(x, "k")`` read the name "k"."""
+        if len(node.args) >= 2:
             key = const_str(node.args[1])
             if key is not None:
                 self.names_read.add(key)
-        for kw in node.keywords:
-            if kw.arg:
-                self.names_read.add(kw.arg)
 
     def _assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: Scope, in_class: bool = False) -> None:
         value = node.value

@@ -16,9 +16,9 @@ import yaml
 
 from expcheck.errors import InputError
 from expcheck.inputs.limits import check_nesting, json_syntax_error
-from expcheck.limits import MAX_NESTING, utf8_encodable
+from expcheck.limits import MAX_NESTING
 from expcheck.paths import normalise, unsafe_reason
-from expcheck.submission import FileOrigin, RejectedEntry, SourceFile
+from expcheck.submission import FileOrigin, RejectedEntry, SourceFile, with_size
 
 # AIRAS names files by key: <stem>_py lives in src/, <stem>_yaml in config/, <stem>_toml at the root.
 _KEY_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -140,18 +140,34 @@ def source_file(path: str, text: str, origin: FileOrigin = "code") -> SourceFile
     Text no file can hold (NUL bytes, a lone surrogate, which a JSON escape can produce and UTF-8
     cannot encode) makes the file unreadable. A byte-order mark at the start of a Python or YAML file
     is dropped, as Python and PyYAML drop it; tomllib does not, so a TOML file keeps it.
+    The file's UTF-8 size is kept when measured here: the readers' limits ask for it again.
     """
-    if "\x00" in text:
+    written = _utf8(text)
+    if b"\x00" in written if written is not None else "\x00" in text:  # (memchr over the bytes: quicker)
         return SourceFile(path=path, text="", origin=origin, unreadable="binary data (NUL bytes)")
-    bad = None if utf8_encodable(text) else _SURROGATE.search(text)
+    bad = None if written is not None or text.isascii() else _SURROGATE.search(text)
     if bad is not None:
         why = f"not encodable as UTF-8 (a lone surrogate at character {bad.start()})"
         return SourceFile(path=path, text="", origin=origin, unreadable=why)
+    kept = text
     if path.endswith((".py", ".yaml", ".yml")):
-        text = text.removeprefix("\ufeff")
-    if "\r" in text:  # (a one-character test: far quicker than looking for "\r\n" in non-ASCII text)
-        text = text.replace("\r\n", "\n")
-    return SourceFile(path=path, text=text, origin=origin)
+        kept = kept.removeprefix("\ufeff")
+    if "\r" in kept:  # (a one-character test: far quicker than looking for "\r\n" in non-ASCII text)
+        kept = kept.replace("\r\n", "\n")
+    file = SourceFile(path=path, text=kept, origin=origin)
+    if kept is text:  # the text measured
+        with_size(file, len(text) if written is None else len(written))
+    return file
+
+
+def _utf8(text: str) -> bytes | None:
+    """``text`` encoded as UTF-8; None when it is ASCII (its characters are its bytes) or holds a lone surrogate."""
+    if text.isascii():
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
 
 
 class _Object(dict[str, Any]):

@@ -126,8 +126,7 @@ def limit_judged(files: dict[str, SourceFile]) -> None:
     judged = [p for p, f in files.items() if p.endswith(_JUDGED_SUFFIXES) and f.unreadable is None]
     for path in sorted(judged, key=lambda p: (not p.startswith(("src/", "config/", "pyproject.toml")), p)):
         file = files[path]
-        text = file.text
-        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        size = file.size
         if size > MAX_JUDGED_FILE_BYTES:
             why = f"{size} bytes, more than the {MAX_JUDGED_FILE_BYTES // 1024} KiB expcheck parses in one file"
         elif total + size > MAX_JUDGED_TOTAL_BYTES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,24 @@ def _last_line_match(pattern: re.Pattern[str], text: str, literal: str) -> re.Ma
         stop = hit + len(literal)  # the next candidate ends before this one's newline
 
 
+def _indented_line_matches(pattern: re.Pattern[str], text: str, literal: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a multi-line ``pattern`` that starts with ``^[ \\t]*`` and ``literal`` and
+    never spans a line end.
+
+    Only lines that hold ``literal`` after their indentation are tried, found by plain string search: the
+    regex engine would try every position of the text (a trace's code section is tens of thousands of
+    characters).
+    """
+    at = text.find(literal)
+    while at >= 0:
+        line_start = text.rfind("\n", 0, at) + 1
+        if not text[line_start:at].strip(" \t"):  # (a later occurrence on a line has text before it)
+            match = pattern.match(text, line_start)
+            if match is not None:
+                yield match
+        at = text.find(literal, at + 1)
+
+
 def _split(text: str) -> _Sections:
     out_match = _last_line_match(_OUTPUT, text, "Output:")
     input_match = _INPUT.search(text)
@@ -178,7 +197,7 @@ def _dedent_yaml(block: str) -> str:
 
 
 def _runs(section: str) -> tuple[RunSpec, ...]:
-    starts = list(_RUN_START.finditer(section))
+    starts = list(_indented_line_matches(_RUN_START, section, "- Run ID:"))
     runs: list[RunSpec] = []
     for i, match in enumerate(starts):
         block = section[match.end() : starts[i + 1].start() if i + 1 < len(starts) else len(section)]
@@ -216,7 +235,7 @@ def _primary_metric(*texts: str | None) -> str | None:
 def _variations(section: str | None) -> tuple[str, ...]:
     if not section:
         return ()
-    match = _VARIATIONS.search(section)
+    match = next(_indented_line_matches(_VARIATIONS, section, "- Run Variations:"), None)
     if not match:
         return ()
     # A list literal Python cannot read or write back (a dict keyed by a list: TypeError; nesting past the
@@ -257,10 +276,7 @@ def submission_from_trace(text: str, name: str) -> Submission:
     sections = _split(text)
     bundle = _find_bundle(sections, name)
     files, rejected, keys = files_from_bundle(bundle)
-    base_files = None
     base_obj = _decode_first_object(sections.parts.get("base", ""), name)
-    if is_code_bundle(base_obj):
-        base_files, _, _ = files_from_bundle(base_obj)
     parts = sections.parts
     context = ResearchContext(
         hypothesis=(parts.get("hypothesis") or "").strip() or None,
@@ -279,7 +295,7 @@ def submission_from_trace(text: str, name: str) -> Submission:
         bundle_keys=keys,
         recorded=_recorded(sections.output, reviewer, name),
         rejected=rejected,
-        base_files=base_files,
+        base_bundle=base_obj if is_code_bundle(base_obj) else None,
     )
 
 
