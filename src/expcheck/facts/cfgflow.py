@@ -59,6 +59,8 @@ _BROAD_EXCEPTIONS = frozenset(
 )
 _STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
 _IN_PLACE_MERGES = frozenset({"merge_with", "update"})
+# Context managers of OmegaConf whose ``as`` target is the config node passed first.
+_YIELDS_ITS_NODE = _STRUCT_OPENERS | {"flag_override"}
 _MAX_DEPTH = 8
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _NESTED_SCOPES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
@@ -221,7 +223,10 @@ class _Analyzer:
         return found
 
     def assigns_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.Assign, tuple[str, ...]]]:
-        """The one-target assignments of ``func`` (nested bodies included) whose target is a key chain, in order."""
+        """The one-target assignments of ``func`` (nested bodies included) whose target is a key chain, in order.
+
+        ``with open_dict(node) as name:`` counts as ``name = node``: ``open_dict``, ``read_write`` and
+        ``flag_override`` yield the very node they are given."""
         found = self._assigns.get(id(func))
         if found is None:
             found = []
@@ -230,6 +235,17 @@ class _Analyzer:
                     target = _segments(node.targets[0])
                     if target is not None:
                         found.append((node, tuple(target)))
+                elif isinstance(node, ast.With | ast.AsyncWith):
+                    for item in node.items:
+                        call, alias = item.context_expr, item.optional_vars
+                        if (
+                            isinstance(alias, ast.Name)
+                            and isinstance(call, ast.Call)
+                            and call.args
+                            and callee_attr(call) in _YIELDS_ITS_NODE
+                        ):
+                            assign = ast.Assign(targets=[alias], value=call.args[0])
+                            found.append((ast.copy_location(assign, item.context_expr), (alias.id,)))
             self._assigns[id(func)] = found
         return found
 

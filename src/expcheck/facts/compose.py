@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from expcheck.facts import Facts, experiment_runs, hydra_import
+from expcheck.facts.astindex import code_modules, index_of
 from expcheck.facts.hydra_app import HydraApp, entry_app
 from expcheck.facts.hydra_merge import merged_defaults
 from expcheck.facts.hydra_overrides import certainly_refused, plain_override
@@ -717,6 +718,11 @@ def compose_setup(facts: Facts) -> ComposeSetup:
     files = config_folder(facts, prefix)
     if files is None:
         return ComposeSetup(app, config_dir, config_name, (), "a config file does not parse (see R102)")
+    stored = _config_store_call(facts)
+    if stored is not None:
+        return ComposeSetup(
+            app, config_dir, config_name, (), f"the code registers configs in Hydra's ConfigStore ({stored})"
+        )
     docs = {path[len(prefix) :]: doc for path, doc in facts.yaml.items() if path.startswith(prefix)}
     hydra_groups = any(_names_hydra_group(doc.data) for doc in docs.values())
     nodes = {path: doc.node for path, doc in docs.items() if doc.node is not None}
@@ -728,6 +734,23 @@ def compose_setup(facts: Facts) -> ComposeSetup:
     outside = {_outside_entry(facts, prefix, asked) or OutsideEntry(asked, primary, 1) for asked in composer.outside}
     located = tuple(sorted(outside, key=lambda e: (e.path, e.line, e.config_path)))
     return ComposeSetup(app, config_dir, config_name, tuple(compositions), None, located)
+
+
+def _config_store_call(facts: Facts) -> str | None:
+    """``path:line`` of a ``store(...)`` call in a module that uses Hydra's ConfigStore; None when there is none.
+
+    A config stored from Python (a structured-config schema, a group option) takes part in Hydra's
+    composition: named in a defaults list, or matched by name to a YAML file (Hydra's automatic schema
+    matching). Composing the YAML alone would then not be what Hydra composes.
+    """
+    for path in code_modules(facts):
+        if "ConfigStore" not in facts.files[path].text:
+            continue
+        index = index_of(facts, path)
+        for call in index.calls if index is not None else ():
+            if call.attr == "store":
+                return f"{path}:{call.line}"
+    return None
 
 
 def _outside_entry(facts: Facts, prefix: str, config_path: str) -> OutsideEntry | None:
