@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, Scope, code_modules, const_str, index_of, template
 from expcheck.facts.python import iter_statements
+from expcheck.facts.semantic import dotted_name
 from expcheck.facts.sourcetext import source_text
+from expcheck.submission import SourceFile
 
 EVALUATE = "src/evaluate.py"
 _FIGURE_EXT = re.compile(r"\.(?:pdf|png|jpe?g|svg|eps)$", re.I)
@@ -314,7 +316,9 @@ def _hydra_failure(facts: Facts, index: ModuleIndex, tokens: list[str]) -> CliFa
                     continue
                 arg = call.node.args[0]
                 text = source_text(arg)
-                if re.fullmatch(rf"{re.escape(param)}(?:\.{re.escape(key)}|\[['\"]{re.escape(key)}['\"]\])", text):
+                if re.fullmatch(
+                    rf"{re.escape(param)}(?:\.{re.escape(key)}|\[['\"]{re.escape(key)}['\"]\])", text
+                ) and not _type_guarded(index, call, text):
                     return CliFailure(
                         index.path,
                         call.line,
@@ -322,6 +326,45 @@ def _hydra_failure(facts: Facts, index: ModuleIndex, tokens: list[str]) -> CliFa
                         "raises TypeError: the JSON object must be str, bytes or bytearray, not ListConfig",
                     )
     return None
+
+
+_CATCHES_TYPE_ERROR = frozenset({"TypeError", "Exception", "BaseException"})
+
+
+def _type_guarded(index: ModuleIndex, call: CallSite, text: str) -> bool:
+    """Whether ``call`` runs only for some types of the value ``text``, or its TypeError is caught: it stands in
+    a branch of an ``if`` / conditional expression whose test is ``isinstance(<text>, ...)``, or in the body of
+    a ``try`` with a handler for TypeError (or a broader one)."""
+    scope = index.scopes.get(call.function)
+    root: ast.AST = scope.node if scope is not None and scope.node is not None else index.tree
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(root):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    child: ast.AST = call.node
+    node = parents.get(id(child))
+    while node is not None:
+        if isinstance(node, ast.If | ast.IfExp) and child is not node.test:
+            for test in ast.walk(node.test):
+                if (
+                    isinstance(test, ast.Call)
+                    and isinstance(test.func, ast.Name)
+                    and test.func.id == "isinstance"
+                    and test.args
+                    and source_text(test.args[0]) == text
+                ):
+                    return True
+        if isinstance(node, ast.Try | ast.TryStar) and any(child is s for s in node.body):
+            for handler in node.handlers:
+                kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+                if handler.type is None or any(
+                    isinstance(k, ast.Name | ast.Attribute)
+                    and (dotted_name(k) or "").rsplit(".", 1)[-1] in _CATCHES_TYPE_ERROR
+                    for k in kinds
+                ):
+                    return True
+        child, node = node, parents.get(id(node))
+    return False
 
 
 def evaluate_cli_failure(facts: Facts) -> CliFailure | None:
@@ -368,13 +411,47 @@ def named_files(facts: Facts, path: str) -> list[NamedFile]:
     if index is None:
         return []
     found = []
+    file = facts.files[path]
     for node, fn in index.strings:
         text = template(node)
         if text is None or "\n" in text or len(text) > 200 or _WILDCARD.search(text):
             continue
+        if type(node) is ast.Constant and _EXTENSION.search(text):
+            text = _as_part(file, node, text)
         found.append(NamedFile(path, node.lineno, node.col_offset + 1, text, fn))  # type: ignore[attr-defined]
     found.sort(key=lambda f: (f.line, f.column))
     return found
+
+
+_EXTENSION = re.compile(r"\.\w{1,5}$")
+_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifgeExXr]")
+_FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+_TEMPLATE_FIELD = re.compile(r"\$(?:\{\w+\}|\w+)")
+_STR_JOIN = re.compile(r"""(['"])[^'"]*\1\.join\(""")
+
+
+def _as_part(file: SourceFile, node: ast.Constant, text: str) -> str:
+    """A string literal's text as the name it builds, where the code around it fills in more: a later operand
+    of ``+`` is preceded by ``{}``; the fields of ``"..." % x``, ``"...".format(...)`` and
+    ``string.Template("...")`` are written ``{}``; an element of ``"_".join([...])`` is one part of a name.
+
+    Read from the source text around the literal (positions are UTF-8 byte offsets)."""
+    line = file.line(node.lineno).encode()
+    before = line[: node.col_offset].decode(errors="ignore").rstrip()
+    if not before and node.lineno > 1:  # the literal opens a continuation line
+        before = file.line(node.lineno - 1).rstrip()
+    end_line = node.end_lineno or node.lineno
+    after_bytes = file.line(end_line).encode()[node.end_col_offset or 0 :]
+    after = after_bytes.decode(errors="ignore").lstrip()
+    if after.startswith("%"):
+        text = _PERCENT_FIELD.sub("{}", text)
+    elif after.startswith(".format("):
+        text = _FORMAT_FIELD.sub("{}", text)
+    if before.endswith("Template("):
+        text = _TEMPLATE_FIELD.sub("{}", text)
+    if before.endswith("+") or (before.endswith((",", "[", "(")) and _STR_JOIN.search(before)):
+        text = "{}" + text
+    return text
 
 
 def figure_names(facts: Facts, path: str) -> list[NamedFile]:
