@@ -358,6 +358,13 @@ def _dispatches(facts: Facts, key: str) -> list[Dispatch]:
     return found
 
 
+# After the value read is replaced by X (with the character before ``.key``, so ``cfg.run.method`` leaves
+# ``cfg.ru X``): the value indexes a container (``REGISTRY[cfg.run.method]``, ``T[cfg["run"]["method"]]``)
+# or names the attribute getattr looks up (``getattr(module, cfg.method)``).
+_LOOKED_UP = re.compile(
+    r"\w\s*\[\s*\w[\w.]*(?:\[[^\[\]]*\][\w.]*)*\s*X\s*\]|\bgetattr\s*\([^,()]+,\s*(?:\w[\w.]*(?:\[[^\[\]]*\][\w.]*)*)?\s*X\b"
+)
+
 _NOT_A_DECISION = frozenset(
     {
         "print",
@@ -425,7 +432,7 @@ def decides_on(facts: Facts, key: str, exclude: Callable[[str], bool] | None = N
             if not (read.search(line) or (alias is not None and alias.search(line))):
                 continue
             rest = read.sub(" X ", line)
-            if re.search(r"==|!=|\bin\b|\bmatch\b|\w\s*\[\s*X", rest):
+            if re.search(r"==|!=|\bin\b|\bmatch\b|\w\s*\[\s*X", rest) or _LOOKED_UP.search(rest):
                 return True
             for callee in re.findall(r"(\w+)\s*\([^()]*\bX\b", rest):
                 if callee not in _NOT_A_DECISION:
