@@ -278,3 +278,28 @@ def train_launch_with_overrides(facts: Facts) -> int | None:
                 if re.match(r"^\+?[A-Za-z_][\w.]*=", text):
                     return node.lineno
     return None
+
+
+def composes_argv_overrides(facts: Facts, path: str) -> bool:
+    """Whether module ``path`` composes its config with Hydra's compose API from its command line
+    (``compose(config_name="config", overrides=sys.argv[1:])``, directly or through a local name).
+
+    Such a script takes ``key=value`` overrides as an ``@hydra.main`` app does: Hydra's own override
+    parser reads them.
+    """
+    module = facts.python.get(path)
+    if module is None or module.tree is None or "argv" not in facts.files[path].text:
+        return False
+    index = module.index
+    for call in index.calls:
+        if call.name not in ("hydra.compose", "hydra.experimental.compose"):
+            continue
+        given = [kw.value for kw in call.node.keywords if kw.arg == "overrides"] + call.node.args[1:2]
+        scope = index.scopes.get(call.function)
+        for value in given:
+            values = [value]
+            if isinstance(value, ast.Name) and scope is not None:
+                values += scope.assigns.get(value.id, [])
+            if any("argv" in source_text(v) for v in values):
+                return True
+    return False
