@@ -239,6 +239,23 @@ def module_name(path: str) -> tuple[str, bool] | None:
     return ".".join(parts), pure.stem == "__init__"
 
 
+_PROBES = frozenset({"find_spec", "find_loader"})
+
+
+def _probes_modules(expr: ast.expr, flags: set[str]) -> bool:
+    """Whether ``expr`` asks if a module can be imported: ``importlib.util.find_spec(...)``,
+    ``pkgutil.find_loader(...)``, an ``is_<x>_available()`` helper, or a name assigned from one."""
+    for sub in ast.walk(expr):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in _PROBES or (name.startswith("is_") and name.endswith("_available")):
+                return True
+        elif isinstance(sub, ast.Name) and sub.id in flags:
+            return True
+    return False
+
+
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
@@ -271,6 +288,10 @@ class _Scanner:
         # Qualname of the enclosing function ("" at module level) and the "Class." prefix of a class body.
         self.function = ""
         self.prefix = ""
+        # Names assigned whether a module can be imported (``HAS_X = find_spec("x") is not None``); the
+        # tests are looked at only when the text names such a probe.
+        self.probes: set[str] = set()
+        self.probing = False
 
     def bind(self, name: str, kind: BindingKind, node: ast.AST, source: ImportFact | None = None) -> None:
         line = getattr(node, "lineno", 1)
@@ -362,11 +383,19 @@ class _Scanner:
             return
         if module_level:
             self._module_assignments(node)
+            if self.probing and cls is ast.Assign and _probes_modules(node.value, self.probes):  # type: ignore[attr-defined]
+                for target in node.targets:  # type: ignore[attr-defined]
+                    self.probes.update(target_names(target))
         if cls in SIMPLE_STATEMENTS:
             return  # holds no statement
         if cls is ast.If and _is_type_checking(node.test):  # type: ignore[attr-defined]
             self._block(node.body, module_level, guarded, True)
             self._block(node.orelse, module_level, guarded, type_only)
+            return
+        if self.probing and cls is ast.If and _probes_modules(node.test, self.probes):  # type: ignore[attr-defined]
+            # ``if find_spec("x") is not None: import x``: the import runs only where the module was found.
+            self._block(node.body, module_level, True, type_only)
+            self._block(node.orelse, module_level, True, type_only)
             return
         if cls is ast.Try or cls is ast.TryStar:
             catches = _catches_import_error(node.handlers)  # type: ignore[attr-defined]
@@ -431,7 +460,9 @@ def _module_info(facts: Facts, path: str, name: str, is_package: bool) -> Module
     info = ModuleInfo(name=name, path=path, package=package, is_package=is_package, parsed=module.tree is not None)
     if module.tree is not None:
         text = module.file.text
-        _Scanner(info, walrus=":=" in text).scan(module.tree.body)
+        scanner = _Scanner(info, walrus=":=" in text)
+        scanner.probing = "find_spec" in text or "find_loader" in text or "_available" in text
+        scanner.scan(module.tree.body)
         if "globals()" in text or "vars()" in text or "sys.modules" in text:
             info.open = info.open or any(
                 (isinstance(node, ast.Call) and _writes_module_namespace(node))

@@ -8,6 +8,7 @@ variable assigned a list literal); anything computed stays unknown and is never 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass
@@ -61,6 +62,20 @@ class Launch:
     @property
     def python_script(self) -> str | None:
         """The script run with ``python path/to/file.py``, when written as a literal relative path."""
+        script = self._script()
+        return None if script is None or script.startswith(ANCHORED) else script
+
+    @property
+    def script_file(self) -> str | None:
+        """The repository path of the script run with ``python <file>.py``: a literal relative path, or a path
+        built from ``__file__`` (``os.path.join(os.path.dirname(__file__), "train.py")``), which names the
+        same file from any working directory."""
+        script = self._script()
+        if script is None:
+            return None
+        return script[len(ANCHORED) :] if script.startswith(ANCHORED) else posixpath.normpath(script)
+
+    def _script(self) -> str | None:
         if not self.words:
             return None
         words = list(self.words)
@@ -80,27 +95,88 @@ def _is_python(words: list[str | None]) -> bool:
     return False
 
 
-def _word(node: ast.expr) -> str | None:
+def _word(node: ast.expr, here: str = "") -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if dotted_name(node) == "sys.executable":
         return PYTHON
+    found = _file_path(node, here) if here else None
+    return ANCHORED + found if found and found.endswith(".py") else None
+
+
+# A command word that is a file path built from the module's own ``__file__``: ANCHORED + its repository path.
+ANCHORED = "<__file__>/"
+_SAME_PATH = frozenset({"abspath", "realpath", "normpath", "Path", "PurePath", "str", "resolve", "absolute", "fspath"})
+
+
+def _file_path(node: ast.expr, here: str, depth: int = 0) -> str | None:
+    """The repository path ``node`` names when it is built from ``__file__`` of module ``here`` with path
+    operations (``os.path.dirname``, ``os.path.join``, ``Path(...).parent``, ``/``, ``with_name``); None
+    otherwise, or when it leaves the repository."""
+    if depth > 12:
+        return None
+    if isinstance(node, ast.Name):
+        return here if node.id == "__file__" else None
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        inner = _file_path(node.value, here, depth + 1)
+        return _parent(inner)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "parents":
+        inner = _file_path(node.value.value, here, depth + 1)
+        if not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int)):
+            return None
+        for _ in range(node.slice.value + 1):
+            inner = _parent(inner)
+        return inner
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        inner, part = _file_path(node.left, here, depth + 1), _word(node.right)
+        return _joined(inner, [part])
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    receiver = func.value if isinstance(func, ast.Attribute) and name in ("resolve", "absolute", "with_name") else None
+    if receiver is not None and name != "with_name":
+        return _file_path(receiver, here, depth + 1)
+    if receiver is not None and len(node.args) == 1:
+        return _joined(_parent(_file_path(receiver, here, depth + 1)), [_word(node.args[0])])
+    if not node.args:
+        return None
+    first = _file_path(node.args[0], here, depth + 1)
+    if name in _SAME_PATH and len(node.args) == 1:
+        return first
+    if name == "dirname" and len(node.args) == 1:
+        return _parent(first)
+    if name == "join":
+        return _joined(first, [_word(a) for a in node.args[1:]])
     return None
 
 
-def _list_words(node: ast.expr) -> list[str | None] | None:
+def _parent(path: str | None) -> str | None:
+    if path is None or path in ("", "."):
+        return None  # above the repository root
+    return posixpath.dirname(path) or "."
+
+
+def _joined(path: str | None, parts: list[str | None]) -> str | None:
+    if path is None or any(p is None or p.startswith("/") for p in parts):
+        return None
+    joined = posixpath.normpath(posixpath.join(path, *parts))  # type: ignore[arg-type]
+    return None if joined.startswith("..") else joined
+
+
+def _list_words(node: ast.expr, here: str = "") -> list[str | None] | None:
     if isinstance(node, ast.List | ast.Tuple):
         words: list[str | None] = []
         for elt in node.elts:
             if isinstance(elt, ast.Starred):
                 words.append(None)
             else:
-                words.append(_word(elt))
+                words.append(_word(elt, here))
         return words
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left = _list_words(node.left)
+        left = _list_words(node.left, here)
         if left is not None:
-            right = _list_words(node.right)
+            right = _list_words(node.right, here)
             return left + (right if right is not None else [None])
     return None
 
@@ -153,7 +229,7 @@ def _command_words(
             return tuple(shlex.split(first.value))
         except ValueError:
             return None
-    words = _list_words(first)
+    words = _list_words(first, call.path)
     return tuple(words) if words is not None else None
 
 

@@ -8,7 +8,6 @@ module ``__getattr__``, writes to ``globals()``).
 from __future__ import annotations
 
 import ast
-import posixpath
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
@@ -297,7 +296,7 @@ def sibling_import_without_package(facts: Facts) -> Iterator[Hit]:
     if _extends_sys_path(facts):
         return
     # A module the code runs as a script by path has its own folder on sys.path.
-    scripts = {posixpath.normpath(s) for s in (launch.python_script for launch in facts.derived(launches)) if s}
+    scripts = {s for s in (launch.script_file for launch in facts.derived(launches)) if s}
     # The last part of each project module's name, by the package it is in (one pass, not one per module).
     by_package: dict[str, set[str]] = {}
     for name in index.modules:
