@@ -199,6 +199,7 @@ class _Analyzer:
         self._assigns: dict[int, list[tuple[ast.Assign, tuple[str, ...]]]] = {}
         self._struct_offs: dict[int, list[ast.Call]] = {}
         self._definitions: dict[tuple[int, str, str], tuple[ModuleInfo, ast.AST] | None] = {}
+        self._struct_off_anywhere: bool | None = None  # some file names set_struct at all
 
     def statements_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
         found = self._statements.get(id(func))
@@ -382,7 +383,7 @@ class _Analyzer:
                 break
         struct_open_fn = frozenset(
             b for node in self.struct_offs_of(func) if (b := self._expr_binding(bindings, node.args[0])) is not None
-        )
+        ) | self._struct_offs_by_calls(module, func, bindings, qualname)
         rebound = {
             node.targets[0].id
             for node, _ in self.assigns_of(func)
@@ -408,6 +409,53 @@ class _Analyzer:
         opened = struct_open_fn | base.struct_open
         walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=opened))
         return {k: v for k, v in bindings.items() if k and k[0] == "self" and len(k) == 2}
+
+    def _struct_offs_by_calls(
+        self,
+        module: ModuleInfo,
+        func: ast.FunctionDef | ast.AsyncFunctionDef,
+        bindings: dict[tuple[str, ...], KeyPath],
+        qualname: str,
+    ) -> frozenset[KeyPath]:
+        """Nodes whose struct mode a called project function turns off for good: ``unlock(cfg)`` where
+        ``def unlock(c): OmegaConf.set_struct(c, False)`` (the flag stays on the node after the call)."""
+        if self._struct_off_anywhere is None:
+            self._struct_off_anywhere = any("set_struct" in f.text for f in self.facts.files.values())
+        if not self._struct_off_anywhere:
+            return frozenset()
+        found: set[KeyPath] = set()
+        for node in self.statements_of(func):
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+                continue
+            call = node.value
+            if not isinstance(call.func, ast.Name | ast.Attribute) or callee_attr(call) == "set_struct":
+                continue
+            target = self._resolve_callable(module, call.func, None, qualname)
+            if target is None or not isinstance(target[1], ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            callee = target[1]
+            turned_off = {dotted_name(off.args[0]) for off in self.struct_offs_of(callee)}
+            if not turned_off:
+                continue
+            turned_off -= {  # turned on again before the function returns
+                dotted_name(s.value.args[0])
+                for s in self.statements_of(callee)
+                if isinstance(s, ast.Expr)
+                and isinstance(s.value, ast.Call)
+                and callee_attr(s.value) == "set_struct"
+                and len(s.value.args) == 2
+                and isinstance(s.value.args[1], ast.Constant)
+                and s.value.args[1].value is True
+            }
+            params = [a.arg for a in callee.args.posonlyargs + callee.args.args]
+            given = list(zip(params, call.args, strict=False))
+            given += [(kw.arg, kw.value) for kw in call.keywords if kw.arg]
+            for name, arg in given:
+                if name in turned_off and not isinstance(arg, ast.Starred):
+                    binding = self._expr_binding(bindings, arg)
+                    if binding is not None:
+                        found.add(binding)
+        return frozenset(found)
 
     def _lines_naming(self, module: ModuleInfo, roots: set[str]) -> list[int] | None:
         """The lines of ``module`` that name one of ``roots`` (the names a function's bindings start at): a
