@@ -26,8 +26,12 @@ def _evaluate(save: str, imports: str = "") -> dict[str, str]:
     ("save", "imports"),
     [
         ('fig.savefig(str(out / run_id) + "_learning_curve.pdf")', ""),
-        ("fig.savefig(os.path.join(str(out),\n                    run_id +\n                    '_learning_curve.pdf'))", "import os\n"),
+        (
+            "fig.savefig(os.path.join(str(out),\n                    run_id +\n                    '_learning_curve.pdf'))",
+            "import os\n",
+        ),
         ('fig.savefig(out / ("%s_learning_curve.pdf" % run_id))', ""),
+        ('name = run_id\n        name += "_learning_curve.pdf"\n        fig.savefig(out / name)', ""),
         ('fig.savefig(out / "{rid}_learning_curve.pdf".format(rid=run_id))', ""),
         ('fig.savefig(out / "_".join([run_id, "learning_curve.pdf"]))', ""),
         ('fig.savefig(out / string.Template("${rid}_learning_curve.pdf").substitute(rid=run_id))', "import string\n"),

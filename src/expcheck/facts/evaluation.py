@@ -432,7 +432,7 @@ _STR_JOIN = re.compile(r"""(['"])[^'"]*\1\.join\(""")
 
 def _as_part(file: SourceFile, node: ast.Constant, text: str) -> str:
     """A string literal's text as the name it builds, where the code around it fills in more: a later operand
-    of ``+`` is preceded by ``{}``; the fields of ``"..." % x``, ``"...".format(...)`` and
+    of ``+`` (or the value of ``name += "..."``) is preceded by ``{}``; the fields of ``"..." % x``, ``"...".format(...)`` and
     ``string.Template("...")`` are written ``{}``; an element of ``"_".join([...])`` is one part of a name.
 
     Read from the source text around the literal (positions are UTF-8 byte offsets)."""
@@ -449,7 +449,7 @@ def _as_part(file: SourceFile, node: ast.Constant, text: str) -> str:
         text = _FORMAT_FIELD.sub("{}", text)
     if before.endswith("Template("):
         text = _TEMPLATE_FIELD.sub("{}", text)
-    if before.endswith("+") or (before.endswith((",", "[", "(")) and _STR_JOIN.search(before)):
+    if before.endswith(("+", "+=")) or (before.endswith((",", "[", "(")) and _STR_JOIN.search(before)):
         text = "{}" + text
     return text
 
