@@ -45,3 +45,37 @@ def test_compose_with_fixed_overrides_is_still_reported() -> None:
     )
     found = errors(_train(entry), select=["C207"])
     assert len(found) == 1 and "no @hydra.main" in found[0], found
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        # The whole argv hands Hydra the script path too: an override parse error.
+        'def main() -> None:\n    with initialize(version_base="1.3", config_path="../config"):\n'
+        '        cfg = compose(config_name="config", overrides=sys.argv)\n',
+        # No initialize(): Hydra is not initialized when compose runs.
+        'def main() -> None:\n    cfg = compose(config_name="config", overrides=sys.argv[1:])\n',
+        # argparse reads the command line first and exits on run=...
+        "def main() -> None:\n    import argparse\n\n    parser = argparse.ArgumentParser()\n"
+        '    parser.add_argument("--run", required=True)\n    args = parser.parse_args()\n'
+        '    with initialize(version_base="1.3", config_path="../config"):\n'
+        '        cfg = compose(config_name="config", overrides=[f"run={args.run}"] + sys.argv[3:])\n',
+        # The argv compose is in a helper nothing calls; main composes fixed overrides.
+        'def load_from_argv():\n    with initialize(version_base="1.3", config_path="../config"):\n'
+        '        return compose(config_name="config", overrides=sys.argv[1:])\n\n\n'
+        'def main() -> None:\n    with initialize(version_base="1.3", config_path="../config"):\n'
+        '        cfg = compose(config_name="config", overrides=["run=proposed-toy"])\n',
+    ],
+)
+def test_compose_that_cannot_take_the_command_line_is_still_reported(entry: str) -> None:
+    found = errors(_train(entry), select=["C207"])
+    assert len(found) == 1 and "no @hydra.main" in found[0], found
+
+
+def test_argv_compose_in_a_called_helper_takes_overrides() -> None:
+    entry = (
+        'def load_from_argv():\n    with initialize(version_base="1.3", config_path="../config"):\n'
+        '        return compose(config_name="config", overrides=sys.argv[1:])\n\n\n'
+        "def main() -> None:\n    cfg = load_from_argv()\n"
+    )
+    assert errors(_train(entry), select=["C207"]) == []

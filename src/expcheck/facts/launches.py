@@ -356,26 +356,103 @@ def train_launch_with_overrides(facts: Facts) -> int | None:
     return None
 
 
+_INITIALIZE = frozenset(
+    f"hydra{part}.{name}"
+    for part in ("", ".experimental")
+    for name in ("initialize", "initialize_config_dir", "initialize_config_module")
+)
+_COMPOSE = frozenset({"hydra.compose", "hydra.experimental.compose"})
+
+
+def _is_argv_tail(node: ast.expr) -> bool:
+    """``sys.argv[1:]`` (or ``list(sys.argv[1:])``): the command's arguments without the script path."""
+    if isinstance(node, ast.Call) and dotted_name(node.func) == "list" and len(node.args) == 1 and not node.keywords:
+        node = node.args[0]
+    if not (isinstance(node, ast.Subscript) and dotted_name(node.value) in ("sys.argv", "argv")):
+        return False
+    part = node.slice
+    return (
+        isinstance(part, ast.Slice)
+        and isinstance(part.lower, ast.Constant)
+        and part.lower.value == 1
+        and part.upper is None
+        and part.step is None
+    )
+
+
+def _reached_functions(index: Any) -> set[str]:
+    """Qualnames of the module's top-level functions its module-level code calls, and those they call
+    by plain name in turn (``if __name__ == "__main__": main()`` reaches ``main`` and its helpers)."""
+    reached: set[str] = set()
+    todo = [""]
+    while todo:
+        caller = todo.pop()
+        for call in index.calls:
+            if call.function != caller or not isinstance(call.node.func, ast.Name):
+                continue
+            for qualname in index.by_name.get(call.node.func.id, ()):
+                if qualname not in reached and "." not in qualname:
+                    reached.add(qualname)
+                    todo.append(qualname)
+    return reached
+
+
+def _initialized(index: Any, compose: CallSite) -> bool:
+    """Whether Hydra is initialized where ``compose`` runs: the call stands in a ``with initialize(...)``
+    block, or an ``initialize(...)`` statement of the same function comes before it."""
+    scope = index.scopes.get(compose.function)
+    if scope is None:
+        return False
+    starts = {id(c.node) for c in index.calls if c.name in _INITIALIZE and c.function == compose.function}
+    if not starts:
+        return False
+    for node in walk(scope.node):
+        if isinstance(node, ast.With | ast.AsyncWith) and any(id(item.context_expr) in starts for item in node.items):
+            if any(sub is compose.node for stmt in node.body for sub in walk(stmt)):
+                return True
+        elif isinstance(node, ast.Expr) and id(node.value) in starts and node.lineno < compose.node.lineno:
+            return True
+    return False
+
+
 def composes_argv_overrides(facts: Facts, path: str) -> bool:
     """Whether module ``path`` composes its config with Hydra's compose API from its command line
-    (``compose(config_name="config", overrides=sys.argv[1:])``, directly or through a local name).
+    (``compose(config_name="config", overrides=sys.argv[1:])``, directly or through a local name bound
+    only to that).
 
     Such a script takes ``key=value`` overrides as an ``@hydra.main`` app does: Hydra's own override
-    parser reads them.
+    parser reads them. It holds only when all of this is so: the overrides are exactly the arguments
+    after the script path (the whole ``sys.argv`` hands Hydra the script path: an override parse
+    error); the compose runs inside ``with initialize(...)`` (or after an ``initialize(...)`` statement)
+    of the same function (else Hydra is not initialized); that function runs from the module's own
+    top-level code; and no ``parse_args()`` reads the same command line first (argparse exits on
+    ``run=...``).
     """
     module = facts.python.get(path)
     if module is None or module.tree is None or "argv" not in facts.files[path].text:
         return False
     index = module.index
+    if any(call.attr == "parse_args" and not call.node.args for call in index.calls):
+        return False
+    reached: set[str] | None = None
     for call in index.calls:
-        if call.name not in ("hydra.compose", "hydra.experimental.compose"):
+        if call.name not in _COMPOSE:
             continue
         given = [kw.value for kw in call.node.keywords if kw.arg == "overrides"] + call.node.args[1:2]
+        if len(given) != 1:
+            continue
+        value = given[0]
         scope = index.scopes.get(call.function)
-        for value in given:
-            values = [value]
-            if isinstance(value, ast.Name) and scope is not None:
-                values += scope.assigns.get(value.id, [])
-            if any("argv" in source_text(v) for v in values):
-                return True
+        if isinstance(value, ast.Name):
+            values = scope.assigns.get(value.id, []) if scope is not None else []
+            if not values or not all(_is_argv_tail(v) for v in values):
+                continue
+        elif not _is_argv_tail(value):
+            continue
+        if not _initialized(index, call):
+            continue
+        if reached is None:
+            reached = _reached_functions(index)
+        if call.function == "" or call.function in reached:
+            return True
     return False
