@@ -43,6 +43,8 @@ GUARDED = [
     "    run_ids = cfg.run_ids if not isinstance(cfg.run_ids, str) else json.loads(cfg.run_ids)",
     "    run_ids = cfg.run_ids\n    if isinstance(cfg.run_ids, str):\n        run_ids = json.loads(cfg.run_ids)",
     "    try:\n        run_ids = json.loads(cfg.run_ids)\n    except TypeError:\n        run_ids = list(cfg.run_ids)",
+    "    if isinstance(cfg.run_ids, (list, tuple)):\n        run_ids = list(cfg.run_ids)\n    else:\n"
+    "        run_ids = json.loads(cfg.run_ids)",
 ]
 
 
@@ -57,6 +59,16 @@ def test_guarded_json_loads_is_not_a_cli_failure(parse: str) -> None:
         "    run_ids = json.loads(cfg.run_ids)",
         "    run_ids = cfg.run_ids if not isinstance(cfg.results_dir, str) else json.loads(cfg.run_ids)",
         "    try:\n        run_ids = json.loads(cfg.run_ids)\n    except ValueError:\n        run_ids = []",
+        # The call is in the branch where the value is NOT a string.
+        "    if isinstance(cfg.run_ids, str):\n        run_ids = [cfg.run_ids]\n    else:\n"
+        "        run_ids = json.loads(cfg.run_ids)",
+        # The call is in the branch where the value IS a list.
+        "    run_ids = cfg.run_ids\n    if isinstance(cfg.run_ids, list):\n        run_ids = json.loads(cfg.run_ids)",
+        # The TypeError handler ends the program.
+        "    try:\n        run_ids = json.loads(cfg.run_ids)\n    except TypeError as exc:\n"
+        "        raise SystemExit(f'run_ids must be a JSON string: {exc}')",
+        "    try:\n        run_ids = json.loads(cfg.run_ids)\n    except (TypeError, ValueError):\n"
+        "        print('bad run_ids')\n        sys.exit(1)",
     ],
 )
 def test_unguarded_json_loads_is_still_reported(parse: str) -> None:

@@ -329,12 +329,55 @@ def _hydra_failure(facts: Facts, index: ModuleIndex, tokens: list[str]) -> CliFa
 
 
 _CATCHES_TYPE_ERROR = frozenset({"TypeError", "Exception", "BaseException"})
+# Types an ``isinstance`` test can name that a string is (the body of ``isinstance(x, str)`` never sees a list)
+# and types a Hydra list is (the else branch of ``isinstance(x, ListConfig)`` never sees one).
+_STRING_TYPES = frozenset({"str", "bytes", "bytearray"})
+_LIST_TYPES = frozenset({"ListConfig", "list", "tuple", "Sequence", "MutableSequence", "Iterable", "Collection"})
+_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _isinstance_types(test: ast.expr, text: str) -> set[str] | None:
+    """The type names of ``isinstance(<text>, T)`` / ``isinstance(<text>, (T1, T2))``; None for another test."""
+    if not (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id == "isinstance"
+        and len(test.args) == 2
+        and source_text(test.args[0]) == text
+    ):
+        return None
+    kinds = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+    return {(dotted_name(k) or "?").rsplit(".", 1)[-1] for k in kinds}
+
+
+def _branch_excludes_lists(test: ast.expr, text: str, in_body: bool) -> bool:
+    """Whether the branch (body when ``in_body``, else the else branch) of ``if <test>`` never runs with a
+    list in ``<text>``: the body of ``isinstance(x, str)``, the else branch of ``isinstance(x, ListConfig)``,
+    the same swapped under ``not``, the body of an ``and`` with such an operand."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _branch_excludes_lists(test.operand, text, not in_body)
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return in_body and any(_branch_excludes_lists(value, text, True) for value in test.values)
+    kinds = _isinstance_types(test, text)
+    if kinds is None:
+        return False
+    return kinds <= _STRING_TYPES if in_body else bool(kinds & _LIST_TYPES)
+
+
+def _handler_recovers(handler: ast.ExceptHandler) -> bool:
+    """Whether an except block goes on after the error: it neither raises nor exits the program."""
+    for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])):
+        if isinstance(node, ast.Raise):
+            return False
+        if isinstance(node, ast.Call) and (dotted_name(node.func) or "") in _EXITS:
+            return False
+    return True
 
 
 def _type_guarded(index: ModuleIndex, call: CallSite, text: str) -> bool:
-    """Whether ``call`` runs only for some types of the value ``text``, or its TypeError is caught: it stands in
-    a branch of an ``if`` / conditional expression whose test is ``isinstance(<text>, ...)``, or in the body of
-    a ``try`` with a handler for TypeError (or a broader one)."""
+    """Whether ``call`` never meets a list in the value ``text``, or goes on after its TypeError: it stands in
+    the branch of an ``if`` / conditional expression where ``isinstance`` rules a list out, or in the body of
+    a ``try`` whose handler for TypeError (or a broader one) neither raises nor exits."""
     scope = index.scopes.get(call.function)
     root: ast.AST = scope.node if scope is not None and scope.node is not None else index.tree
     parents: dict[int, ast.AST] = {}
@@ -345,24 +388,22 @@ def _type_guarded(index: ModuleIndex, call: CallSite, text: str) -> bool:
     node = parents.get(id(child))
     while node is not None:
         if isinstance(node, ast.If | ast.IfExp) and child is not node.test:
-            for test in ast.walk(node.test):
-                if (
-                    isinstance(test, ast.Call)
-                    and isinstance(test.func, ast.Name)
-                    and test.func.id == "isinstance"
-                    and test.args
-                    and source_text(test.args[0]) == text
-                ):
-                    return True
+            in_body = child is node.body if isinstance(node, ast.IfExp) else any(child is s for s in node.body)
+            if _branch_excludes_lists(node.test, text, in_body):
+                return True
         if isinstance(node, ast.Try | ast.TryStar) and any(child is s for s in node.body):
             for handler in node.handlers:
                 kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-                if handler.type is None or any(
+                catches = handler.type is None or any(
                     isinstance(k, ast.Name | ast.Attribute)
                     and (dotted_name(k) or "").rsplit(".", 1)[-1] in _CATCHES_TYPE_ERROR
                     for k in kinds
-                ):
-                    return True
+                )
+                if catches:
+                    # The first handler that catches TypeError is the one that runs.
+                    if _handler_recovers(handler):
+                        return True
+                    break
         child, node = node, parents.get(id(node))
     return False
 
