@@ -47,6 +47,13 @@ def test_name_built_around_the_literal_is_not_misread(save: str, imports: str) -
         ('fig.savefig(os.path.join(out, "learning_curve.pdf"))', "import os\n"),
         ('fig.savefig(str(out) + "/learning_curve.pdf")', ""),
         ('fig.savefig(out / ("learning_curve_%s.png" % run_id))', ""),
+        # A path separator before the literal makes it the whole file name.
+        ('fig.savefig("/".join([str(out), "learning_curve.pdf"]))', ""),
+        ('fig.savefig(str(out) + os.sep + "learning_curve.pdf")', "import os\n"),
+        ('fig.savefig(str(out) + "/" + "learning_curve.pdf")', ""),
+        ('fig.savefig(f"{out}/" + "learning_curve.pdf")', ""),
+        # The join closed before the literal: the literal is a separate operand of os.path.join.
+        ('fig.savefig(os.path.join("_".join([str(out), run_id]), "learning_curve.pdf"))', "import os\n"),
     ],
 )
 def test_literal_that_is_the_whole_name_is_still_judged(save: str, imports: str) -> None:

@@ -468,7 +468,32 @@ _EXTENSION = re.compile(r"\.\w{1,5}$")
 _PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifgeExXr]")
 _FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
 _TEMPLATE_FIELD = re.compile(r"\$(?:\{\w+\}|\w+)")
-_STR_JOIN = re.compile(r"""(['"])[^'"]*\1\.join\(""")
+_STR_JOIN = re.compile(r"""(['"])([^'"\n]*)\1\.join\(""")
+# What ends an operand that is a path separator: a literal ending in / or \, os.sep, os.path.sep, os.altsep.
+_SEPARATOR_END = re.compile(r"""(?:[/\\]['"]|\bsep|\baltsep)\s*$""")
+_OPENERS, _CLOSERS = "([{", ")]}"
+
+
+def _joined_part(before: str) -> bool:
+    """Whether the literal that follows ``before`` is a later element of ``"<sep>".join([...])`` (a list or
+    tuple written in the call) whose separator is no path separator: one part of a file name."""
+    if not before.endswith(","):
+        return False
+    joins = list(_STR_JOIN.finditer(before))
+    if not joins or any(c in joins[-1].group(2) for c in "/\\"):
+        return False
+    tail = before[joins[-1].end() :].lstrip()
+    if not tail.startswith(("[", "(")):
+        return False
+    depth = 0
+    for char in tail:
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+            if depth <= 0:
+                return False  # the list closed before the literal
+    return depth == 1
 
 
 def _as_part(file: SourceFile, node: ast.Constant, text: str) -> str:
@@ -490,7 +515,13 @@ def _as_part(file: SourceFile, node: ast.Constant, text: str) -> str:
         text = _FORMAT_FIELD.sub("{}", text)
     if before.endswith("Template("):
         text = _TEMPLATE_FIELD.sub("{}", text)
-    if before.endswith(("+", "+=")) or (before.endswith((",", "[", "(")) and _STR_JOIN.search(before)):
+    if (
+        before.endswith("+=")
+        or (before.endswith("+") and not _SEPARATOR_END.search(before[:-1]))
+        or _joined_part(before)
+    ):
+        # A path separator before the literal (``str(out) + "/" + "x.pdf"``, ``"/".join([out, "x.pdf"])``)
+        # makes the literal the whole file name, not a part of one.
         text = "{}" + text
     return text
 
