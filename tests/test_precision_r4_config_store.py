@@ -59,3 +59,37 @@ def test_schema_named_but_never_stored_is_still_refused() -> None:
     unstored = SCHEMA.replace('ConfigStore.instance().store(name="main_schema", node=MainConf)', "# ConfigStore: none")
     found = errors(_with_schema(unstored), select=["C204"])
     assert len(found) == 1 and "main_schema" in found[0], found
+
+
+def test_schema_stored_from_a_function_nothing_calls_is_still_refused() -> None:
+    uncalled = SCHEMA.replace(
+        'ConfigStore.instance().store(name="main_schema", node=MainConf)',
+        'def register() -> None:\n    ConfigStore.instance().store(name="main_schema", node=MainConf)',
+    )
+    found = errors(_with_schema(uncalled), select=["C204"])
+    assert len(found) == 1 and "main_schema" in found[0], found
+
+
+def test_schema_stored_from_a_function_called_on_import_is_not_a_compose_failure() -> None:
+    called = SCHEMA.replace(
+        'ConfigStore.instance().store(name="main_schema", node=MainConf)',
+        'def register() -> None:\n    ConfigStore.instance().store(name="main_schema", node=MainConf)\n\n\nregister()',
+    )
+    assert errors(_with_schema(called), select=["C204"]) == []
+
+
+def test_a_missing_yaml_config_is_refused_though_another_config_is_stored() -> None:
+    other = SCHEMA.replace(
+        'ConfigStore.instance().store(name="main_schema", node=MainConf)',
+        'ConfigStore.instance().store(group="optimizer", name="sgd", node=WandbConf)',
+    )
+    train = TRAIN.replace("{extra}", "")
+    files = repo(
+        {
+            "config/config.yaml": CONFIG.replace("defaults:\n  - _self_\n", "defaults:\n  - model: mlp\n  - _self_\n"),
+            "src/main.py": other + "\n\n" + MAIN,
+            "src/train.py": other + "\n\n" + train,
+        }
+    )
+    found = errors(files, select=["C204"])
+    assert len(found) == 1 and "model/mlp" in found[0], found

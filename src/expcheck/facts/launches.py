@@ -380,7 +380,7 @@ def _is_argv_tail(node: ast.expr) -> bool:
     )
 
 
-def _reached_functions(index: Any) -> set[str]:
+def reached_functions(index: Any) -> set[str]:
     """Qualnames of the module's top-level functions its module-level code calls, and those they call
     by plain name in turn (``if __name__ == "__main__": main()`` reaches ``main`` and its helpers)."""
     reached: set[str] = set()
@@ -452,7 +452,7 @@ def composes_argv_overrides(facts: Facts, path: str) -> bool:
         if not _initialized(index, call):
             continue
         if reached is None:
-            reached = _reached_functions(index)
+            reached = reached_functions(index)
         if call.function == "" or call.function in reached:
             return True
     return False
