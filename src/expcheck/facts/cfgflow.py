@@ -200,6 +200,7 @@ class _Analyzer:
         self._struct_offs: dict[int, list[ast.Call]] = {}
         self._definitions: dict[tuple[int, str, str], tuple[ModuleInfo, ast.AST] | None] = {}
         self._struct_off_anywhere: bool | None = None  # some file names set_struct at all
+        self._unlocked: dict[int, frozenset[str]] = {}  # per project function: parameters it unlocks for good
 
     def statements_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
         found = self._statements.get(id(func))
@@ -383,7 +384,7 @@ class _Analyzer:
                 break
         struct_open_fn = frozenset(
             b for node in self.struct_offs_of(func) if (b := self._expr_binding(bindings, node.args[0])) is not None
-        ) | self._struct_offs_by_calls(module, func, bindings, qualname)
+        )
         rebound = {
             node.targets[0].id
             for node, _ in self.assigns_of(func)
@@ -410,52 +411,85 @@ class _Analyzer:
         walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=opened))
         return {k: v for k, v in bindings.items() if k and k[0] == "self" and len(k) == 2}
 
-    def _struct_offs_by_calls(
-        self,
-        module: ModuleInfo,
-        func: ast.FunctionDef | ast.AsyncFunctionDef,
-        bindings: dict[tuple[str, ...], KeyPath],
-        qualname: str,
+    def unlocked_by(
+        self, module: ModuleInfo, node: ast.stmt, bindings: dict[tuple[str, ...], KeyPath], qualname: str
     ) -> frozenset[KeyPath]:
-        """Nodes whose struct mode a called project function turns off for good: ``unlock(cfg)`` where
-        ``def unlock(c): OmegaConf.set_struct(c, False)`` (the flag stays on the node after the call)."""
+        """Nodes whose struct mode the call statement ``node`` turns off for good through a project function:
+        ``unlock(cfg)`` where ``def unlock(c): OmegaConf.set_struct(c, False)`` (the flag stays on the node
+        after the call). The walker lifts struct mode for the statements after ``node`` in its block only."""
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            return frozenset()
         if self._struct_off_anywhere is None:
             self._struct_off_anywhere = any("set_struct" in f.text for f in self.facts.files.values())
         if not self._struct_off_anywhere:
             return frozenset()
+        call = node.value
+        if not isinstance(call.func, ast.Name | ast.Attribute) or callee_attr(call) == "set_struct":
+            return frozenset()
+        target = self._resolve_callable(module, call.func, None, qualname)
+        if target is None or not isinstance(target[1], ast.FunctionDef | ast.AsyncFunctionDef):
+            return frozenset()
+        callee = target[1]
+        turned_off = self._unlocked_params(callee)
+        if not turned_off:
+            return frozenset()
+        params = [a.arg for a in callee.args.posonlyargs + callee.args.args]
+        given = list(zip(params, call.args, strict=False))
+        given += [(kw.arg, kw.value) for kw in call.keywords if kw.arg]
         found: set[KeyPath] = set()
-        for node in self.statements_of(func):
-            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
-                continue
-            call = node.value
-            if not isinstance(call.func, ast.Name | ast.Attribute) or callee_attr(call) == "set_struct":
-                continue
-            target = self._resolve_callable(module, call.func, None, qualname)
-            if target is None or not isinstance(target[1], ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            callee = target[1]
-            turned_off = {dotted_name(off.args[0]) for off in self.struct_offs_of(callee)}
-            if not turned_off:
-                continue
-            turned_off -= {  # turned on again before the function returns
-                dotted_name(s.value.args[0])
-                for s in self.statements_of(callee)
-                if isinstance(s, ast.Expr)
-                and isinstance(s.value, ast.Call)
-                and callee_attr(s.value) == "set_struct"
-                and len(s.value.args) == 2
-                and isinstance(s.value.args[1], ast.Constant)
-                and s.value.args[1].value is True
-            }
-            params = [a.arg for a in callee.args.posonlyargs + callee.args.args]
-            given = list(zip(params, call.args, strict=False))
-            given += [(kw.arg, kw.value) for kw in call.keywords if kw.arg]
-            for name, arg in given:
-                if name in turned_off and not isinstance(arg, ast.Starred):
-                    binding = self._expr_binding(bindings, arg)
-                    if binding is not None:
-                        found.add(binding)
+        for name, arg in given:
+            if name in turned_off and not isinstance(arg, ast.Starred):
+                binding = self._expr_binding(bindings, arg)
+                if binding is not None:
+                    found.add(binding)
         return frozenset(found)
+
+    def _unlocked_params(self, callee: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """The parameters whose struct mode every call of ``callee`` leaves off: a ``set_struct(p, False)``
+        statement of the function's own body (not under a condition, a loop or a try), no ``return`` before
+        it, ``p`` never rebound in the function, and no other ``set_struct(p, ...)`` (one turning it on again,
+        positional or ``value=True``, or with a value not literally False)."""
+        found = self._unlocked.get(id(callee))
+        if found is not None:
+            return found
+        params = {a.arg for a in callee.args.posonlyargs + callee.args.args + callee.args.kwonlyargs}
+        statements = self.statements_of(callee)
+        rebound = {
+            name
+            for stmt in statements
+            if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.For | ast.AsyncFor | ast.With)
+            for target in (
+                stmt.targets
+                if isinstance(stmt, ast.Assign)
+                else [item.optional_vars for item in stmt.items if item.optional_vars is not None]
+                if isinstance(stmt, ast.With)
+                else [stmt.target]
+            )
+            for name in _bound_names(target)
+        }
+        settings: dict[str, list[tuple[ast.stmt, object]]] = {}
+        for stmt in statements:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and callee_attr(stmt.value) == "set_struct":
+                node_arg, value_arg = _set_struct_args(stmt.value)
+                if isinstance(node_arg, ast.Name):
+                    value = value_arg.value if isinstance(value_arg, ast.Constant) else None
+                    settings.setdefault(node_arg.id, []).append((stmt, value))
+        first_return = min(
+            (s.lineno for s in statements if isinstance(s, ast.Return | ast.Raise)), default=None
+        )
+        top = {id(stmt) for stmt in callee.body}
+        found = frozenset(
+            name
+            for name, calls in settings.items()
+            if name in params
+            and name not in rebound
+            and all(value is False for _, value in calls)
+            and any(
+                id(stmt) in top and (first_return is None or stmt.lineno < first_return) for stmt, _ in calls
+            )
+        )
+        self._unlocked[id(callee)] = found
+        return found
 
     def _lines_naming(self, module: ModuleInfo, roots: set[str]) -> list[int] | None:
         """The lines of ``module`` that name one of ``roots`` (the names a function's bindings start at): a
@@ -557,6 +591,11 @@ class _Walker:
     def block(self, stmts: list[ast.stmt], ctx: _Ctx) -> None:
         for stmt in stmts:
             self.stmt(stmt, ctx)
+            if type(stmt) is ast.Expr and spans(stmt, self.lines):
+                # ``unlock(cfg)`` turns struct mode off for the statements after it in this block.
+                unlocked = self.a.unlocked_by(self.module, stmt, self.bindings, self.function)
+                if unlocked - ctx.struct_open:
+                    ctx = _replace(ctx, struct_open=ctx.struct_open | unlocked)
 
     def stmt(self, node: ast.stmt, ctx: _Ctx) -> None:
         if not spans(node, self.lines):
@@ -1012,3 +1051,14 @@ def cfg_flow(facts: Facts) -> CfgFlow:
         analyzer._done.clear()
         analyzer.analyse_function(module, app.node, {(app.cfg_param,): KeyPath("cfg", ())}, qualname=qualname)
     return analyzer.flow
+
+
+def _set_struct_args(call: ast.Call) -> tuple[ast.expr | None, ast.expr | None]:
+    """The node and the value of ``OmegaConf.set_struct(conf, value)``, positional or by keyword."""
+    given: dict[str, ast.expr] = dict(zip(("conf", "value"), call.args, strict=False))
+    given.update({kw.arg: kw.value for kw in call.keywords if kw.arg})
+    return given.get("conf"), given.get("value")
+
+
+def _bound_names(target: ast.expr) -> list[str]:
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
