@@ -67,6 +67,11 @@ def test_method_used_as_a_lookup_key_decides(choice: str) -> None:
     [
         "        print(cfg.run.method)\n        smoothing = 0.0\n",
         '        tags = [cfg["run"]["method"]]\n        smoothing = 0.0 if tags else 0.1\n',
+        # The value is a key written to, not one looked up.
+        "        scores = {}\n        scores[cfg.run.method] = 0.0\n        smoothing = 0.0\n",
+        # The entry looked up is never used.
+        "        hook = getattr(Smoothing, cfg.run.method, None)\n        smoothing = 0.0\n",
+        "        unused_entry = REGISTRY[cfg.run.method]\n        smoothing = 0.0\n",
     ],
 )
 def test_method_only_printed_or_listed_is_still_undistinguished(choice: str) -> None:
