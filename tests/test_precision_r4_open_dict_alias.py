@@ -33,3 +33,25 @@ def test_write_through_the_alias_after_the_block_is_a_struct_write() -> None:
 """
     found = errors(repo(train_extra=extra), select=["C702"])
     assert len(found) == 1 and "warmup" in found[0], found
+
+
+def test_key_added_through_a_read_write_alias_is_still_missing() -> None:
+    # read_write lifts only the read-only flag: the write raises ConfigAttributeError, the key never exists.
+    extra = """    with read_write(cfg.run.training) as tr:
+        tr.warmup = 0
+    print(cfg.run.training.warmup)
+"""
+    files = repo(train_extra=extra)
+    files["src/train.py"] = files["src/train.py"].replace("open_dict\n", "open_dict, read_write\n", 1)
+    assert "read_write\n" in files["src/train.py"]
+    found = errors(files, select=["C701"])
+    assert len(found) == 1 and "run.training.warmup" in found[0], found
+
+
+def test_alias_rebound_in_the_block_is_not_the_opened_node() -> None:
+    extra = """    with open_dict(cfg.run.training) as tr:
+        tr = cfg.run.optuna
+        tr.warmup = 0
+"""
+    found = errors(repo(train_extra=extra), select=["C702"])
+    assert len(found) == 1 and "warmup" in found[0], found

@@ -59,8 +59,11 @@ _BROAD_EXCEPTIONS = frozenset(
 )
 _STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
 _IN_PLACE_MERGES = frozenset({"merge_with", "update"})
-# Context managers of OmegaConf whose ``as`` target is the config node passed first.
-_YIELDS_ITS_NODE = _STRUCT_OPENERS | {"flag_override"}
+# Context managers of OmegaConf whose ``as`` target is the config node passed first, bound as an alias.
+# ``read_write`` yields its node too, but it lifts only the read-only flag, not struct mode (the walker
+# counts it among the struct openers for a write to the node itself): an alias through it is left
+# unbound, so a key added through the alias is not taken to exist.
+_YIELDS_ITS_NODE = frozenset({"open_dict", "flag_override"})
 _MAX_DEPTH = 8
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _NESTED_SCOPES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
@@ -227,12 +230,18 @@ class _Analyzer:
     def assigns_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.Assign, tuple[str, ...]]]:
         """The one-target assignments of ``func`` (nested bodies included) whose target is a key chain, in order.
 
-        ``with open_dict(node) as name:`` counts as ``name = node``: ``open_dict``, ``read_write`` and
-        ``flag_override`` yield the very node they are given."""
+        ``with open_dict(node) as name:`` counts as ``name = node``: ``open_dict`` and ``flag_override`` yield
+        the very node they are given (see _YIELDS_ITS_NODE), when ``name`` is bound nowhere else."""
         found = self._assigns.get(id(func))
         if found is None:
             found = []
+            aliases: list[tuple[ast.Assign, tuple[str, ...]]] = []
+            bound: dict[str, int] = {}  # name -> how many statements bind it
             for node in self.statements_of(func):
+                if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.For | ast.AsyncFor):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for name in {n for t in targets for n in _bound_names(t)}:
+                        bound[name] = bound.get(name, 0) + 1
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
                     target = _segments(node.targets[0])
                     if target is not None:
@@ -240,6 +249,9 @@ class _Analyzer:
                 elif isinstance(node, ast.With | ast.AsyncWith):
                     for item in node.items:
                         call, alias = item.context_expr, item.optional_vars
+                        if alias is not None:
+                            for name in _bound_names(alias):
+                                bound[name] = bound.get(name, 0) + 1
                         if (
                             isinstance(alias, ast.Name)
                             and isinstance(call, ast.Call)
@@ -247,7 +259,11 @@ class _Analyzer:
                             and callee_attr(call) in _YIELDS_ITS_NODE
                         ):
                             assign = ast.Assign(targets=[alias], value=call.args[0])
-                            found.append((ast.copy_location(assign, item.context_expr), (alias.id,)))
+                            aliases.append((ast.copy_location(assign, item.context_expr), (alias.id,)))
+            # An alias the function binds again anywhere else (``tr = cfg.other`` in the block) may not be
+            # the node at a given write: it is left to the plain assignments.
+            found += [(node, target) for node, target in aliases if bound.get(target[0], 0) == 1]
+            found.sort(key=lambda pair: (pair[0].lineno, pair[0].col_offset))
             self._assigns[id(func)] = found
         return found
 
@@ -1061,4 +1077,11 @@ def _set_struct_args(call: ast.Call) -> tuple[ast.expr | None, ast.expr | None]:
 
 
 def _bound_names(target: ast.expr) -> list[str]:
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    """The names an assignment target binds (``x``, ``a, *b``), not those it writes into (``x.k``, ``x[k]``)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for elt in target.elts for name in _bound_names(elt)]
+    return []
