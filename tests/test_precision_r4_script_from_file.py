@@ -42,3 +42,18 @@ def test_script_run_by_its_file_path_imports_its_siblings(launch: str, imports: 
 def test_module_run_with_dash_m_still_cannot_import_a_bare_sibling() -> None:
     found = errors(_launched("", ""), select=["R404"])
     assert len(found) == 2 and all("importable only as" in f for f in found), found
+
+
+def test_module_also_run_with_dash_m_still_cannot_import_a_bare_sibling() -> None:
+    # main.py runs `-m src.train` (the run that fails) and, besides, train.py by its path.
+    files = _launched("", "")
+    files["src/main.py"] = "import os\n" + files["src/main.py"].replace(
+        "    cmd = " + LAUNCH,
+        "    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), 'train.py'), '--help'])\n"
+        "    cmd = " + LAUNCH,
+        1,
+    )
+    assert "'train.py'" in files["src/main.py"]
+    compile(files["src/main.py"], "src/main.py", "exec")
+    found = errors(files, select=["R404"])
+    assert len(found) == 2 and all("importable only as" in f for f in found), found

@@ -456,3 +456,21 @@ def composes_argv_overrides(facts: Facts, path: str) -> bool:
         if call.function == "" or call.function in reached:
             return True
     return False
+
+
+def scripts_run_by_path(facts: Facts) -> set[str]:
+    """Repository paths of the modules the code runs only as scripts by path (``python src/train.py``, a path
+    built from ``__file__``): their own folder is on ``sys.path``, so bare sibling imports work there.
+
+    A module some launch (or a documented command) also runs with ``python -m <package>.<module>`` is left
+    out: in that run its folder is not on ``sys.path``, and a bare sibling import fails.
+    """
+    found = facts.derived(launches)
+    scripts = {s for s in (launch.script_file for launch in found) if s}
+    if not scripts:
+        return scripts
+    as_modules = {m for m in (launch.python_module for launch in found) if m}
+    commands = facts.profile.commands
+    for command in (commands.train, commands.evaluate or ""):
+        as_modules.update(re.findall(r"(?:^|\s)-m\s+([\w.]+)", command))
+    return {s for s in scripts if s.removesuffix(".py").replace("/", ".") not in as_modules}
