@@ -59,6 +59,11 @@ _BROAD_EXCEPTIONS = frozenset(
 )
 _STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
 _IN_PLACE_MERGES = frozenset({"merge_with", "update"})
+# Context managers of OmegaConf whose ``as`` target is the config node passed first, bound as an alias.
+# ``read_write`` yields its node too, but it lifts only the read-only flag, not struct mode (the walker
+# counts it among the struct openers for a write to the node itself): an alias through it is left
+# unbound, so a key added through the alias is not taken to exist.
+_YIELDS_ITS_NODE = frozenset({"open_dict", "flag_override"})
 _MAX_DEPTH = 8
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _NESTED_SCOPES = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
@@ -197,6 +202,8 @@ class _Analyzer:
         self._assigns: dict[int, list[tuple[ast.Assign, tuple[str, ...]]]] = {}
         self._struct_offs: dict[int, list[ast.Call]] = {}
         self._definitions: dict[tuple[int, str, str], tuple[ModuleInfo, ast.AST] | None] = {}
+        self._struct_off_anywhere: bool | None = None  # some file names set_struct at all
+        self._unlocked: dict[int, frozenset[str]] = {}  # per project function: parameters it unlocks for good
 
     def statements_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
         found = self._statements.get(id(func))
@@ -221,15 +228,42 @@ class _Analyzer:
         return found
 
     def assigns_of(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[ast.Assign, tuple[str, ...]]]:
-        """The one-target assignments of ``func`` (nested bodies included) whose target is a key chain, in order."""
+        """The one-target assignments of ``func`` (nested bodies included) whose target is a key chain, in order.
+
+        ``with open_dict(node) as name:`` counts as ``name = node``: ``open_dict`` and ``flag_override`` yield
+        the very node they are given (see _YIELDS_ITS_NODE), when ``name`` is bound nowhere else."""
         found = self._assigns.get(id(func))
         if found is None:
             found = []
+            aliases: list[tuple[ast.Assign, tuple[str, ...]]] = []
+            bound: dict[str, int] = {}  # name -> how many statements bind it
             for node in self.statements_of(func):
+                if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.For | ast.AsyncFor):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for name in {n for t in targets for n in _bound_names(t)}:
+                        bound[name] = bound.get(name, 0) + 1
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
                     target = _segments(node.targets[0])
                     if target is not None:
                         found.append((node, tuple(target)))
+                elif isinstance(node, ast.With | ast.AsyncWith):
+                    for item in node.items:
+                        call, alias = item.context_expr, item.optional_vars
+                        if alias is not None:
+                            for name in _bound_names(alias):
+                                bound[name] = bound.get(name, 0) + 1
+                        if (
+                            isinstance(alias, ast.Name)
+                            and isinstance(call, ast.Call)
+                            and call.args
+                            and callee_attr(call) in _YIELDS_ITS_NODE
+                        ):
+                            assign = ast.Assign(targets=[alias], value=call.args[0])
+                            aliases.append((ast.copy_location(assign, item.context_expr), (alias.id,)))
+            # An alias the function binds again anywhere else (``tr = cfg.other`` in the block) may not be
+            # the node at a given write: it is left to the plain assignments.
+            found += [(node, target) for node, target in aliases if bound.get(target[0], 0) == 1]
+            found.sort(key=lambda pair: (pair[0].lineno, pair[0].col_offset))
             self._assigns[id(func)] = found
         return found
 
@@ -393,6 +427,86 @@ class _Analyzer:
         walker.block(func.body, _Ctx(conditions=base.conditions, uncertain=base.uncertain, struct_open=opened))
         return {k: v for k, v in bindings.items() if k and k[0] == "self" and len(k) == 2}
 
+    def unlocked_by(
+        self, module: ModuleInfo, node: ast.stmt, bindings: dict[tuple[str, ...], KeyPath], qualname: str
+    ) -> frozenset[KeyPath]:
+        """Nodes whose struct mode the call statement ``node`` turns off for good through a project function:
+        ``unlock(cfg)`` where ``def unlock(c): OmegaConf.set_struct(c, False)`` (the flag stays on the node
+        after the call). The walker lifts struct mode for the statements after ``node`` in its block only."""
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            return frozenset()
+        if self._struct_off_anywhere is None:
+            self._struct_off_anywhere = any("set_struct" in f.text for f in self.facts.files.values())
+        if not self._struct_off_anywhere:
+            return frozenset()
+        call = node.value
+        if not isinstance(call.func, ast.Name | ast.Attribute) or callee_attr(call) == "set_struct":
+            return frozenset()
+        target = self._resolve_callable(module, call.func, None, qualname)
+        if target is None or not isinstance(target[1], ast.FunctionDef | ast.AsyncFunctionDef):
+            return frozenset()
+        callee = target[1]
+        turned_off = self._unlocked_params(callee)
+        if not turned_off:
+            return frozenset()
+        params = [a.arg for a in callee.args.posonlyargs + callee.args.args]
+        given = list(zip(params, call.args, strict=False))
+        given += [(kw.arg, kw.value) for kw in call.keywords if kw.arg]
+        found: set[KeyPath] = set()
+        for name, arg in given:
+            if name in turned_off and not isinstance(arg, ast.Starred):
+                binding = self._expr_binding(bindings, arg)
+                if binding is not None:
+                    found.add(binding)
+        return frozenset(found)
+
+    def _unlocked_params(self, callee: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """The parameters whose struct mode every call of ``callee`` leaves off: a ``set_struct(p, False)``
+        statement of the function's own body (not under a condition, a loop or a try), no ``return`` before
+        it, ``p`` never rebound in the function, and no other ``set_struct(p, ...)`` (one turning it on again,
+        positional or ``value=True``, or with a value not literally False)."""
+        found = self._unlocked.get(id(callee))
+        if found is not None:
+            return found
+        params = {a.arg for a in callee.args.posonlyargs + callee.args.args + callee.args.kwonlyargs}
+        statements = self.statements_of(callee)
+        rebound = {
+            name
+            for stmt in statements
+            if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.For | ast.AsyncFor | ast.With)
+            for target in (
+                stmt.targets
+                if isinstance(stmt, ast.Assign)
+                else [item.optional_vars for item in stmt.items if item.optional_vars is not None]
+                if isinstance(stmt, ast.With)
+                else [stmt.target]
+            )
+            for name in _bound_names(target)
+        }
+        settings: dict[str, list[tuple[ast.stmt, object]]] = {}
+        for stmt in statements:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and callee_attr(stmt.value) == "set_struct":
+                node_arg, value_arg = _set_struct_args(stmt.value)
+                if isinstance(node_arg, ast.Name):
+                    value = value_arg.value if isinstance(value_arg, ast.Constant) else None
+                    settings.setdefault(node_arg.id, []).append((stmt, value))
+        first_return = min(
+            (s.lineno for s in statements if isinstance(s, ast.Return | ast.Raise)), default=None
+        )
+        top = {id(stmt) for stmt in callee.body}
+        found = frozenset(
+            name
+            for name, calls in settings.items()
+            if name in params
+            and name not in rebound
+            and all(value is False for _, value in calls)
+            and any(
+                id(stmt) in top and (first_return is None or stmt.lineno < first_return) for stmt, _ in calls
+            )
+        )
+        self._unlocked[id(callee)] = found
+        return found
+
     def _lines_naming(self, module: ModuleInfo, roots: set[str]) -> list[int] | None:
         """The lines of ``module`` that name one of ``roots`` (the names a function's bindings start at): a
         statement of that function on no such line reads, writes and passes on no config node. None when
@@ -493,6 +607,11 @@ class _Walker:
     def block(self, stmts: list[ast.stmt], ctx: _Ctx) -> None:
         for stmt in stmts:
             self.stmt(stmt, ctx)
+            if type(stmt) is ast.Expr and spans(stmt, self.lines):
+                # ``unlock(cfg)`` turns struct mode off for the statements after it in this block.
+                unlocked = self.a.unlocked_by(self.module, stmt, self.bindings, self.function)
+                if unlocked - ctx.struct_open:
+                    ctx = _replace(ctx, struct_open=ctx.struct_open | unlocked)
 
     def stmt(self, node: ast.stmt, ctx: _Ctx) -> None:
         if not spans(node, self.lines):
@@ -948,3 +1067,21 @@ def cfg_flow(facts: Facts) -> CfgFlow:
         analyzer._done.clear()
         analyzer.analyse_function(module, app.node, {(app.cfg_param,): KeyPath("cfg", ())}, qualname=qualname)
     return analyzer.flow
+
+
+def _set_struct_args(call: ast.Call) -> tuple[ast.expr | None, ast.expr | None]:
+    """The node and the value of ``OmegaConf.set_struct(conf, value)``, positional or by keyword."""
+    given: dict[str, ast.expr] = dict(zip(("conf", "value"), call.args, strict=False))
+    given.update({kw.arg: kw.value for kw in call.keywords if kw.arg})
+    return given.get("conf"), given.get("value")
+
+
+def _bound_names(target: ast.expr) -> list[str]:
+    """The names an assignment target binds (``x``, ``a, *b``), not those it writes into (``x.k``, ``x[k]``)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for elt in target.elts for name in _bound_names(elt)]
+    return []

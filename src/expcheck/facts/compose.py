@@ -24,6 +24,7 @@ that only replaces a top-level value is applied to the cached plain config direc
 
 from __future__ import annotations
 
+import ast
 import functools
 import os
 import posixpath
@@ -35,9 +36,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from expcheck.facts import Facts, experiment_runs, hydra_import
+from expcheck.facts.astindex import code_modules, index_of
 from expcheck.facts.hydra_app import HydraApp, entry_app
 from expcheck.facts.hydra_merge import merged_defaults
 from expcheck.facts.hydra_overrides import certainly_refused, plain_override
+from expcheck.facts.launches import reached_functions
 from expcheck.facts.omegaconf_nodes import empty_list, plain_config, plain_data, tree_copy
 from expcheck.facts.omegaconf_yaml import UNREAD, omegaconf_data
 from expcheck.submission import RunSpec
@@ -727,7 +730,73 @@ def compose_setup(facts: Facts) -> ComposeSetup:
     primary = f"{prefix}{config_name}.yaml"
     outside = {_outside_entry(facts, prefix, asked) or OutsideEntry(asked, primary, 1) for asked in composer.outside}
     located = tuple(sorted(outside, key=lambda e: (e.path, e.line, e.config_path)))
+    stored = _stored_configs(facts) if any(c.error for c in compositions) else {}
+    for comp in compositions:
+        place = _names_stored(comp.error, stored)
+        if place is not None:
+            # Hydra finds that config in its ConfigStore: composing the YAML alone is not what Hydra composes.
+            return ComposeSetup(
+                app, config_dir, config_name, (), f"the code registers configs in Hydra's ConfigStore ({place})"
+            )
     return ComposeSetup(app, config_dir, config_name, tuple(compositions), None, located)
+
+
+def _literal_argument(call: ast.Call, position: int, keyword: str) -> str | bool | None:
+    """A ``store(...)`` argument: its string, None when it is not given, False when it is not a literal."""
+    value = next((kw.value for kw in call.keywords if kw.arg == keyword), None)
+    if value is None and len(call.args) > position:
+        value = call.args[position]
+    if value is None:
+        return None
+    if isinstance(value, ast.Constant) and (value.value is None or isinstance(value.value, str)):
+        return value.value
+    return False
+
+
+def _stored_configs(facts: Facts) -> dict[str, str]:
+    """The configs the code stores in Hydra's ConfigStore before Hydra composes: ``group/name`` (or ``name``)
+    to the ``path:line`` of the ``ConfigStore...store(...)`` call.
+
+    Only a call with a literal name and group that runs on import counts: at module level, or in a
+    function the module's own top-level code calls (a store in a function nothing calls, or in the task
+    function Hydra calls after composing, stores nothing Hydra can compose).
+    """
+    found: dict[str, str] = {}
+    for path in code_modules(facts):
+        if "ConfigStore" not in facts.files[path].text:
+            continue
+        index = index_of(facts, path)
+        if index is None:
+            continue
+        reached: set[str] | None = None
+        for call in index.calls:
+            if call.attr != "store":
+                continue
+            name, group = _literal_argument(call.node, 0, "name"), _literal_argument(call.node, 2, "group")
+            if not isinstance(name, str) or group is False:
+                continue
+            if call.function:
+                if reached is None:
+                    reached = reached_functions(index)
+                if call.function not in reached:
+                    continue
+            name = name.removesuffix(".yaml")
+            found.setdefault(f"{group}/{name}" if group else name, f"{path}:{call.line}")
+    return found
+
+
+_NOT_FOUND = re.compile(r"Could not (?:find|load) '([^']+)'")
+
+
+def _names_stored(error: str | None, stored: dict[str, str]) -> str | None:
+    """The place of the stored config a compose failure says Hydra cannot find, if it names one."""
+    if not error or not stored:
+        return None
+    for asked in _NOT_FOUND.findall(error):
+        place = stored.get(asked.removesuffix(".yaml").lstrip("/"))
+        if place is not None:
+            return place
+    return None
 
 
 def _outside_entry(facts: Facts, prefix: str, config_path: str) -> OutsideEntry | None:

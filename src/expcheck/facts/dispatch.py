@@ -358,6 +358,35 @@ def _dispatches(facts: Facts, key: str) -> list[Dispatch]:
     return found
 
 
+# After the value read is replaced by X (with the character before ``.key``, so ``cfg.run.method`` leaves
+# ``cfg.ru X``): the value indexes a container (``REGISTRY[cfg.run.method]``, ``T[cfg["run"]["method"]]``)
+# or names the attribute getattr looks up (``getattr(module, cfg.method)``).
+_LOOKED_UP = re.compile(
+    r"\w\s*\[\s*\w[\w.]*(?:\[[^\[\]]*\][\w.]*)*\s*X\s*\]|\bgetattr\s*\([^,()]+,\s*(?:\w[\w.]*(?:\[[^\[\]]*\][\w.]*)*)?\s*X\b"
+)
+
+# What follows a subscript that is an assignment target (``d[k] = v``, ``d[k] += v``), not a lookup.
+_STORED = re.compile(r"\s*(?:[-+*/%@&|^]|//|\*\*|>>|<<)?=(?!=)")
+_ASSIGNED = re.compile(r"\s*(\w+)\s*(?::[^=]+)?=(?!=)")
+
+
+def _looks_up(rest: str, line: str, text: str) -> bool:
+    """Whether the value (X in ``rest``) is a key whose entry the code goes on to use: ``REGISTRY[X]`` read
+    (not ``scores[X] = ...``, a write that selects nothing) or ``getattr(obj, X)``; when the line assigns
+    the entry to a name (``fn = REGISTRY[X]``), that name must be used on another line of the module."""
+    for match in _LOOKED_UP.finditer(rest):
+        if match.group(0).endswith("]") and _STORED.match(rest, match.end()):
+            continue  # an assignment target
+        assigned = _ASSIGNED.match(line)
+        if assigned and assigned.end() <= match.start():
+            name = assigned.group(1)
+            used = re.compile(rf"\b{re.escape(name)}\b")
+            if name == "_" or sum(1 for other in text.splitlines() if used.search(other)) < 2:
+                continue  # the entry looked up is never used
+        return True
+    return False
+
+
 _NOT_A_DECISION = frozenset(
     {
         "print",
@@ -425,7 +454,7 @@ def decides_on(facts: Facts, key: str, exclude: Callable[[str], bool] | None = N
             if not (read.search(line) or (alias is not None and alias.search(line))):
                 continue
             rest = read.sub(" X ", line)
-            if re.search(r"==|!=|\bin\b|\bmatch\b|\w\s*\[\s*X", rest):
+            if re.search(r"==|!=|\bin\b|\bmatch\b|\w\s*\[\s*X", rest) or _looks_up(rest, line, text):
                 return True
             for callee in re.findall(r"(\w+)\s*\([^()]*\bX\b", rest):
                 if callee not in _NOT_A_DECISION:

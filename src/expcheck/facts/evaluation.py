@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from expcheck.facts import Facts
 from expcheck.facts.astindex import CallSite, ModuleIndex, Scope, code_modules, const_str, index_of, template
 from expcheck.facts.python import iter_statements
+from expcheck.facts.semantic import dotted_name
 from expcheck.facts.sourcetext import source_text
+from expcheck.submission import SourceFile
 
 EVALUATE = "src/evaluate.py"
 _FIGURE_EXT = re.compile(r"\.(?:pdf|png|jpe?g|svg|eps)$", re.I)
@@ -314,7 +316,9 @@ def _hydra_failure(facts: Facts, index: ModuleIndex, tokens: list[str]) -> CliFa
                     continue
                 arg = call.node.args[0]
                 text = source_text(arg)
-                if re.fullmatch(rf"{re.escape(param)}(?:\.{re.escape(key)}|\[['\"]{re.escape(key)}['\"]\])", text):
+                if re.fullmatch(
+                    rf"{re.escape(param)}(?:\.{re.escape(key)}|\[['\"]{re.escape(key)}['\"]\])", text
+                ) and not _type_guarded(index, call, text):
                     return CliFailure(
                         index.path,
                         call.line,
@@ -322,6 +326,86 @@ def _hydra_failure(facts: Facts, index: ModuleIndex, tokens: list[str]) -> CliFa
                         "raises TypeError: the JSON object must be str, bytes or bytearray, not ListConfig",
                     )
     return None
+
+
+_CATCHES_TYPE_ERROR = frozenset({"TypeError", "Exception", "BaseException"})
+# Types an ``isinstance`` test can name that a string is (the body of ``isinstance(x, str)`` never sees a list)
+# and types a Hydra list is (the else branch of ``isinstance(x, ListConfig)`` never sees one).
+_STRING_TYPES = frozenset({"str", "bytes", "bytearray"})
+_LIST_TYPES = frozenset({"ListConfig", "list", "tuple", "Sequence", "MutableSequence", "Iterable", "Collection"})
+_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _isinstance_types(test: ast.expr, text: str) -> set[str] | None:
+    """The type names of ``isinstance(<text>, T)`` / ``isinstance(<text>, (T1, T2))``; None for another test."""
+    if not (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id == "isinstance"
+        and len(test.args) == 2
+        and source_text(test.args[0]) == text
+    ):
+        return None
+    kinds = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+    return {(dotted_name(k) or "?").rsplit(".", 1)[-1] for k in kinds}
+
+
+def _branch_excludes_lists(test: ast.expr, text: str, in_body: bool) -> bool:
+    """Whether the branch (body when ``in_body``, else the else branch) of ``if <test>`` never runs with a
+    list in ``<text>``: the body of ``isinstance(x, str)``, the else branch of ``isinstance(x, ListConfig)``,
+    the same swapped under ``not``, the body of an ``and`` with such an operand."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _branch_excludes_lists(test.operand, text, not in_body)
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return in_body and any(_branch_excludes_lists(value, text, True) for value in test.values)
+    kinds = _isinstance_types(test, text)
+    if kinds is None:
+        return False
+    return kinds <= _STRING_TYPES if in_body else bool(kinds & _LIST_TYPES)
+
+
+def _handler_recovers(handler: ast.ExceptHandler) -> bool:
+    """Whether an except block goes on after the error: it neither raises nor exits the program."""
+    for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])):
+        if isinstance(node, ast.Raise):
+            return False
+        if isinstance(node, ast.Call) and (dotted_name(node.func) or "") in _EXITS:
+            return False
+    return True
+
+
+def _type_guarded(index: ModuleIndex, call: CallSite, text: str) -> bool:
+    """Whether ``call`` never meets a list in the value ``text``, or goes on after its TypeError: it stands in
+    the branch of an ``if`` / conditional expression where ``isinstance`` rules a list out, or in the body of
+    a ``try`` whose handler for TypeError (or a broader one) neither raises nor exits."""
+    scope = index.scopes.get(call.function)
+    root: ast.AST = scope.node if scope is not None and scope.node is not None else index.tree
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(root):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    child: ast.AST = call.node
+    node = parents.get(id(child))
+    while node is not None:
+        if isinstance(node, ast.If | ast.IfExp) and child is not node.test:
+            in_body = child is node.body if isinstance(node, ast.IfExp) else any(child is s for s in node.body)
+            if _branch_excludes_lists(node.test, text, in_body):
+                return True
+        if isinstance(node, ast.Try | ast.TryStar) and any(child is s for s in node.body):
+            for handler in node.handlers:
+                kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+                catches = handler.type is None or any(
+                    isinstance(k, ast.Name | ast.Attribute)
+                    and (dotted_name(k) or "").rsplit(".", 1)[-1] in _CATCHES_TYPE_ERROR
+                    for k in kinds
+                )
+                if catches:
+                    # The first handler that catches TypeError is the one that runs.
+                    if _handler_recovers(handler):
+                        return True
+                    break
+        child, node = node, parents.get(id(node))
+    return False
 
 
 def evaluate_cli_failure(facts: Facts) -> CliFailure | None:
@@ -368,13 +452,78 @@ def named_files(facts: Facts, path: str) -> list[NamedFile]:
     if index is None:
         return []
     found = []
+    file = facts.files[path]
     for node, fn in index.strings:
         text = template(node)
         if text is None or "\n" in text or len(text) > 200 or _WILDCARD.search(text):
             continue
+        if type(node) is ast.Constant and _EXTENSION.search(text):
+            text = _as_part(file, node, text)
         found.append(NamedFile(path, node.lineno, node.col_offset + 1, text, fn))  # type: ignore[attr-defined]
     found.sort(key=lambda f: (f.line, f.column))
     return found
+
+
+_EXTENSION = re.compile(r"\.\w{1,5}$")
+_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifgeExXr]")
+_FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+_TEMPLATE_FIELD = re.compile(r"\$(?:\{\w+\}|\w+)")
+_STR_JOIN = re.compile(r"""(['"])([^'"\n]*)\1\.join\(""")
+# What ends an operand that is a path separator: a literal ending in / or \, os.sep, os.path.sep, os.altsep.
+_SEPARATOR_END = re.compile(r"""(?:[/\\]['"]|\bsep|\baltsep)\s*$""")
+_OPENERS, _CLOSERS = "([{", ")]}"
+
+
+def _joined_part(before: str) -> bool:
+    """Whether the literal that follows ``before`` is a later element of ``"<sep>".join([...])`` (a list or
+    tuple written in the call) whose separator is no path separator: one part of a file name."""
+    if not before.endswith(","):
+        return False
+    joins = list(_STR_JOIN.finditer(before))
+    if not joins or any(c in joins[-1].group(2) for c in "/\\"):
+        return False
+    tail = before[joins[-1].end() :].lstrip()
+    if not tail.startswith(("[", "(")):
+        return False
+    depth = 0
+    for char in tail:
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+            if depth <= 0:
+                return False  # the list closed before the literal
+    return depth == 1
+
+
+def _as_part(file: SourceFile, node: ast.Constant, text: str) -> str:
+    """A string literal's text as the name it builds, where the code around it fills in more: a later operand
+    of ``+`` (or the value of ``name += "..."``) is preceded by ``{}``; the fields of ``"..." % x``, ``"...".format(...)`` and
+    ``string.Template("...")`` are written ``{}``; an element of ``"_".join([...])`` is one part of a name.
+
+    Read from the source text around the literal (positions are UTF-8 byte offsets)."""
+    line = file.line(node.lineno).encode()
+    before = line[: node.col_offset].decode(errors="ignore").rstrip()
+    if not before and node.lineno > 1:  # the literal opens a continuation line
+        before = file.line(node.lineno - 1).rstrip()
+    end_line = node.end_lineno or node.lineno
+    after_bytes = file.line(end_line).encode()[node.end_col_offset or 0 :]
+    after = after_bytes.decode(errors="ignore").lstrip()
+    if after.startswith("%"):
+        text = _PERCENT_FIELD.sub("{}", text)
+    elif after.startswith(".format("):
+        text = _FORMAT_FIELD.sub("{}", text)
+    if before.endswith("Template("):
+        text = _TEMPLATE_FIELD.sub("{}", text)
+    if (
+        before.endswith("+=")
+        or (before.endswith("+") and not _SEPARATOR_END.search(before[:-1]))
+        or _joined_part(before)
+    ):
+        # A path separator before the literal (``str(out) + "/" + "x.pdf"``, ``"/".join([out, "x.pdf"])``)
+        # makes the literal the whole file name, not a part of one.
+        text = "{}" + text
+    return text
 
 
 def figure_names(facts: Facts, path: str) -> list[NamedFile]:

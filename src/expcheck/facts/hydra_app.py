@@ -238,7 +238,9 @@ def hydra_apps(facts: Facts) -> list[HydraApp]:
                         line=decorator.lineno,
                         column=decorator.col_offset + 1,
                         config_path=path_value.text if path_value is not None else None,
-                        config_name=name_value.text if name_value is not None and not name_value.from_file else None,
+                        config_name=_config_name(name_value.text)
+                        if name_value is not None and not name_value.from_file
+                        else None,
                         version_base=version_base if vb_literal else _UNSET,
                         version_base_given="version_base" in given,
                         cfg_param=args[0].arg if args else None,
@@ -248,6 +250,14 @@ def hydra_apps(facts: Facts) -> list[HydraApp]:
                     )
                 )
     return apps
+
+
+def _config_name(given: str | None) -> str | None:
+    """The config name as Hydra looks it up: it appends ``.yaml`` only to a name that lacks it, so
+    ``config_name="config.yaml"`` and ``config_name="config"`` both name ``config.yaml``."""
+    if given is not None and given.endswith(".yaml") and len(given) > len(".yaml"):
+        return given[: -len(".yaml")]
+    return given
 
 
 def entry_app(facts: Facts) -> HydraApp | None:

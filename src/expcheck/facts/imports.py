@@ -239,6 +239,67 @@ def module_name(path: str) -> tuple[str, bool] | None:
     return ".".join(parts), pure.stem == "__init__"
 
 
+_PROBES = frozenset({"find_spec", "find_loader"})
+
+# A module known importable in a branch: (name, exact). ``find_spec("x.y")`` names the package ``x``
+# exactly; ``is_flash_attn_2_available()`` names ``flash_attn_2``, which also covers ``import flash_attn``.
+Present = frozenset[tuple[str, bool]]
+_NOTHING: Present = frozenset()
+
+
+def _probed(call: ast.Call) -> Present:
+    """The module a call asks about: ``find_spec("x")``/``find_loader("x")`` with a literal name, or an
+    ``is_<x>_available()`` helper with a non-empty ``<x>`` (``torch.cuda.is_available()`` asks about a
+    device, not a module)."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name in _PROBES:
+        arg = call.args[0] if call.args else None
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+            return frozenset({(arg.value.split(".", 1)[0], True)})
+        return _NOTHING
+    if name.startswith("is_") and name.endswith("_available") and len(name) > len("is__available"):
+        return frozenset({(name[3 : -len("_available")], False)})
+    return _NOTHING
+
+
+def _presence(expr: ast.expr, flags: dict[str, tuple[Present, Present]]) -> tuple[Present, Present]:
+    """The modules known importable where ``expr`` is true and where it is false (``if find_spec("x")``,
+    ``if find_spec("x") is None``, ``if not HAS_X``, ``a and b``); empty for any other test."""
+    if isinstance(expr, ast.Call):
+        return _probed(expr), _NOTHING
+    if isinstance(expr, ast.Name):
+        return flags.get(expr.id, (_NOTHING, _NOTHING))
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+        when_true, when_false = _presence(expr.operand, flags)
+        return when_false, when_true
+    if (
+        isinstance(expr, ast.Compare)
+        and len(expr.ops) == 1
+        and isinstance(expr.comparators[0], ast.Constant)
+        and expr.comparators[0].value is None
+    ):
+        when_true, when_false = _presence(expr.left, flags)
+        if isinstance(expr.ops[0], ast.IsNot | ast.NotEq):
+            return when_true, when_false
+        if isinstance(expr.ops[0], ast.Is | ast.Eq):
+            return when_false, when_true
+        return _NOTHING, _NOTHING
+    if isinstance(expr, ast.BoolOp):
+        parts = [_presence(value, flags) for value in expr.values]
+        if isinstance(expr.op, ast.And):  # true: every operand held; false: nothing known
+            return frozenset().union(*(t for t, _ in parts)), _NOTHING
+        # ``a or b`` true: only what every operand guarantees; false: every operand was false
+        return frozenset.intersection(*(t for t, _ in parts)), frozenset().union(*(f for _, f in parts))
+    return _NOTHING, _NOTHING
+
+
+def _covers(present: Present, module: str) -> bool:
+    """Whether a module known importable is the one ``module`` (a dotted import name) needs."""
+    top = module.split(".", 1)[0]
+    return bool(top) and any(name == top or (not exact and name.startswith(top + "_")) for name, exact in present)
+
+
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
@@ -271,6 +332,13 @@ class _Scanner:
         # Qualname of the enclosing function ("" at module level) and the "Class." prefix of a class body.
         self.function = ""
         self.prefix = ""
+        # Names assigned whether a module can be imported (``HAS_X = find_spec("x") is not None``), with
+        # the modules known importable where the name is true and where it is false; the tests are looked
+        # at only when the text names such a probe. ``present``: the modules known importable in the
+        # branch being walked (an import of one of them is guarded like one under ``except ImportError``).
+        self.probes: dict[str, tuple[Present, Present]] = {}
+        self.probing = False
+        self.present: Present = _NOTHING
 
     def bind(self, name: str, kind: BindingKind, node: ast.AST, source: ImportFact | None = None) -> None:
         line = getattr(node, "lineno", 1)
@@ -299,7 +367,7 @@ class _Scanner:
                 name=name,
                 bound=bound,
                 level=level,
-                guarded=guarded,
+                guarded=guarded or (bool(self.present) and not level and _covers(self.present, module)),
                 type_only=type_only,
                 module_level=module_level,
                 target=target,
@@ -362,12 +430,32 @@ class _Scanner:
             return
         if module_level:
             self._module_assignments(node)
+            if self.probing and cls is ast.Assign:
+                presence = _presence(node.value, self.probes)  # type: ignore[attr-defined]
+                for target in node.targets:  # type: ignore[attr-defined]
+                    for name in target_names(target):
+                        if presence[0] or presence[1]:
+                            self.probes[name] = presence
+                        else:
+                            self.probes.pop(name, None)  # rebound to something else
         if cls in SIMPLE_STATEMENTS:
             return  # holds no statement
         if cls is ast.If and _is_type_checking(node.test):  # type: ignore[attr-defined]
             self._block(node.body, module_level, guarded, True)
             self._block(node.orelse, module_level, guarded, type_only)
             return
+        if self.probing and cls is ast.If:
+            when_true, when_false = _presence(node.test, self.probes)  # type: ignore[attr-defined]
+            if when_true or when_false:
+                # ``if find_spec("x") is not None: import x``: an import of x runs only in the branch where x
+                # was found; any other import, and x in the other branch, is as unguarded as before.
+                outer = self.present
+                self.present = outer | when_true
+                self._block(node.body, module_level, guarded, type_only)  # type: ignore[attr-defined]
+                self.present = outer | when_false
+                self._block(node.orelse, module_level, guarded, type_only)  # type: ignore[attr-defined]
+                self.present = outer
+                return
         if cls is ast.Try or cls is ast.TryStar:
             catches = _catches_import_error(node.handlers)  # type: ignore[attr-defined]
             self._block(node.body, module_level, guarded or catches, type_only)
@@ -431,7 +519,9 @@ def _module_info(facts: Facts, path: str, name: str, is_package: bool) -> Module
     info = ModuleInfo(name=name, path=path, package=package, is_package=is_package, parsed=module.tree is not None)
     if module.tree is not None:
         text = module.file.text
-        _Scanner(info, walrus=":=" in text).scan(module.tree.body)
+        scanner = _Scanner(info, walrus=":=" in text)
+        scanner.probing = "find_spec" in text or "find_loader" in text or "_available" in text
+        scanner.scan(module.tree.body)
         if "globals()" in text or "vars()" in text or "sys.modules" in text:
             info.open = info.open or any(
                 (isinstance(node, ast.Call) and _writes_module_namespace(node))

@@ -8,6 +8,7 @@ variable assigned a list literal); anything computed stays unknown and is never 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass
@@ -61,6 +62,20 @@ class Launch:
     @property
     def python_script(self) -> str | None:
         """The script run with ``python path/to/file.py``, when written as a literal relative path."""
+        script = self._script()
+        return None if script is None or script.startswith(ANCHORED) else script
+
+    @property
+    def script_file(self) -> str | None:
+        """The repository path of the script run with ``python <file>.py``: a literal relative path, or a path
+        built from ``__file__`` (``os.path.join(os.path.dirname(__file__), "train.py")``), which names the
+        same file from any working directory."""
+        script = self._script()
+        if script is None:
+            return None
+        return script[len(ANCHORED) :] if script.startswith(ANCHORED) else posixpath.normpath(script)
+
+    def _script(self) -> str | None:
         if not self.words:
             return None
         words = list(self.words)
@@ -80,27 +95,88 @@ def _is_python(words: list[str | None]) -> bool:
     return False
 
 
-def _word(node: ast.expr) -> str | None:
+def _word(node: ast.expr, here: str = "") -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if dotted_name(node) == "sys.executable":
         return PYTHON
+    found = _file_path(node, here) if here else None
+    return ANCHORED + found if found and found.endswith(".py") else None
+
+
+# A command word that is a file path built from the module's own ``__file__``: ANCHORED + its repository path.
+ANCHORED = "<__file__>/"
+_SAME_PATH = frozenset({"abspath", "realpath", "normpath", "Path", "PurePath", "str", "resolve", "absolute", "fspath"})
+
+
+def _file_path(node: ast.expr, here: str, depth: int = 0) -> str | None:
+    """The repository path ``node`` names when it is built from ``__file__`` of module ``here`` with path
+    operations (``os.path.dirname``, ``os.path.join``, ``Path(...).parent``, ``/``, ``with_name``); None
+    otherwise, or when it leaves the repository."""
+    if depth > 12:
+        return None
+    if isinstance(node, ast.Name):
+        return here if node.id == "__file__" else None
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        inner = _file_path(node.value, here, depth + 1)
+        return _parent(inner)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "parents":
+        inner = _file_path(node.value.value, here, depth + 1)
+        if not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int)):
+            return None
+        for _ in range(node.slice.value + 1):
+            inner = _parent(inner)
+        return inner
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        inner, part = _file_path(node.left, here, depth + 1), _word(node.right)
+        return _joined(inner, [part])
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    receiver = func.value if isinstance(func, ast.Attribute) and name in ("resolve", "absolute", "with_name") else None
+    if receiver is not None and name != "with_name":
+        return _file_path(receiver, here, depth + 1)
+    if receiver is not None and len(node.args) == 1:
+        return _joined(_parent(_file_path(receiver, here, depth + 1)), [_word(node.args[0])])
+    if not node.args:
+        return None
+    first = _file_path(node.args[0], here, depth + 1)
+    if name in _SAME_PATH and len(node.args) == 1:
+        return first
+    if name == "dirname" and len(node.args) == 1:
+        return _parent(first)
+    if name == "join":
+        return _joined(first, [_word(a) for a in node.args[1:]])
     return None
 
 
-def _list_words(node: ast.expr) -> list[str | None] | None:
+def _parent(path: str | None) -> str | None:
+    if path is None or path in ("", "."):
+        return None  # above the repository root
+    return posixpath.dirname(path) or "."
+
+
+def _joined(path: str | None, parts: list[str | None]) -> str | None:
+    if path is None or any(p is None or p.startswith("/") for p in parts):
+        return None
+    joined = posixpath.normpath(posixpath.join(path, *parts))  # type: ignore[arg-type]
+    return None if joined.startswith("..") else joined
+
+
+def _list_words(node: ast.expr, here: str = "") -> list[str | None] | None:
     if isinstance(node, ast.List | ast.Tuple):
         words: list[str | None] = []
         for elt in node.elts:
             if isinstance(elt, ast.Starred):
                 words.append(None)
             else:
-                words.append(_word(elt))
+                words.append(_word(elt, here))
         return words
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left = _list_words(node.left)
+        left = _list_words(node.left, here)
         if left is not None:
-            right = _list_words(node.right)
+            right = _list_words(node.right, here)
             return left + (right if right is not None else [None])
     return None
 
@@ -153,7 +229,7 @@ def _command_words(
             return tuple(shlex.split(first.value))
         except ValueError:
             return None
-    words = _list_words(first)
+    words = _list_words(first, call.path)
     return tuple(words) if words is not None else None
 
 
@@ -278,3 +354,123 @@ def train_launch_with_overrides(facts: Facts) -> int | None:
                 if re.match(r"^\+?[A-Za-z_][\w.]*=", text):
                     return node.lineno
     return None
+
+
+_INITIALIZE = frozenset(
+    f"hydra{part}.{name}"
+    for part in ("", ".experimental")
+    for name in ("initialize", "initialize_config_dir", "initialize_config_module")
+)
+_COMPOSE = frozenset({"hydra.compose", "hydra.experimental.compose"})
+
+
+def _is_argv_tail(node: ast.expr) -> bool:
+    """``sys.argv[1:]`` (or ``list(sys.argv[1:])``): the command's arguments without the script path."""
+    if isinstance(node, ast.Call) and dotted_name(node.func) == "list" and len(node.args) == 1 and not node.keywords:
+        node = node.args[0]
+    if not (isinstance(node, ast.Subscript) and dotted_name(node.value) in ("sys.argv", "argv")):
+        return False
+    part = node.slice
+    return (
+        isinstance(part, ast.Slice)
+        and isinstance(part.lower, ast.Constant)
+        and part.lower.value == 1
+        and part.upper is None
+        and part.step is None
+    )
+
+
+def reached_functions(index: Any) -> set[str]:
+    """Qualnames of the module's top-level functions its module-level code calls, and those they call
+    by plain name in turn (``if __name__ == "__main__": main()`` reaches ``main`` and its helpers)."""
+    reached: set[str] = set()
+    todo = [""]
+    while todo:
+        caller = todo.pop()
+        for call in index.calls:
+            if call.function != caller or not isinstance(call.node.func, ast.Name):
+                continue
+            for qualname in index.by_name.get(call.node.func.id, ()):
+                if qualname not in reached and "." not in qualname:
+                    reached.add(qualname)
+                    todo.append(qualname)
+    return reached
+
+
+def _initialized(index: Any, compose: CallSite) -> bool:
+    """Whether Hydra is initialized where ``compose`` runs: the call stands in a ``with initialize(...)``
+    block, or an ``initialize(...)`` statement of the same function comes before it."""
+    scope = index.scopes.get(compose.function)
+    if scope is None:
+        return False
+    starts = {id(c.node) for c in index.calls if c.name in _INITIALIZE and c.function == compose.function}
+    if not starts:
+        return False
+    for node in walk(scope.node):
+        if isinstance(node, ast.With | ast.AsyncWith) and any(id(item.context_expr) in starts for item in node.items):
+            if any(sub is compose.node for stmt in node.body for sub in walk(stmt)):
+                return True
+        elif isinstance(node, ast.Expr) and id(node.value) in starts and node.lineno < compose.node.lineno:
+            return True
+    return False
+
+
+def composes_argv_overrides(facts: Facts, path: str) -> bool:
+    """Whether module ``path`` composes its config with Hydra's compose API from its command line
+    (``compose(config_name="config", overrides=sys.argv[1:])``, directly or through a local name bound
+    only to that).
+
+    Such a script takes ``key=value`` overrides as an ``@hydra.main`` app does: Hydra's own override
+    parser reads them. It holds only when all of this is so: the overrides are exactly the arguments
+    after the script path (the whole ``sys.argv`` hands Hydra the script path: an override parse
+    error); the compose runs inside ``with initialize(...)`` (or after an ``initialize(...)`` statement)
+    of the same function (else Hydra is not initialized); that function runs from the module's own
+    top-level code; and no ``parse_args()`` reads the same command line first (argparse exits on
+    ``run=...``).
+    """
+    module = facts.python.get(path)
+    if module is None or module.tree is None or "argv" not in facts.files[path].text:
+        return False
+    index = module.index
+    if any(call.attr == "parse_args" and not call.node.args for call in index.calls):
+        return False
+    reached: set[str] | None = None
+    for call in index.calls:
+        if call.name not in _COMPOSE:
+            continue
+        given = [kw.value for kw in call.node.keywords if kw.arg == "overrides"] + call.node.args[1:2]
+        if len(given) != 1:
+            continue
+        value = given[0]
+        scope = index.scopes.get(call.function)
+        if isinstance(value, ast.Name):
+            values = scope.assigns.get(value.id, []) if scope is not None else []
+            if not values or not all(_is_argv_tail(v) for v in values):
+                continue
+        elif not _is_argv_tail(value):
+            continue
+        if not _initialized(index, call):
+            continue
+        if reached is None:
+            reached = reached_functions(index)
+        if call.function == "" or call.function in reached:
+            return True
+    return False
+
+
+def scripts_run_by_path(facts: Facts) -> set[str]:
+    """Repository paths of the modules the code runs only as scripts by path (``python src/train.py``, a path
+    built from ``__file__``): their own folder is on ``sys.path``, so bare sibling imports work there.
+
+    A module some launch (or a documented command) also runs with ``python -m <package>.<module>`` is left
+    out: in that run its folder is not on ``sys.path``, and a bare sibling import fails.
+    """
+    found = facts.derived(launches)
+    scripts = {s for s in (launch.script_file for launch in found) if s}
+    if not scripts:
+        return scripts
+    as_modules = {m for m in (launch.python_module for launch in found) if m}
+    commands = facts.profile.commands
+    for command in (commands.train, commands.evaluate or ""):
+        as_modules.update(re.findall(r"(?:^|\s)-m\s+([\w.]+)", command))
+    return {s for s in scripts if s.removesuffix(".py").replace("/", ".") not in as_modules}

@@ -11,7 +11,7 @@ from expcheck.facts.astindex import index_of
 from expcheck.facts.cfgflow import cfg_flow
 from expcheck.facts.compose import Composition, compose_setup, failure_place
 from expcheck.facts.hydra_app import hydra_apps
-from expcheck.facts.launches import train_launch_with_overrides
+from expcheck.facts.launches import composes_argv_overrides, train_launch_with_overrides
 from expcheck.facts.moduletexts import entry_of, string_constants_of
 from expcheck.repairs.hydra import repair_hydra_node_read, repair_missing_mode_key, repair_version_base
 from expcheck.rules.base import Example, Hit, rule
@@ -354,6 +354,8 @@ def train_not_a_hydra_app(facts: Facts) -> Iterator[Hit]:
         return
     if any(app.path == "src/train.py" for app in facts.derived(hydra_apps)):
         return
+    if composes_argv_overrides(facts, "src/train.py"):
+        return  # Hydra's compose API reads the overrides
     yield Hit(
         path="src/main.py", line=line, message="src.train is launched with key=value overrides but has no @hydra.main"
     )

@@ -8,7 +8,6 @@ module ``__getattr__``, writes to ``globals()``).
 from __future__ import annotations
 
 import ast
-import posixpath
 from collections.abc import Iterator
 
 from expcheck.facts import Facts
@@ -16,7 +15,7 @@ from expcheck.facts.callees import callee_signatures, resolved_calls
 from expcheck.facts.callscopes import module_scopes
 from expcheck.facts.distributions import in_table
 from expcheck.facts.imports import STDLIB, project_index
-from expcheck.facts.launches import launches
+from expcheck.facts.launches import scripts_run_by_path
 from expcheck.facts.moduleattrs import missing_module_attributes
 from expcheck.facts.python import SIMPLE_STATEMENTS
 from expcheck.facts.semantic import CallSite, is_generator
@@ -297,7 +296,7 @@ def sibling_import_without_package(facts: Facts) -> Iterator[Hit]:
     if _extends_sys_path(facts):
         return
     # A module the code runs as a script by path has its own folder on sys.path.
-    scripts = {posixpath.normpath(s) for s in (launch.python_script for launch in facts.derived(launches)) if s}
+    scripts = scripts_run_by_path(facts)
     # The last part of each project module's name, by the package it is in (one pass, not one per module).
     by_package: dict[str, set[str]] = {}
     for name in index.modules:
