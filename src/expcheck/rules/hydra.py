@@ -155,7 +155,9 @@ _INSIDE_FIX = "Keep every config inside the config folder and name it by its pat
     criterion="C2",
     severity="error",
     confidence="certain",
-    known_limits="""Composes with Hydra's own compose API over the YAML; a config store registered in Python code (ConfigStore) or a Hydra plugin is not seen.""",
+    known_limits="""Composes with Hydra's own compose API over the YAML. Configs the code stores in Hydra's ConfigStore are
+        not composed: a failure naming one stored with a literal group and name on import is not judged (no
+        finding), so a defect inside such a schema is missed; a Hydra plugin is not seen.""",
     title="The documented command's overrides do not compose",
     why="""expcheck composes the configs with Hydra itself, exactly as `run=<id> results_dir=<dir>` plus the
         mode switch would. When Hydra rejects the overrides (a key missing from config.yaml, a run
