@@ -7,6 +7,8 @@ value in the fact. Both are answered here as ``("error", "unbuildable")``.
 
 from __future__ import annotations
 
+import pickle
+
 import yaml
 
 from expcheck.facts import _load_yaml
@@ -31,3 +33,11 @@ def our_load(text: str) -> tuple[object, ...]:
         return UNBUILDABLE if "cannot be built" in str(exc) else ("error", type(exc).__name__, str(exc))
     except Exception as exc:
         return ("error", type(exc).__name__, str(exc))
+
+
+def assert_loads_as_pyyaml(text: str) -> None:
+    """The fact's answer for ``text`` is PyYAML's; pickle keeps shared objects shared, so an alias must give the
+    same object as in PyYAML."""
+    reference, ours = reference_load(text), our_load(text)
+    assert repr(ours) == repr(reference)
+    assert pickle.dumps(ours) == pickle.dumps(reference)
