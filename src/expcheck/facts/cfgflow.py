@@ -8,8 +8,9 @@ that node), and records every access as a key path from the config root:
 - ``read``: the run fails if the key is absent (attribute or constant-subscript access);
 - ``optional``: ``.get(k, default)``, ``getattr(x, k, d)``, ``OmegaConf.select``, or a read guarded
   by ``"k" in node`` / ``hasattr`` / a broad ``except``;
-- ``write``: an assignment, with whether struct mode is lifted there (``open_dict``, ``read_write``,
-  ``OmegaConf.set_struct(x, False)``).
+- ``write``: an assignment, with whether struct mode is lifted there (``open_dict``,
+  ``flag_override(x, "struct", False)``, ``OmegaConf.set_struct(x, False)``; not ``read_write``, which
+  lifts only the read-only flag).
 
 Each access carries the branch conditions it sits under. Conditions that compare a config value
 with constants (``cfg.method == "proposed"``, ``cfg.mode in ("trial",)``) are kept so a rule can
@@ -57,12 +58,11 @@ _BROAD_EXCEPTIONS = frozenset(
         "InterpolationResolutionError",
     }
 )
-_STRUCT_OPENERS = frozenset({"open_dict", "read_write"})
+_STRUCT_OPENERS = frozenset({"open_dict"})
 _IN_PLACE_MERGES = frozenset({"merge_with", "update"})
 # Context managers of OmegaConf whose ``as`` target is the config node passed first, bound as an alias.
-# ``read_write`` yields its node too, but it lifts only the read-only flag, not struct mode (the walker
-# counts it among the struct openers for a write to the node itself): an alias through it is left
-# unbound, so a key added through the alias is not taken to exist.
+# ``read_write`` yields its node too, but it lifts only the read-only flag, not struct mode: it is no struct
+# opener, and an alias through it is left unbound, so a key added through the alias is not taken to exist.
 _YIELDS_ITS_NODE = frozenset({"open_dict", "flag_override"})
 _MAX_DEPTH = 8
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

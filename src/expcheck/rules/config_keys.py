@@ -232,7 +232,8 @@ def _add_key_fix(facts: Facts, access: Access, misses: list[_Miss], effs: list[E
     title="New key assigned into Hydra's struct config",
     why="""Hydra hands the task a config in struct mode: assigning a key it does not already have raises
         ConfigAttributeError (Key '...' is not in struct) unless the assignment sits inside
-        `with open_dict(cfg):`, after OmegaConf.set_struct(cfg, False), or in read_write.""",
+        `with open_dict(cfg):` or after OmegaConf.set_struct(cfg, False) (`with read_write(cfg):` lifts
+        only the read-only flag, not struct mode).""",
     fix="Wrap the assignment in `with open_dict(cfg):` (from omegaconf import open_dict), or declare the key in config.yaml.",
     bad=[
         v2(
@@ -241,7 +242,16 @@ def _add_key_fix(facts: Facts, access: Access, misses: list[_Miss], effs: list[E
                 '    cfg.device = "cuda"\n    print(cfg.run.training.lr, cfg.device)\n',
             ),
             expect=(("src/main.py", 17),),
-        )
+        ),
+        v2(
+            main=MAIN_V2.replace(
+                "from omegaconf import OmegaConf, open_dict", "from omegaconf import OmegaConf, open_dict, read_write"
+            ).replace(
+                "    print(cfg.run.training.lr, cfg.results_dir)\n",
+                '    with read_write(cfg):\n        cfg.device = "cuda"\n    print(cfg.run.training.lr, cfg.device)\n',
+            ),
+            expect=(("src/main.py", 18),),
+        ),
     ],
     good=[
         v2(),
