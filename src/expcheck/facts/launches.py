@@ -383,14 +383,15 @@ def _is_argv_tail(node: ast.expr) -> bool:
 def reached_functions(index: Any) -> set[str]:
     """Qualnames of the module's top-level functions its module-level code calls, and those they call
     by plain name in turn (``if __name__ == "__main__": main()`` reaches ``main`` and its helpers)."""
+    callees: dict[str, list[str]] = {}  # caller's qualname -> names it calls plainly, each call looked at once
+    for call in index.calls:
+        if isinstance(call.node.func, ast.Name):
+            callees.setdefault(call.function, []).append(call.node.func.id)
     reached: set[str] = set()
     todo = [""]
     while todo:
-        caller = todo.pop()
-        for call in index.calls:
-            if call.function != caller or not isinstance(call.node.func, ast.Name):
-                continue
-            for qualname in index.by_name.get(call.node.func.id, ()):
+        for name in callees.get(todo.pop(), ()):
+            for qualname in index.by_name.get(name, ()):
                 if qualname not in reached and "." not in qualname:
                     reached.add(qualname)
                     todo.append(qualname)
